@@ -1,0 +1,32 @@
+//! Staff passwords: argon2id hashes in PHC string form.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+
+pub const ROLES: [&str; 6] = ["admin", "supervisor", "reviewer", "finance", "fulfillment", "hotline"];
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hash_and_verify() {
+        let h = super::hash_password("correct horse").unwrap();
+        assert!(super::verify_password("correct horse", &h));
+        assert!(!super::verify_password("wrong", &h));
+    }
+}

@@ -1,0 +1,149 @@
+//! The subcommands of operations.md, a few lines each, calling into a layer.
+//! Exit status 0 on success; otherwise one line on standard error (printed by `main`).
+
+use crate::{
+    auth,
+    clock::Clock,
+    config::{Overrides, Settings},
+    exchange, startup,
+    storage::{self, staff::NewStaff},
+};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::{io::BufRead, path::PathBuf};
+
+#[derive(Parser)]
+#[command(name = "backoffice", version, about = "Back office for lost-media certificate replacement (介质遗失补办)")]
+pub struct Cli {
+    /// TOML configuration file (optional).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory: the SQLite file, scans and exports [default: ./data].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Runs migrations, then serves HTTP until SIGTERM/SIGINT.
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Applies migrations and exits.
+    Migrate,
+    /// Fills the database with realistic demo data.
+    Demo,
+    /// Creates a staff account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Creates an API token for a client; prints it alone on the last line.
+    CreateApiToken {
+        #[arg(long)]
+        name: String,
+    },
+    /// Revokes every active token of a client.
+    RevokeApiToken {
+        #[arg(long)]
+        name: String,
+    },
+    /// Imports the CA's certificate registry export (.xlsx, .xls, .ods or .csv).
+    ImportCertificates { file: PathBuf },
+}
+
+impl Cli {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            listen: match &self.command {
+                Command::Serve { listen } => listen.clone(),
+                _ => None,
+            },
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.overrides())?;
+    crate::telemetry::init(&settings.log_format);
+    let now = || chrono::Utc::now().timestamp_millis();
+    match cli.command {
+        Command::Serve { .. } => {
+            let app = startup::Application::build(settings, Clock::system()).await?;
+            app.run_until_stopped(startup::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            startup::open_storage(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo => {
+            let storage = startup::open_storage(&settings).await?;
+            let state = startup::build_state(settings, storage, Clock::system()).await?;
+            crate::demo::run(&state).await
+        }
+        Command::CreateUser { username, role, email, display_name } => {
+            if !auth::ROLES.contains(&role.as_str()) {
+                bail!("--role must be one of {}", auth::ROLES.join(", "));
+            }
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 10 {
+                bail!("the password must have at least 10 characters");
+            }
+            let storage = startup::open_storage(&settings).await?;
+            let hash = auth::hash_password(password)?;
+            let s = NewStaff {
+                username: &username,
+                display_name: display_name.as_deref().unwrap_or(&username),
+                email: email.as_deref(),
+                role: &role,
+                password_hash: &hash,
+            };
+            match storage.create_staff(&s, now(), "cli").await {
+                Ok(_) => {
+                    println!("created {username} ({role})");
+                    Ok(())
+                }
+                Err(e) if storage::is_unique_violation(&e) => bail!("the username {username} is taken"),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::CreateApiToken { name } => {
+            let storage = startup::open_storage(&settings).await?;
+            let token = storage.create_api_token(&name, now(), "cli").await?;
+            println!("API token for {name} (shown once; store it in the hall's secret store):");
+            println!("{token}");
+            Ok(())
+        }
+        Command::RevokeApiToken { name } => {
+            let storage = startup::open_storage(&settings).await?;
+            match storage.revoke_api_tokens(&name, now(), "cli").await? {
+                0 => bail!("no active token is named {name}"),
+                n => {
+                    println!("revoked {n} token(s) of {name}");
+                    Ok(())
+                }
+            }
+        }
+        Command::ImportCertificates { file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let storage = startup::open_storage(&settings).await?;
+            let summary = exchange::certificates::import(&storage, &bytes, "cli", now()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+    }
+}

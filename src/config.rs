@@ -1,0 +1,197 @@
+//! Settings (operations.md, "Configuration"): defaults → `--config` TOML → environment → flags.
+//! Checked once at start; secrets never appear in `Debug` output.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Default)]
+pub struct SmtpSettings {
+    pub url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub smtp: SmtpSettings,
+    pub team_email: Option<String>,
+    pub log_format: LogFormat,
+}
+
+/// The TOML file's shape; every key optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    team_email: Option<String>,
+    log_format: Option<String>,
+    smtp: Option<FileSmtp>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+}
+
+/// Values given on the command line (they win over everything else).
+#[derive(Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+}
+
+impl Settings {
+    /// Reads the layers from the real environment.
+    pub fn load(o: &Overrides) -> anyhow::Result<Settings> {
+        Self::load_from(o, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    pub fn load_from(o: &Overrides, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+        let file: FileSettings = match &o.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("{} is not valid configuration", p.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let smtp_file = file.smtp.unwrap_or_default();
+        let data_dir = o
+            .data_dir
+            .clone()
+            .or_else(|| env("BACKOFFICE_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = env("DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("backoffice.db").display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            bail!("DATABASE_URL must start with sqlite:// or postgres://");
+        }
+        let listen_text = o
+            .listen
+            .clone()
+            .or_else(|| env("BACKOFFICE_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .with_context(|| format!("listen address '{listen_text}' is not host:port"))?;
+        let public_url = env("BACKOFFICE_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let smtp_url = env("BACKOFFICE_SMTP_URL").or(smtp_file.url);
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                bail!("BACKOFFICE_SMTP_URL must start with smtp:// or smtps://");
+            }
+        }
+        let log_format = match env("BACKOFFICE_LOG_FORMAT").or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("BACKOFFICE_LOG_FORMAT must be text or json, not '{other}'"),
+        };
+        Ok(Settings {
+            database_url,
+            data_dir,
+            listen,
+            public_url,
+            smtp: SmtpSettings {
+                url: smtp_url,
+                username: smtp_file.username,
+                password: smtp_file.password,
+                from: env("BACKOFFICE_MAIL_FROM")
+                    .or(smtp_file.from)
+                    .unwrap_or_else(|| "backoffice@localhost".into()),
+            },
+            team_email: env("BACKOFFICE_TEAM_EMAIL").or(file.team_email),
+            log_format,
+        })
+    }
+
+    pub fn scans_dir(&self) -> PathBuf {
+        self.data_dir.join("scans")
+    }
+}
+
+/// Hides a password in `scheme://user:password@host` forms.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..s], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp.url.as_deref().map(redact_url))
+            .field("smtp_password", &self.smtp.password.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = Settings::load_from(&Overrides::default(), |_| None).unwrap();
+        assert_eq!(s.database_url, "sqlite://./data/backoffice.db");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.scans_dir(), PathBuf::from("./data/scans"));
+    }
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/bo\"\n[smtp]\nfrom = \"ca@example.com\"\npassword = \"hunter2\"\n").unwrap();
+        let o = Overrides { config: Some(file), ..Default::default() };
+        let s = Settings::load_from(&o, |k| (k == "BACKOFFICE_LISTEN").then(|| "127.0.0.1:9001".into())).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(s.database_url, "sqlite:///srv/bo/backoffice.db");
+        assert_eq!(s.smtp.from, "ca@example.com");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let o2 = Overrides { listen: Some("127.0.0.1:9002".into()), ..o };
+        assert_eq!(Settings::load_from(&o2, |_| None).unwrap().listen.to_string(), "127.0.0.1:9002");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Settings::load_from(&Overrides::default(), |k| (k == "DATABASE_URL").then(|| "mysql://x".into())).is_err());
+        assert!(Settings::load_from(&Overrides::default(), |k| (k == "BACKOFFICE_LISTEN").then(|| "nope".into())).is_err());
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}

@@ -1,0 +1,187 @@
+//! `demo`: users of every role, a certificate registry, and applications in every status with
+//! scans, so a newcomer sees a working desk at once. Safe to run twice (adds more applications).
+
+pub mod scans;
+
+use crate::{
+    auth,
+    domain::{
+        calendar::beijing,
+        certificate::{CertStatus, Certificate},
+        ids::ApplicationId,
+        intake::NewApplication,
+        personal_id::{IdType, PersonalId},
+        resident_id,
+        scan::{ScanKind, sniff},
+        serial::CertificateSerial,
+        status::Action,
+    },
+    storage::{
+        applications::{self, NewRow, ScanRef},
+        audit::{self, AuditEntry},
+        certificates, ms,
+        staff::NewStaff,
+    },
+    web::state::AppState,
+    workflow::{self, Actor},
+};
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::json;
+
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "欧阳", "司马", "郭", "何", "林"];
+const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "晓东", "子涵"];
+const DISTRICTS: &[&str] = &["南山区", "福田区", "罗湖区", "宝安区", "龙岗区", "龙华区", "盐田区", "光明区", "坪山区"];
+const STREETS: &[&str] = &["科技园路", "深南大道", "滨海大道", "福华三路", "宝安大道", "龙岗大道", "人民南路", "梅林路"];
+
+fn resident_id(rng: &mut StdRng) -> String {
+    let region = ["440305", "440304", "440303", "440306", "440307", "110105", "310104", "430102"][rng.random_range(0..8)];
+    let first17 = format!(
+        "{region}{}{:02}{:02}{:03}",
+        rng.random_range(1955..2004),
+        rng.random_range(1..=12),
+        rng.random_range(1..=28),
+        rng.random_range(0..1000)
+    );
+    let c = resident_id::check_char(first17.as_bytes()) as char;
+    format!("{first17}{c}")
+}
+
+pub async fn run(state: &AppState) -> anyhow::Result<()> {
+    let storage = &state.storage;
+    let now = Utc::now();
+    let mut rng = StdRng::seed_from_u64(now.timestamp() as u64);
+
+    println!("Demo users (passwords are shown once):");
+    let users = [
+        ("admin", "admin", "系统管理员"),
+        ("supervisor", "supervisor", "审核主管"),
+        ("reviewer", "reviewer", "审核员 李静"),
+        ("reviewer2", "reviewer", "审核员 王磊"),
+        ("finance", "finance", "财务 陈芳"),
+        ("fulfillment", "fulfillment", "制证寄送 赵强"),
+        ("hotline", "hotline", "客服 周敏"),
+    ];
+    for (username, role, display) in users {
+        let password: String = (0..14).map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)])).collect();
+        let hash = auth::hash_password(&password)?;
+        let email = format!("{username}@ca.example.cn");
+        let s = NewStaff { username, display_name: display, email: Some(&email), role, password_hash: &hash };
+        match storage.create_staff(&s, ms(now), "demo").await {
+            Ok(_) => println!("  {username:<12} {role:<12} {password}"),
+            Err(e) if crate::storage::is_unique_violation(&e) => println!("  {username:<12} {role:<12} (exists already, password unchanged)"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    // Template scans: stored once, content-addressed; liveness photos and ID fronts vary a little.
+    let form = scans::form_pdf("Application form / Shen Qing Biao", &["Applicant name:", "ID number:", "Certificate serial:", "Reason: medium lost"]);
+    let eseal = scans::form_pdf("E-seal collection form / Dian Zi Yin Zhang Cai Ji Biao", &["Holder:", "Seal image:"]);
+    let cal = state.calendar.get().await?;
+    let count = 300;
+    let mut made = 0;
+    for i in 0..count {
+        let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
+        let name = format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]);
+        let idn = resident_id(&mut rng);
+        let mobile = format!("1{}{:09}", [3, 5, 7, 8, 9][rng.random_range(0..5)], rng.random_range(0..1_000_000_000u64));
+        let cert = Certificate {
+            serial: CertificateSerial::parse(&serial).map_err(anyhow::Error::msg)?,
+            holder_name: name.clone(),
+            holder: PersonalId::parse(IdType::ResidentId, &idn).map_err(anyhow::Error::msg)?,
+            cert_type: "natural_person".into(),
+            valid_from: (now - Duration::days(rng.random_range(30..700))).date_naive(),
+            valid_to: (now + Duration::days(rng.random_range(30..700))).date_naive(),
+            status: CertStatus::Valid,
+        };
+        // Submissions over the last twelve days.
+        let submitted = now - Duration::minutes(rng.random_range(10..12 * 24 * 60));
+        let channel = if rng.random_bool(0.6) { "wechat" } else { "alipay" };
+        let t = |t: chrono::DateTime<Utc>| t.with_timezone(&beijing()).to_rfc3339();
+        let hall_reference = format!("WT{}{:06}", submitted.with_timezone(&beijing()).format("%Y%m%d"), rng.random_range(0..1_000_000));
+        let body = json!({
+            "hall_reference": hall_reference,
+            "certificate_serial": serial,
+            "applicant": {"name": name, "id_type": "resident_id", "id_number": idn, "mobile": mobile, "email": format!("user{i}@example.com")},
+            "mailing_address": {"recipient": name, "mobile": mobile, "province": "广东省", "city": "深圳市",
+                "district": DISTRICTS[rng.random_range(0..DISTRICTS.len())],
+                "detail": format!("{}{}号", STREETS[rng.random_range(0..STREETS.len())], rng.random_range(1..300)), "postcode": "518000"},
+            "invoice": if rng.random_bool(0.4) { json!({"title": name, "tax_id": null, "email": format!("user{i}@example.com")}) } else { json!(null) },
+            "payment": {"channel": channel, "out_trade_no": format!("SZCA{:016X}", rng.random::<u64>()), "transaction_id": format!("42000{:023}", rng.random_range(0..u64::MAX / 2)),
+                "amount_fen": 20000, "paid_at": t(submitted - Duration::minutes(3))},
+            "liveness": {"passed": true, "score": (rng.random_range(850..999) as f64) / 1000.0, "checked_at": t(submitted - Duration::minutes(5))},
+            "telecom_real_name": {"passed": true, "checked_at": t(submitted - Duration::minutes(7))},
+            "consents": {"service_agreement_version": "2023-05", "sensitive_pi_authorization": true, "agreed_at": t(submitted - Duration::minutes(10))},
+            "submitted_at": t(submitted),
+        });
+        let app = NewApplication::parse(&body, None).map_err(|e| anyhow::anyhow!("demo body: {e}"))?;
+        let files: Vec<(ScanKind, Vec<u8>)> = vec![
+            (ScanKind::ApplicationForm, form.clone()),
+            (ScanKind::EsealForm, eseal.clone()),
+            (ScanKind::IdFront, scans::id_card(true, i)),
+            (ScanKind::IdBack, scans::id_card(false, 0)),
+            (ScanKind::LivenessPhoto, scans::liveness_photo(i)),
+        ];
+        let shas = state.scans.put_all(files.iter().map(|(_, b)| Bytes::from(b.clone())).collect()).await?;
+        let scan_refs: Vec<ScanRef> = files
+            .iter()
+            .zip(shas)
+            .map(|((kind, b), sha256)| ScanRef { kind: *kind, sha256, media_type: sniff(b).expect("generated"), size_bytes: b.len() as i64 })
+            .collect();
+        let id = ApplicationId::generate(submitted.with_timezone(&beijing()).date_naive());
+        let mut tx = storage.begin().await?;
+        certificates::upsert(&mut tx, &cert, ms(now)).await?;
+        let body_text = app.to_json().to_string();
+        applications::insert_new(&mut tx, &NewRow {
+            application_id: id.as_str(),
+            app: &app,
+            body: &body_text,
+            received_at: ms(submitted),
+            review_due_at: ms(cal.review_due_at(submitted)),
+            scans: &scan_refs,
+            actor: "api:demo-hall",
+        })
+        .await?;
+        audit::record(&mut tx, &AuditEntry {
+            at: ms(submitted),
+            actor: "api:demo-hall",
+            action: "application.submitted",
+            subject_type: "application",
+            subject_id: id.as_str(),
+            after: Some("submitted"),
+            ..Default::default()
+        })
+        .await?;
+        tx.commit().await?;
+
+        // Move it along: the roll decides how far.
+        let reviewer = if rng.random_bool(0.5) { "staff:reviewer" } else { "staff:reviewer2" };
+        let actor = Actor { name: reviewer, request_id: None };
+        let roll = rng.random_range(0..100);
+        let steps: &[Action] = match roll {
+            0..35 => &[],
+            35..50 => &[Action::Claim],
+            50..65 => &[Action::Claim, Action::Return],
+            65..80 => &[Action::Claim, Action::Accept],
+            80..90 => &[Action::Claim, Action::Accept, Action::StartProduction],
+            90..98 => &[Action::Claim, Action::Accept, Action::StartProduction, Action::Ship],
+            _ => &[Action::Withdraw],
+        };
+        let mut at = submitted;
+        for step in steps {
+            at += Duration::minutes(rng.random_range(20..600));
+            let reasons = if *step == Action::Return {
+                vec![("form_unsigned".to_string(), "申请表未签名".to_string())]
+            } else {
+                vec![]
+            };
+            workflow::act(storage, id.as_str(), *step, &actor, ms(at.min(now)), &reasons, None, None).await?;
+        }
+        made += 1;
+    }
+    println!("Demo data: {made} applications with scans, {} certificates in the registry.", storage.certificate_count().await?);
+    let token = storage.create_api_token("demo-hall", ms(now), "demo").await?;
+    println!("API token for the demo hall client (shown once):\n{token}");
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Contact data the applicant typed: mainland mobile number and e-mail address.
+
+use std::fmt;
+
+/// A mainland China mobile number: 11 digits, `1[3-9]…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mobile(String);
+
+impl Mobile {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let s = input.trim();
+        let b = s.as_bytes();
+        if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("must be a mainland mobile number: 11 digits starting 13–19")
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Mobile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An e-mail address of the plain `local@domain.tld` form that mail servers accept.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let s = input.trim();
+        let err = "must be an e-mail address such as name@example.com";
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err);
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or(err)?;
+        let domain_ok = domain.len() >= 3
+            && domain.contains('.')
+            && domain
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(err);
+        }
+        Ok(Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobiles() {
+        assert!(Mobile::parse("13800138000").is_ok());
+        assert!(Mobile::parse("19912345678").is_ok());
+        assert!(Mobile::parse("12800138000").is_err());
+        assert!(Mobile::parse("1380013800").is_err());
+        assert!(Mobile::parse("138001380001").is_err());
+        assert!(Mobile::parse("1380013800a").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(Email::parse("zhangsan@example.com").is_ok());
+        assert!(Email::parse("a.b+c@mail.qq.com").is_ok());
+        assert!(Email::parse("zhangsan@localhost").is_err());
+        assert!(Email::parse("zhang san@example.com").is_err());
+        assert!(Email::parse("@example.com").is_err());
+        assert!(Email::parse("a@b@example.com").is_err());
+        assert!(Email::parse("a@example..com").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! The domain: validated types, the status machine and the working-day calendar.
+//! Pure: no database, no HTTP, no clock, no I/O.
+
+pub mod calendar;
+pub mod certificate;
+pub mod contact;
+pub mod credit_code;
+pub mod ids;
+pub mod intake;
+pub mod money;
+pub mod personal_id;
+pub mod resident_id;
+pub mod scan;
+pub mod serial;
+pub mod status;

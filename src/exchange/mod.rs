@@ -1,0 +1,4 @@
+//! Files in and out. The CLI and the desk pages call the same functions.
+
+pub mod certificates;
+pub mod sheet;

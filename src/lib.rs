@@ -1,0 +1,26 @@
+//! Back office for lost-media certificate replacement (介质遗失补办) at a Shenzhen CA.
+
+/// Staff passwords (argon2) and the role names.
+pub mod auth;
+/// The subcommands of operations.md.
+pub mod cli;
+/// The time source (system, or pinned in tests and jobs).
+pub mod clock;
+/// Settings: defaults → TOML → environment → flags.
+pub mod config;
+/// Demo data for a newcomer's first look.
+pub mod demo;
+/// Pure domain: validated types, the status machine, the working-day calendar.
+pub mod domain;
+/// Files in and out: spreadsheets, registry imports.
+pub mod exchange;
+/// Building and running the server.
+pub mod startup;
+/// All SQL: SQLite and PostgreSQL behind one `Storage`.
+pub mod storage;
+/// Structured logs.
+pub mod telemetry;
+/// HTTP: the intake API and the desks.
+pub mod web;
+/// Staff actions on applications (status change + event + audit in one transaction).
+pub mod workflow;

@@ -1,0 +1,85 @@
+//! Startup owns the order: connect, migrate, build state, bind, serve. `main` and the tests take
+//! the same path; a listener on port 0 and a shutdown future make it testable.
+
+use crate::{
+    clock::Clock,
+    config::Settings,
+    storage::{Storage, calendar::CalendarCache, scan_files::ScanStore},
+    web::{self, state::AppState},
+};
+use anyhow::Context;
+use std::{future::Future, sync::Arc};
+use tokio::net::TcpListener;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Application> {
+        let storage = open_storage(&settings).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let state = build_state(settings, storage, clock).await?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and finishes requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let storage = self.state.storage.clone();
+        let app = web::router(self.state);
+        tracing::info!(addr = %self.listener.local_addr()?, "serving");
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        storage.close().await;
+        Ok(())
+    }
+}
+
+/// Connects and migrates.
+pub async fn open_storage(settings: &Settings) -> anyhow::Result<Storage> {
+    let storage = Storage::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", crate::config::redact_url(&settings.database_url)))?;
+    storage.migrate().await.context("migrations failed")?;
+    Ok(storage)
+}
+
+pub async fn build_state(settings: Settings, storage: Storage, clock: Clock) -> anyhow::Result<AppState> {
+    let scans = ScanStore::local(settings.scans_dir())
+        .with_context(|| format!("cannot use the scan directory {}", settings.scans_dir().display()))?;
+    let calendar = CalendarCache::new(storage.clone()).await?;
+    Ok(AppState {
+        storage,
+        settings: Arc::new(settings),
+        scans,
+        calendar,
+        clock,
+    })
+}
+
+/// SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,190 @@
+//! All SQL lives here. One `Storage` over SQLite or PostgreSQL; the SQL is written once in the
+//! dialect both share, and `on_pool!` / `on_tx!` expand the same body into each backend's arm.
+
+use sqlx::{
+    Postgres, Sqlite,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use std::{str::FromStr, time::Duration};
+
+pub mod applications;
+pub mod audit;
+pub mod calendar;
+pub mod certificates;
+pub mod idempotency;
+pub mod scan_files;
+pub mod staff;
+pub mod tokens;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A write transaction on whichever backend is live.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one sqlx expression against a pool; each arm is type-checked against its own driver.
+#[macro_export]
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::storage::Pool::Sqlite($p) => $body,
+            $crate::storage::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs one sqlx expression inside a transaction (`$c` is the connection).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::storage::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::storage::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Clone, Debug)]
+pub struct Storage {
+    /// Readers. On PostgreSQL the same pool as `write`.
+    read: Pool,
+    /// Writers. On SQLite a single connection, so writers queue in the pool (async, fair)
+    /// instead of spinning in SQLite's busy handler.
+    write: Pool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Storage {
+    /// Connects (creating the SQLite file and its directory if needed). Does not migrate.
+    pub async fn connect(url: &str) -> DbResult<Storage> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                // WAL: readers never block the writer; NORMAL: a commit survives a crash of the
+                // process (not of the machine's power), the usual choice with WAL.
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            if let Some(dir) = opts.get_filename().parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+            }
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(false))
+                .await?;
+            Ok(Storage {
+                read: Pool::Sqlite(read),
+                write: Pool::Sqlite(write),
+            })
+        } else {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Storage {
+                read: Pool::Postgres(pool.clone()),
+                write: Pool::Postgres(pool),
+            })
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL sqlx holds an advisory lock meanwhile, so
+    /// several instances starting at once migrate once.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match &self.write {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.write {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn read_pool(&self) -> &Pool {
+        &self.read
+    }
+
+    /// Begins a write transaction. On SQLite `begin immediate` takes the write lock up front,
+    /// so another process (a CLI import) cannot make it fail half-way with SQLITE_BUSY.
+    pub async fn begin(&self) -> DbResult<Tx> {
+        Ok(match &self.write {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("begin immediate").await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for /healthz.
+    pub async fn ping(&self) -> DbResult<()> {
+        on_pool!(&self.read, |p| sqlx::query("select 1").execute(p).await.map(|_| ()))
+    }
+
+    pub async fn close(&self) {
+        on_pool!(&self.read, |p| p.close().await);
+        on_pool!(&self.write, |p| p.close().await);
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+    pub async fn rollback(self) -> DbResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+/// Whether an error is a unique-key violation (the same on both backends).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+/// Milliseconds since the epoch, the storage form of every instant.
+pub fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn from_ms(v: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(v).unwrap_or_default()
+}

@@ -1,0 +1,17 @@
+//! What every handler can reach.
+
+use crate::{
+    clock::Clock,
+    config::Settings,
+    storage::{Storage, calendar::CalendarCache, scan_files::ScanStore},
+};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Storage,
+    pub settings: Arc<Settings>,
+    pub scans: ScanStore,
+    pub calendar: CalendarCache,
+    pub clock: Clock,
+}

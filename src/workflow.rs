@@ -1,0 +1,91 @@
+//! Staff actions on an application: each is one transaction holding the status change, its
+//! timeline event and its audit record. Two staff acting at once: the row_version condition
+//! lets exactly one win; the other gets [`ActionError::Conflict`].
+
+use crate::domain::status::{Action, IllegalTransition, Status};
+use crate::storage::{
+    Storage,
+    applications::{self, Current},
+    audit::{self, AuditEntry},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no such application")]
+    NotFound,
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error("someone else changed this application first")]
+    Conflict,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub struct Actor<'a> {
+    /// `staff:<username>`
+    pub name: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+/// A decision's returned reasons: (code, text shown to the applicant).
+pub type Reasons = Vec<(String, String)>;
+
+/// Applies `action`; for Accept and Return also records the decision. `expected_row_version`,
+/// when given, is what the staff member saw on the page.
+pub async fn act(
+    storage: &Storage,
+    application_id: &str,
+    action: Action,
+    actor: &Actor<'_>,
+    at: i64,
+    reasons: &Reasons,
+    note: Option<&str>,
+    expected_row_version: Option<i64>,
+) -> Result<Status, ActionError> {
+    let mut tx = storage.begin().await?;
+    let seen: Current = applications::current(&mut tx, application_id).await?.ok_or(ActionError::NotFound)?;
+    if expected_row_version.is_some_and(|v| v != seen.row_version) {
+        return Err(ActionError::Conflict);
+    }
+    let from = seen.status();
+    let to = from.apply(action)?;
+    let claimed_by = match action {
+        Action::Claim => Some(actor.name),
+        Action::Release => None,
+        _ => seen.claimed_by.as_deref(),
+    };
+    if !applications::transition(&mut tx, &seen, to, claimed_by, at).await? {
+        return Err(ActionError::Conflict);
+    }
+    if matches!(action, Action::Accept | Action::Return) {
+        applications::insert_decision(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
+    }
+    applications::add_event(&mut tx, application_id, at, to, actor.name, note).await?;
+    audit::record(&mut tx, &AuditEntry {
+        at,
+        actor: actor.name,
+        action: action_name(action),
+        subject_type: "application",
+        subject_id: application_id,
+        before: Some(from.code()),
+        after: Some(to.code()),
+        request_id: actor.request_id,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Claim => "application.claimed",
+        Action::Release => "application.released",
+        Action::Accept => "application.accepted",
+        Action::Return => "application.returned",
+        Action::Resubmit => "application.resubmitted",
+        Action::StartProduction => "application.production_started",
+        Action::Ship => "application.shipped",
+        Action::Withdraw => "application.withdrawn",
+    }
+}
+
