@@ -139,7 +139,18 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| SheetError::Unreadable(format!("line {}: {e}", i + 1)))?;
         // The csv reader skips blank lines; keep the numbering a spreadsheet would show.
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(grid.len() + 1);
+        // Its position is where parsing began, before the blank lines it skipped: count those.
+        let line = rec
+            .position()
+            .map(|p| {
+                let skipped = text.as_bytes()[p.byte() as usize..]
+                    .iter()
+                    .take_while(|b| **b == b'\n' || **b == b'\r')
+                    .filter(|b| **b == b'\n')
+                    .count();
+                p.line() as usize + skipped
+            })
+            .unwrap_or(grid.len() + 1);
         while grid.len() + 1 < line {
             grid.push(Vec::new());
         }

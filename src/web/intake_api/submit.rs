@@ -74,12 +74,24 @@ fn parse_application(v: &Value, now: DateTime<Utc>) -> Result<NewApplication, Ap
 /// The registry check: the serial exists and belongs to the applicant. One answer for both.
 async fn check_registry(tx: &mut Tx, app: &NewApplication) -> Result<(), ApiError> {
     match certificates::find(tx, &app.certificate_serial).await? {
-        Some(c) if c.holder.number() == app.applicant.id.number() && c.holder.id_type() == app.applicant.id.id_type() => Ok(()),
-        _ => Err(ApiError::invalid_field(
-            "certificate_serial",
-            "no certificate with this serial belongs to the applicant's ID number",
-        )),
+        Some(c) if registry_matches(&c, app) => Ok(()),
+        _ => Err(registry_error()),
     }
+}
+
+async fn precheck_registry(state: &AppState, app: &NewApplication) -> Result<(), ApiError> {
+    match state.storage.certificate(&app.certificate_serial).await? {
+        Some(c) if registry_matches(&c, app) => Ok(()),
+        _ => Err(registry_error()),
+    }
+}
+
+fn registry_matches(c: &crate::domain::certificate::Certificate, app: &NewApplication) -> bool {
+    c.holder.number() == app.applicant.id.number() && c.holder.id_type() == app.applicant.id.id_type()
+}
+
+fn registry_error() -> ApiError {
+    ApiError::invalid_field("certificate_serial", "no certificate with this serial belongs to the applicant's ID number")
 }
 
 /// Claims the key, or answers from the stored response: a replay (200) or a conflict (409).
@@ -129,6 +141,8 @@ pub async fn submit_application(
     }
     let now = state.clock.now();
     let app = parse_application(&json, now)?;
+    // Checked here too, so that a refused request leaves no file behind; again in the transaction.
+    precheck_registry(&state, &app).await?;
     let scans = store_scans(&state, parts.scans).await?;
     let hash = request_hash("POST /api/v1/applications", Some(&json), &scans);
     let rid = request_id(&rid);
@@ -197,6 +211,9 @@ pub async fn resubmit_application(
     }
     let now = state.clock.now();
     let new_app = json.as_ref().map(|j| parse_application(j, now)).transpose()?;
+    if let Some(app) = &new_app {
+        precheck_registry(&state, app).await?;
+    }
     let new_scans = store_scans(&state, parts.scans).await?;
     let route = format!("PUT /api/v1/applications/{id}/resubmission");
     let hash = request_hash(&route, json.as_ref(), &new_scans);

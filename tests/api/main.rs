@@ -1,0 +1,9 @@
+//! One test binary for everything that goes through the real server: each test runs against a
+//! fresh SQLite file and a fresh PostgreSQL database (`both!`), over HTTP on a loopback port.
+
+mod helpers;
+
+mod certificates;
+mod cli;
+mod intake;
+mod intake_errors;
