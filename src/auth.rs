@@ -5,7 +5,14 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
-pub const ROLES: [&str; 6] = ["admin", "supervisor", "reviewer", "finance", "fulfillment", "hotline"];
+pub const ROLES: [&str; 6] = [
+    "admin",
+    "supervisor",
+    "reviewer",
+    "finance",
+    "fulfillment",
+    "hotline",
+];
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -17,7 +24,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 use std::{io::BufRead, path::PathBuf};
 
 #[derive(Parser)]
-#[command(name = "backoffice", version, about = "Back office for lost-media certificate replacement (介质遗失补办)")]
+#[command(
+    name = "backoffice",
+    version,
+    about = "Back office for lost-media certificate replacement (介质遗失补办)"
+)]
 pub struct Cli {
     /// TOML configuration file (optional).
     #[arg(long, global = true)]
@@ -93,12 +97,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = startup::build_state(settings, storage, Clock::system()).await?;
             crate::demo::run(&state).await
         }
-        Command::CreateUser { username, role, email, display_name } => {
+        Command::CreateUser {
+            username,
+            role,
+            email,
+            display_name,
+        } => {
             if !auth::ROLES.contains(&role.as_str()) {
                 bail!("--role must be one of {}", auth::ROLES.join(", "));
             }
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\r', '\n']);
             if password.chars().count() < 10 {
                 bail!("the password must have at least 10 characters");
@@ -117,7 +129,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("created {username} ({role})");
                     Ok(())
                 }
-                Err(e) if storage::is_unique_violation(&e) => bail!("the username {username} is taken"),
+                Err(e) if storage::is_unique_violation(&e) => {
+                    bail!("the username {username} is taken")
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -139,7 +153,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::ImportCertificates { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::certificates::import(&storage, &bytes, "cli", now()).await?;
             println!("{}", serde_json::to_string(&summary)?);

@@ -66,11 +66,16 @@ impl Settings {
         Self::load_from(o, |k| std::env::var(k).ok().filter(|v| !v.is_empty()))
     }
 
-    pub fn load_from(o: &Overrides, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
+    pub fn load_from(
+        o: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Settings> {
         let file: FileSettings = match &o.config {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-                toml::from_str(&text).with_context(|| format!("{} is not valid configuration", p.display()))?
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("{} is not valid configuration", p.display()))?
             }
             None => FileSettings::default(),
         };
@@ -84,7 +89,10 @@ impl Settings {
         let database_url = env("DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("backoffice.db").display()));
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             bail!("DATABASE_URL must start with sqlite:// or postgres://");
         }
         let listen_text = o
@@ -100,10 +108,10 @@ impl Settings {
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"));
         let smtp_url = env("BACKOFFICE_SMTP_URL").or(smtp_file.url);
-        if let Some(u) = &smtp_url {
-            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
-                bail!("BACKOFFICE_SMTP_URL must start with smtp:// or smtps://");
-            }
+        if let Some(u) = &smtp_url
+            && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+        {
+            bail!("BACKOFFICE_SMTP_URL must start with smtp:// or smtps://");
         }
         let log_format = match env("BACKOFFICE_LOG_FORMAT").or(file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -178,20 +186,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/bo\"\n[smtp]\nfrom = \"ca@example.com\"\npassword = \"hunter2\"\n").unwrap();
-        let o = Overrides { config: Some(file), ..Default::default() };
-        let s = Settings::load_from(&o, |k| (k == "BACKOFFICE_LISTEN").then(|| "127.0.0.1:9001".into())).unwrap();
+        let o = Overrides {
+            config: Some(file),
+            ..Default::default()
+        };
+        let s = Settings::load_from(&o, |k| {
+            (k == "BACKOFFICE_LISTEN").then(|| "127.0.0.1:9001".into())
+        })
+        .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(s.database_url, "sqlite:///srv/bo/backoffice.db");
         assert_eq!(s.smtp.from, "ca@example.com");
         assert!(!format!("{s:?}").contains("hunter2"));
-        let o2 = Overrides { listen: Some("127.0.0.1:9002".into()), ..o };
-        assert_eq!(Settings::load_from(&o2, |_| None).unwrap().listen.to_string(), "127.0.0.1:9002");
+        let o2 = Overrides {
+            listen: Some("127.0.0.1:9002".into()),
+            ..o
+        };
+        assert_eq!(
+            Settings::load_from(&o2, |_| None)
+                .unwrap()
+                .listen
+                .to_string(),
+            "127.0.0.1:9002"
+        );
     }
 
     #[test]
     fn bad_values_are_refused() {
-        assert!(Settings::load_from(&Overrides::default(), |k| (k == "DATABASE_URL").then(|| "mysql://x".into())).is_err());
-        assert!(Settings::load_from(&Overrides::default(), |k| (k == "BACKOFFICE_LISTEN").then(|| "nope".into())).is_err());
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert!(
+            Settings::load_from(&Overrides::default(), |k| (k == "DATABASE_URL")
+                .then(|| "mysql://x".into()))
+            .is_err()
+        );
+        assert!(
+            Settings::load_from(&Overrides::default(), |k| (k == "BACKOFFICE_LISTEN")
+                .then(|| "nope".into()))
+            .is_err()
+        );
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
     }
 }

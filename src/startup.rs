@@ -35,11 +35,16 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and finishes requests in flight.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let storage = self.state.storage.clone();
         let app = web::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         storage.close().await;
         Ok(())
     }
@@ -49,14 +54,27 @@ impl Application {
 pub async fn open_storage(settings: &Settings) -> anyhow::Result<Storage> {
     let storage = Storage::connect(&settings.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", crate::config::redact_url(&settings.database_url)))?;
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::config::redact_url(&settings.database_url)
+            )
+        })?;
     storage.migrate().await.context("migrations failed")?;
     Ok(storage)
 }
 
-pub async fn build_state(settings: Settings, storage: Storage, clock: Clock) -> anyhow::Result<AppState> {
-    let scans = ScanStore::local(settings.scans_dir())
-        .with_context(|| format!("cannot use the scan directory {}", settings.scans_dir().display()))?;
+pub async fn build_state(
+    settings: Settings,
+    storage: Storage,
+    clock: Clock,
+) -> anyhow::Result<AppState> {
+    let scans = ScanStore::local(settings.scans_dir()).with_context(|| {
+        format!(
+            "cannot use the scan directory {}",
+            settings.scans_dir().display()
+        )
+    })?;
     let calendar = CalendarCache::new(storage.clone()).await?;
     Ok(AppState {
         storage,
@@ -74,7 +92,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -30,20 +30,30 @@ pub struct Actor<'a> {
 /// A decision's returned reasons: (code, text shown to the applicant).
 pub type Reasons = Vec<(String, String)>;
 
-/// Applies `action`; for Accept and Return also records the decision. `expected_row_version`,
-/// when given, is what the staff member saw on the page.
+/// One staff action: with Accept and Return also the decision's reasons and note.
+/// `expected_row_version`, when given, is what the staff member saw on the page.
+#[derive(Default)]
+pub struct Step<'a> {
+    pub reasons: Reasons,
+    pub note: Option<&'a str>,
+    pub expected_row_version: Option<i64>,
+}
+
+/// Applies `action` as one transaction: status, decision, event and audit record.
 pub async fn act(
     storage: &Storage,
     application_id: &str,
     action: Action,
+    step: &Step<'_>,
     actor: &Actor<'_>,
     at: i64,
-    reasons: &Reasons,
-    note: Option<&str>,
-    expected_row_version: Option<i64>,
 ) -> Result<Status, ActionError> {
+    let (reasons, note, expected_row_version) =
+        (&step.reasons, step.note, step.expected_row_version);
     let mut tx = storage.begin().await?;
-    let seen: Current = applications::current(&mut tx, application_id).await?.ok_or(ActionError::NotFound)?;
+    let seen: Current = applications::current(&mut tx, application_id)
+        .await?
+        .ok_or(ActionError::NotFound)?;
     if expected_row_version.is_some_and(|v| v != seen.row_version) {
         return Err(ActionError::Conflict);
     }
@@ -61,16 +71,19 @@ pub async fn act(
         applications::insert_decision(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
     }
     applications::add_event(&mut tx, application_id, at, to, actor.name, note).await?;
-    audit::record(&mut tx, &AuditEntry {
-        at,
-        actor: actor.name,
-        action: action_name(action),
-        subject_type: "application",
-        subject_id: application_id,
-        before: Some(from.code()),
-        after: Some(to.code()),
-        request_id: actor.request_id,
-    })
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            at,
+            actor: actor.name,
+            action: action_name(action),
+            subject_type: "application",
+            subject_id: application_id,
+            before: Some(from.code()),
+            after: Some(to.code()),
+            request_id: actor.request_id,
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(to)
@@ -88,4 +101,3 @@ fn action_name(a: Action) -> &'static str {
         Action::Withdraw => "application.withdrawn",
     }
 }
-

@@ -30,13 +30,40 @@ use chrono::{Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "欧阳", "司马", "郭", "何", "林"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "晓东", "子涵"];
-const DISTRICTS: &[&str] = &["南山区", "福田区", "罗湖区", "宝安区", "龙岗区", "龙华区", "盐田区", "光明区", "坪山区"];
-const STREETS: &[&str] = &["科技园路", "深南大道", "滨海大道", "福华三路", "宝安大道", "龙岗大道", "人民南路", "梅林路"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "欧阳", "司马", "郭", "何", "林",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
+    "涛", "明", "超", "秀兰", "霞", "晓东", "子涵",
+];
+const DISTRICTS: &[&str] = &[
+    "南山区",
+    "福田区",
+    "罗湖区",
+    "宝安区",
+    "龙岗区",
+    "龙华区",
+    "盐田区",
+    "光明区",
+    "坪山区",
+];
+const STREETS: &[&str] = &[
+    "科技园路",
+    "深南大道",
+    "滨海大道",
+    "福华三路",
+    "宝安大道",
+    "龙岗大道",
+    "人民南路",
+    "梅林路",
+];
 
 fn resident_id(rng: &mut StdRng) -> String {
-    let region = ["440305", "440304", "440303", "440306", "440307", "110105", "310104", "430102"][rng.random_range(0..8)];
+    let region = [
+        "440305", "440304", "440303", "440306", "440307", "110105", "310104", "430102",
+    ][rng.random_range(0..8)];
     let first17 = format!(
         "{region}{}{:02}{:02}{:03}",
         rng.random_range(1955..2004),
@@ -64,28 +91,57 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         ("hotline", "hotline", "客服 周敏"),
     ];
     for (username, role, display) in users {
-        let password: String = (0..14).map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)])).collect();
+        let password: String = (0..14)
+            .map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)]))
+            .collect();
         let hash = auth::hash_password(&password)?;
         let email = format!("{username}@ca.example.cn");
-        let s = NewStaff { username, display_name: display, email: Some(&email), role, password_hash: &hash };
+        let s = NewStaff {
+            username,
+            display_name: display,
+            email: Some(&email),
+            role,
+            password_hash: &hash,
+        };
         match storage.create_staff(&s, ms(now), "demo").await {
             Ok(_) => println!("  {username:<12} {role:<12} {password}"),
-            Err(e) if crate::storage::is_unique_violation(&e) => println!("  {username:<12} {role:<12} (exists already, password unchanged)"),
+            Err(e) if crate::storage::is_unique_violation(&e) => {
+                println!("  {username:<12} {role:<12} (exists already, password unchanged)")
+            }
             Err(e) => return Err(e.into()),
         }
     }
 
     // Template scans: stored once, content-addressed; liveness photos and ID fronts vary a little.
-    let form = scans::form_pdf("Application form / Shen Qing Biao", &["Applicant name:", "ID number:", "Certificate serial:", "Reason: medium lost"]);
-    let eseal = scans::form_pdf("E-seal collection form / Dian Zi Yin Zhang Cai Ji Biao", &["Holder:", "Seal image:"]);
+    let form = scans::form_pdf(
+        "Application form / Shen Qing Biao",
+        &[
+            "Applicant name:",
+            "ID number:",
+            "Certificate serial:",
+            "Reason: medium lost",
+        ],
+    );
+    let eseal = scans::form_pdf(
+        "E-seal collection form / Dian Zi Yin Zhang Cai Ji Biao",
+        &["Holder:", "Seal image:"],
+    );
     let cal = state.calendar.get().await?;
     let count = 300;
     let mut made = 0;
     for i in 0..count {
         let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
-        let name = format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]);
+        let name = format!(
+            "{}{}",
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())]
+        );
         let idn = resident_id(&mut rng);
-        let mobile = format!("1{}{:09}", [3, 5, 7, 8, 9][rng.random_range(0..5)], rng.random_range(0..1_000_000_000u64));
+        let mobile = format!(
+            "1{}{:09}",
+            [3, 5, 7, 8, 9][rng.random_range(0..5)],
+            rng.random_range(0..1_000_000_000u64)
+        );
         let cert = Certificate {
             serial: CertificateSerial::parse(&serial).map_err(anyhow::Error::msg)?,
             holder_name: name.clone(),
@@ -97,9 +153,17 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         };
         // Submissions over the last twelve days.
         let submitted = now - Duration::minutes(rng.random_range(10..12 * 24 * 60));
-        let channel = if rng.random_bool(0.6) { "wechat" } else { "alipay" };
+        let channel = if rng.random_bool(0.6) {
+            "wechat"
+        } else {
+            "alipay"
+        };
         let t = |t: chrono::DateTime<Utc>| t.with_timezone(&beijing()).to_rfc3339();
-        let hall_reference = format!("WT{}{:06}", submitted.with_timezone(&beijing()).format("%Y%m%d"), rng.random_range(0..1_000_000));
+        let hall_reference = format!(
+            "WT{}{:06}",
+            submitted.with_timezone(&beijing()).format("%Y%m%d"),
+            rng.random_range(0..1_000_000)
+        );
         let body = json!({
             "hall_reference": hall_reference,
             "certificate_serial": serial,
@@ -115,7 +179,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             "consents": {"service_agreement_version": "2023-05", "sensitive_pi_authorization": true, "agreed_at": t(submitted - Duration::minutes(10))},
             "submitted_at": t(submitted),
         });
-        let app = NewApplication::parse(&body, None).map_err(|e| anyhow::anyhow!("demo body: {e}"))?;
+        let app =
+            NewApplication::parse(&body, None).map_err(|e| anyhow::anyhow!("demo body: {e}"))?;
         let files: Vec<(ScanKind, Vec<u8>)> = vec![
             (ScanKind::ApplicationForm, form.clone()),
             (ScanKind::EsealForm, eseal.clone()),
@@ -123,41 +188,62 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             (ScanKind::IdBack, scans::id_card(false, 0)),
             (ScanKind::LivenessPhoto, scans::liveness_photo(i)),
         ];
-        let shas = state.scans.put_all(files.iter().map(|(_, b)| Bytes::from(b.clone())).collect()).await?;
+        let shas = state
+            .scans
+            .put_all(files.iter().map(|(_, b)| Bytes::from(b.clone())).collect())
+            .await?;
         let scan_refs: Vec<ScanRef> = files
             .iter()
             .zip(shas)
-            .map(|((kind, b), sha256)| ScanRef { kind: *kind, sha256, media_type: sniff(b).expect("generated"), size_bytes: b.len() as i64 })
+            .map(|((kind, b), sha256)| ScanRef {
+                kind: *kind,
+                sha256,
+                media_type: sniff(b).expect("generated"),
+                size_bytes: b.len() as i64,
+            })
             .collect();
         let id = ApplicationId::generate(submitted.with_timezone(&beijing()).date_naive());
         let mut tx = storage.begin().await?;
         certificates::upsert(&mut tx, &cert, ms(now)).await?;
         let body_text = app.to_json().to_string();
-        applications::insert_new(&mut tx, &NewRow {
-            application_id: id.as_str(),
-            app: &app,
-            body: &body_text,
-            received_at: ms(submitted),
-            review_due_at: ms(cal.review_due_at(submitted)),
-            scans: &scan_refs,
-            actor: "api:demo-hall",
-        })
+        applications::insert_new(
+            &mut tx,
+            &NewRow {
+                application_id: id.as_str(),
+                app: &app,
+                body: &body_text,
+                received_at: ms(submitted),
+                review_due_at: ms(cal.review_due_at(submitted)),
+                scans: &scan_refs,
+                actor: "api:demo-hall",
+            },
+        )
         .await?;
-        audit::record(&mut tx, &AuditEntry {
-            at: ms(submitted),
-            actor: "api:demo-hall",
-            action: "application.submitted",
-            subject_type: "application",
-            subject_id: id.as_str(),
-            after: Some("submitted"),
-            ..Default::default()
-        })
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                at: ms(submitted),
+                actor: "api:demo-hall",
+                action: "application.submitted",
+                subject_type: "application",
+                subject_id: id.as_str(),
+                after: Some("submitted"),
+                ..Default::default()
+            },
+        )
         .await?;
         tx.commit().await?;
 
         // Move it along: the roll decides how far.
-        let reviewer = if rng.random_bool(0.5) { "staff:reviewer" } else { "staff:reviewer2" };
-        let actor = Actor { name: reviewer, request_id: None };
+        let reviewer = if rng.random_bool(0.5) {
+            "staff:reviewer"
+        } else {
+            "staff:reviewer2"
+        };
+        let actor = Actor {
+            name: reviewer,
+            request_id: None,
+        };
         let roll = rng.random_range(0..100);
         let steps: &[Action] = match roll {
             0..35 => &[],
@@ -165,7 +251,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             50..65 => &[Action::Claim, Action::Return],
             65..80 => &[Action::Claim, Action::Accept],
             80..90 => &[Action::Claim, Action::Accept, Action::StartProduction],
-            90..98 => &[Action::Claim, Action::Accept, Action::StartProduction, Action::Ship],
+            90..98 => &[
+                Action::Claim,
+                Action::Accept,
+                Action::StartProduction,
+                Action::Ship,
+            ],
             _ => &[Action::Withdraw],
         };
         let mut at = submitted;
@@ -176,12 +267,21 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             } else {
                 vec![]
             };
-            workflow::act(storage, id.as_str(), *step, &actor, ms(at.min(now)), &reasons, None, None).await?;
+            let data = workflow::Step {
+                reasons,
+                ..Default::default()
+            };
+            workflow::act(storage, id.as_str(), *step, &data, &actor, ms(at.min(now))).await?;
         }
         made += 1;
     }
-    println!("Demo data: {made} applications with scans, {} certificates in the registry.", storage.certificate_count().await?);
-    let token = storage.create_api_token("demo-hall", ms(now), "demo").await?;
+    println!(
+        "Demo data: {made} applications with scans, {} certificates in the registry.",
+        storage.certificate_count().await?
+    );
+    let token = storage
+        .create_api_token("demo-hall", ms(now), "demo")
+        .await?;
     println!("API token for the demo hall client (shown once):\n{token}");
     Ok(())
 }

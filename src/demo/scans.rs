@@ -4,10 +4,16 @@
 /// A one-page A4 PDF with a title, labelled lines and a signature box (Helvetica, ASCII text).
 pub fn form_pdf(title: &str, lines: &[&str]) -> Vec<u8> {
     let mut content = String::from("0.2 w\n");
-    content.push_str(&format!("BT /F1 18 Tf 60 780 Td ({}) Tj ET\n", pdf_escape(title)));
+    content.push_str(&format!(
+        "BT /F1 18 Tf 60 780 Td ({}) Tj ET\n",
+        pdf_escape(title)
+    ));
     for (i, l) in lines.iter().enumerate() {
         let y = 730 - 34 * i as i32;
-        content.push_str(&format!("BT /F1 11 Tf 60 {y} Td ({}) Tj ET\n", pdf_escape(l)));
+        content.push_str(&format!(
+            "BT /F1 11 Tf 60 {y} Td ({}) Tj ET\n",
+            pdf_escape(l)
+        ));
         content.push_str(&format!("60 {} m 535 {} l S\n", y - 8, y - 8));
     }
     content.push_str("BT /F1 11 Tf 330 190 Td (Signature / Qian Ming) Tj ET\n330 90 205 90 re S\n");
@@ -27,16 +33,26 @@ pub fn form_pdf(title: &str, lines: &[&str]) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
 fn pdf_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)")
+    s.replace('\\', "\\\\")
+        .replace('(', "\\(")
+        .replace(')', "\\)")
 }
 
 /// A 24-bit BMP canvas.
@@ -48,7 +64,11 @@ pub struct Canvas {
 
 impl Canvas {
     pub fn new(w: usize, h: usize, rgb: [u8; 3]) -> Self {
-        Self { w, h, px: vec![rgb; w * h] }
+        Self {
+            w,
+            h,
+            px: vec![rgb; w * h],
+        }
     }
 
     pub fn rect(&mut self, x: usize, y: usize, w: usize, h: usize, rgb: [u8; 3]) {
@@ -124,7 +144,10 @@ mod tests {
 
     #[test]
     fn generated_files_are_what_they_claim() {
-        assert_eq!(sniff(&super::form_pdf("Application form", &["Name: Zhang San"])), Ok(MediaType::Pdf));
+        assert_eq!(
+            sniff(&super::form_pdf("Application form", &["Name: Zhang San"])),
+            Ok(MediaType::Pdf)
+        );
         assert_eq!(sniff(&super::id_card(true, 1)), Ok(MediaType::Bmp));
         assert_eq!(sniff(&super::liveness_photo(1)), Ok(MediaType::Bmp));
     }

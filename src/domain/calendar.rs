@@ -1,7 +1,9 @@
 //! The working-day calendar and the review deadline rule (operations.md, "Review deadline").
 //! Business time is Asia/Shanghai, a fixed UTC+8 with no daylight saving.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday,
+};
 use std::collections::BTreeMap;
 
 /// Asia/Shanghai (UTC+8, no DST since 1991).
@@ -76,7 +78,8 @@ impl WorkingCalendar {
     pub fn review_due_at(&self, received: DateTime<Utc>) -> DateTime<Utc> {
         let day = received.with_timezone(&beijing()).date_naive();
         let due_day = self.add_working_days(day, REVIEW_WORKING_DAYS);
-        let local = due_day.and_time(NaiveTime::from_hms_opt(REVIEW_DEADLINE_HOUR, 0, 0).expect("valid"));
+        let local =
+            due_day.and_time(NaiveTime::from_hms_opt(REVIEW_DEADLINE_HOUR, 0, 0).expect("valid"));
         beijing()
             .from_local_datetime(&local)
             .single()
@@ -97,11 +100,16 @@ mod tests {
     /// The State Council's 2026 schedule as shipped in shared/data (a few entries that matter here).
     fn cal_2026() -> WorkingCalendar {
         let csv = include_str!("../../migrations/calendar-2025-2026.csv");
-        WorkingCalendar::new(csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| {
-            let mut f = l.split(',');
-            let d = NaiveDate::parse_from_str(f.next().unwrap(), "%Y-%m-%d").unwrap();
-            (d, DayKind::parse(f.next().unwrap()).unwrap())
-        }))
+        WorkingCalendar::new(
+            csv.lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let mut f = l.split(',');
+                    let d = NaiveDate::parse_from_str(f.next().unwrap(), "%Y-%m-%d").unwrap();
+                    (d, DayKind::parse(f.next().unwrap()).unwrap())
+                }),
+        )
     }
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -109,25 +117,39 @@ mod tests {
     }
 
     fn due(cal: &WorkingCalendar, s: &str) -> String {
-        cal.review_due_at(at(s)).with_timezone(&beijing()).to_rfc3339()
+        cal.review_due_at(at(s))
+            .with_timezone(&beijing())
+            .to_rfc3339()
     }
 
     #[test]
     fn ordinary_week() {
         let cal = WorkingCalendar::default();
         // Wednesday 2026-11-25 → Thu, Fri, Mon → Monday 30th 18:00.
-        assert_eq!(due(&cal, "2026-11-25T10:05:00+08:00"), "2026-11-30T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-11-25T10:05:00+08:00"),
+            "2026-11-30T18:00:00+08:00"
+        );
         // Late Tuesday evening UTC is already Wednesday in Beijing.
-        assert_eq!(due(&cal, "2026-11-24T17:00:00Z"), "2026-11-30T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-11-24T17:00:00Z"),
+            "2026-11-30T18:00:00+08:00"
+        );
         // Saturday → Mon, Tue, Wed.
-        assert_eq!(due(&cal, "2026-11-28T09:00:00+08:00"), "2026-12-02T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-11-28T09:00:00+08:00"),
+            "2026-12-02T18:00:00+08:00"
+        );
     }
 
     #[test]
     fn national_day_2026() {
         let cal = cal_2026();
         // 2026: Oct 1–7 off, Sep 20 (Sun) and Oct 10 (Sat) worked: Oct 8, 9, 10.
-        assert_eq!(due(&cal, "2026-09-30T11:00:00+08:00"), "2026-10-10T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-09-30T11:00:00+08:00"),
+            "2026-10-10T18:00:00+08:00"
+        );
         assert!(cal.is_working_day(NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()));
     }
 
@@ -135,16 +157,28 @@ mod tests {
     fn spring_festival_2026() {
         let cal = cal_2026();
         // 2026: Feb 15–23 off; Feb 14 (Sat) and Feb 28 (Sat) worked.
-        assert_eq!(due(&cal, "2026-02-12T15:00:00+08:00"), "2026-02-24T18:00:00+08:00");
-        assert_eq!(due(&cal, "2026-02-13T15:00:00+08:00"), "2026-02-25T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-02-12T15:00:00+08:00"),
+            "2026-02-24T18:00:00+08:00"
+        );
+        assert_eq!(
+            due(&cal, "2026-02-13T15:00:00+08:00"),
+            "2026-02-25T18:00:00+08:00"
+        );
     }
 
     #[test]
     fn labour_day_2026() {
         let cal = cal_2026();
         // 2026: May 1–5 off; May 9 (Sat) worked.
-        assert_eq!(due(&cal, "2026-04-30T10:00:00+08:00"), "2026-05-08T18:00:00+08:00");
-        assert_eq!(due(&cal, "2026-05-06T10:00:00+08:00"), "2026-05-09T18:00:00+08:00");
+        assert_eq!(
+            due(&cal, "2026-04-30T10:00:00+08:00"),
+            "2026-05-08T18:00:00+08:00"
+        );
+        assert_eq!(
+            due(&cal, "2026-05-06T10:00:00+08:00"),
+            "2026-05-09T18:00:00+08:00"
+        );
     }
 
     proptest! {

@@ -10,7 +10,11 @@ impl Mobile {
     pub fn parse(input: &str) -> Result<Self, &'static str> {
         let s = input.trim();
         let b = s.as_bytes();
-        if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit) {
+        if b.len() == 11
+            && b[0] == b'1'
+            && (b'3'..=b'9').contains(&b[1])
+            && b.iter().all(u8::is_ascii_digit)
+        {
             Ok(Self(s.to_owned()))
         } else {
             Err("must be a mainland mobile number: 11 digits starting 13–19")

@@ -4,7 +4,9 @@ use std::fmt;
 
 /// The 31 characters of the code's alphabet (no I, O, Z, S, V), in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A credit code with a valid GB 32100 check character, stored upper-case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -70,7 +72,10 @@ mod tests {
             CreditCode::parse("91350100M000100Y44"),
             Err(CreditCodeError::CheckChar)
         );
-        assert_eq!(CreditCode::parse("91350100M00010OY43"), Err(CreditCodeError::Shape));
+        assert_eq!(
+            CreditCode::parse("91350100M00010OY43"),
+            Err(CreditCodeError::Shape)
+        );
         assert_eq!(CreditCode::parse("9135"), Err(CreditCodeError::Shape));
     }
 

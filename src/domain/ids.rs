@@ -13,7 +13,9 @@ pub struct ApplicationId(String);
 impl ApplicationId {
     pub fn generate(day: chrono::NaiveDate) -> Self {
         let mut rng = rand::rng();
-        let tail: String = (0..6).map(|_| ALPHABET[rng.random_range(0..32)] as char).collect();
+        let tail: String = (0..6)
+            .map(|_| ALPHABET[rng.random_range(0..32)] as char)
+            .collect();
         Self(format!("BF{}-{tail}", day.format("%Y%m%d")))
     }
 

@@ -132,12 +132,19 @@ struct Obj<'a> {
 impl<'a> Obj<'a> {
     fn root(v: &'a Value) -> Result<Self, FieldError> {
         match v {
-            Value::Object(map) => Ok(Obj { map, path: String::new() }),
+            Value::Object(map) => Ok(Obj {
+                map,
+                path: String::new(),
+            }),
             _ => Err(FieldError::new("application", "must be a JSON object")),
         }
     }
     fn path(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
     fn err(&self, key: &str, msg: impl Into<String>) -> FieldError {
         FieldError::new(self.path(key), msg)
@@ -150,7 +157,10 @@ impl<'a> Obj<'a> {
     }
     fn obj(&self, key: &str) -> Result<Obj<'a>, FieldError> {
         match self.get(key)? {
-            Value::Object(map) => Ok(Obj { map, path: self.path(key) }),
+            Value::Object(map) => Ok(Obj {
+                map,
+                path: self.path(key),
+            }),
             _ => Err(self.err(key, "must be an object")),
         }
     }
@@ -195,9 +205,18 @@ impl<'a> Obj<'a> {
     fn time(&self, key: &str) -> Result<DateTime<Utc>, FieldError> {
         DateTime::parse_from_rfc3339(self.str(key)?)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| self.err(key, "must be an RFC 3339 time with an offset, e.g. 2026-11-25T10:05:00+08:00"))
+            .map_err(|_| {
+                self.err(
+                    key,
+                    "must be an RFC 3339 time with an offset, e.g. 2026-11-25T10:05:00+08:00",
+                )
+            })
     }
-    fn parse<T, E: std::fmt::Display>(&self, key: &str, f: impl FnOnce(&str) -> Result<T, E>) -> Result<T, FieldError> {
+    fn parse<T, E: std::fmt::Display>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, FieldError> {
         f(self.str(key)?).map_err(|e| self.err(key, e.to_string()))
     }
 }
@@ -218,7 +237,10 @@ impl NewApplication {
         let root = Obj::root(v)?;
         let hall_reference = root.str("hall_reference")?.trim().to_owned();
         if !is_reference(&hall_reference) {
-            return Err(root.err("hall_reference", "must be 1 to 64 printable ASCII characters without spaces"));
+            return Err(root.err(
+                "hall_reference",
+                "must be 1 to 64 printable ASCII characters without spaces",
+            ));
         }
         let certificate_serial = root.parse("certificate_serial", CertificateSerial::parse)?;
 
@@ -232,7 +254,12 @@ impl NewApplication {
         let id = a.parse("id_number", |s| PersonalId::parse(id_type, s))?;
         let mobile = a.parse("mobile", Mobile::parse)?;
         let email = a.parse("email", Email::parse)?;
-        let applicant = Applicant { name, id, mobile, email };
+        let applicant = Applicant {
+            name,
+            id,
+            mobile,
+            email,
+        };
 
         let m = root.obj("mailing_address")?;
         let mailing_address = MailingAddress {
@@ -244,7 +271,9 @@ impl NewApplication {
             detail: m.text("detail", 120)?,
             postcode: match m.opt_str("postcode")? {
                 None => None,
-                Some(p) if p.len() == 6 && p.bytes().all(|c| c.is_ascii_digit()) => Some(p.to_owned()),
+                Some(p) if p.len() == 6 && p.bytes().all(|c| c.is_ascii_digit()) => {
+                    Some(p.to_owned())
+                }
                 Some(_) => return Err(m.err("postcode", "must be 6 digits")),
             },
         };
@@ -255,17 +284,24 @@ impl NewApplication {
                 title: i.text("title", 100)?,
                 tax_id: match i.opt_str("tax_id")? {
                     None => None,
-                    Some(t) => Some(CreditCode::parse(t).map_err(|e| i.err("tax_id", e.to_string()))?),
+                    Some(t) => {
+                        Some(CreditCode::parse(t).map_err(|e| i.err("tax_id", e.to_string()))?)
+                    }
                 },
                 email: i.parse("email", Email::parse)?,
             }),
         };
 
         let p = root.obj("payment")?;
-        let channel = p.parse("channel", |s| PaymentChannel::parse(s).ok_or("must be wechat or alipay"))?;
+        let channel = p.parse("channel", |s| {
+            PaymentChannel::parse(s).ok_or("must be wechat or alipay")
+        })?;
         // WeChat's and Alipay's merchant order number rule: ≤ 32 of letters, digits, _ - | *.
         let out_trade_no = p.parse("out_trade_no", |s| {
-            if (1..=32).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_-|*".contains(&c)) {
+            if (1..=32).contains(&s.len())
+                && s.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"_-|*".contains(&c))
+            {
                 Ok(s.to_owned())
             } else {
                 Err("must be 1 to 32 letters, digits or _-|*")
@@ -285,7 +321,13 @@ impl NewApplication {
             },
             _ => return Err(p.err("amount_fen", "must be a whole number of fen")),
         };
-        let payment = Payment { channel, out_trade_no, transaction_id, amount, paid_at: p.time("paid_at")? };
+        let payment = Payment {
+            channel,
+            out_trade_no,
+            transaction_id,
+            amount,
+            paid_at: p.time("paid_at")?,
+        };
 
         let l = root.obj("liveness")?;
         let liveness_passed = l.bool("passed")?;
@@ -296,17 +338,28 @@ impl NewApplication {
             },
             _ => return Err(l.err("score", "must be a number between 0 and 1")),
         };
-        let liveness = Check { passed: liveness_passed, score: Some(score), checked_at: l.time("checked_at")? };
+        let liveness = Check {
+            passed: liveness_passed,
+            score: Some(score),
+            checked_at: l.time("checked_at")?,
+        };
 
         let t = root.obj("telecom_real_name")?;
-        let telecom_real_name = Check { passed: t.bool("passed")?, score: None, checked_at: t.time("checked_at")? };
+        let telecom_real_name = Check {
+            passed: t.bool("passed")?,
+            score: None,
+            checked_at: t.time("checked_at")?,
+        };
 
         let c = root.obj("consents")?;
         let service_agreement_version = c.text("service_agreement_version", 32)?;
         if !c.bool("sensitive_pi_authorization")? {
             return Err(c.err("sensitive_pi_authorization", "the applicant must have authorised the processing of sensitive personal information"));
         }
-        let consents = Consents { service_agreement_version, agreed_at: c.time("agreed_at")? };
+        let consents = Consents {
+            service_agreement_version,
+            agreed_at: c.time("agreed_at")?,
+        };
 
         let submitted_at = root.time("submitted_at")?;
         if let Some(now) = received {
@@ -387,7 +440,9 @@ pub(crate) mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -415,18 +470,60 @@ pub(crate) mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        assert_eq!(field_of(with(&["applicant", "id_number"], json!("110105194912310021"))), "applicant.id_number");
-        assert_eq!(field_of(with(&["applicant", "mobile"], json!("12345"))), "applicant.mobile");
-        assert_eq!(field_of(with(&["mailing_address", "postcode"], json!("5180"))), "mailing_address.postcode");
-        assert_eq!(field_of(with(&["invoice", "tax_id"], json!("91350100M000100Y44"))), "invoice.tax_id");
-        assert_eq!(field_of(with(&["payment", "channel"], json!("paypal"))), "payment.channel");
-        assert_eq!(field_of(with(&["payment", "amount_fen"], json!(200.5))), "payment.amount_fen");
-        assert_eq!(field_of(with(&["liveness", "score"], json!(1.5))), "liveness.score");
-        assert_eq!(field_of(with(&["consents", "sensitive_pi_authorization"], json!(false))), "consents.sensitive_pi_authorization");
-        assert_eq!(field_of(with(&["submitted_at"], json!("2026-11-25T10:12:00+08:00"))), "submitted_at");
-        assert_eq!(field_of(with(&["submitted_at"], json!("2026-10-25T10:05:00+08:00"))), "submitted_at");
-        assert_eq!(field_of(with(&["submitted_at"], json!("2026-11-25 10:05"))), "submitted_at");
-        assert_eq!(field_of(with(&["applicant", "name"], json!(""))), "applicant.name");
+        assert_eq!(
+            field_of(with(
+                &["applicant", "id_number"],
+                json!("110105194912310021")
+            )),
+            "applicant.id_number"
+        );
+        assert_eq!(
+            field_of(with(&["applicant", "mobile"], json!("12345"))),
+            "applicant.mobile"
+        );
+        assert_eq!(
+            field_of(with(&["mailing_address", "postcode"], json!("5180"))),
+            "mailing_address.postcode"
+        );
+        assert_eq!(
+            field_of(with(&["invoice", "tax_id"], json!("91350100M000100Y44"))),
+            "invoice.tax_id"
+        );
+        assert_eq!(
+            field_of(with(&["payment", "channel"], json!("paypal"))),
+            "payment.channel"
+        );
+        assert_eq!(
+            field_of(with(&["payment", "amount_fen"], json!(200.5))),
+            "payment.amount_fen"
+        );
+        assert_eq!(
+            field_of(with(&["liveness", "score"], json!(1.5))),
+            "liveness.score"
+        );
+        assert_eq!(
+            field_of(with(
+                &["consents", "sensitive_pi_authorization"],
+                json!(false)
+            )),
+            "consents.sensitive_pi_authorization"
+        );
+        assert_eq!(
+            field_of(with(&["submitted_at"], json!("2026-11-25T10:12:00+08:00"))),
+            "submitted_at"
+        );
+        assert_eq!(
+            field_of(with(&["submitted_at"], json!("2026-10-25T10:05:00+08:00"))),
+            "submitted_at"
+        );
+        assert_eq!(
+            field_of(with(&["submitted_at"], json!("2026-11-25 10:05"))),
+            "submitted_at"
+        );
+        assert_eq!(
+            field_of(with(&["applicant", "name"], json!(""))),
+            "applicant.name"
+        );
         // The first wrong field in document order is the one named.
         let two = with(&["applicant", "mobile"], json!("1"));
         let two = {
@@ -441,7 +538,16 @@ pub(crate) mod tests {
     fn invoice_may_be_null_and_other_offsets_mean_the_same_instant() {
         let a = NewApplication::parse(&with(&["invoice"], Value::Null), Some(now())).unwrap();
         assert!(a.invoice.is_none());
-        let b = NewApplication::parse(&with(&["submitted_at"], json!("2026-11-25T02:05:00Z")), Some(now())).unwrap();
-        assert_eq!(b.submitted_at, NewApplication::parse(&example(), None).unwrap().submitted_at);
+        let b = NewApplication::parse(
+            &with(&["submitted_at"], json!("2026-11-25T02:05:00Z")),
+            Some(now()),
+        )
+        .unwrap();
+        assert_eq!(
+            b.submitted_at,
+            NewApplication::parse(&example(), None)
+                .unwrap()
+                .submitted_at
+        );
     }
 }

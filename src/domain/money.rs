@@ -28,7 +28,10 @@ impl Fen {
             None => (false, s.strip_prefix('+').unwrap_or(s)),
         };
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        if int.is_empty() || !int.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        if int.is_empty()
+            || !int.bytes().all(|c| c.is_ascii_digit())
+            || !frac.bytes().all(|c| c.is_ascii_digit())
+        {
             return Err(format!("'{s}' is not an amount in yuan"));
         }
         if frac.len() > 2 && frac[2..].bytes().any(|c| c != b'0') {

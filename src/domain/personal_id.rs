@@ -125,6 +125,9 @@ mod tests {
         assert!(PersonalId::parse(IdType::ForeignPassport, "E1234567").is_ok());
         assert!(PersonalId::parse(IdType::ForeignPassport, "E12-4567").is_err());
         assert_eq!(IdType::parse("居民身份证"), Some(IdType::ResidentId));
-        assert_eq!(IdType::parse("foreign_passport"), Some(IdType::ForeignPassport));
+        assert_eq!(
+            IdType::parse("foreign_passport"),
+            Some(IdType::ForeignPassport)
+        );
     }
 }

@@ -103,8 +103,14 @@ mod tests {
             ResidentId::parse("110105194902300028"),
             Err(ResidentIdError::BirthDate)
         );
-        assert_eq!(ResidentId::parse("1101051949123100"), Err(ResidentIdError::Shape));
-        assert_eq!(ResidentId::parse("01010519491231002X"), Err(ResidentIdError::Region));
+        assert_eq!(
+            ResidentId::parse("1101051949123100"),
+            Err(ResidentIdError::Shape)
+        );
+        assert_eq!(
+            ResidentId::parse("01010519491231002X"),
+            Err(ResidentIdError::Region)
+        );
     }
 
     /// A valid ID built from its parts, with the check character computed.

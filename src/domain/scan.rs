@@ -67,9 +67,15 @@ impl MediaType {
         }
     }
     pub fn from_mime(s: &str) -> Option<MediaType> {
-        [MediaType::Jpeg, MediaType::Png, MediaType::Bmp, MediaType::Gif, MediaType::Pdf]
-            .into_iter()
-            .find(|m| m.mime() == s)
+        [
+            MediaType::Jpeg,
+            MediaType::Png,
+            MediaType::Bmp,
+            MediaType::Gif,
+            MediaType::Pdf,
+        ]
+        .into_iter()
+        .find(|m| m.mime() == s)
     }
 }
 
@@ -105,17 +111,33 @@ pub fn sniff(b: &[u8]) -> Result<MediaType, SniffError> {
             return Err(SniffError::Truncated);
         }
         let seg = usize::from(u16::from_be_bytes([b[4], b[5]]));
-        return if seg >= 2 && b.len() >= 4 + seg { Ok(MediaType::Jpeg) } else { Err(SniffError::Truncated) };
+        return if seg >= 2 && b.len() >= 4 + seg {
+            Ok(MediaType::Jpeg)
+        } else {
+            Err(SniffError::Truncated)
+        };
     }
     if starts(PNG) {
         // Signature, IHDR length and type: 16 bytes, then 17 of IHDR data and CRC.
-        return if has(PNG) && b.len() >= 33 && &b[12..16] == b"IHDR" { Ok(MediaType::Png) } else { Err(SniffError::Truncated) };
+        return if has(PNG) && b.len() >= 33 && &b[12..16] == b"IHDR" {
+            Ok(MediaType::Png)
+        } else {
+            Err(SniffError::Truncated)
+        };
     }
     if starts(b"GIF87a") || starts(b"GIF89a") {
-        return if b.len() >= 13 { Ok(MediaType::Gif) } else { Err(SniffError::Truncated) };
+        return if b.len() >= 13 {
+            Ok(MediaType::Gif)
+        } else {
+            Err(SniffError::Truncated)
+        };
     }
     if starts(b"%PDF-") {
-        return if b.len() >= 8 { Ok(MediaType::Pdf) } else { Err(SniffError::Truncated) };
+        return if b.len() >= 8 {
+            Ok(MediaType::Pdf)
+        } else {
+            Err(SniffError::Truncated)
+        };
     }
     if has(b"BM") && b.len() >= 2 {
         // BITMAPFILEHEADER (14 bytes) + the info header's size field; the pixel data offset must lie inside.
@@ -124,7 +146,10 @@ pub fn sniff(b: &[u8]) -> Result<MediaType, SniffError> {
         }
         let offset = u32::from_le_bytes([b[10], b[11], b[12], b[13]]) as usize;
         let dib = u32::from_le_bytes([b[14], b[15], b[16], b[17]]);
-        return if [12, 40, 52, 56, 64, 108, 124].contains(&dib) && offset >= 14 + dib as usize && offset <= b.len() {
+        return if [12, 40, 52, 56, 64, 108, 124].contains(&dib)
+            && offset >= 14 + dib as usize
+            && offset <= b.len()
+        {
             Ok(MediaType::Bmp)
         } else {
             Err(SniffError::Unknown)
@@ -146,9 +171,15 @@ mod tests {
         assert_eq!(sniff(&jpeg[..10]), Err(SniffError::Truncated));
         assert_eq!(sniff(b""), Err(SniffError::Empty));
         assert_eq!(sniff(b"%PDF-1.7\n"), Ok(MediaType::Pdf));
-        assert_eq!(sniff(b"GIF89a\x01\x00\x01\x00\x00\x00\x00"), Ok(MediaType::Gif));
+        assert_eq!(
+            sniff(b"GIF89a\x01\x00\x01\x00\x00\x00\x00"),
+            Ok(MediaType::Gif)
+        );
         assert_eq!(sniff(b"PK\x03\x04 a zip"), Err(SniffError::Unknown));
-        assert_eq!(sniff(b"hello, I am a text file named photo.jpg"), Err(SniffError::Unknown));
+        assert_eq!(
+            sniff(b"hello, I am a text file named photo.jpg"),
+            Err(SniffError::Unknown)
+        );
         let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
         png.extend_from_slice(&[0u8; 17]);
         assert_eq!(sniff(&png), Ok(MediaType::Png));

@@ -10,7 +10,9 @@ impl CertificateSerial {
     pub fn parse(input: &str) -> Result<Self, &'static str> {
         let s = input.trim();
         if s.is_empty() || s.len() > 64 || !s.bytes().all(|c| c.is_ascii_alphanumeric()) {
-            return Err("must be 1 to 64 letters and digits (the serial printed on the certificate)");
+            return Err(
+                "must be 1 to 64 letters and digits (the serial printed on the certificate)",
+            );
         }
         Ok(Self(s.to_ascii_uppercase()))
     }
@@ -32,7 +34,9 @@ mod tests {
     #[test]
     fn serials() {
         assert_eq!(
-            CertificateSerial::parse("0150512140479054c03").unwrap().as_str(),
+            CertificateSerial::parse("0150512140479054c03")
+                .unwrap()
+                .as_str(),
             "0150512140479054C03"
         );
         assert!(CertificateSerial::parse("").is_err());

@@ -120,7 +120,11 @@ mod tests {
         let s = s.apply(A::Return).unwrap();
         assert_eq!(s, S::Returned);
         let s = s.apply(A::Resubmit).unwrap().apply(A::Claim).unwrap();
-        let s = s.apply(A::Accept).unwrap().apply(A::StartProduction).unwrap();
+        let s = s
+            .apply(A::Accept)
+            .unwrap()
+            .apply(A::StartProduction)
+            .unwrap();
         assert_eq!(s.apply(A::Ship).unwrap(), S::Shipped);
     }
 

@@ -40,13 +40,15 @@ const COLUMNS: &[(&str, &str, bool)] = &[
 ];
 
 fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
-    let serial = CertificateSerial::parse(&c.required_text(row, 0)?).map_err(|e| c.error(row, 0, e))?;
+    let serial =
+        CertificateSerial::parse(&c.required_text(row, 0)?).map_err(|e| c.error(row, 0, e))?;
     let holder_name = c.required_text(row, 1)?;
     let id_type_text = c.required_text(row, 2)?;
     let id_type = IdType::parse(&id_type_text).ok_or_else(|| {
         c.error(row, 2, format!("'{id_type_text}' is not one of resident_id/居民身份证, hk_macau_permit, taiwan_permit, foreign_passport"))
     })?;
-    let holder = PersonalId::parse(id_type, &c.required_text(row, 3)?).map_err(|e| c.error(row, 3, e))?;
+    let holder =
+        PersonalId::parse(id_type, &c.required_text(row, 3)?).map_err(|e| c.error(row, 3, e))?;
     let cert_type = normalise_cert_type(&c.required_text(row, 4)?);
     let valid_from = c.date(row, 5)?;
     let valid_to = c.date(row, 6)?;
@@ -54,9 +56,22 @@ fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
         return Err(c.error(row, 6, "lies before valid_from"));
     }
     let status_text = c.required_text(row, 7)?;
-    let status = CertStatus::parse(&status_text)
-        .ok_or_else(|| c.error(row, 7, format!("'{status_text}' is not one of valid/有效, revoked/已吊销, expired/已过期")))?;
-    Ok(Certificate { serial, holder_name, holder, cert_type, valid_from, valid_to, status })
+    let status = CertStatus::parse(&status_text).ok_or_else(|| {
+        c.error(
+            row,
+            7,
+            format!("'{status_text}' is not one of valid/有效, revoked/已吊销, expired/已过期"),
+        )
+    })?;
+    Ok(Certificate {
+        serial,
+        holder_name,
+        holder,
+        cert_type,
+        valid_from,
+        valid_to,
+        status,
+    })
 }
 
 /// Parses every row; all errors are collected (a serial twice in one file is an error too).
@@ -70,33 +85,49 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Certificate>, SheetError> {
         match parse_row(&c, row) {
             Ok(cert) => {
                 if let Some(first) = seen.insert(cert.serial.as_str().to_owned(), row.number) {
-                    errors.push(c.error(row, 0, format!("serial {} appears already in row {first}", cert.serial)));
+                    errors.push(c.error(
+                        row,
+                        0,
+                        format!("serial {} appears already in row {first}", cert.serial),
+                    ));
                 }
                 out.push(cert);
             }
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(SheetError::Rows(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SheetError::Rows(errors))
+    }
 }
 
 /// Parses, then stores every row in one transaction with one audit record.
-pub async fn import(storage: &Storage, bytes: &[u8], actor: &str, at: i64) -> Result<Summary, ImportError> {
+pub async fn import(
+    storage: &Storage,
+    bytes: &[u8],
+    actor: &str,
+    at: i64,
+) -> Result<Summary, ImportError> {
     let certs = parse(bytes)?;
     let mut tx = storage.begin().await?;
     for cert in &certs {
         certificates::upsert(&mut tx, cert, at).await?;
     }
     let sha = crate::storage::scan_files::sha256_hex(bytes);
-    audit::record(&mut tx, &AuditEntry {
-        at,
-        actor,
-        action: "certificates.imported",
-        subject_type: "file",
-        subject_id: &sha,
-        after: Some(&format!("{} rows", certs.len())),
-        ..Default::default()
-    })
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            at,
+            actor,
+            action: "certificates.imported",
+            subject_type: "file",
+            subject_id: &sha,
+            after: Some(&format!("{} rows", certs.len())),
+            ..Default::default()
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(Summary { rows: certs.len() })
@@ -118,9 +149,14 @@ mod tests {
                    A1,张三,resident_id,11010519491231002X,natural_person,2024-01-01,2027-01-01,valid\n\
                    A2,李四,resident_id,110105194912310021,natural_person,2024-01-01,2027-01-01,valid\n";
         let err = parse(bad.as_bytes()).unwrap_err().to_string();
-        assert!(err.starts_with("row 3, column D (holder_id_number): the check character is wrong"), "{err}");
+        assert!(
+            err.starts_with("row 3, column D (holder_id_number): the check character is wrong"),
+            "{err}"
+        );
 
         let missing = "serial,holder_name\nA1,张三\n";
-        assert!(matches!(parse(missing.as_bytes()), Err(SheetError::MissingColumn(c)) if c.starts_with("holder_id_type")));
+        assert!(
+            matches!(parse(missing.as_bytes()), Err(SheetError::MissingColumn(c)) if c.starts_with("holder_id_type"))
+        );
     }
 }

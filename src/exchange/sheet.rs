@@ -68,7 +68,10 @@ pub fn decode_text(bytes: &[u8]) -> String {
     let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(b) {
         Ok(s) => s.to_owned(),
-        Err(_) => encoding_rs::GB18030.decode_without_bom_handling(b).0.into_owned(),
+        Err(_) => encoding_rs::GB18030
+            .decode_without_bom_handling(b)
+            .0
+            .into_owned(),
     }
 }
 
@@ -76,7 +79,11 @@ pub fn decode_text(bytes: &[u8]) -> String {
 pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    let grid = if is_zip || is_ole { workbook_grid(bytes)? } else { csv_grid(bytes)? };
+    let grid = if is_zip || is_ole {
+        workbook_grid(bytes)?
+    } else {
+        csv_grid(bytes)?
+    };
     let mut it = grid.into_iter().enumerate();
     let headers = loop {
         match it.next() {
@@ -96,7 +103,10 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
     };
     let rows = it
         .filter(|(_, cells)| cells.iter().any(|c| *c != Cell::Empty))
-        .map(|(i, cells)| Row { number: i + 1, cells })
+        .map(|(i, cells)| Row {
+            number: i + 1,
+            cells,
+        })
         .collect();
     Ok(Sheet { headers, rows })
 }
@@ -113,19 +123,26 @@ fn workbook_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
     let mut grid: Vec<Vec<Cell>> = (0..top).map(|_| Vec::new()).collect();
     for r in range.rows() {
         let mut cells: Vec<Cell> = (0..left).map(|_| Cell::Empty).collect();
-        cells.extend(r.iter().map(|d| match d {
-            Data::Empty => Cell::Empty,
-            Data::String(s) if s.trim().is_empty() => Cell::Empty,
-            Data::String(s) => Cell::Text(s.trim().to_owned()),
-            Data::Int(i) => Cell::Number(*i as f64),
-            Data::Float(f) => Cell::Number(*f),
-            Data::Bool(b) => Cell::Bool(*b),
-            Data::DateTime(dt) => dt.as_datetime().map(|d| Cell::Date(d.date())).unwrap_or(Cell::Empty),
-            Data::DateTimeIso(s) => NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
-                .map(Cell::Date)
-                .unwrap_or_else(|_| Cell::Text(s.clone())),
-            Data::DurationIso(s) => Cell::Text(s.clone()),
-            Data::Error(e) => Cell::Text(format!("#{e:?}")),
+        cells.extend(r.iter().map(|d| {
+            match d {
+                Data::Empty => Cell::Empty,
+                Data::String(s) if s.trim().is_empty() => Cell::Empty,
+                Data::String(s) => Cell::Text(s.trim().to_owned()),
+                Data::Int(i) => Cell::Number(*i as f64),
+                Data::Float(f) => Cell::Number(*f),
+                Data::Bool(b) => Cell::Bool(*b),
+                Data::DateTime(dt) => dt
+                    .as_datetime()
+                    .map(|d| Cell::Date(d.date()))
+                    .unwrap_or(Cell::Empty),
+                Data::DateTimeIso(s) => {
+                    NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
+                        .map(Cell::Date)
+                        .unwrap_or_else(|_| Cell::Text(s.clone()))
+                }
+                Data::DurationIso(s) => Cell::Text(s.clone()),
+                Data::Error(e) => Cell::Text(format!("#{e:?}")),
+            }
         }));
         grid.push(cells);
     }
@@ -134,7 +151,10 @@ fn workbook_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
 
 fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
     let text = decode_text(bytes);
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut grid = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| SheetError::Unreadable(format!("line {}: {e}", i + 1)))?;
@@ -158,7 +178,11 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
             rec.iter()
                 .map(|f| {
                     let t = f.trim();
-                    if t.is_empty() { Cell::Empty } else { Cell::Text(t.to_owned()) }
+                    if t.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(t.to_owned())
+                    }
                 })
                 .collect(),
         );
@@ -179,22 +203,34 @@ impl Columns {
         let mut idx = Vec::new();
         let mut names = Vec::new();
         for (en, zh, required) in wanted {
-            let pos = sheet.headers.iter().position(|h| norm(h) == norm(en) || norm(h) == norm(zh));
+            let pos = sheet
+                .headers
+                .iter()
+                .position(|h| norm(h) == norm(en) || norm(h) == norm(zh));
             if pos.is_none() && *required {
                 return Err(SheetError::MissingColumn(format!("{en} / {zh}")));
             }
-            names.push(pos.map(|p| format!("{} ({})", column_letter(p), sheet.headers[p])).unwrap_or_else(|| en.to_string()));
+            names.push(
+                pos.map(|p| format!("{} ({})", column_letter(p), sheet.headers[p]))
+                    .unwrap_or_else(|| en.to_string()),
+            );
             idx.push(pos);
         }
         Ok(Columns { idx, names })
     }
 
     pub fn cell<'r>(&self, row: &'r Row, i: usize) -> &'r Cell {
-        self.idx[i].and_then(|p| row.cells.get(p)).unwrap_or(&Cell::Empty)
+        self.idx[i]
+            .and_then(|p| row.cells.get(p))
+            .unwrap_or(&Cell::Empty)
     }
 
     pub fn error(&self, row: &Row, i: usize, message: impl Into<String>) -> RowError {
-        RowError { row: row.number, column: self.names[i].clone(), message: message.into() }
+        RowError {
+            row: row.number,
+            column: self.names[i].clone(),
+            message: message.into(),
+        }
     }
 
     /// The cell as text; numbers only when whole and short enough to be exact (long ID numbers
@@ -203,15 +239,22 @@ impl Columns {
         match self.cell(row, i) {
             Cell::Empty => Ok(None),
             Cell::Text(s) => Ok(Some(s.clone())),
-            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(Some(format!("{}", *n as i64))),
-            Cell::Number(_) => Err(self.error(row, i, "is stored as a number and has lost digits; format the column as text")),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                Ok(Some(format!("{}", *n as i64)))
+            }
+            Cell::Number(_) => Err(self.error(
+                row,
+                i,
+                "is stored as a number and has lost digits; format the column as text",
+            )),
             Cell::Date(d) => Ok(Some(d.to_string())),
             Cell::Bool(b) => Ok(Some(b.to_string())),
         }
     }
 
     pub fn required_text(&self, row: &Row, i: usize) -> Result<String, RowError> {
-        self.text(row, i)?.ok_or_else(|| self.error(row, i, "is empty"))
+        self.text(row, i)?
+            .ok_or_else(|| self.error(row, i, "is empty"))
     }
 
     /// A date cell, or text `YYYY-MM-DD` (also `YYYY/MM/DD`).

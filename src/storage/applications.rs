@@ -29,7 +29,8 @@ pub struct NewRow<'a> {
 
 pub async fn insert_new(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<()> {
     let a = r.app;
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into applications (application_id, hall_reference, certificate_serial, status, version, row_version,
              applicant_name, id_type, id_number, mobile, email, payment_channel, out_trade_no, amount_fen, paid_at,
              invoice_wanted, submitted_at, received_at, review_due_at, created_at, updated_at)
@@ -52,9 +53,18 @@ pub async fn insert_new(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<()> {
     .bind(r.received_at)
     .bind(r.review_due_at)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     insert_version(tx, r.application_id, 1, r.body, r.received_at, r.scans).await?;
-    add_event(tx, r.application_id, r.received_at, Status::Submitted, r.actor, None).await
+    add_event(
+        tx,
+        r.application_id,
+        r.received_at,
+        Status::Submitted,
+        r.actor,
+        None,
+    )
+    .await
 }
 
 pub async fn insert_version(
@@ -65,7 +75,8 @@ pub async fn insert_version(
     received_at: i64,
     scans: &[ScanRef],
 ) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into application_versions (application_id, version, body, received_at) values ($1, $2, $3, $4)"
     )
     .bind(application_id)
@@ -73,9 +84,11 @@ pub async fn insert_version(
     .bind(body)
     .bind(received_at)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     for s in scans {
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "insert into application_scans (application_id, version, kind, sha256, media_type, size_bytes)
              values ($1, $2, $3, $4, $5, $6)"
         )
@@ -86,7 +99,8 @@ pub async fn insert_version(
         .bind(s.media_type.mime())
         .bind(s.size_bytes)
         .execute(c)
-        .await.map(|r| r.rows_affected()))?;
+        .await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(())
 }
@@ -99,7 +113,8 @@ pub async fn add_event(
     actor: &str,
     note: Option<&str>,
 ) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into application_events (application_id, at, status, actor, note) values ($1, $2, $3, $4, $5)"
     )
     .bind(application_id)
@@ -108,15 +123,18 @@ pub async fn add_event(
     .bind(actor)
     .bind(note)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
 pub async fn id_by_hall_reference(tx: &mut Tx, hall_reference: &str) -> DbResult<Option<String>> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, String>("select application_id from applications where hall_reference = $1")
-        .bind(hall_reference)
-        .fetch_optional(c)
-        .await)
+    on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
+        "select application_id from applications where hall_reference = $1"
+    )
+    .bind(hall_reference)
+    .fetch_optional(c)
+    .await)
 }
 
 /// What a state change needs to know of an application.
@@ -137,12 +155,14 @@ impl Current {
 }
 
 pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Current>> {
-    on_tx!(tx, |c| sqlx::query_as::<_, Current>(
+    on_tx!(tx, |c| {
+        sqlx::query_as::<_, Current>(
         "select application_id, hall_reference, status, version, row_version, claimed_by from applications where application_id = $1"
     )
     .bind(application_id)
     .fetch_optional(c)
-    .await)
+    .await
+    })
 }
 
 pub async fn version_body(tx: &mut Tx, application_id: &str, version: i64) -> DbResult<String> {
@@ -195,7 +215,8 @@ pub async fn resubmit(
     received_at: i64,
     review_due_at: i64,
 ) -> DbResult<bool> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "update applications set status = 'submitted', version = version + 1, row_version = row_version + 1,
              certificate_serial = $1, applicant_name = $2, id_type = $3, id_number = $4, mobile = $5, email = $6,
              invoice_wanted = $7, received_at = $8, review_due_at = $9, claimed_by = null, updated_at = $8
@@ -214,7 +235,8 @@ pub async fn resubmit(
     .bind(seen.row_version)
     .execute(c)
     .await
-    .map(|r| r.rows_affected() == 1))
+    .map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// Changes the status if the row is still as `seen`; returns whether it did. `claimed_by` is
@@ -226,7 +248,8 @@ pub async fn transition(
     claimed_by: Option<&str>,
     at: i64,
 ) -> DbResult<bool> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "update applications set status = $1, claimed_by = $2, row_version = row_version + 1, updated_at = $3
          where application_id = $4 and row_version = $5"
     )
@@ -237,7 +260,8 @@ pub async fn transition(
     .bind(seen.row_version)
     .execute(c)
     .await
-    .map(|r| r.rows_affected() == 1))
+    .map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// Records a reviewer's decision and its reasons (code, text the applicant sees).
@@ -263,7 +287,8 @@ pub async fn insert_decision(
     .fetch_one(c)
     .await)?;
     for (i, (code, text)) in reasons.iter().enumerate() {
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "insert into decision_reasons (decision_id, position, code, text_shown) values ($1, $2, $3, $4)"
         )
         .bind(id)
@@ -271,7 +296,8 @@ pub async fn insert_decision(
         .bind(code)
         .bind(text)
         .execute(c)
-        .await.map(|r| r.rows_affected()))?;
+        .await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(id)
 }
@@ -310,7 +336,10 @@ struct ReasonRow {
 }
 
 impl Storage {
-    pub async fn application_id_by_hall_reference(&self, hall_reference: &str) -> DbResult<Option<String>> {
+    pub async fn application_id_by_hall_reference(
+        &self,
+        hall_reference: &str,
+    ) -> DbResult<Option<String>> {
         on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
             "select application_id from applications where hall_reference = $1"
         )
@@ -320,20 +349,24 @@ impl Storage {
     }
 
     pub async fn status_view(&self, application_id: &str) -> DbResult<Option<StatusView>> {
-        let row = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, StatusRow>(
+        let row = on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, StatusRow>(
             "select application_id, hall_reference, status, version, review_due_at from applications where application_id = $1"
         )
         .bind(application_id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let Some(row) = row else { return Ok(None) };
         let status = Status::parse(&row.status).expect("checked by the schema");
-        let events = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, EventRow>(
+        let events = on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, EventRow>(
             "select at, status from application_events where application_id = $1 order by at, event_id"
         )
         .bind(application_id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         // The reasons of the latest return, shown while the application waits for the applicant.
         let return_reasons = if status == Status::Returned {
             on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ReasonRow>(
@@ -374,20 +407,30 @@ impl Storage {
     }
 
     pub async fn application_count(&self) -> DbResult<i64> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>("select count(*) from applications")
-            .fetch_one(p)
-            .await)
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from applications"
+        )
+        .fetch_one(p)
+        .await)
     }
 
     /// Counts of the tables an intake writes, to show a refused request changed nothing.
     pub async fn intake_footprint(&self) -> DbResult<[i64; 5]> {
         let mut out = [0i64; 5];
-        for (i, t) in ["applications", "application_versions", "application_scans", "application_events", "audit_log"]
-            .iter()
-            .enumerate()
+        for (i, t) in [
+            "applications",
+            "application_versions",
+            "application_scans",
+            "application_events",
+            "audit_log",
+        ]
+        .iter()
+        .enumerate()
         {
             let sql = format!("select count(*) from {t}");
-            out[i] = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(&sql).fetch_one(p).await)?;
+            out[i] = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(&sql)
+                .fetch_one(p)
+                .await)?;
         }
         Ok(out)
     }

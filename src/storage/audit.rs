@@ -18,7 +18,8 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
          values ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -31,7 +32,8 @@ pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
     .bind(e.after)
     .bind(e.request_id)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -51,18 +53,22 @@ pub struct AuditRow {
 impl super::Storage {
     /// The newest records first (for pages and tests).
     pub async fn audit_recent(&self, limit: i64) -> DbResult<Vec<AuditRow>> {
-        crate::on_pool!(self.read_pool(), |p| sqlx::query_as::<_, AuditRow>(
+        crate::on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, AuditRow>(
             "select audit_id, at, actor, action, subject_type, subject_id, before_state, after_state, request_id
              from audit_log order by audit_id desc limit $1"
         )
         .bind(limit)
         .fetch_all(p)
-        .await)
+        .await
+        })
     }
 
     pub async fn audit_count(&self) -> DbResult<i64> {
-        crate::on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>("select count(*) from audit_log")
-            .fetch_one(p)
-            .await)
+        crate::on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from audit_log"
+        )
+        .fetch_one(p)
+        .await)
     }
 }

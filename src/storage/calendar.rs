@@ -13,30 +13,45 @@ struct DayRow {
 
 impl Storage {
     pub async fn load_calendar(&self) -> DbResult<WorkingCalendar> {
-        let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayRow>("select day, kind from calendar_days")
-            .fetch_all(p)
-            .await)?;
+        let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayRow>(
+            "select day, kind from calendar_days"
+        )
+        .fetch_all(p)
+        .await)?;
         Ok(WorkingCalendar::new(rows.into_iter().filter_map(|r| {
-            Some((NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?, DayKind::parse(&r.kind)?))
+            Some((
+                NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?,
+                DayKind::parse(&r.kind)?,
+            ))
         })))
     }
 }
 
 /// Replaces every entry of `year` with `days`.
-pub async fn replace_year(tx: &mut Tx, year: i32, days: &[(NaiveDate, DayKind, String)]) -> DbResult<()> {
+pub async fn replace_year(
+    tx: &mut Tx,
+    year: i32,
+    days: &[(NaiveDate, DayKind, String)],
+) -> DbResult<()> {
     let (from, to) = (format!("{year}-01-01"), format!("{year}-12-31"));
-    on_tx!(tx, |c| sqlx::query("delete from calendar_days where day between $1 and $2")
-        .bind(&from)
-        .bind(&to)
-        .execute(c)
-        .await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query(
+        "delete from calendar_days where day between $1 and $2"
+    )
+    .bind(&from)
+    .bind(&to)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
     for (d, kind, name) in days {
-        on_tx!(tx, |c| sqlx::query("insert into calendar_days (day, kind, name) values ($1, $2, $3)")
-            .bind(d.format("%Y-%m-%d").to_string())
-            .bind(kind.code())
-            .bind(name)
-            .execute(c)
-            .await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, |c| sqlx::query(
+            "insert into calendar_days (day, kind, name) values ($1, $2, $3)"
+        )
+        .bind(d.format("%Y-%m-%d").to_string())
+        .bind(kind.code())
+        .bind(name)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     }
     Ok(())
 }
@@ -56,7 +71,10 @@ impl CalendarCache {
         let cal = storage.load_calendar().await?;
         Ok(Self {
             storage,
-            inner: std::sync::Arc::new(std::sync::RwLock::new((std::time::Instant::now(), std::sync::Arc::new(cal)))),
+            inner: std::sync::Arc::new(std::sync::RwLock::new((
+                std::time::Instant::now(),
+                std::sync::Arc::new(cal),
+            ))),
         })
     }
 

@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 
 /// Inserts or updates by serial.
 pub async fn upsert(tx: &mut Tx, c: &Certificate, at: i64) -> DbResult<()> {
-    on_tx!(tx, |conn| sqlx::query(
+    on_tx!(tx, |conn| {
+        sqlx::query(
         "insert into certificates (serial, holder_name, holder_id_type, holder_id_number, cert_type, valid_from, valid_to, status, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
          on conflict (serial) do update set holder_name = excluded.holder_name, holder_id_type = excluded.holder_id_type,
@@ -28,7 +29,8 @@ pub async fn upsert(tx: &mut Tx, c: &Certificate, at: i64) -> DbResult<()> {
     .bind(c.status.code())
     .bind(at)
     .execute(conn)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -71,9 +73,11 @@ impl Storage {
     }
 
     pub async fn certificate_count(&self) -> DbResult<i64> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>("select count(*) from certificates")
-            .fetch_one(p)
-            .await)
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from certificates"
+        )
+        .fetch_one(p)
+        .await)
     }
 }
 

@@ -8,8 +8,15 @@ use super::{DbResult, Tx};
 use crate::on_tx;
 
 /// Claims the key; `false` when a record already exists.
-pub async fn claim(tx: &mut Tx, client: &str, key: &str, request_hash: &str, at: i64) -> DbResult<bool> {
-    on_tx!(tx, |c| sqlx::query(
+pub async fn claim(
+    tx: &mut Tx,
+    client: &str,
+    key: &str,
+    request_hash: &str,
+    at: i64,
+) -> DbResult<bool> {
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into idempotency (client, idem_key, request_hash, created_at) values ($1, $2, $3, $4)
          on conflict (client, idem_key) do nothing"
     )
@@ -19,7 +26,8 @@ pub async fn claim(tx: &mut Tx, client: &str, key: &str, request_hash: &str, at:
     .bind(at)
     .execute(c)
     .await
-    .map(|r| r.rows_affected() == 1))
+    .map(|r| r.rows_affected() == 1)
+    })
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -30,17 +38,26 @@ pub struct Stored {
 }
 
 pub async fn stored(tx: &mut Tx, client: &str, key: &str) -> DbResult<Option<Stored>> {
-    on_tx!(tx, |c| sqlx::query_as::<_, Stored>(
+    on_tx!(tx, |c| {
+        sqlx::query_as::<_, Stored>(
         "select request_hash, response_status, response_body from idempotency where client = $1 and idem_key = $2"
     )
     .bind(client)
     .bind(key)
     .fetch_optional(c)
-    .await)
+    .await
+    })
 }
 
-pub async fn complete(tx: &mut Tx, client: &str, key: &str, status: u16, body: &str) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+pub async fn complete(
+    tx: &mut Tx,
+    client: &str,
+    key: &str,
+    status: u16,
+    body: &str,
+) -> DbResult<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
         "update idempotency set response_status = $1, response_body = $2 where client = $3 and idem_key = $4"
     )
     .bind(i64::from(status))
@@ -48,6 +65,7 @@ pub async fn complete(tx: &mut Tx, client: &str, key: &str, status: u16, body: &
     .bind(client)
     .bind(key)
     .execute(c)
-    .await.map(|r| r.rows_affected()))?;
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }

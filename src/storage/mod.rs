@@ -89,10 +89,10 @@ impl Storage {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true);
-            if let Some(dir) = opts.get_filename().parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-                }
+            if let Some(dir) = opts.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
             }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
@@ -151,7 +151,10 @@ impl Storage {
 
     /// A cheap round trip, for /healthz.
     pub async fn ping(&self) -> DbResult<()> {
-        on_pool!(&self.read, |p| sqlx::query("select 1").execute(p).await.map(|_| ()))
+        on_pool!(&self.read, |p| sqlx::query("select 1")
+            .execute(p)
+            .await
+            .map(|_| ()))
     }
 
     pub async fn close(&self) {

@@ -54,7 +54,10 @@ impl ScanStore {
                 let path = l.path(sha256)?;
                 let bytes = tokio::fs::read(&path).await?;
                 if sha256_hex(&bytes) != sha256 {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, format!("scan {sha256} is corrupt")));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("scan {sha256} is corrupt"),
+                    ));
                 }
                 Ok(bytes)
             }
@@ -64,7 +67,11 @@ impl ScanStore {
 
 impl LocalScans {
     fn path(&self, sha256: &str) -> io::Result<PathBuf> {
-        if sha256.len() != 64 || !sha256.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a SHA-256"));
         }
         Ok(self.dir.join(&sha256[..2]).join(sha256))
@@ -76,7 +83,10 @@ impl LocalScans {
         if path.exists() {
             return Ok(sha);
         }
-        let tmp = self.dir.join("tmp").join(format!("{sha}.{}", uuid::Uuid::new_v4().simple()));
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("{sha}.{}", uuid::Uuid::new_v4().simple()));
         write_synced(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
         Ok(sha)
@@ -97,7 +107,10 @@ mod tests {
     async fn put_and_get_verify_content() {
         let dir = tempfile::tempdir().unwrap();
         let store = ScanStore::local(dir.path()).unwrap();
-        let shas = store.put_all(vec![Bytes::from_static(b"one"), Bytes::from_static(b"one")]).await.unwrap();
+        let shas = store
+            .put_all(vec![Bytes::from_static(b"one"), Bytes::from_static(b"one")])
+            .await
+            .unwrap();
         assert_eq!(shas[0], shas[1]);
         assert_eq!(store.get(&shas[0]).await.unwrap(), b"one");
         // A file changed on disk is refused, not served.

@@ -13,7 +13,8 @@ pub struct NewStaff<'a> {
 }
 
 pub async fn insert(tx: &mut Tx, s: &NewStaff<'_>, at: i64) -> DbResult<i64> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
         "insert into staff (username, display_name, email, role, password_hash, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $6) returning staff_id"
     )
@@ -24,7 +25,8 @@ pub async fn insert(tx: &mut Tx, s: &NewStaff<'_>, at: i64) -> DbResult<i64> {
     .bind(s.password_hash)
     .bind(at)
     .fetch_one(c)
-    .await)
+    .await
+    })
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -40,12 +42,14 @@ pub struct StaffRow {
 
 impl Storage {
     pub async fn staff_by_username(&self, username: &str) -> DbResult<Option<StaffRow>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, StaffRow>(
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, StaffRow>(
             "select staff_id, username, display_name, email, role, password_hash, disabled from staff where username = $1"
         )
         .bind(username)
         .fetch_optional(p)
-        .await)
+        .await
+        })
     }
 }
 
@@ -54,15 +58,18 @@ impl Storage {
     pub async fn create_staff(&self, s: &NewStaff<'_>, at: i64, actor: &str) -> DbResult<i64> {
         let mut tx = self.begin().await?;
         let id = insert(&mut tx, s, at).await?;
-        super::audit::record(&mut tx, &super::audit::AuditEntry {
-            at,
-            actor,
-            action: "staff.created",
-            subject_type: "staff",
-            subject_id: s.username,
-            after: Some(s.role),
-            ..Default::default()
-        })
+        super::audit::record(
+            &mut tx,
+            &super::audit::AuditEntry {
+                at,
+                actor,
+                action: "staff.created",
+                subject_type: "staff",
+                subject_id: s.username,
+                after: Some(s.role),
+                ..Default::default()
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(id)

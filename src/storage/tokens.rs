@@ -4,24 +4,28 @@ use super::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
 
 pub async fn insert(tx: &mut Tx, name: &str, token_hash: &str, at: i64) -> DbResult<i64> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
         "insert into api_tokens (name, token_hash, created_at) values ($1, $2, $3) returning token_id"
     )
     .bind(name)
     .bind(token_hash)
     .bind(at)
     .fetch_one(c)
-    .await)
+    .await
+    })
 }
 
 /// Revokes every active token of that client name; returns how many.
 pub async fn revoke_by_name(tx: &mut Tx, name: &str, at: i64) -> DbResult<u64> {
-    on_tx!(tx, |c| sqlx::query("update api_tokens set revoked_at = $1 where name = $2 and revoked_at is null")
-        .bind(at)
-        .bind(name)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
+    on_tx!(tx, |c| sqlx::query(
+        "update api_tokens set revoked_at = $1 where name = $2 and revoked_at is null"
+    )
+    .bind(at)
+    .bind(name)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
 }
 
 impl Storage {
@@ -44,16 +48,25 @@ impl Storage {
         rand::rng().fill_bytes(&mut raw);
         let token = format!("bo_{}", hex::encode(raw));
         let mut tx = self.begin().await?;
-        let id = insert(&mut tx, name, &super::scan_files::sha256_hex(token.as_bytes()), at).await?;
-        super::audit::record(&mut tx, &super::audit::AuditEntry {
+        let id = insert(
+            &mut tx,
+            name,
+            &super::scan_files::sha256_hex(token.as_bytes()),
             at,
-            actor,
-            action: "api_token.created",
-            subject_type: "api_token",
-            subject_id: &id.to_string(),
-            after: Some(name),
-            ..Default::default()
-        })
+        )
+        .await?;
+        super::audit::record(
+            &mut tx,
+            &super::audit::AuditEntry {
+                at,
+                actor,
+                action: "api_token.created",
+                subject_type: "api_token",
+                subject_id: &id.to_string(),
+                after: Some(name),
+                ..Default::default()
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(token)
@@ -64,16 +77,19 @@ impl Storage {
         let mut tx = self.begin().await?;
         let n = revoke_by_name(&mut tx, name, at).await?;
         if n > 0 {
-            super::audit::record(&mut tx, &super::audit::AuditEntry {
-                at,
-                actor,
-                action: "api_token.revoked",
-                subject_type: "api_token",
-                subject_id: name,
-                before: Some("active"),
-                after: Some("revoked"),
-                ..Default::default()
-            })
+            super::audit::record(
+                &mut tx,
+                &super::audit::AuditEntry {
+                    at,
+                    actor,
+                    action: "api_token.revoked",
+                    subject_type: "api_token",
+                    subject_id: name,
+                    before: Some("active"),
+                    after: Some("revoked"),
+                    ..Default::default()
+                },
+            )
             .await?;
         }
         tx.commit().await?;

@@ -40,8 +40,19 @@ async fn tokens_users_and_imports_from_the_command_line(b: Backend) {
     let token = stdout(&o).lines().last().unwrap().to_owned();
     assert!(token.starts_with("bo_"));
     let status = |t: String| {
-        let (http, url) = (app.http.clone(), app.url("/api/v1/applications?hall_reference=none"));
-        async move { http.get(url).bearer_auth(t).send().await.unwrap().status().as_u16() }
+        let (http, url) = (
+            app.http.clone(),
+            app.url("/api/v1/applications?hall_reference=none"),
+        );
+        async move {
+            http.get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
     assert_eq!(status(token.clone()).await, 404);
     let o = run(&db, &dir, &["revoke-api-token", "--name", "hall-2"], None);
@@ -52,26 +63,73 @@ async fn tokens_users_and_imports_from_the_command_line(b: Backend) {
     assert_eq!(stderr(&o).lines().count(), 1);
 
     // Users: the password from standard input, stored as an argon2 hash.
-    let o = run(&db, &dir, &["create-user", "--username", "li.jing", "--role", "reviewer"], Some("a long secret phrase\n"));
+    let o = run(
+        &db,
+        &dir,
+        &["create-user", "--username", "li.jing", "--role", "reviewer"],
+        Some("a long secret phrase\n"),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    let staff = app.storage.staff_by_username("li.jing").await.unwrap().unwrap();
-    assert!(backoffice::auth::verify_password("a long secret phrase", &staff.password_hash));
-    let o = run(&db, &dir, &["create-user", "--username", "x", "--role", "pope"], Some("a long secret phrase\n"));
+    let staff = app
+        .storage
+        .staff_by_username("li.jing")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(backoffice::auth::verify_password(
+        "a long secret phrase",
+        &staff.password_hash
+    ));
+    let o = run(
+        &db,
+        &dir,
+        &["create-user", "--username", "x", "--role", "pope"],
+        Some("a long secret phrase\n"),
+    );
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--role must be one of"));
-    let o = run(&db, &dir, &["create-user", "--username", "li.jing", "--role", "reviewer"], Some("a long secret phrase\n"));
+    let o = run(
+        &db,
+        &dir,
+        &["create-user", "--username", "li.jing", "--role", "reviewer"],
+        Some("a long secret phrase\n"),
+    );
     assert!(stderr(&o).contains("taken"), "{}", stderr(&o));
 
     // Registry import: a summary on the last line; a bad row names row and column, changes nothing.
     let good = dir.join("registry.xlsx");
-    std::fs::write(&good, crate::certificates::registry_xlsx(&[["0DD1", "陈十一", "居民身份证", "44030519850615432X", "自然人证书", "有效"]], None)).unwrap();
-    let o = run(&db, &dir, &["import-certificates", good.to_str().unwrap()], None);
+    std::fs::write(
+        &good,
+        crate::certificates::registry_xlsx(
+            &[[
+                "0DD1",
+                "陈十一",
+                "居民身份证",
+                "44030519850615432X",
+                "自然人证书",
+                "有效",
+            ]],
+            None,
+        ),
+    )
+    .unwrap();
+    let o = run(
+        &db,
+        &dir,
+        &["import-certificates", good.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().last().unwrap(), r#"{"rows":1}"#);
     let count = app.storage.certificate_count().await.unwrap();
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "serial,holder_name,holder_id_type,holder_id_number,cert_type,valid_from,valid_to,status\n0DD2,x,resident_id,44030519850615432X,natural_person,2024-01-01,2027-01-01,有效\n0DD3,y,resident_id,44030519850615432X,natural_person,2024-01-01,2027-01-01,lost\n").unwrap();
-    let o = run(&db, &dir, &["import-certificates", bad.to_str().unwrap()], None);
+    let o = run(
+        &db,
+        &dir,
+        &["import-certificates", bad.to_str().unwrap()],
+        None,
+    );
     assert!(!o.status.success());
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -40,20 +40,26 @@ macro_rules! both {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database of its own for one test: a SQLite file in `dir`, or a new PostgreSQL database.
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> (String, Option<String>) {
     match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.join("backoffice.db").display()), None),
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.join("backoffice.db").display()),
+            None,
+        ),
         Backend::Postgres => {
             let name = format!("t_{}", uuid::Uuid::new_v4().simple());
             let admin = postgres_admin_url();
             let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
                 .await
                 .expect("PostgreSQL must run on 127.0.0.1:5432 for the test suite (see README)");
-            sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str()).await.unwrap();
+            sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str())
+                .await
+                .unwrap();
             let base = admin.rsplit_once('/').unwrap().0;
             (format!("{base}/{name}"), Some(name))
         }
@@ -64,10 +70,19 @@ pub fn drop_database(name: &str) {
     let name = name.to_owned();
     // Drop runs outside any runtime we may block, so use a thread with its own.
     let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
-            if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
-                let _ = sqlx::Executor::execute(&mut conn, format!("drop database if exists {name} with (force)").as_str()).await;
+            if let Ok(mut conn) =
+                <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await
+            {
+                let _ = sqlx::Executor::execute(
+                    &mut conn,
+                    format!("drop database if exists {name} with (force)").as_str(),
+                )
+                .await;
             }
         })
     })
@@ -76,7 +91,9 @@ pub fn drop_database(name: &str) {
 
 /// The instant the tests live at: a minute after the contract example's `submitted_at`.
 pub fn test_now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 pub struct TestApp {
@@ -109,13 +126,18 @@ impl TestApp {
             "BACKOFFICE_LISTEN" => Some("127.0.0.1:0".into()),
             _ => None,
         };
-        let overrides = Overrides { data_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+        let overrides = Overrides {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
         let settings = Settings::load_from(&overrides, env).unwrap();
         if std::env::var("TEST_LOG").is_ok() {
             backoffice::telemetry::init(&settings.log_format);
         }
         let clock = Clock::pinned(test_now());
-        let app = Application::build(settings, clock.clone()).await.expect("the application starts");
+        let app = Application::build(settings, clock.clone())
+            .await
+            .expect("the application starts");
         let addr = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let storage = state.storage.clone();
@@ -123,8 +145,13 @@ impl TestApp {
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        backoffice::exchange::certificates::import(&storage, REGISTRY_CSV.as_bytes(), "test", 0).await.unwrap();
-        let token = storage.create_api_token("online-hall", 0, "test").await.unwrap();
+        backoffice::exchange::certificates::import(&storage, REGISTRY_CSV.as_bytes(), "test", 0)
+            .await
+            .unwrap();
+        let token = storage
+            .create_api_token("online-hall", 0, "test")
+            .await
+            .unwrap();
         TestApp {
             backend,
             addr,
@@ -151,7 +178,10 @@ impl TestApp {
 
     /// Scan files stored so far (not counting the store's own directories).
     pub fn stored_scan_files(&self) -> usize {
-        walk_files(&self.scans_dir()).into_iter().filter(|p| !p.starts_with(self.scans_dir().join("tmp"))).count()
+        walk_files(&self.scans_dir())
+            .into_iter()
+            .filter(|p| !p.starts_with(self.scans_dir().join("tmp")))
+            .count()
     }
 
     pub async fn submit(&self, key: &str, form: Form) -> reqwest::Response {
@@ -177,7 +207,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).bearer_auth(&self.token).send().await.unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
@@ -188,17 +223,45 @@ impl TestApp {
 
     /// Submits the contract example with fresh scans; returns the new id.
     pub async fn submit_example(&self) -> String {
-        let r = self.submit("key-example", Submission::example().form()).await;
+        let r = self
+            .submit("key-example", Submission::example().form())
+            .await;
         assert_eq!(r.status(), 201);
-        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// A reviewer's action through the same code path the review desk uses.
-    pub async fn staff_act(&self, id: &str, action: backoffice::domain::status::Action, reasons: &[(&str, &str)]) {
-        let reasons = reasons.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect();
-        let actor = backoffice::workflow::Actor { name: "staff:reviewer", request_id: None };
+    pub async fn staff_act(
+        &self,
+        id: &str,
+        action: backoffice::domain::status::Action,
+        reasons: &[(&str, &str)],
+    ) {
+        let reasons = reasons
+            .iter()
+            .map(|(c, t)| (c.to_string(), t.to_string()))
+            .collect();
+        let actor = backoffice::workflow::Actor {
+            name: "staff:reviewer",
+            request_id: None,
+        };
         let at = self.clock.now().timestamp_millis();
-        backoffice::workflow::act(&self.storage, id, action, &actor, at, &reasons, None, None).await.unwrap();
+        backoffice::workflow::act(
+            &self.storage,
+            id,
+            action,
+            &backoffice::workflow::Step {
+                reasons,
+                ..Default::default()
+            },
+            &actor,
+            at,
+        )
+        .await
+        .unwrap();
     }
 }
 
@@ -233,7 +296,9 @@ pub fn walk_files(dir: &std::path::Path) -> Vec<PathBuf> {
 
 /// A small but real JPEG header (SOI + JFIF APP0) followed by `body` and EOI.
 pub fn jpeg(body: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+    ];
     v.extend_from_slice(body);
     v.extend_from_slice(&[0xFF, 0xD9]);
     v
@@ -264,17 +329,45 @@ impl Submission {
         Submission {
             json: Some(v.to_string()),
             files: vec![
-                ("application_form".into(), "form.pdf".into(), "application/pdf".into(), pdf(&format!("form {seed}"))),
-                ("eseal_form".into(), "eseal.jpg".into(), "image/jpeg".into(), jpeg(format!("eseal {seed}").as_bytes())),
-                ("id_front".into(), "front.jpg".into(), "image/jpeg".into(), jpeg(format!("front {seed}").as_bytes())),
-                ("id_back".into(), "back.jpg".into(), "image/jpeg".into(), jpeg(format!("back {seed}").as_bytes())),
-                ("liveness_photo".into(), "face.jpg".into(), "image/jpeg".into(), jpeg(format!("face {seed}").as_bytes())),
+                (
+                    "application_form".into(),
+                    "form.pdf".into(),
+                    "application/pdf".into(),
+                    pdf(&format!("form {seed}")),
+                ),
+                (
+                    "eseal_form".into(),
+                    "eseal.jpg".into(),
+                    "image/jpeg".into(),
+                    jpeg(format!("eseal {seed}").as_bytes()),
+                ),
+                (
+                    "id_front".into(),
+                    "front.jpg".into(),
+                    "image/jpeg".into(),
+                    jpeg(format!("front {seed}").as_bytes()),
+                ),
+                (
+                    "id_back".into(),
+                    "back.jpg".into(),
+                    "image/jpeg".into(),
+                    jpeg(format!("back {seed}").as_bytes()),
+                ),
+                (
+                    "liveness_photo".into(),
+                    "face.jpg".into(),
+                    "image/jpeg".into(),
+                    jpeg(format!("face {seed}").as_bytes()),
+                ),
             ],
         }
     }
 
     pub fn empty() -> Self {
-        Submission { json: None, files: vec![] }
+        Submission {
+            json: None,
+            files: vec![],
+        }
     }
 
     pub fn json_value(&self) -> Value {
@@ -283,7 +376,8 @@ impl Submission {
 
     pub fn set(mut self, part: &str, name: &str, mime: &str, bytes: Vec<u8>) -> Self {
         self.files.retain(|f| f.0 != part);
-        self.files.push((part.into(), name.into(), mime.into(), bytes));
+        self.files
+            .push((part.into(), name.into(), mime.into(), bytes));
         self
     }
 
@@ -298,10 +392,19 @@ impl Submission {
     pub fn form(&self) -> Form {
         let mut f = Form::new();
         if let Some(j) = &self.json {
-            f = f.part("application", Part::text(j.clone()).mime_str("application/json").unwrap());
+            f = f.part(
+                "application",
+                Part::text(j.clone()).mime_str("application/json").unwrap(),
+            );
         }
         for (part, name, mime, bytes) in &self.files {
-            f = f.part(part.clone(), Part::bytes(bytes.clone()).file_name(name.clone()).mime_str(mime).unwrap());
+            f = f.part(
+                part.clone(),
+                Part::bytes(bytes.clone())
+                    .file_name(name.clone())
+                    .mime_str(mime)
+                    .unwrap(),
+            );
         }
         f
     }
@@ -313,9 +416,13 @@ pub async fn assert_error(r: reqwest::Response, status: u16, code: &str, field: 
     assert!(r.headers().contains_key("x-request-id"));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
-    match field {
-        Some(f) => assert_eq!(body["error"]["field"], f, "{body}"),
-        None => {}
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    if let Some(f) = field {
+        assert_eq!(body["error"]["field"], f, "{body}");
     }
 }

@@ -18,8 +18,15 @@ fn with(path: &[&str], v: Value) -> Submission {
 
 async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
     let app = TestApp::spawn(b).await;
-    let revoked = app.storage.create_api_token("old-hall", 0, "test").await.unwrap();
-    app.storage.revoke_api_tokens("old-hall", 0, "test").await.unwrap();
+    let revoked = app
+        .storage
+        .create_api_token("old-hall", 0, "test")
+        .await
+        .unwrap();
+    app.storage
+        .revoke_api_tokens("old-hall", 0, "test")
+        .await
+        .unwrap();
     let before = app.storage.intake_footprint().await.unwrap();
     let ok = Submission::example();
     let post = |token: Option<&str>, key: Option<&str>| {
@@ -34,68 +41,222 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
     };
 
     // Authentication.
-    let r = post(None, Some("k")).multipart(ok.form()).send().await.unwrap();
+    let r = post(None, Some("k"))
+        .multipart(ok.form())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 401, "unauthorized", None).await;
-    let r = post(Some("bo_not-a-token"), Some("k")).multipart(ok.form()).send().await.unwrap();
+    let r = post(Some("bo_not-a-token"), Some("k"))
+        .multipart(ok.form())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 401, "unauthorized", None).await;
-    let r = post(Some(&revoked), Some("k")).multipart(ok.form()).send().await.unwrap();
+    let r = post(Some(&revoked), Some("k"))
+        .multipart(ok.form())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 401, "unauthorized", None).await;
 
     // Headers and body shape.
-    let r = post(Some(&app.token), None).multipart(ok.form()).send().await.unwrap();
+    let r = post(Some(&app.token), None)
+        .multipart(ok.form())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "invalid_field", Some("Idempotency-Key")).await;
-    let r = post(Some(&app.token), Some(&"k".repeat(65))).multipart(ok.form()).send().await.unwrap();
+    let r = post(Some(&app.token), Some(&"k".repeat(65)))
+        .multipart(ok.form())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "invalid_field", Some("Idempotency-Key")).await;
-    let r = post(Some(&app.token), Some("k")).json(&example_json()).send().await.unwrap();
+    let r = post(Some(&app.token), Some("k"))
+        .json(&example_json())
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 400, "invalid_field", Some("body")).await;
 
     // Parts.
     let mut broken = Submission::example();
     broken.json = Some("{\"hall_reference\": \"WT1\",".into());
-    assert_error(app.submit("k", broken.form()).await, 400, "invalid_field", Some("application")).await;
-    assert_error(app.submit("k", ok.clone().without("application").form()).await, 400, "missing_part", Some("application")).await;
-    assert_error(app.submit("k", ok.clone().without("id_back").form()).await, 400, "missing_part", Some("id_back")).await;
+    assert_error(
+        app.submit("k", broken.form()).await,
+        400,
+        "invalid_field",
+        Some("application"),
+    )
+    .await;
+    assert_error(
+        app.submit("k", ok.clone().without("application").form())
+            .await,
+        400,
+        "missing_part",
+        Some("application"),
+    )
+    .await;
+    assert_error(
+        app.submit("k", ok.clone().without("id_back").form()).await,
+        400,
+        "missing_part",
+        Some("id_back"),
+    )
+    .await;
     let unknown = ok.clone().set("selfie", "s.jpg", "image/jpeg", jpeg(b"x"));
-    assert_error(app.submit("k", unknown.form()).await, 400, "invalid_field", Some("selfie")).await;
+    assert_error(
+        app.submit("k", unknown.form()).await,
+        400,
+        "invalid_field",
+        Some("selfie"),
+    )
+    .await;
 
     // Files: typed by content, never by name or declared type.
-    let lying = ok.clone().set("id_front", "front.jpg", "image/jpeg", b"MZ\x90\x00 this is a Windows program".to_vec());
-    assert_error(app.submit("k", lying.form()).await, 415, "unsupported_file_type", Some("id_front")).await;
-    let text_as_pdf = ok.clone().set("application_form", "form.pdf", "application/pdf", b"just some text".to_vec());
-    assert_error(app.submit("k", text_as_pdf.form()).await, 415, "unsupported_file_type", Some("application_form")).await;
-    let empty = ok.clone().set("eseal_form", "eseal.pdf", "application/pdf", vec![]);
-    assert_error(app.submit("k", empty.form()).await, 400, "invalid_field", Some("eseal_form")).await;
-    let truncated = ok.clone().set("id_back", "back.jpg", "image/jpeg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00]);
-    assert_error(app.submit("k", truncated.form()).await, 415, "unsupported_file_type", Some("id_back")).await;
+    let lying = ok.clone().set(
+        "id_front",
+        "front.jpg",
+        "image/jpeg",
+        b"MZ\x90\x00 this is a Windows program".to_vec(),
+    );
+    assert_error(
+        app.submit("k", lying.form()).await,
+        415,
+        "unsupported_file_type",
+        Some("id_front"),
+    )
+    .await;
+    let text_as_pdf = ok.clone().set(
+        "application_form",
+        "form.pdf",
+        "application/pdf",
+        b"just some text".to_vec(),
+    );
+    assert_error(
+        app.submit("k", text_as_pdf.form()).await,
+        415,
+        "unsupported_file_type",
+        Some("application_form"),
+    )
+    .await;
+    let empty = ok
+        .clone()
+        .set("eseal_form", "eseal.pdf", "application/pdf", vec![]);
+    assert_error(
+        app.submit("k", empty.form()).await,
+        400,
+        "invalid_field",
+        Some("eseal_form"),
+    )
+    .await;
+    let truncated = ok.clone().set(
+        "id_back",
+        "back.jpg",
+        "image/jpeg",
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00],
+    );
+    assert_error(
+        app.submit("k", truncated.form()).await,
+        415,
+        "unsupported_file_type",
+        Some("id_back"),
+    )
+    .await;
     let mut big = jpeg(&[]);
     big.resize(MAX_SCAN_BYTES + 1, 0x55);
-    let too_large = ok.clone().set("liveness_photo", "face.jpg", "image/jpeg", big.clone());
-    assert_error(app.submit("k", too_large.form()).await, 413, "file_too_large", Some("liveness_photo")).await;
+    let too_large = ok
+        .clone()
+        .set("liveness_photo", "face.jpg", "image/jpeg", big.clone());
+    assert_error(
+        app.submit("k", too_large.form()).await,
+        413,
+        "file_too_large",
+        Some("liveness_photo"),
+    )
+    .await;
     // Exactly 2 MiB is still accepted by the size rule (it fails later, on the registry, here).
     big.truncate(MAX_SCAN_BYTES);
-    let at_limit = with(&["certificate_serial"], json!("FFFF")).set("liveness_photo", "face.jpg", "image/jpeg", big);
-    assert_error(app.submit("k", at_limit.form()).await, 400, "invalid_field", Some("certificate_serial")).await;
+    let at_limit = with(&["certificate_serial"], json!("FFFF")).set(
+        "liveness_photo",
+        "face.jpg",
+        "image/jpeg",
+        big,
+    );
+    assert_error(
+        app.submit("k", at_limit.form()).await,
+        400,
+        "invalid_field",
+        Some("certificate_serial"),
+    )
+    .await;
 
     // Fields.
     let cases = [
-        (with(&["applicant", "id_number"], json!("110105194912310021")), "applicant.id_number"),
-        (with(&["applicant", "id_number"], json!("110105194902300028")), "applicant.id_number"),
-        (with(&["applicant", "id_type"], json!("passport")), "applicant.id_type"),
-        (with(&["applicant", "mobile"], json!("12800138000")), "applicant.mobile"),
-        (with(&["applicant", "email"], json!("zhangsan@")), "applicant.email"),
-        (with(&["invoice", "tax_id"], json!("91350100M000100Y44")), "invoice.tax_id"),
-        (with(&["payment", "channel"], json!("unionpay")), "payment.channel"),
-        (with(&["payment", "amount_fen"], json!("200.00")), "payment.amount_fen"),
-        (with(&["submitted_at"], json!("2026-11-25T10:12:00+08:00")), "submitted_at"),
-        (with(&["submitted_at"], json!("2026-10-25T10:05:00+08:00")), "submitted_at"),
-        (with(&["consents", "sensitive_pi_authorization"], json!(false)), "consents.sensitive_pi_authorization"),
+        (
+            with(&["applicant", "id_number"], json!("110105194912310021")),
+            "applicant.id_number",
+        ),
+        (
+            with(&["applicant", "id_number"], json!("110105194902300028")),
+            "applicant.id_number",
+        ),
+        (
+            with(&["applicant", "id_type"], json!("passport")),
+            "applicant.id_type",
+        ),
+        (
+            with(&["applicant", "mobile"], json!("12800138000")),
+            "applicant.mobile",
+        ),
+        (
+            with(&["applicant", "email"], json!("zhangsan@")),
+            "applicant.email",
+        ),
+        (
+            with(&["invoice", "tax_id"], json!("91350100M000100Y44")),
+            "invoice.tax_id",
+        ),
+        (
+            with(&["payment", "channel"], json!("unionpay")),
+            "payment.channel",
+        ),
+        (
+            with(&["payment", "amount_fen"], json!("200.00")),
+            "payment.amount_fen",
+        ),
+        (
+            with(&["submitted_at"], json!("2026-11-25T10:12:00+08:00")),
+            "submitted_at",
+        ),
+        (
+            with(&["submitted_at"], json!("2026-10-25T10:05:00+08:00")),
+            "submitted_at",
+        ),
+        (
+            with(&["consents", "sensitive_pi_authorization"], json!(false)),
+            "consents.sensitive_pi_authorization",
+        ),
         (with(&["hall_reference"], json!("WT 1")), "hall_reference"),
         // Well-formed, but not in the registry, or someone else's certificate.
-        (with(&["certificate_serial"], json!("0150512140479054FFF")), "certificate_serial"),
-        (with(&["certificate_serial"], json!("0150512140479054C04")), "certificate_serial"),
+        (
+            with(&["certificate_serial"], json!("0150512140479054FFF")),
+            "certificate_serial",
+        ),
+        (
+            with(&["certificate_serial"], json!("0150512140479054C04")),
+            "certificate_serial",
+        ),
     ];
     for (sub, field) in cases {
-        assert_error(app.submit("k", sub.form()).await, 400, "invalid_field", Some(field)).await;
+        assert_error(
+            app.submit("k", sub.form()).await,
+            400,
+            "invalid_field",
+            Some(field),
+        )
+        .await;
     }
 
     // Nothing was stored: no rows, no audit records, no scan files.

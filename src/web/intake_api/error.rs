@@ -16,17 +16,42 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
-        Self { status, code, message: message.into(), field }
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+        field: Option<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field,
+        }
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer token is required", None)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required",
+            None,
+        )
     }
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_field", message, Some(field.into()))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            message,
+            Some(field.into()),
+        )
     }
     pub fn missing_part(part: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "missing_part", format!("the part '{part}' is required"), Some(part.into()))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "missing_part",
+            format!("the part '{part}' is required"),
+            Some(part.into()),
+        )
     }
     pub fn file_too_large(part: &str) -> Self {
         Self::new(
@@ -48,7 +73,12 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource", None)
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here", None)
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed here",
+            None,
+        )
     }
     pub fn idempotency_conflict() -> Self {
         Self::new(

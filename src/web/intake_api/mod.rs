@@ -29,7 +29,10 @@ pub fn routes() -> Router<AppState> {
             get(find_by_hall_reference).post(submit::submit_application),
         )
         .route("/applications/{id}", get(get_application))
-        .route("/applications/{id}/resubmission", put(submit::resubmit_application))
+        .route(
+            "/applications/{id}/resubmission",
+            put(submit::resubmit_application),
+        )
         .route("/certificates/{serial}", get(get_certificate))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -51,7 +54,10 @@ impl FromRequestParts<AppState> for ApiClient {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
-        let name = state.storage.api_client_by_token_hash(&sha256_hex(token.as_bytes())).await?;
+        let name = state
+            .storage
+            .api_client_by_token_hash(&sha256_hex(token.as_bytes()))
+            .await?;
         name.map(ApiClient).ok_or_else(ApiError::unauthorized)
     }
 }
@@ -81,7 +87,11 @@ async fn get_application(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = ApplicationId::parse(&id).ok_or_else(ApiError::not_found)?;
-    let view = state.storage.status_view(id.as_str()).await?.ok_or_else(ApiError::not_found)?;
+    let view = state
+        .storage
+        .status_view(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(status_json(&view)))
 }
 
@@ -96,12 +106,22 @@ async fn find_by_hall_reference(
     _client: ApiClient,
     Query(q): Query<ByHallReference>,
 ) -> Result<Json<Value>, ApiError> {
-    let r = q
-        .hall_reference
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::invalid_field("hall_reference", "the query parameter hall_reference is required"))?;
-    let id = state.storage.application_id_by_hall_reference(&r).await?.ok_or_else(ApiError::not_found)?;
-    let view = state.storage.status_view(&id).await?.ok_or_else(ApiError::not_found)?;
+    let r = q.hall_reference.filter(|r| !r.is_empty()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "hall_reference",
+            "the query parameter hall_reference is required",
+        )
+    })?;
+    let id = state
+        .storage
+        .application_id_by_hall_reference(&r)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let view = state
+        .storage
+        .status_view(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(status_json(&view)))
 }
 
@@ -121,9 +141,15 @@ async fn get_certificate(
     let id_number = q
         .id_number
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| ApiError::invalid_field("id_number", "the query parameter id_number is required"))?;
+        .ok_or_else(|| {
+            ApiError::invalid_field("id_number", "the query parameter id_number is required")
+        })?;
     let serial = CertificateSerial::parse(&serial).map_err(|_| ApiError::not_found())?;
-    let cert = state.storage.certificate(&serial).await?.ok_or_else(ApiError::not_found)?;
+    let cert = state
+        .storage
+        .certificate(&serial)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let typed = id_number.trim().to_ascii_uppercase();
     if cert.holder.number() != typed {
         return Err(ApiError::not_found());

@@ -28,7 +28,10 @@ fn body_error(e: MultipartError) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::file_too_large("body")
     } else {
-        ApiError::invalid_field("body", format!("the multipart body cannot be read: {}", e.body_text()))
+        ApiError::invalid_field(
+            "body",
+            format!("the multipart body cannot be read: {}", e.body_text()),
+        )
     }
 }
 
@@ -36,12 +39,18 @@ pub async fn read(mut mp: Multipart) -> Result<Parts, ApiError> {
     let mut parts = Parts::default();
     while let Some(mut field) = mp.next_field().await.map_err(body_error)? {
         let name = field.name().unwrap_or_default().to_owned();
-        let limit = if name == "application" { MAX_JSON_BYTES } else { MAX_SCAN_BYTES };
+        let limit = if name == "application" {
+            MAX_JSON_BYTES
+        } else {
+            MAX_SCAN_BYTES
+        };
         let kind = ScanKind::parse(&name);
         if name != "application" && kind.is_none() {
             return Err(ApiError::invalid_field(
                 name.clone(),
-                format!("unknown part '{name}'; expected application, application_form, eseal_form, id_front, id_back, liveness_photo"),
+                format!(
+                    "unknown part '{name}'; expected application, application_form, eseal_form, id_front, id_back, liveness_photo"
+                ),
             ));
         }
         let mut buf = BytesMut::new();
@@ -49,7 +58,10 @@ pub async fn read(mut mp: Multipart) -> Result<Parts, ApiError> {
             if buf.len() + chunk.len() > limit {
                 return Err(match kind {
                     Some(k) => ApiError::file_too_large(k.code()),
-                    None => ApiError::invalid_field("application", "the JSON part is larger than 64 KiB"),
+                    None => ApiError::invalid_field(
+                        "application",
+                        "the JSON part is larger than 64 KiB",
+                    ),
                 });
             }
             buf.extend_from_slice(&chunk);
@@ -58,10 +70,14 @@ pub async fn read(mut mp: Multipart) -> Result<Parts, ApiError> {
         match kind {
             None => {
                 if parts.application.is_some() {
-                    return Err(ApiError::invalid_field("application", "the part is sent twice"));
+                    return Err(ApiError::invalid_field(
+                        "application",
+                        "the part is sent twice",
+                    ));
                 }
-                let v: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| ApiError::invalid_field("application", format!("not valid JSON: {e}")))?;
+                let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                    ApiError::invalid_field("application", format!("not valid JSON: {e}"))
+                })?;
                 parts.application = Some(v);
             }
             Some(k) => {

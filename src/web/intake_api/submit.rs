@@ -32,12 +32,15 @@ use std::collections::BTreeMap;
 use tower_http::request_id::RequestId;
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let v = headers
-        .get("idempotency-key")
-        .ok_or_else(|| ApiError::invalid_field("Idempotency-Key", "the header Idempotency-Key is required"))?;
+    let v = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::invalid_field("Idempotency-Key", "the header Idempotency-Key is required")
+    })?;
     let s = v.to_str().unwrap_or_default();
     if !is_reference(s) {
-        return Err(ApiError::invalid_field("Idempotency-Key", "must be 1 to 64 printable ASCII characters"));
+        return Err(ApiError::invalid_field(
+            "Idempotency-Key",
+            "must be 1 to 64 printable ASCII characters",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -49,7 +52,10 @@ fn request_id(rid: &RequestId) -> String {
 /// What makes two requests "the same": method and path, the JSON (canonical: keys sorted),
 /// and the scans by content.
 fn request_hash(route: &str, json: Option<&Value>, scans: &[ScanRef]) -> String {
-    let mut s = format!("{route}\n{}\n", json.map(Value::to_string).unwrap_or_default());
+    let mut s = format!(
+        "{route}\n{}\n",
+        json.map(Value::to_string).unwrap_or_default()
+    );
     for scan in scans {
         s.push_str(&format!("{}:{}\n", scan.kind.code(), scan.sha256));
     }
@@ -57,13 +63,27 @@ fn request_hash(route: &str, json: Option<&Value>, scans: &[ScanRef]) -> String 
 }
 
 /// Stores the scans and returns their references in part order.
-async fn store_scans(state: &AppState, scans: BTreeMap<ScanKind, parts::Scan>) -> Result<Vec<ScanRef>, ApiError> {
-    let kinds: Vec<_> = scans.iter().map(|(k, s)| (*k, s.media_type, s.bytes.len() as i64)).collect();
-    let shas = state.scans.put_all(scans.into_values().map(|s| s.bytes).collect()).await?;
+async fn store_scans(
+    state: &AppState,
+    scans: BTreeMap<ScanKind, parts::Scan>,
+) -> Result<Vec<ScanRef>, ApiError> {
+    let kinds: Vec<_> = scans
+        .iter()
+        .map(|(k, s)| (*k, s.media_type, s.bytes.len() as i64))
+        .collect();
+    let shas = state
+        .scans
+        .put_all(scans.into_values().map(|s| s.bytes).collect())
+        .await?;
     Ok(kinds
         .into_iter()
         .zip(shas)
-        .map(|((kind, media_type, size_bytes), sha256)| ScanRef { kind, sha256, media_type, size_bytes })
+        .map(|((kind, media_type, size_bytes), sha256)| ScanRef {
+            kind,
+            sha256,
+            media_type,
+            size_bytes,
+        })
         .collect())
 }
 
@@ -87,23 +107,36 @@ async fn precheck_registry(state: &AppState, app: &NewApplication) -> Result<(),
 }
 
 fn registry_matches(c: &crate::domain::certificate::Certificate, app: &NewApplication) -> bool {
-    c.holder.number() == app.applicant.id.number() && c.holder.id_type() == app.applicant.id.id_type()
+    c.holder.number() == app.applicant.id.number()
+        && c.holder.id_type() == app.applicant.id.id_type()
 }
 
 fn registry_error() -> ApiError {
-    ApiError::invalid_field("certificate_serial", "no certificate with this serial belongs to the applicant's ID number")
+    ApiError::invalid_field(
+        "certificate_serial",
+        "no certificate with this serial belongs to the applicant's ID number",
+    )
 }
 
 /// Claims the key, or answers from the stored response: a replay (200) or a conflict (409).
-async fn claim_or_replay(tx: &mut Tx, client: &str, key: &str, hash: &str, now: i64) -> Result<Option<Response>, ApiError> {
+async fn claim_or_replay(
+    tx: &mut Tx,
+    client: &str,
+    key: &str,
+    hash: &str,
+    now: i64,
+) -> Result<Option<Response>, ApiError> {
     if idempotency::claim(tx, client, key, hash, now).await? {
         return Ok(None);
     }
-    let stored = idempotency::stored(tx, client, key).await?.ok_or_else(ApiError::internal)?;
+    let stored = idempotency::stored(tx, client, key)
+        .await?
+        .ok_or_else(ApiError::internal)?;
     if stored.request_hash != hash {
         return Err(ApiError::idempotency_conflict());
     }
-    let body: Value = serde_json::from_str(stored.response_body.as_deref().unwrap_or("null")).map_err(|_| ApiError::internal())?;
+    let body: Value = serde_json::from_str(stored.response_body.as_deref().unwrap_or("null"))
+        .map_err(|_| ApiError::internal())?;
     Ok(Some((StatusCode::OK, Json(body)).into_response()))
 }
 
@@ -133,10 +166,17 @@ pub async fn submit_application(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let mp = mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
+    let mp =
+        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
     let mut parts = parts::read(mp).await?;
-    let json = parts.application.take().ok_or_else(|| ApiError::missing_part("application"))?;
-    if let Some(k) = ScanKind::ALL.into_iter().find(|k| !parts.scans.contains_key(k)) {
+    let json = parts
+        .application
+        .take()
+        .ok_or_else(|| ApiError::missing_part("application"))?;
+    if let Some(k) = ScanKind::ALL
+        .into_iter()
+        .find(|k| !parts.scans.contains_key(k))
+    {
         return Err(ApiError::missing_part(k.code()));
     }
     let now = state.clock.now();
@@ -153,7 +193,10 @@ pub async fn submit_application(
             return Ok(replay);
         }
         check_registry(&mut tx, &app).await?;
-        if applications::id_by_hall_reference(&mut tx, &app.hall_reference).await?.is_some() {
+        if applications::id_by_hall_reference(&mut tx, &app.hall_reference)
+            .await?
+            .is_some()
+        {
             return Err(ApiError::duplicate_hall_reference());
         }
         let id = ApplicationId::generate(now.with_timezone(&beijing()).date_naive());
@@ -171,18 +214,25 @@ pub async fn submit_application(
         };
         if let Err(e) = applications::insert_new(&mut tx, &row).await {
             // A concurrent request with another key and the same hall_reference won the race.
-            return Err(if storage::is_unique_violation(&e) { ApiError::duplicate_hall_reference() } else { e.into() });
+            return Err(if storage::is_unique_violation(&e) {
+                ApiError::duplicate_hall_reference()
+            } else {
+                e.into()
+            });
         }
-        audit::record(&mut tx, &AuditEntry {
-            at: ms(now),
-            actor: &actor,
-            action: "application.submitted",
-            subject_type: "application",
-            subject_id: id.as_str(),
-            before: None,
-            after: Some(Status::Submitted.code()),
-            request_id: Some(&rid),
-        })
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                at: ms(now),
+                actor: &actor,
+                action: "application.submitted",
+                subject_type: "application",
+                subject_id: id.as_str(),
+                before: None,
+                after: Some(Status::Submitted.code()),
+                request_id: Some(&rid),
+            },
+        )
         .await?;
         let response = due_json(id.as_str(), None, due);
         idempotency::complete(&mut tx, &client, &key, 201, &response.to_string()).await?;
@@ -203,14 +253,21 @@ pub async fn resubmit_application(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let id = ApplicationId::parse(&id).ok_or_else(ApiError::not_found)?;
-    let mp = mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
+    let mp =
+        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
     let mut parts = parts::read(mp).await?;
     let json = parts.application.take();
     if json.is_none() && parts.scans.is_empty() {
-        return Err(ApiError::invalid_field("body", "nothing to resubmit: send the application part, scans, or both"));
+        return Err(ApiError::invalid_field(
+            "body",
+            "nothing to resubmit: send the application part, scans, or both",
+        ));
     }
     let now = state.clock.now();
-    let new_app = json.as_ref().map(|j| parse_application(j, now)).transpose()?;
+    let new_app = json
+        .as_ref()
+        .map(|j| parse_application(j, now))
+        .transpose()?;
     if let Some(app) = &new_app {
         precheck_registry(&state, app).await?;
     }
@@ -224,14 +281,22 @@ pub async fn resubmit_application(
         if let Some(replay) = claim_or_replay(&mut tx, &client, &key, &hash, ms(now)).await? {
             return Ok(replay);
         }
-        let seen = applications::current(&mut tx, id.as_str()).await?.ok_or_else(ApiError::not_found)?;
+        let seen = applications::current(&mut tx, id.as_str())
+            .await?
+            .ok_or_else(ApiError::not_found)?;
         let from = seen.status();
-        from.apply(Action::Resubmit)
-            .map_err(|_| ApiError::invalid_state(format!("only a returned application can be resubmitted; this one is {from}")))?;
+        from.apply(Action::Resubmit).map_err(|_| {
+            ApiError::invalid_state(format!(
+                "only a returned application can be resubmitted; this one is {from}"
+            ))
+        })?;
         let app = match new_app {
             Some(app) => {
                 if app.hall_reference != seen.hall_reference {
-                    return Err(ApiError::invalid_field("hall_reference", "differs from the application's hall_reference"));
+                    return Err(ApiError::invalid_field(
+                        "hall_reference",
+                        "differs from the application's hall_reference",
+                    ));
                 }
                 check_registry(&mut tx, &app).await?;
                 app
@@ -253,22 +318,35 @@ pub async fn resubmit_application(
         let due = cal.review_due_at(now);
         let version = seen.version + 1;
         if !applications::resubmit(&mut tx, &seen, &app, ms(now), ms(due)).await? {
-            return Err(ApiError::invalid_state("the application changed meanwhile; fetch its status and try again"));
+            return Err(ApiError::invalid_state(
+                "the application changed meanwhile; fetch its status and try again",
+            ));
         }
         let body = app.to_json().to_string();
         applications::insert_version(&mut tx, id.as_str(), version, &body, ms(now), &scans).await?;
         let actor = format!("api:{client}");
-        applications::add_event(&mut tx, id.as_str(), ms(now), Status::Submitted, &actor, Some(&format!("version {version}"))).await?;
-        audit::record(&mut tx, &AuditEntry {
-            at: ms(now),
-            actor: &actor,
-            action: "application.resubmitted",
-            subject_type: "application",
-            subject_id: id.as_str(),
-            before: Some(from.code()),
-            after: Some(Status::Submitted.code()),
-            request_id: Some(&rid),
-        })
+        applications::add_event(
+            &mut tx,
+            id.as_str(),
+            ms(now),
+            Status::Submitted,
+            &actor,
+            Some(&format!("version {version}")),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &AuditEntry {
+                at: ms(now),
+                actor: &actor,
+                action: "application.resubmitted",
+                subject_type: "application",
+                subject_id: id.as_str(),
+                before: Some(from.code()),
+                after: Some(Status::Submitted.code()),
+                request_id: Some(&rid),
+            },
+        )
         .await?;
         let response = due_json(id.as_str(), Some(version), due);
         idempotency::complete(&mut tx, &client, &key, 200, &response.to_string()).await?;
