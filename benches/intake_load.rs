@@ -31,10 +31,16 @@ fn noise(rng: &mut StdRng, n: usize) -> Vec<u8> {
 
 /// A JPEG: SOI, JFIF APP0, a COM segment holding the nonce, incompressible data, EOI.
 fn jpeg(rng: &mut StdRng) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+    let mut v = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+    ];
     v.extend_from_slice(&[0xFF, 0xFE, 0x00, 34]);
     v.extend_from_slice(NONCE);
-    v.extend(noise(rng, SCAN_BYTES).into_iter().map(|b| if b == 0xFF { 0xFE } else { b }));
+    v.extend(
+        noise(rng, SCAN_BYTES)
+            .into_iter()
+            .map(|b| if b == 0xFF { 0xFE } else { b }),
+    );
     v.extend_from_slice(&[0xFF, 0xD9]);
     v
 }
@@ -55,7 +61,8 @@ struct Template {
 
 impl Template {
     fn body(&self, n: u64, seed: u64) -> Vec<u8> {
-        let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+        let now =
+            chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
         let t = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         let json = format!(
             r#"{{"hall_reference":"LOAD{seed:08X}{n:010}","certificate_serial":"0150512140479054C03",
@@ -92,7 +99,10 @@ impl Template {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let anchor = args.iter().any(|a| a == "--anchor");
     let pos: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     if pos.len() < 2 {
@@ -106,7 +116,12 @@ async fn main() {
     let mut rng = StdRng::seed_from_u64(20261125);
     let tpl = Arc::new(Template {
         scans: vec![
-            ("application_form", "form.pdf", "application/pdf", pdf(&mut rng)),
+            (
+                "application_form",
+                "form.pdf",
+                "application/pdf",
+                pdf(&mut rng),
+            ),
             ("eseal_form", "eseal.jpg", "image/jpeg", jpeg(&mut rng)),
             ("id_front", "front.jpg", "image/jpeg", jpeg(&mut rng)),
             ("id_back", "back.jpg", "image/jpeg", jpeg(&mut rng)),
@@ -116,12 +131,21 @@ async fn main() {
     });
     let seed: u64 = rand::rng().random::<u32>() as u64;
     let counter = Arc::new(AtomicU64::new(0));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(conns).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(conns)
+        .build()
+        .unwrap();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for _ in 0..conns {
-        let (client, url, token, tpl, counter) = (client.clone(), url.clone(), token.clone(), tpl.clone(), counter.clone());
+        let (client, url, token, tpl, counter) = (
+            client.clone(),
+            url.clone(),
+            token.clone(),
+            tpl.clone(),
+            counter.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut bad, mut errors, mut sample) = (Vec::new(), 0u64, 0u64, None);
             while Instant::now() < deadline {
@@ -132,7 +156,10 @@ async fn main() {
                     .post(&url)
                     .bearer_auth(&token)
                     .header("Idempotency-Key", format!("load-{seed}-{n}"))
-                    .header("Content-Type", format!("multipart/form-data; boundary={BOUNDARY}"))
+                    .header(
+                        "Content-Type",
+                        format!("multipart/form-data; boundary={BOUNDARY}"),
+                    )
                     .body(body)
                     .send()
                     .await;
@@ -166,7 +193,11 @@ async fn main() {
         }
     }
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1e3).unwrap_or(0.0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1e3)
+            .unwrap_or(0.0)
+    };
     println!(
         r#"{{"requests": {}, "rps": {:.1}, "p50_ms": {:.1}, "p99_ms": {:.1}, "non201": {bad}, "errors": {errors}}}"#,
         lat.len(),
