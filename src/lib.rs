@@ -22,5 +22,7 @@ pub mod storage;
 pub mod telemetry;
 /// HTTP: the intake API and the desks.
 pub mod web;
+/// HTML views (maud).
+pub mod views;
 /// Staff actions on applications (status change + event + audit in one transaction).
 pub mod workflow;

@@ -32,10 +32,10 @@ pub type Reasons = Vec<(String, String)>;
 
 /// One staff action: with Accept and Return also the decision's reasons and note.
 /// `expected_row_version`, when given, is what the staff member saw on the page.
-#[derive(Default)]
-pub struct Step<'a> {
+#[derive(Default, Debug, Clone)]
+pub struct Step {
     pub reasons: Reasons,
-    pub note: Option<&'a str>,
+    pub note: Option<String>,
     pub expected_row_version: Option<i64>,
 }
 
@@ -44,12 +44,11 @@ pub async fn act(
     storage: &Storage,
     application_id: &str,
     action: Action,
-    step: &Step<'_>,
+    step: &Step,
     actor: &Actor<'_>,
     at: i64,
 ) -> Result<Status, ActionError> {
-    let (reasons, note, expected_row_version) =
-        (&step.reasons, step.note, step.expected_row_version);
+    let (reasons, note, expected_row_version) = (&step.reasons, step.note.as_deref(), step.expected_row_version);
     let mut tx = storage.begin().await?;
     let seen: Current = applications::current(&mut tx, application_id)
         .await?
@@ -58,6 +57,10 @@ pub async fn act(
         return Err(ActionError::Conflict);
     }
     let from = seen.status();
+    // A resubmission comes only through the intake API, which also makes the new version.
+    if action == Action::Resubmit {
+        return Err(ActionError::Illegal(IllegalTransition { from, action }));
+    }
     let to = from.apply(action)?;
     let claimed_by = match action {
         Action::Claim => Some(actor.name),
@@ -100,4 +103,42 @@ fn action_name(a: Action) -> &'static str {
         Action::Ship => "application.shipped",
         Action::Withdraw => "application.withdrawn",
     }
+}
+
+/// A supervisor gives an application waiting for review to a reviewer (claimed for them).
+pub async fn reassign(
+    storage: &Storage,
+    application_id: &str,
+    to: &str,
+    expected_row_version: Option<i64>,
+    actor: &Actor<'_>,
+    at: i64,
+) -> Result<(), ActionError> {
+    let mut tx = storage.begin().await?;
+    let seen: Current = applications::current(&mut tx, application_id).await?.ok_or(ActionError::NotFound)?;
+    if expected_row_version.is_some_and(|v| v != seen.row_version) {
+        return Err(ActionError::Conflict);
+    }
+    let from = seen.status();
+    if !from.awaits_review() {
+        return Err(ActionError::Illegal(IllegalTransition { from, action: Action::Claim }));
+    }
+    if !applications::transition(&mut tx, &seen, Status::InReview, Some(to), at).await? {
+        return Err(ActionError::Conflict);
+    }
+    let note = format!("reassigned to {}", to.trim_start_matches("staff:"));
+    applications::add_event(&mut tx, application_id, at, Status::InReview, actor.name, Some(&note)).await?;
+    audit::record(&mut tx, &AuditEntry {
+        at,
+        actor: actor.name,
+        action: "application.reassigned",
+        subject_type: "application",
+        subject_id: application_id,
+        before: Some(seen.claimed_by.as_deref().unwrap_or("-")),
+        after: Some(to),
+        request_id: actor.request_id,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -64,6 +64,13 @@ impl super::Storage {
         })
     }
 
+    /// Records a view of personal data (its own small transaction).
+    pub async fn audit_view(&self, e: &AuditEntry<'_>) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        record(&mut tx, e).await?;
+        tx.commit().await
+    }
+
     pub async fn audit_count(&self) -> DbResult<i64> {
         crate::on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
             "select count(*) from audit_log"

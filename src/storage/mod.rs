@@ -13,7 +13,11 @@ pub mod audit;
 pub mod calendar;
 pub mod certificates;
 pub mod idempotency;
+pub mod policies;
+pub mod queue;
+pub mod reasons;
 pub mod scan_files;
+pub mod sessions;
 pub mod staff;
 pub mod tokens;
 

@@ -1,31 +1,121 @@
-//! HTTP: the router, one module per desk, and the layers every request passes.
+//! HTTP: the router, one module per desk, and the layers every request passes
+//! (request id, tracing, security headers, identity + casbin authorisation + CSRF).
 
+pub mod admin;
+pub mod assets;
 pub mod health;
+pub mod identity;
 pub mod intake_api;
+pub mod pages;
+pub mod review;
+pub mod security;
+pub mod session;
 pub mod state;
 
-use axum::{Router, http::Request, routing::get};
+use axum::{
+    Router,
+    http::{HeaderValue, Request},
+    middleware,
+    routing::{get, post},
+};
 use state::AppState;
 use tower::ServiceBuilder;
 use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
 
+/// Every route of the application, as (method, path pattern): the route × role matrix test
+/// walks this list, so a new route without a test expectation fails that test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/static/app.css"),
+    ("GET", "/static/app.js"),
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/locale"),
+    ("GET", "/account/password"),
+    ("POST", "/account/password"),
+    ("GET", "/review"),
+    ("POST", "/review/next"),
+    ("GET", "/review/{id}"),
+    ("GET", "/review/{id}/scans/{version}/{kind}"),
+    ("POST", "/review/{id}/claim"),
+    ("POST", "/review/{id}/release"),
+    ("POST", "/review/{id}/accept"),
+    ("POST", "/review/{id}/return"),
+    ("POST", "/review/{id}/reassign"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/{id}"),
+    ("GET", "/admin/reasons"),
+    ("POST", "/admin/reasons"),
+    ("GET", "/api/v1/applications"),
+    ("POST", "/api/v1/applications"),
+    ("GET", "/api/v1/applications/{id}"),
+    ("PUT", "/api/v1/applications/{id}/resubmission"),
+    ("GET", "/api/v1/certificates/{serial}"),
+];
+
+/// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
+        let id = uuid::Uuid::new_v4().to_string();
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+/// Drops an incoming `X-Request-Id` that is long or carries anything but [A-Za-z0-9._-].
+async fn sanitize_request_id(mut req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    let bad = req.headers().get("x-request-id").is_some_and(|v| {
+        let b = v.as_bytes();
+        b.is_empty() || b.len() > 64 || !b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+    });
+    if bad {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
 pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(session::home))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/locale", post(session::set_locale))
+        .route("/account/password", get(session::password_form).post(session::change_password))
+        .route("/review", get(review::queue))
+        .route("/review/next", post(review::claim_next))
+        .route("/review/{id}", get(review::application))
+        .route("/review/{id}/scans/{version}/{kind}", get(review::scan))
+        .route("/review/{id}/claim", post(review::claim))
+        .route("/review/{id}/release", post(review::release))
+        .route("/review/{id}/accept", post(review::accept))
+        .route("/review/{id}/return", post(review::return_application))
+        .route("/review/{id}/reassign", post(review::reassign))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/reasons", get(admin::reasons).post(admin::save_reason))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js));
     Router::new()
         .route("/healthz", get(health::healthz))
+        .merge(pages)
         .nest("/api/v1", intake_api::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), identity::authorize))
+        .layer(middleware::from_fn(security::headers))
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(sanitize_request_id))
                 // An incoming X-Request-Id is kept; otherwise a UUID is made. Every response carries it.
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(RequestIds))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let rid = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
+                    let rid = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     // The path only: query strings may carry personal data (id_number).
                     tracing::info_span!("request", request_id = %rid, method = %req.method(), path = %req.uri().path())
                 }))

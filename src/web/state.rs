@@ -14,4 +14,6 @@ pub struct AppState {
     pub scans: ScanStore,
     pub calendar: CalendarCache,
     pub clock: Clock,
+    /// casbin: the model of roles.conf with the policy rows of the database.
+    pub authz: Arc<casbin::Enforcer>,
 }

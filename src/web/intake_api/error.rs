@@ -37,6 +37,9 @@ impl ApiError {
             None,
         )
     }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "this client may not use this resource", None)
+    }
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,

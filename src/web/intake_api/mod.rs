@@ -12,11 +12,12 @@ use super::state::AppState;
 use crate::domain::{
     calendar::beijing, certificate::mask_name, ids::ApplicationId, serial::CertificateSerial,
 };
-use crate::storage::{applications::StatusView, from_ms, scan_files::sha256_hex};
+use crate::storage::{applications::StatusView, from_ms};
+use crate::web::identity::Identity;
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
-    http::{header::AUTHORIZATION, request::Parts},
+    http::request::Parts,
     routing::{get, put},
 };
 use serde::Deserialize;
@@ -45,20 +46,12 @@ pub struct ApiClient(pub String);
 impl FromRequestParts<AppState> for ApiClient {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        let name = state
-            .storage
-            .api_client_by_token_hash(&sha256_hex(token.as_bytes()))
-            .await?;
-        name.map(ApiClient).ok_or_else(ApiError::unauthorized)
+    /// The authorisation layer has resolved the token already.
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Identity>() {
+            Some(Identity::Api(name)) => Ok(ApiClient(name.clone())),
+            _ => Err(ApiError::unauthorized()),
+        }
     }
 }
 

@@ -1,0 +1,200 @@
+//! The reviewer queue and the application page's data. The queue reads the partial index
+//! `applications_waiting` (deadline order over waiting applications only), pages by keyset
+//! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
+
+use super::{DbResult, Storage, applications::ScanRef};
+use crate::on_pool;
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// `submitted` or `in_review`; None: both.
+    pub status: Option<String>,
+    /// Only applications whose deadline is before this instant.
+    pub overdue_at: Option<i64>,
+    /// Only applications claimed by this actor (`staff:<username>`).
+    pub claimed_by: Option<String>,
+    /// Only applications without a claim.
+    pub unclaimed: bool,
+    /// Only resubmissions (version > 1).
+    pub resubmissions: bool,
+    /// An application id, hall reference, certificate serial or mobile number.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub application_id: String,
+    pub applicant_name: String,
+    pub status: String,
+    pub version: i64,
+    pub submitted_at: i64,
+    pub received_at: i64,
+    pub review_due_at: i64,
+    pub payment_channel: String,
+    pub claimed_by: Option<String>,
+}
+
+enum Bind {
+    I(i64),
+    S(String),
+}
+
+impl Storage {
+    /// One page of the queue after the keyset `after` (deadline, id); `limit` rows at most.
+    pub async fn queue_page(&self, f: &QueueFilter, after: Option<(i64, String)>, limit: i64) -> DbResult<Vec<QueueRow>> {
+        let mut sql = String::from(
+            "select application_id, applicant_name, status, version, submitted_at, received_at, review_due_at, payment_channel, claimed_by
+             from applications where status in ('submitted', 'in_review')",
+        );
+        let mut binds = Vec::new();
+        let mut push = |sql: &mut String, clause: &str, b: Vec<Bind>| {
+            let mut c = clause.to_owned();
+            for (i, _) in b.iter().enumerate() {
+                c = c.replacen("?", &format!("${}", binds.len() + i + 1), 1);
+            }
+            binds.extend(b);
+            sql.push_str(&c);
+        };
+        if let Some(s) = &f.status {
+            push(&mut sql, " and status = ?", vec![Bind::S(s.clone())]);
+        }
+        if let Some(t) = f.overdue_at {
+            push(&mut sql, " and review_due_at < ?", vec![Bind::I(t)]);
+        }
+        if let Some(c) = &f.claimed_by {
+            push(&mut sql, " and claimed_by = ?", vec![Bind::S(c.clone())]);
+        }
+        if f.unclaimed {
+            sql.push_str(" and claimed_by is null");
+        }
+        if f.resubmissions {
+            sql.push_str(" and version > 1");
+        }
+        if let Some(q) = &f.search {
+            let q = q.trim().to_owned();
+            push(
+                &mut sql,
+                " and (application_id = ? or hall_reference = ? or certificate_serial = ? or mobile = ?)",
+                vec![Bind::S(q.to_ascii_uppercase()), Bind::S(q.clone()), Bind::S(q.to_ascii_uppercase()), Bind::S(q)],
+            );
+        }
+        if let Some((due, id)) = after {
+            push(
+                &mut sql,
+                " and (review_due_at > ? or (review_due_at = ? and application_id > ?))",
+                vec![Bind::I(due), Bind::I(due), Bind::S(id)],
+            );
+        }
+        push(&mut sql, " order by review_due_at, application_id limit ?", vec![Bind::I(limit)]);
+        on_pool!(self.read_pool(), |p| {
+            let mut q = sqlx::query_as::<_, QueueRow>(&sql);
+            for b in &binds {
+                q = match b {
+                    Bind::I(v) => q.bind(*v),
+                    Bind::S(v) => q.bind(v.clone()),
+                };
+            }
+            q.fetch_all(p).await
+        })
+    }
+
+    /// The first unclaimed waiting application by deadline (the "next" key).
+    pub async fn next_unclaimed(&self) -> DbResult<Option<String>> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+            "select application_id from applications where status in ('submitted', 'in_review')
+             and status = 'submitted' and claimed_by is null order by review_due_at, application_id limit 1"
+        )
+        .fetch_optional(p)
+        .await)
+    }
+}
+
+/// Everything the application page shows.
+#[derive(Debug, Clone)]
+pub struct ReviewDetail {
+    pub row: DetailRow,
+    pub body: String,
+    pub previous_body: Option<String>,
+    pub scans: Vec<ScanRef>,
+    pub previous_scans: Vec<ScanRef>,
+    pub events: Vec<EventRow>,
+    pub decisions: Vec<DecisionRow>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DetailRow {
+    pub application_id: String,
+    pub hall_reference: String,
+    pub certificate_serial: String,
+    pub status: String,
+    pub version: i64,
+    pub row_version: i64,
+    pub submitted_at: i64,
+    pub received_at: i64,
+    pub review_due_at: i64,
+    pub claimed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub status: String,
+    pub actor: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub decision_id: i64,
+    pub version: i64,
+    pub outcome: String,
+    pub decided_by: String,
+    pub decided_at: i64,
+    pub note: Option<String>,
+    pub reasons: String,
+}
+
+impl Storage {
+    pub async fn review_detail(&self, id: &str) -> DbResult<Option<ReviewDetail>> {
+        let row = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DetailRow>(
+            "select application_id, hall_reference, certificate_serial, status, version, row_version, submitted_at,
+                    received_at, review_due_at, claimed_by from applications where application_id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let body_of = |v: i64| async move {
+            on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+                "select body from application_versions where application_id = $1 and version = $2"
+            )
+            .bind(id)
+            .bind(v)
+            .fetch_optional(p)
+            .await)
+        };
+        let body = body_of(row.version).await?.unwrap_or_default();
+        let (previous_body, previous_scans) = if row.version > 1 {
+            (body_of(row.version - 1).await?, self.scans(id, row.version - 1).await?)
+        } else {
+            (None, Vec::new())
+        };
+        let scans = self.scans(id, row.version).await?;
+        let events = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, EventRow>(
+            "select at, status, actor, note from application_events where application_id = $1 order by at, event_id"
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await)?;
+        // Reasons folded into one text per decision: "code: text" lines.
+        let decisions = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DecisionRow>(
+            "select d.decision_id, d.version, d.outcome, d.decided_by, d.decided_at, d.note,
+                    coalesce((select string_agg(r.code || ': ' || r.text_shown, '\n') from decision_reasons r where r.decision_id = d.decision_id), '') as reasons
+             from decisions d where d.application_id = $1 order by d.decided_at, d.decision_id"
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await)?;
+        Ok(Some(ReviewDetail { row, body, previous_body, scans, previous_scans, events, decisions }))
+    }
+}

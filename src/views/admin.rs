@@ -1,0 +1,91 @@
+//! Administration pages: staff and roles, the return-reason catalogue.
+
+use super::layout::{PageCtx, csrf, page};
+use super::texts::role_label;
+use crate::auth::ROLES;
+use crate::storage::{reasons::ReasonRow, staff::StaffRow};
+use maud::{Markup, html};
+
+pub fn users_page(ctx: &PageCtx, users: &[StaffRow], error: Option<&str>) -> Markup {
+    let l = ctx.locale;
+    let body = html! {
+        h1 { (ctx.t("用户与角色", "Users and roles")) }
+        @if let Some(e) = error { p.flash.warn role="alert" { (e) } }
+        table.grid {
+            thead { tr {
+                th { (ctx.t("用户名", "Username")) } th { (ctx.t("姓名", "Name")) } th { (ctx.t("邮箱", "E-mail")) }
+                th { (ctx.t("角色", "Role")) } th { (ctx.t("状态", "State")) } th {}
+            } }
+            tbody {
+                @for u in users {
+                    tr.disabled[u.disabled] {
+                        td { code { (u.username) } } td { (u.display_name) } td { (u.email.as_deref().unwrap_or("—")) }
+                        td colspan="3" {
+                            form.inline method="post" action=(format!("/admin/users/{}", u.staff_id)) {
+                                (csrf(ctx))
+                                select name="role" {
+                                    @for r in ROLES { option value=(r) selected[*r == u.role] { (role_label(l, r)) } }
+                                }
+                                label.check { input type="checkbox" name="disabled" value="1" checked[u.disabled]; (ctx.t("停用", "Disabled")) }
+                                button type="submit" { (ctx.t("保存", "Save")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (ctx.t("新建用户", "New user")) }
+        form.stack method="post" action="/admin/users" {
+            (csrf(ctx))
+            label { (ctx.t("用户名", "Username")) input name="username" required pattern="[a-z0-9._-]{2,32}"; }
+            label { (ctx.t("姓名", "Name")) input name="display_name" required; }
+            label { (ctx.t("邮箱", "E-mail")) input type="email" name="email"; }
+            label { (ctx.t("角色", "Role")) select name="role" { @for r in ROLES { option value=(r) { (role_label(l, r)) } } } }
+            label { (ctx.t("初始密码（至少 10 位）", "Initial password (10 or more)")) input type="password" name="password" minlength="10" required autocomplete="new-password"; }
+            button.primary type="submit" { (ctx.t("创建", "Create")) }
+        }
+    };
+    page(ctx, ctx.t("用户与角色", "Users and roles"), body)
+}
+
+pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -> Markup {
+    let body = html! {
+        h1 { (ctx.t("退回原因目录", "Return reason catalogue")) }
+        @if let Some(e) = error { p.flash.warn role="alert" { (e) } }
+        table.grid {
+            thead { tr {
+                th { (ctx.t("代码", "Code")) } th { (ctx.t("申请人看到的文字", "Text the applicant sees")) }
+                th { (ctx.t("内部说明", "Internal note")) } th { (ctx.t("顺序", "Order")) } th { (ctx.t("启用", "Active")) } th {}
+            } }
+            tbody {
+                @for r in reasons {
+                    tr.disabled[!r.active] {
+                        td { code { (r.code) } }
+                        td colspan="5" {
+                            form.inline.reason-edit method="post" action="/admin/reasons" {
+                                (csrf(ctx))
+                                input type="hidden" name="code" value=(r.code);
+                                input.wide name="text_shown" value=(r.text_shown) required;
+                                input name="internal_note" value=(r.internal_note);
+                                input.num type="number" name="position" value=(r.position);
+                                label.check { input type="checkbox" name="active" value="1" checked[r.active]; }
+                                button type="submit" { (ctx.t("保存", "Save")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (ctx.t("新增原因", "New reason")) }
+        form.stack method="post" action="/admin/reasons" {
+            (csrf(ctx))
+            label { (ctx.t("代码（小写字母、数字、下划线）", "Code (lower-case letters, digits, _)")) input name="code" required pattern="[a-z0-9_]{2,40}"; }
+            label { (ctx.t("申请人看到的文字", "Text the applicant sees")) input name="text_shown" required; }
+            label { (ctx.t("内部说明", "Internal note")) input name="internal_note"; }
+            label { (ctx.t("顺序", "Order")) input type="number" name="position" value="200"; }
+            input type="hidden" name="active" value="1";
+            button.primary type="submit" { (ctx.t("新增", "Add")) }
+        }
+    };
+    page(ctx, ctx.t("退回原因目录", "Return reasons"), body)
+}

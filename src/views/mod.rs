@@ -1,0 +1,8 @@
+//! HTML views (maud): pure functions from view models to markup; no I/O.
+
+pub mod admin;
+pub mod components;
+pub mod layout;
+pub mod login;
+pub mod review;
+pub mod texts;

@@ -1,0 +1,369 @@
+//! The review desk's pages: the queue, and one application with its scans side by side.
+
+use super::components::{Urgency, Yuan, status_badge, time, time_left};
+use super::layout::{PageCtx, csrf, page};
+use crate::domain::{
+    calendar::beijing,
+    certificate::Certificate,
+    intake::NewApplication,
+    scan::{MediaType, ScanKind},
+};
+use crate::storage::{
+    applications::ScanRef,
+    from_ms,
+    queue::{QueueRow, ReviewDetail},
+    reasons::ReasonRow,
+};
+use maud::{Markup, html};
+
+/// The queue's filters as the page shows and links them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct QueueQuery {
+    pub status: Option<String>,
+    pub overdue: Option<String>,
+    pub mine: Option<String>,
+    pub unclaimed: Option<String>,
+    pub resub: Option<String>,
+    pub q: Option<String>,
+    pub after: Option<String>,
+    pub msg: Option<String>,
+}
+
+impl QueueQuery {
+    pub fn on(v: &Option<String>) -> bool {
+        v.as_deref().is_some_and(|s| !s.is_empty() && s != "0")
+    }
+    /// The query string with `after` replaced.
+    pub fn link(&self, after: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        let mut add = |k: &str, v: &Option<String>| {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{k}={}", urlencode(v)));
+            }
+        };
+        add("status", &self.status);
+        add("overdue", &self.overdue);
+        add("mine", &self.mine);
+        add("unclaimed", &self.unclaimed);
+        add("resub", &self.resub);
+        add("q", &self.q);
+        if let Some(a) = after {
+            parts.push(format!("after={}", urlencode(a)));
+        }
+        format!("/review?{}", parts.join("&"))
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn urgency(now_ms: i64, due_ms: i64) -> Urgency {
+    if due_ms < now_ms {
+        Urgency::Overdue
+    } else if from_ms(due_ms).with_timezone(&beijing()).date_naive() == from_ms(now_ms).with_timezone(&beijing()).date_naive() {
+        Urgency::LastDay
+    } else {
+        Urgency::Normal
+    }
+}
+
+fn channel_label(ctx: &PageCtx, c: &str) -> &'static str {
+    match c {
+        "wechat" => ctx.t("微信支付", "WeChat Pay"),
+        "alipay" => ctx.t("支付宝", "Alipay"),
+        _ => "—",
+    }
+}
+
+fn who(actor: &str) -> &str {
+    actor.split_once(':').map(|(_, n)| n).unwrap_or(actor)
+}
+
+pub fn queue_page(ctx: &PageCtx, q: &QueueQuery, rows: &[QueueRow], next_after: Option<String>, now_ms: i64) -> Markup {
+    let l = ctx.locale;
+    let sel = |v: &Option<String>, want: &str| v.as_deref() == Some(want);
+    let body = html! {
+        div.toolbar {
+            h1 { (ctx.t("审核队列", "Review queue")) }
+            form.inline method="post" action="/review/next" id="next-form" {
+                (csrf(ctx))
+                button.primary type="submit" title=(ctx.t("快捷键 N", "Shortcut N")) { (ctx.t("认领下一件", "Claim next")) " " kbd { "N" } }
+            }
+        }
+        form.filters method="get" action="/review" {
+            select name="status" {
+                option value="" { (ctx.t("全部待审", "All waiting")) }
+                option value="submitted" selected[sel(&q.status, "submitted")] { (ctx.t("待审核", "Submitted")) }
+                option value="in_review" selected[sel(&q.status, "in_review")] { (ctx.t("审核中", "In review")) }
+            }
+            label.check { input type="checkbox" name="overdue" value="1" checked[QueueQuery::on(&q.overdue)]; (ctx.t("仅超期", "Overdue only")) }
+            label.check { input type="checkbox" name="mine" value="1" checked[QueueQuery::on(&q.mine)]; (ctx.t("我认领的", "Mine")) }
+            label.check { input type="checkbox" name="unclaimed" value="1" checked[QueueQuery::on(&q.unclaimed)]; (ctx.t("未认领", "Unclaimed")) }
+            label.check { input type="checkbox" name="resub" value="1" checked[QueueQuery::on(&q.resub)]; (ctx.t("重新提交", "Resubmissions")) }
+            input type="search" name="q" value=[q.q.as_deref()] placeholder=(ctx.t("受理编号 / 网厅编号 / 证书序列号 / 手机号", "Id / hall reference / serial / mobile"));
+            button type="submit" { (ctx.t("筛选", "Filter")) }
+            a href="/review" { (ctx.t("清除", "Clear")) }
+        }
+        table.grid.queue {
+            thead { tr {
+                th { (ctx.t("受理编号", "Id")) }
+                th { (ctx.t("申请人", "Applicant")) }
+                th { (ctx.t("提交时间", "Submitted")) }
+                th { (ctx.t("审核期限", "Deadline")) }
+                th { (ctx.t("剩余时间", "Time left")) }
+                th { (ctx.t("版本", "Version")) }
+                th { (ctx.t("支付渠道", "Payment")) }
+                th { (ctx.t("状态", "Status")) }
+                th { (ctx.t("认领人", "Claimed by")) }
+            } }
+            tbody {
+                @for r in rows {
+                    @let u = urgency(now_ms, r.review_due_at);
+                    tr.(u.class()) data-href=(format!("/review/{}", r.application_id)) {
+                        td { a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } } }
+                        td { (r.applicant_name) }
+                        td { (time(r.received_at)) }
+                        td { (time(r.review_due_at)) }
+                        td.left { (time_left(l, now_ms, r.review_due_at)) }
+                        td {
+                            (r.version)
+                            @if r.version > 1 { " " span.tag { (ctx.t("重新提交", "resubmitted")) } }
+                        }
+                        td { (channel_label(ctx, &r.payment_channel)) }
+                        td { (status_badge(l, &r.status)) }
+                        td { (r.claimed_by.as_deref().map(who).unwrap_or("—")) }
+                    }
+                }
+                @if rows.is_empty() {
+                    tr { td.empty colspan="9" { (ctx.t("没有符合条件的申请。", "No application matches.")) } }
+                }
+            }
+        }
+        div.pager {
+            @if q.after.is_some() { a href=(q.link(None)) { "« " (ctx.t("第一页", "First page")) } }
+            @if let Some(a) = &next_after { a href=(q.link(Some(a))) { (ctx.t("下一页", "Next page")) " »" } }
+            span.hint { (ctx.t("快捷键：J/K 上下移动，Enter 打开，N 认领下一件", "Keys: J/K move, Enter opens, N claims the next")) }
+        }
+    };
+    page(ctx, ctx.t("审核队列", "Review queue"), body)
+}
+
+/// What the application page needs beyond the stored detail.
+pub struct AppPage<'a> {
+    pub detail: &'a ReviewDetail,
+    pub app: &'a NewApplication,
+    pub previous: Option<&'a NewApplication>,
+    pub cert: Option<&'a Certificate>,
+    pub reasons: &'a [ReasonRow],
+    pub reviewers: &'a [(String, String)],
+    pub can_claim: bool,
+    pub can_decide: bool,
+    pub can_release: bool,
+    pub can_reassign: bool,
+    pub compare: bool,
+    pub now_ms: i64,
+}
+
+fn scan_tile(ctx: &PageCtx, id: &str, version: i64, s: &ScanRef, changed: bool, label_suffix: &str) -> Markup {
+    let url = format!("/review/{id}/scans/{version}/{}", s.kind.code());
+    let title = format!("{}{label_suffix}", s.kind.label_zh());
+    html! {
+        figure.scan.changed[changed] data-kind=(s.kind.code()) tabindex="0" {
+            figcaption {
+                span { (title) @if changed { " " span.tag.warn { (ctx.t("已更新", "changed")) } } }
+                span.tools {
+                    button type="button" data-act="zoom-in" title=(ctx.t("放大 (+)", "Zoom in (+)")) { "+" }
+                    button type="button" data-act="zoom-out" title=(ctx.t("缩小 (-)", "Zoom out (-)")) { "−" }
+                    button type="button" data-act="rotate" title=(ctx.t("旋转 (O)", "Rotate (O)")) { "⟳" }
+                    a href=(url) target="_blank" rel="noopener" title=(ctx.t("新窗口打开", "Open in a new window")) { "↗" }
+                }
+            }
+            div.viewport {
+                @if s.media_type == MediaType::Pdf {
+                    iframe.doc src=(url) title=(title) {}
+                } @else {
+                    img.doc src=(url) alt=(title);
+                }
+            }
+        }
+    }
+}
+
+/// A row of the compared data; `before` is shown (and the row marked) when it differs.
+fn field(label: &str, now: String, before: Option<String>) -> Markup {
+    let changed = before.as_ref().is_some_and(|b| *b != now);
+    html! {
+        tr.changed[changed] {
+            th { (label) }
+            td {
+                (now)
+                @if changed { br; del.before { (before.unwrap_or_default()) } }
+            }
+        }
+    }
+}
+
+pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
+    let l = ctx.locale;
+    let d = &p.detail.row;
+    let id = d.application_id.as_str();
+    let a = p.app;
+    let prev = p.previous;
+
+    let pv = |f: &dyn Fn(&NewApplication) -> String| prev.map(f);
+    let addr = |x: &NewApplication| {
+        let m = &x.mailing_address;
+        format!("{} {} · {}{}{}{} {}", m.recipient, m.mobile, m.province, m.city, m.district, m.detail, m.postcode.as_deref().unwrap_or(""))
+    };
+    let invoice = |x: &NewApplication| match &x.invoice {
+        None => l.t("不需要发票", "No invoice").to_string(),
+        Some(i) => format!("{} · {} · {}", i.title, i.tax_id.as_ref().map(|t| t.as_str()).unwrap_or(l.t("个人", "personal")), i.email),
+    };
+    let u = urgency(p.now_ms, d.review_due_at);
+    let prev_scan = |k: ScanKind| p.detail.previous_scans.iter().find(|s| s.kind == k);
+    let body = html! {
+        div.toolbar {
+            h1 { code { (id) } " " (a.applicant.name) " " (status_badge(l, &d.status)) }
+            span.deadline.(u.class()) {
+                (ctx.t("审核期限", "Deadline")) " " (time(d.review_due_at)) " · " (time_left(l, p.now_ms, d.review_due_at))
+            }
+            a href="/review" { (ctx.t("返回队列", "Back to the queue")) }
+        }
+        @if d.version > 1 {
+            p.flash.info {
+                (ctx.t("第", "Resubmission: version ")) (d.version) (ctx.t(" 次提交（重新提交）。与上一版本不同之处已标出。", "; what changed since the previous version is marked."))
+                " "
+                @if p.compare { a href=(format!("/review/{id}")) { (ctx.t("隐藏上一版本扫描件", "Hide the previous scans")) } }
+                @else { a href=(format!("/review/{id}?compare=1")) { (ctx.t("显示上一版本扫描件", "Show the previous scans")) } }
+            }
+        }
+        div.review {
+            section.scans {
+                @for s in &p.detail.scans {
+                    @let before = prev_scan(s.kind);
+                    @let changed = before.is_some_and(|b| b.sha256 != s.sha256);
+                    (scan_tile(ctx, id, d.version, s, changed, ""))
+                    @if p.compare { @if let Some(b) = before {
+                        (scan_tile(ctx, id, d.version - 1, b, false, l.t("（上一版本）", " (previous)")))
+                    } }
+                }
+            }
+            section.side {
+                table.facts {
+                    (field(ctx.t("姓名", "Name"), a.applicant.name.clone(), pv(&|x| x.applicant.name.clone())))
+                    @if let Some(c) = p.cert {
+                        tr.registry.mismatch[c.holder_name != a.applicant.name] { th { (ctx.t("注册库持有人", "Registry holder")) } td { (c.holder_name) } }
+                    }
+                    (field(ctx.t("证件", "ID"), format!("{} {}", a.applicant.id.id_type().label_zh(), a.applicant.id.number()), pv(&|x| format!("{} {}", x.applicant.id.id_type().label_zh(), x.applicant.id.number()))))
+                    @if let Some(c) = p.cert {
+                        tr.registry.mismatch[c.holder.number() != a.applicant.id.number()] { th { (ctx.t("注册库证件号", "Registry ID")) } td { (c.holder.number()) } }
+                    }
+                    (field(ctx.t("证书序列号", "Certificate serial"), a.certificate_serial.to_string(), pv(&|x| x.certificate_serial.to_string())))
+                    @match p.cert {
+                        Some(c) => tr.registry { th { (ctx.t("证书", "Certificate")) } td { (c.cert_type) " · " (c.valid_from) " — " (c.valid_to) " · " (c.status.code()) } },
+                        None => tr.registry.mismatch { th { (ctx.t("证书", "Certificate")) } td { (ctx.t("注册库中无此序列号", "not in the registry")) } },
+                    }
+                    (field(ctx.t("手机号", "Mobile"), a.applicant.mobile.to_string(), pv(&|x| x.applicant.mobile.to_string())))
+                    (field(ctx.t("电子邮箱", "E-mail"), a.applicant.email.to_string(), pv(&|x| x.applicant.email.to_string())))
+                    (field(ctx.t("邮寄地址", "Mailing address"), addr(a), pv(&addr)))
+                    (field(ctx.t("发票", "Invoice"), invoice(a), pv(&invoice)))
+                    tr { th { (ctx.t("支付", "Payment")) } td {
+                        (channel_label(ctx, a.payment.channel.code())) " " (Yuan(a.payment.amount)) " · " (a.payment.out_trade_no)
+                        br; small { (ctx.t("交易号", "Transaction")) " " (a.payment.transaction_id) " · " (time(a.payment.paid_at.timestamp_millis())) }
+                    } }
+                    tr.mismatch[!a.liveness.passed] { th { (ctx.t("活体检测", "Liveness")) } td {
+                        (if a.liveness.passed { ctx.t("通过", "passed") } else { ctx.t("未通过", "failed") })
+                        " · " (ctx.t("分数", "score")) " " (format!("{:.2}", a.liveness.score.unwrap_or(0.0)))
+                    } }
+                    tr.mismatch[!a.telecom_real_name.passed] { th { (ctx.t("运营商实名", "Telecom real name")) } td {
+                        (if a.telecom_real_name.passed { ctx.t("一致", "matches") } else { ctx.t("不一致", "does not match") })
+                    } }
+                    tr { th { (ctx.t("授权与协议", "Consents")) } td {
+                        (ctx.t("服务协议版本", "Agreement")) " " (a.consents.service_agreement_version) " · "
+                        (ctx.t("敏感个人信息授权 ✓", "sensitive PI authorised ✓")) " · " (time(a.consents.agreed_at.timestamp_millis()))
+                    } }
+                    tr { th { (ctx.t("网厅编号", "Hall reference")) } td { (d.hall_reference) " · " (ctx.t("提交于", "submitted")) " " (time(d.submitted_at)) } }
+                }
+                (decision_panel(ctx, p))
+                h2 { (ctx.t("处理记录", "Timeline")) }
+                ol.timeline {
+                    @for e in &p.detail.events {
+                        li {
+                            span.when { (time(e.at)) }
+                            " " (status_badge(l, &e.status)) " " span.actor { (who(&e.actor)) }
+                            @if let Some(n) = &e.note { " — " (n) }
+                        }
+                    }
+                    @for dcs in &p.detail.decisions {
+                        @if !dcs.reasons.is_empty() {
+                            li.reasons {
+                                span.when { (time(dcs.decided_at)) } " " (ctx.t("退回原因（第", "Reasons (version ")) (dcs.version) (ctx.t("版）", ")")) ":"
+                                ul { @for line in dcs.reasons.lines() { li { (line) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, &format!("{id} {}", a.applicant.name), body)
+}
+
+fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
+    let id = p.detail.row.application_id.as_str();
+    let rv = p.detail.row.row_version.to_string();
+    html! {
+        div.decide {
+            @if let Some(c) = &p.detail.row.claimed_by {
+                p.claim { (ctx.t("认领人", "Claimed by")) ": " strong { (who(c)) } }
+            }
+            @if p.can_claim {
+                form method="post" action=(format!("/review/{id}/claim")) {
+                    (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    button.primary type="submit" id="claim" { (ctx.t("认领审核", "Claim")) }
+                }
+            }
+            @if p.can_decide {
+                form method="post" action=(format!("/review/{id}/accept")) id="accept-form" {
+                    (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    button.accept type="submit" id="accept" title=(ctx.t("快捷键 A", "Shortcut A")) { (ctx.t("成功受理", "Accept")) " " kbd { "A" } }
+                }
+                form.return method="post" action=(format!("/review/{id}/return")) id="return-form" {
+                    (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    fieldset {
+                        legend { (ctx.t("退回原因（申请人可见）", "Return reasons (the applicant sees these)")) " " kbd { "R" } }
+                        @for r in p.reasons {
+                            label.reason title=(r.internal_note) {
+                                input type="checkbox" name="reasons" value=(r.code);
+                                " " (r.text_shown)
+                            }
+                        }
+                        label { (ctx.t("补充说明", "Note")) textarea name="note" rows="2" {} }
+                    }
+                    button.return type="submit" id="return" { (ctx.t("退回修改", "Return to the applicant")) }
+                }
+            }
+            @if p.can_release {
+                form method="post" action=(format!("/review/{id}/release")) {
+                    (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    button type="submit" { (ctx.t("放回队列", "Release")) }
+                }
+            }
+            @if p.can_reassign {
+                form.inline method="post" action=(format!("/review/{id}/reassign")) {
+                    (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    select name="to" {
+                        @for (u, name) in p.reviewers { option value=(u) { (name) } }
+                    }
+                    button type="submit" { (ctx.t("改派", "Reassign")) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The UI's two languages. Simplified Chinese is the default; English via the locale switch.
+//! Strings sit in pairs where they are used (`ctx.t("审核队列", "Review queue")`), so a
+//! missing translation cannot hide; labels shared across pages are functions here.
+
+use crate::domain::status::Status;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Locale {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Locale {
+    pub fn parse(s: &str) -> Locale {
+        if s == "en" { Locale::En } else { Locale::Zh }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::Zh => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+    pub fn t(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Locale::Zh => zh,
+            Locale::En => en,
+        }
+    }
+}
+
+pub fn status_label(l: Locale, s: Status) -> &'static str {
+    match (l, s) {
+        (Locale::Zh, Status::Submitted) => "待审核",
+        (Locale::Zh, Status::InReview) => "审核中",
+        (Locale::Zh, Status::Returned) => "已退回",
+        (Locale::Zh, Status::Accepted) => "已受理",
+        (Locale::Zh, Status::InProduction) => "制作中",
+        (Locale::Zh, Status::Shipped) => "已寄出",
+        (Locale::Zh, Status::Withdrawn) => "已撤回",
+        (Locale::En, Status::Submitted) => "Submitted",
+        (Locale::En, Status::InReview) => "In review",
+        (Locale::En, Status::Returned) => "Returned",
+        (Locale::En, Status::Accepted) => "Accepted",
+        (Locale::En, Status::InProduction) => "In production",
+        (Locale::En, Status::Shipped) => "Shipped",
+        (Locale::En, Status::Withdrawn) => "Withdrawn",
+    }
+}
+
+pub fn role_label(l: Locale, role: &str) -> &'static str {
+    match role {
+        "admin" => l.t("系统管理员", "Administrator"),
+        "supervisor" => l.t("审核主管", "Supervisor"),
+        "reviewer" => l.t("审核员", "Reviewer"),
+        "finance" => l.t("财务", "Finance"),
+        "fulfillment" => l.t("制证寄送", "Fulfilment"),
+        "hotline" => l.t("客服", "Hotline"),
+        _ => l.t("未知", "Unknown"),
+    }
+}
+
+/// Messages carried across a redirect as `?msg=code`.
+pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "claimed" => ("ok", l.t("已认领，开始审核。", "Claimed: the application is yours to review.")),
+        "released" => ("ok", l.t("已放回队列。", "Released back to the queue.")),
+        "accepted" => ("ok", l.t("已成功受理。", "Accepted.")),
+        "returned" => ("ok", l.t("已退回申请人修改。", "Returned to the applicant.")),
+        "reassigned" => ("ok", l.t("已改派。", "Reassigned.")),
+        "conflict" => ("warn", l.t("该申请已被他人处理或已变更，请查看最新状态后再操作。", "Someone else acted on this application first; check its current state and try again.")),
+        "not_allowed" => ("warn", l.t("当前状态下不能执行该操作。", "That action does not fit the application's current state.")),
+        "not_yours" => ("warn", l.t("该申请由其他审核员认领，只有认领人或主管可以决定。", "Another reviewer holds this application; only they or a supervisor can decide.")),
+        "need_reason" => ("warn", l.t("退回时至少选择一个原因；选择“其他”时请填写说明。", "Choose at least one reason to return; with “other”, write a note.")),
+        "empty" => ("ok", l.t("没有待认领的申请。", "Nothing is waiting to be claimed.")),
+        "saved" => ("ok", l.t("已保存。", "Saved.")),
+        "password_changed" => ("ok", l.t("密码已修改，其他会话已退出。", "Password changed; your other sessions were signed out.")),
+        "user_created" => ("ok", l.t("用户已创建。", "User created.")),
+        _ => return None,
+    })
+}

@@ -1,0 +1,119 @@
+//! Administration: staff accounts and roles (admins), the return-reason catalogue (admins and
+//! supervisors).
+
+use super::{
+    pages::{Ctx, PageError, Staff, see_other},
+    state::AppState,
+};
+use crate::{
+    auth,
+    storage::{self, reasons::ReasonRow, staff::NewStaff},
+    views,
+};
+use axum::{
+    extract::{Path, State},
+    response::{Html, IntoResponse, Response},
+};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+pub async fn users(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Html<String>, PageError> {
+    let users = state.storage.staff_list().await.map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(views::admin::users_page(&ctx, &users, None).into_string()))
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    role: String,
+    password: String,
+}
+
+pub async fn create_user(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
+    let username = f.username.trim().to_lowercase();
+    let refuse = |msg: &str, users: &[storage::staff::StaffRow]| Html(views::admin::users_page(&ctx, users, Some(msg)).into_string()).into_response();
+    let users = state.storage.staff_list().await.map_err(|e| PageError::internal(&ctx, e))?;
+    if !(2..=32).contains(&username.len()) || !username.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c)) {
+        return Ok(refuse(ctx.t("用户名须为 2–32 位小写字母、数字或 . _ -", "The username must be 2–32 lower-case letters, digits or . _ -"), &users));
+    }
+    if !auth::ROLES.contains(&f.role.as_str()) {
+        return Ok(refuse(ctx.t("角色无效。", "Unknown role."), &users));
+    }
+    if f.password.chars().count() < 10 {
+        return Ok(refuse(ctx.t("初始密码至少 10 位。", "The initial password needs 10 characters or more."), &users));
+    }
+    let email = f.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    if let Some(e) = email
+        && crate::domain::contact::Email::parse(e).is_err()
+    {
+        return Ok(refuse(ctx.t("邮箱格式不正确。", "The e-mail address is not valid."), &users));
+    }
+    let hash = auth::hash_password(&f.password).map_err(|e| PageError::internal(&ctx, e))?;
+    let display = f.display_name.trim();
+    let new = NewStaff { username: &username, display_name: if display.is_empty() { &username } else { display }, email, role: &f.role, password_hash: &hash };
+    let now = state.clock.now().timestamp_millis();
+    match state.storage.create_staff(&new, now, &s.actor()).await {
+        Ok(_) => Ok(see_other("/admin/users", "user_created")),
+        Err(e) if storage::is_unique_violation(&e) => Ok(refuse(ctx.t("用户名已存在。", "The username is taken."), &users)),
+        Err(e) => Err(PageError::internal(&ctx, e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUserForm {
+    role: String,
+    disabled: Option<String>,
+}
+
+pub async fn update_user(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Path(id): Path<i64>, Form(f): Form<UpdateUserForm>) -> Result<Response, PageError> {
+    if !auth::ROLES.contains(&f.role.as_str()) {
+        return Ok(see_other("/admin/users", "not_allowed"));
+    }
+    let disabled = f.disabled.is_some();
+    // An administrator cannot lock themselves out.
+    if id == s.staff_id && (disabled || f.role != "admin") {
+        return Ok(see_other("/admin/users", "not_allowed"));
+    }
+    let now = state.clock.now().timestamp_millis();
+    match state.storage.update_staff(id, &f.role, disabled, &s.actor(), now).await {
+        Ok(true) => Ok(see_other("/admin/users", "saved")),
+        Ok(false) => Err(PageError::NotFound(ctx)),
+        Err(e) => Err(PageError::internal(&ctx, e)),
+    }
+}
+
+pub async fn reasons(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Html<String>, PageError> {
+    let reasons = state.storage.return_reasons(false).await.map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(views::admin::reasons_page(&ctx, &reasons, None).into_string()))
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    code: String,
+    text_shown: String,
+    internal_note: Option<String>,
+    position: Option<i64>,
+    active: Option<String>,
+}
+
+pub async fn save_reason(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Form(f): Form<ReasonForm>) -> Result<Response, PageError> {
+    let code = f.code.trim().to_owned();
+    let text = f.text_shown.trim().to_owned();
+    if !(2..=40).contains(&code.len()) || !code.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') || text.is_empty() {
+        let reasons = state.storage.return_reasons(false).await.map_err(|e| PageError::internal(&ctx, e))?;
+        let msg = ctx.t("代码须为 2–40 位小写字母、数字或下划线，文字不能为空。", "The code must be 2–40 of a-z, 0-9, _ and the text must not be empty.");
+        return Ok(Html(views::admin::reasons_page(&ctx, &reasons, Some(msg)).into_string()).into_response());
+    }
+    let row = ReasonRow {
+        code,
+        text_shown: text,
+        internal_note: f.internal_note.unwrap_or_default().trim().to_owned(),
+        active: f.active.is_some(),
+        position: f.position.unwrap_or(100),
+    };
+    let now = state.clock.now().timestamp_millis();
+    state.storage.save_return_reason(&row, &s.actor(), now).await.map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(see_other("/admin/reasons", "saved"))
+}
