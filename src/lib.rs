@@ -20,9 +20,9 @@ pub mod startup;
 pub mod storage;
 /// Structured logs.
 pub mod telemetry;
-/// HTTP: the intake API and the desks.
-pub mod web;
 /// HTML views (maud).
 pub mod views;
+/// HTTP: the intake API and the desks.
+pub mod web;
 /// Staff actions on applications (status change + event + audit in one transaction).
 pub mod workflow;

@@ -48,7 +48,11 @@ pub async fn act(
     actor: &Actor<'_>,
     at: i64,
 ) -> Result<Status, ActionError> {
-    let (reasons, note, expected_row_version) = (&step.reasons, step.note.as_deref(), step.expected_row_version);
+    let (reasons, note, expected_row_version) = (
+        &step.reasons,
+        step.note.as_deref(),
+        step.expected_row_version,
+    );
     let mut tx = storage.begin().await?;
     let seen: Current = applications::current(&mut tx, application_id)
         .await?
@@ -115,29 +119,45 @@ pub async fn reassign(
     at: i64,
 ) -> Result<(), ActionError> {
     let mut tx = storage.begin().await?;
-    let seen: Current = applications::current(&mut tx, application_id).await?.ok_or(ActionError::NotFound)?;
+    let seen: Current = applications::current(&mut tx, application_id)
+        .await?
+        .ok_or(ActionError::NotFound)?;
     if expected_row_version.is_some_and(|v| v != seen.row_version) {
         return Err(ActionError::Conflict);
     }
     let from = seen.status();
     if !from.awaits_review() {
-        return Err(ActionError::Illegal(IllegalTransition { from, action: Action::Claim }));
+        return Err(ActionError::Illegal(IllegalTransition {
+            from,
+            action: Action::Claim,
+        }));
     }
     if !applications::transition(&mut tx, &seen, Status::InReview, Some(to), at).await? {
         return Err(ActionError::Conflict);
     }
     let note = format!("reassigned to {}", to.trim_start_matches("staff:"));
-    applications::add_event(&mut tx, application_id, at, Status::InReview, actor.name, Some(&note)).await?;
-    audit::record(&mut tx, &AuditEntry {
+    applications::add_event(
+        &mut tx,
+        application_id,
         at,
-        actor: actor.name,
-        action: "application.reassigned",
-        subject_type: "application",
-        subject_id: application_id,
-        before: Some(seen.claimed_by.as_deref().unwrap_or("-")),
-        after: Some(to),
-        request_id: actor.request_id,
-    })
+        Status::InReview,
+        actor.name,
+        Some(&note),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            at,
+            actor: actor.name,
+            action: "application.reassigned",
+            subject_type: "application",
+            subject_id: application_id,
+            before: Some(seen.claimed_by.as_deref().unwrap_or("-")),
+            after: Some(to),
+            request_id: actor.request_id,
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

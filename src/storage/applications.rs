@@ -403,7 +403,10 @@ impl Storage {
             .bind(version)
             .fetch_all(p)
             .await)?;
-        Ok(rows.into_iter().filter_map(ScanRow::into_ref).collect())
+        let mut scans: Vec<ScanRef> = rows.into_iter().filter_map(ScanRow::into_ref).collect();
+        // In the order reviewers read them: forms, ID front and back, the photo.
+        scans.sort_by_key(|s| s.kind);
+        Ok(scans)
     }
 
     pub async fn application_count(&self) -> DbResult<i64> {

@@ -41,7 +41,12 @@ enum Bind {
 
 impl Storage {
     /// One page of the queue after the keyset `after` (deadline, id); `limit` rows at most.
-    pub async fn queue_page(&self, f: &QueueFilter, after: Option<(i64, String)>, limit: i64) -> DbResult<Vec<QueueRow>> {
+    pub async fn queue_page(
+        &self,
+        f: &QueueFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> DbResult<Vec<QueueRow>> {
         let mut sql = String::from(
             "select application_id, applicant_name, status, version, submitted_at, received_at, review_due_at, payment_channel, claimed_by
              from applications where status in ('submitted', 'in_review')",
@@ -75,7 +80,12 @@ impl Storage {
             push(
                 &mut sql,
                 " and (application_id = ? or hall_reference = ? or certificate_serial = ? or mobile = ?)",
-                vec![Bind::S(q.to_ascii_uppercase()), Bind::S(q.clone()), Bind::S(q.to_ascii_uppercase()), Bind::S(q)],
+                vec![
+                    Bind::S(q.to_ascii_uppercase()),
+                    Bind::S(q.clone()),
+                    Bind::S(q.to_ascii_uppercase()),
+                    Bind::S(q),
+                ],
             );
         }
         if let Some((due, id)) = after {
@@ -85,7 +95,11 @@ impl Storage {
                 vec![Bind::I(due), Bind::I(due), Bind::S(id)],
             );
         }
-        push(&mut sql, " order by review_due_at, application_id limit ?", vec![Bind::I(limit)]);
+        push(
+            &mut sql,
+            " order by review_due_at, application_id limit ?",
+            vec![Bind::I(limit)],
+        );
         on_pool!(self.read_pool(), |p| {
             let mut q = sqlx::query_as::<_, QueueRow>(&sql);
             for b in &binds {
@@ -100,12 +114,14 @@ impl Storage {
 
     /// The first unclaimed waiting application by deadline (the "next" key).
     pub async fn next_unclaimed(&self) -> DbResult<Option<String>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, String>(
             "select application_id from applications where status in ('submitted', 'in_review')
              and status = 'submitted' and claimed_by is null order by review_due_at, application_id limit 1"
         )
         .fetch_optional(p)
-        .await)
+        .await
+        })
     }
 }
 
@@ -156,13 +172,15 @@ pub struct DecisionRow {
 
 impl Storage {
     pub async fn review_detail(&self, id: &str) -> DbResult<Option<ReviewDetail>> {
-        let row = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DetailRow>(
+        let row = on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, DetailRow>(
             "select application_id, hall_reference, certificate_serial, status, version, row_version, submitted_at,
                     received_at, review_due_at, claimed_by from applications where application_id = $1"
         )
         .bind(id)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let Some(row) = row else { return Ok(None) };
         let body_of = |v: i64| async move {
             on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
@@ -175,26 +193,41 @@ impl Storage {
         };
         let body = body_of(row.version).await?.unwrap_or_default();
         let (previous_body, previous_scans) = if row.version > 1 {
-            (body_of(row.version - 1).await?, self.scans(id, row.version - 1).await?)
+            (
+                body_of(row.version - 1).await?,
+                self.scans(id, row.version - 1).await?,
+            )
         } else {
             (None, Vec::new())
         };
         let scans = self.scans(id, row.version).await?;
-        let events = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, EventRow>(
+        let events = on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, EventRow>(
             "select at, status, actor, note from application_events where application_id = $1 order by at, event_id"
         )
         .bind(id)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         // Reasons folded into one text per decision: "code: text" lines.
-        let decisions = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DecisionRow>(
+        let decisions = on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, DecisionRow>(
             "select d.decision_id, d.version, d.outcome, d.decided_by, d.decided_at, d.note,
                     coalesce((select string_agg(r.code || ': ' || r.text_shown, '\n') from decision_reasons r where r.decision_id = d.decision_id), '') as reasons
              from decisions d where d.application_id = $1 order by d.decided_at, d.decision_id"
         )
         .bind(id)
         .fetch_all(p)
-        .await)?;
-        Ok(Some(ReviewDetail { row, body, previous_body, scans, previous_scans, events, decisions }))
+        .await
+        })?;
+        Ok(Some(ReviewDetail {
+            row,
+            body,
+            previous_body,
+            scans,
+            previous_scans,
+            events,
+            decisions,
+        }))
     }
 }

@@ -26,7 +26,8 @@ impl Storage {
     /// Creates or updates a reason, audited.
     pub async fn save_return_reason(&self, r: &ReasonRow, actor: &str, at: i64) -> DbResult<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "insert into return_reasons (code, text_shown, internal_note, active, position, updated_at)
              values ($1, $2, $3, $4, $5, $6)
              on conflict (code) do update set text_shown = excluded.text_shown, internal_note = excluded.internal_note,
@@ -39,16 +40,20 @@ impl Storage {
         .bind(r.position)
         .bind(at)
         .execute(c)
-        .await.map(|r| r.rows_affected()))?;
-        super::audit::record(&mut tx, &super::audit::AuditEntry {
-            at,
-            actor,
-            action: "return_reason.saved",
-            subject_type: "return_reason",
-            subject_id: &r.code,
-            after: Some(&r.text_shown),
-            ..Default::default()
-        })
+        .await.map(|r| r.rows_affected())
+        })?;
+        super::audit::record(
+            &mut tx,
+            &super::audit::AuditEntry {
+                at,
+                actor,
+                action: "return_reason.saved",
+                subject_type: "return_reason",
+                subject_id: &r.code,
+                after: Some(&r.text_shown),
+                ..Default::default()
+            },
+        )
         .await?;
         tx.commit().await
     }

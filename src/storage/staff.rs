@@ -78,56 +78,80 @@ impl Storage {
 
 impl Storage {
     pub async fn staff_list(&self) -> DbResult<Vec<StaffRow>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, StaffRow>(
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, StaffRow>(
             "select staff_id, username, display_name, email, role, password_hash, disabled from staff order by username"
         )
         .fetch_all(p)
-        .await)
+        .await
+        })
     }
 
     pub async fn staff_by_id(&self, staff_id: i64) -> DbResult<Option<StaffRow>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, StaffRow>(
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, StaffRow>(
             "select staff_id, username, display_name, email, role, password_hash, disabled from staff where staff_id = $1"
         )
         .bind(staff_id)
         .fetch_optional(p)
-        .await)
+        .await
+        })
     }
 
     /// Sets role and disabled flag; disabling ends the member's sessions. Audited.
-    pub async fn update_staff(&self, staff_id: i64, role: &str, disabled: bool, actor: &str, at: i64) -> DbResult<bool> {
+    pub async fn update_staff(
+        &self,
+        staff_id: i64,
+        role: &str,
+        disabled: bool,
+        actor: &str,
+        at: i64,
+    ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
-        let before = on_tx!(&mut tx, |c| sqlx::query_as::<_, StaffRow>(
+        let before = on_tx!(&mut tx, |c| {
+            sqlx::query_as::<_, StaffRow>(
             "select staff_id, username, display_name, email, role, password_hash, disabled from staff where staff_id = $1"
         )
         .bind(staff_id)
         .fetch_optional(c)
-        .await)?;
-        let Some(before) = before else { return Ok(false) };
-        on_tx!(&mut tx, |c| sqlx::query("update staff set role = $1, disabled = $2, updated_at = $3 where staff_id = $4")
-            .bind(role)
-            .bind(disabled)
-            .bind(at)
+        .await
+        })?;
+        let Some(before) = before else {
+            return Ok(false);
+        };
+        on_tx!(&mut tx, |c| sqlx::query(
+            "update staff set role = $1, disabled = $2, updated_at = $3 where staff_id = $4"
+        )
+        .bind(role)
+        .bind(disabled)
+        .bind(at)
+        .bind(staff_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if disabled || role != before.role {
+            on_tx!(&mut tx, |c| sqlx::query(
+                "delete from staff_sessions where staff_id = $1"
+            )
             .bind(staff_id)
             .execute(c)
-            .await.map(|r| r.rows_affected()))?;
-        if disabled || role != before.role {
-            on_tx!(&mut tx, |c| sqlx::query("delete from staff_sessions where staff_id = $1")
-                .bind(staff_id)
-                .execute(c)
-                .await.map(|r| r.rows_affected()))?;
+            .await
+            .map(|r| r.rows_affected()))?;
         }
         let state = |r: &str, d: bool| format!("{r}{}", if d { " (disabled)" } else { "" });
-        super::audit::record(&mut tx, &super::audit::AuditEntry {
-            at,
-            actor,
-            action: "staff.updated",
-            subject_type: "staff",
-            subject_id: &before.username,
-            before: Some(&state(&before.role, before.disabled)),
-            after: Some(&state(role, disabled)),
-            ..Default::default()
-        })
+        super::audit::record(
+            &mut tx,
+            &super::audit::AuditEntry {
+                at,
+                actor,
+                action: "staff.updated",
+                subject_type: "staff",
+                subject_id: &before.username,
+                before: Some(&state(&before.role, before.disabled)),
+                after: Some(&state(role, disabled)),
+                ..Default::default()
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(true)

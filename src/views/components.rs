@@ -7,7 +7,10 @@ use maud::{Markup, Render, html};
 
 /// `2026-11-25 10:05` in Beijing time.
 pub fn time(ms: i64) -> String {
-    from_ms(ms).with_timezone(&beijing()).format("%Y-%m-%d %H:%M").to_string()
+    from_ms(ms)
+        .with_timezone(&beijing())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 pub fn status_badge(l: Locale, code: &str) -> Markup {
@@ -78,7 +81,13 @@ mod tests {
     fn time_left_reads_well() {
         let h = 3_600_000;
         assert_eq!(time_left(Locale::Zh, 0, 26 * h + 60_000), "剩余 1天2小时");
-        assert_eq!(time_left(Locale::En, 0, -(2 * h + 5 * 60_000)), "overdue by 2 h 5 min");
-        assert_eq!(Yuan(Fen::new(20000)).render().into_string(), "<span class=\"money\">¥200.00</span>");
+        assert_eq!(
+            time_left(Locale::En, 0, -(2 * h + 5 * 60_000)),
+            "overdue by 2 h 5 min"
+        );
+        assert_eq!(
+            Yuan(Fen::new(20000)).render().into_string(),
+            "<span class=\"money\">¥200.00</span>"
+        );
     }
 }

@@ -28,7 +28,10 @@ impl PageCtx {
         self.locale.t(zh, en)
     }
     pub fn role(&self) -> &str {
-        self.member.as_ref().map(|m| m.role.as_str()).unwrap_or("anonymous")
+        self.member
+            .as_ref()
+            .map(|m| m.role.as_str())
+            .unwrap_or("anonymous")
     }
 }
 
@@ -41,8 +44,14 @@ fn nav(ctx: &PageCtx) -> Markup {
     let l = ctx.locale;
     let links: Vec<(&str, &str)> = match ctx.role() {
         "reviewer" => vec![("/review", l.t("审核队列", "Review queue"))],
-        "supervisor" => vec![("/review", l.t("审核队列", "Review queue")), ("/admin/reasons", l.t("退回原因", "Return reasons"))],
-        "admin" => vec![("/admin/users", l.t("用户与角色", "Users and roles")), ("/admin/reasons", l.t("退回原因", "Return reasons"))],
+        "supervisor" => vec![
+            ("/review", l.t("审核队列", "Review queue")),
+            ("/admin/reasons", l.t("退回原因", "Return reasons")),
+        ],
+        "admin" => vec![
+            ("/admin/users", l.t("用户与角色", "Users and roles")),
+            ("/admin/reasons", l.t("退回原因", "Return reasons")),
+        ],
         _ => vec![],
     };
     html! {

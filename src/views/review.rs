@@ -57,7 +57,9 @@ impl QueueQuery {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -66,7 +68,9 @@ pub fn urlencode(s: &str) -> String {
 pub fn urgency(now_ms: i64, due_ms: i64) -> Urgency {
     if due_ms < now_ms {
         Urgency::Overdue
-    } else if from_ms(due_ms).with_timezone(&beijing()).date_naive() == from_ms(now_ms).with_timezone(&beijing()).date_naive() {
+    } else if from_ms(due_ms).with_timezone(&beijing()).date_naive()
+        == from_ms(now_ms).with_timezone(&beijing()).date_naive()
+    {
         Urgency::LastDay
     } else {
         Urgency::Normal
@@ -85,7 +89,13 @@ fn who(actor: &str) -> &str {
     actor.split_once(':').map(|(_, n)| n).unwrap_or(actor)
 }
 
-pub fn queue_page(ctx: &PageCtx, q: &QueueQuery, rows: &[QueueRow], next_after: Option<String>, now_ms: i64) -> Markup {
+pub fn queue_page(
+    ctx: &PageCtx,
+    q: &QueueQuery,
+    rows: &[QueueRow],
+    next_after: Option<String>,
+    now_ms: i64,
+) -> Markup {
     let l = ctx.locale;
     let sel = |v: &Option<String>, want: &str| v.as_deref() == Some(want);
     let body = html! {
@@ -170,7 +180,14 @@ pub struct AppPage<'a> {
     pub now_ms: i64,
 }
 
-fn scan_tile(ctx: &PageCtx, id: &str, version: i64, s: &ScanRef, changed: bool, label_suffix: &str) -> Markup {
+fn scan_tile(
+    ctx: &PageCtx,
+    id: &str,
+    version: i64,
+    s: &ScanRef,
+    changed: bool,
+    label_suffix: &str,
+) -> Markup {
     let url = format!("/review/{id}/scans/{version}/{}", s.kind.code());
     let title = format!("{}{label_suffix}", s.kind.label_zh());
     html! {
@@ -219,11 +236,28 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
     let pv = |f: &dyn Fn(&NewApplication) -> String| prev.map(f);
     let addr = |x: &NewApplication| {
         let m = &x.mailing_address;
-        format!("{} {} · {}{}{}{} {}", m.recipient, m.mobile, m.province, m.city, m.district, m.detail, m.postcode.as_deref().unwrap_or(""))
+        format!(
+            "{} {} · {}{}{}{} {}",
+            m.recipient,
+            m.mobile,
+            m.province,
+            m.city,
+            m.district,
+            m.detail,
+            m.postcode.as_deref().unwrap_or("")
+        )
     };
     let invoice = |x: &NewApplication| match &x.invoice {
         None => l.t("不需要发票", "No invoice").to_string(),
-        Some(i) => format!("{} · {} · {}", i.title, i.tax_id.as_ref().map(|t| t.as_str()).unwrap_or(l.t("个人", "personal")), i.email),
+        Some(i) => format!(
+            "{} · {} · {}",
+            i.title,
+            i.tax_id
+                .as_ref()
+                .map(|t| t.as_str())
+                .unwrap_or(l.t("个人", "personal")),
+            i.email
+        ),
     };
     let u = urgency(p.now_ms, d.review_due_at);
     let prev_scan = |k: ScanKind| p.detail.previous_scans.iter().find(|s| s.kind == k);

@@ -17,9 +17,18 @@ use axum::{
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-pub async fn users(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Html<String>, PageError> {
-    let users = state.storage.staff_list().await.map_err(|e| PageError::internal(&ctx, e))?;
-    Ok(Html(views::admin::users_page(&ctx, &users, None).into_string()))
+pub async fn users(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let users = state
+        .storage
+        .staff_list()
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(
+        views::admin::users_page(&ctx, &users, None).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -31,32 +40,75 @@ pub struct NewUserForm {
     password: String,
 }
 
-pub async fn create_user(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Form(f): Form<NewUserForm>,
+) -> Result<Response, PageError> {
     let username = f.username.trim().to_lowercase();
-    let refuse = |msg: &str, users: &[storage::staff::StaffRow]| Html(views::admin::users_page(&ctx, users, Some(msg)).into_string()).into_response();
-    let users = state.storage.staff_list().await.map_err(|e| PageError::internal(&ctx, e))?;
-    if !(2..=32).contains(&username.len()) || !username.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c)) {
-        return Ok(refuse(ctx.t("用户名须为 2–32 位小写字母、数字或 . _ -", "The username must be 2–32 lower-case letters, digits or . _ -"), &users));
+    let refuse = |msg: &str, users: &[storage::staff::StaffRow]| {
+        Html(views::admin::users_page(&ctx, users, Some(msg)).into_string()).into_response()
+    };
+    let users = state
+        .storage
+        .staff_list()
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    if !(2..=32).contains(&username.len())
+        || !username
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(&c))
+    {
+        return Ok(refuse(
+            ctx.t(
+                "用户名须为 2–32 位小写字母、数字或 . _ -",
+                "The username must be 2–32 lower-case letters, digits or . _ -",
+            ),
+            &users,
+        ));
     }
     if !auth::ROLES.contains(&f.role.as_str()) {
         return Ok(refuse(ctx.t("角色无效。", "Unknown role."), &users));
     }
     if f.password.chars().count() < 10 {
-        return Ok(refuse(ctx.t("初始密码至少 10 位。", "The initial password needs 10 characters or more."), &users));
+        return Ok(refuse(
+            ctx.t(
+                "初始密码至少 10 位。",
+                "The initial password needs 10 characters or more.",
+            ),
+            &users,
+        ));
     }
     let email = f.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     if let Some(e) = email
         && crate::domain::contact::Email::parse(e).is_err()
     {
-        return Ok(refuse(ctx.t("邮箱格式不正确。", "The e-mail address is not valid."), &users));
+        return Ok(refuse(
+            ctx.t("邮箱格式不正确。", "The e-mail address is not valid."),
+            &users,
+        ));
     }
     let hash = auth::hash_password(&f.password).map_err(|e| PageError::internal(&ctx, e))?;
     let display = f.display_name.trim();
-    let new = NewStaff { username: &username, display_name: if display.is_empty() { &username } else { display }, email, role: &f.role, password_hash: &hash };
+    let new = NewStaff {
+        username: &username,
+        display_name: if display.is_empty() {
+            &username
+        } else {
+            display
+        },
+        email,
+        role: &f.role,
+        password_hash: &hash,
+    };
     let now = state.clock.now().timestamp_millis();
     match state.storage.create_staff(&new, now, &s.actor()).await {
         Ok(_) => Ok(see_other("/admin/users", "user_created")),
-        Err(e) if storage::is_unique_violation(&e) => Ok(refuse(ctx.t("用户名已存在。", "The username is taken."), &users)),
+        Err(e) if storage::is_unique_violation(&e) => Ok(refuse(
+            ctx.t("用户名已存在。", "The username is taken."),
+            &users,
+        )),
         Err(e) => Err(PageError::internal(&ctx, e)),
     }
 }
@@ -67,7 +119,13 @@ pub struct UpdateUserForm {
     disabled: Option<String>,
 }
 
-pub async fn update_user(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Path(id): Path<i64>, Form(f): Form<UpdateUserForm>) -> Result<Response, PageError> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<UpdateUserForm>,
+) -> Result<Response, PageError> {
     if !auth::ROLES.contains(&f.role.as_str()) {
         return Ok(see_other("/admin/users", "not_allowed"));
     }
@@ -77,16 +135,29 @@ pub async fn update_user(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s):
         return Ok(see_other("/admin/users", "not_allowed"));
     }
     let now = state.clock.now().timestamp_millis();
-    match state.storage.update_staff(id, &f.role, disabled, &s.actor(), now).await {
+    match state
+        .storage
+        .update_staff(id, &f.role, disabled, &s.actor(), now)
+        .await
+    {
         Ok(true) => Ok(see_other("/admin/users", "saved")),
         Ok(false) => Err(PageError::NotFound(ctx)),
         Err(e) => Err(PageError::internal(&ctx, e)),
     }
 }
 
-pub async fn reasons(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Html<String>, PageError> {
-    let reasons = state.storage.return_reasons(false).await.map_err(|e| PageError::internal(&ctx, e))?;
-    Ok(Html(views::admin::reasons_page(&ctx, &reasons, None).into_string()))
+pub async fn reasons(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let reasons = state
+        .storage
+        .return_reasons(false)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(
+        views::admin::reasons_page(&ctx, &reasons, None).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -98,13 +169,33 @@ pub struct ReasonForm {
     active: Option<String>,
 }
 
-pub async fn save_reason(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Form(f): Form<ReasonForm>) -> Result<Response, PageError> {
+pub async fn save_reason(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, PageError> {
     let code = f.code.trim().to_owned();
     let text = f.text_shown.trim().to_owned();
-    if !(2..=40).contains(&code.len()) || !code.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') || text.is_empty() {
-        let reasons = state.storage.return_reasons(false).await.map_err(|e| PageError::internal(&ctx, e))?;
-        let msg = ctx.t("代码须为 2–40 位小写字母、数字或下划线，文字不能为空。", "The code must be 2–40 of a-z, 0-9, _ and the text must not be empty.");
-        return Ok(Html(views::admin::reasons_page(&ctx, &reasons, Some(msg)).into_string()).into_response());
+    if !(2..=40).contains(&code.len())
+        || !code
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        || text.is_empty()
+    {
+        let reasons = state
+            .storage
+            .return_reasons(false)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?;
+        let msg = ctx.t(
+            "代码须为 2–40 位小写字母、数字或下划线，文字不能为空。",
+            "The code must be 2–40 of a-z, 0-9, _ and the text must not be empty.",
+        );
+        return Ok(
+            Html(views::admin::reasons_page(&ctx, &reasons, Some(msg)).into_string())
+                .into_response(),
+        );
     }
     let row = ReasonRow {
         code,
@@ -114,6 +205,10 @@ pub async fn save_reason(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s):
         position: f.position.unwrap_or(100),
     };
     let now = state.clock.now().timestamp_millis();
-    state.storage.save_return_reason(&row, &s.actor(), now).await.map_err(|e| PageError::internal(&ctx, e))?;
+    state
+        .storage
+        .save_return_reason(&row, &s.actor(), now)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(see_other("/admin/reasons", "saved"))
 }

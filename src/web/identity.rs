@@ -42,7 +42,9 @@ impl StaffIdentity {
 #[derive(Clone, Debug)]
 pub enum Identity {
     /// Signed out; `csrf` is the double-submit token of the sign-in form.
-    Anonymous { csrf: String },
+    Anonymous {
+        csrf: String,
+    },
     Staff(Arc<StaffIdentity>),
     Api(String),
 }
@@ -78,7 +80,12 @@ pub fn random_token() -> String {
     hex::encode(raw)
 }
 
-async fn resolve(state: &AppState, jar: &CookieJar, path: &str, authorization: Option<String>) -> Identity {
+async fn resolve(
+    state: &AppState,
+    jar: &CookieJar,
+    path: &str,
+    authorization: Option<String>,
+) -> Identity {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let hash = sha256_hex(c.value().as_bytes());
         if let Ok(Some(s)) = state.storage.session(&hash).await {
@@ -106,13 +113,19 @@ async fn resolve(state: &AppState, jar: &CookieJar, path: &str, authorization: O
             .map(str::trim)
             .filter(|t| !t.is_empty());
         if let Some(t) = token
-            && let Ok(Some(name)) = state.storage.api_client_by_token_hash(&sha256_hex(t.as_bytes())).await
+            && let Ok(Some(name)) = state
+                .storage
+                .api_client_by_token_hash(&sha256_hex(t.as_bytes()))
+                .await
         {
             return Identity::Api(name);
         }
     }
     Identity::Anonymous {
-        csrf: jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default(),
+        csrf: jar
+            .get(CSRF_COOKIE)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default(),
     }
 }
 
@@ -121,9 +134,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The one authorisation layer.
-pub async fn authorize(State(state): State<AppState>, jar: CookieJar, req: Request, next: Next) -> Response {
+pub async fn authorize(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut identity = resolve(&state, &jar, &path, authorization).await;
     let method = req.method().clone();
     let is_api = path.starts_with("/api/");
@@ -154,7 +176,10 @@ pub async fn authorize(State(state): State<AppState>, jar: CookieJar, req: Reque
         let Ok(bytes) = to_bytes(body, 256 * 1024).await else {
             return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
         };
-        let sent = form_urlencoded::parse(&bytes).find(|(k, _)| k == "_csrf").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let sent = form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
         if expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
             return super::pages::forbidden_csrf(&state, &identity, &jar);
         }
@@ -163,7 +188,11 @@ pub async fn authorize(State(state): State<AppState>, jar: CookieJar, req: Reque
     req.extensions_mut().insert(identity);
     let mut resp = next.run(req).await;
     if let Some(token) = new_csrf_cookie {
-        let c = Cookie::build((CSRF_COOKIE, token)).path("/").http_only(true).same_site(SameSite::Strict).build();
+        let c = Cookie::build((CSRF_COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .build();
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -173,12 +202,20 @@ pub async fn authorize(State(state): State<AppState>, jar: CookieJar, req: Reque
 
 fn deny(identity: &Identity, is_api: bool, path: &str, method: &Method) -> Response {
     match (identity, is_api) {
-        (Identity::Anonymous { .. }, true) => super::intake_api::ApiError::unauthorized().into_response(),
-        (_, true) => super::intake_api::ApiError::forbidden().into_response(),
-        (Identity::Anonymous { .. }, false) if *method == Method::GET => {
-            Redirect::to(&format!("/login?next={}", crate::views::review::urlencode(path))).into_response()
+        (Identity::Anonymous { .. }, true) => {
+            super::intake_api::ApiError::unauthorized().into_response()
         }
+        (_, true) => super::intake_api::ApiError::forbidden().into_response(),
+        (Identity::Anonymous { .. }, false) if *method == Method::GET => Redirect::to(&format!(
+            "/login?next={}",
+            crate::views::review::urlencode(path)
+        ))
+        .into_response(),
         (Identity::Anonymous { .. }, false) => Redirect::to("/login").into_response(),
-        _ => (StatusCode::FORBIDDEN, super::pages::forbidden_page(identity)).into_response(),
+        _ => (
+            StatusCode::FORBIDDEN,
+            super::pages::forbidden_page(identity),
+        )
+            .into_response(),
     }
 }

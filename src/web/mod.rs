@@ -71,10 +71,17 @@ impl MakeRequestId for RequestIds {
 }
 
 /// Drops an incoming `X-Request-Id` that is long or carries anything but [A-Za-z0-9._-].
-async fn sanitize_request_id(mut req: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+async fn sanitize_request_id(
+    mut req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
     let bad = req.headers().get("x-request-id").is_some_and(|v| {
         let b = v.as_bytes();
-        b.is_empty() || b.len() > 64 || !b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+        b.is_empty()
+            || b.len() > 64
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
     });
     if bad {
         req.headers_mut().remove("x-request-id");
@@ -88,7 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/locale", post(session::set_locale))
-        .route("/account/password", get(session::password_form).post(session::change_password))
+        .route(
+            "/account/password",
+            get(session::password_form).post(session::change_password),
+        )
         .route("/review", get(review::queue))
         .route("/review/next", post(review::claim_next))
         .route("/review/{id}", get(review::application))
@@ -100,7 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/reassign", post(review::reassign))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
-        .route("/admin/reasons", get(admin::reasons).post(admin::save_reason))
+        .route(
+            "/admin/reasons",
+            get(admin::reasons).post(admin::save_reason),
+        )
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js));
     Router::new()

@@ -42,13 +42,23 @@ pub struct Ctx(pub PageCtx);
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        let identity = parts.extensions.get::<Identity>().cloned().unwrap_or(Identity::Anonymous { csrf: String::new() });
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let identity = parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .unwrap_or(Identity::Anonymous {
+                csrf: String::new(),
+            });
         let jar = CookieJar::from_headers(&parts.headers);
-        let msg = parts
-            .uri
-            .query()
-            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "msg").map(|(_, v)| v.into_owned()));
+        let msg = parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "msg")
+                .map(|(_, v)| v.into_owned())
+        });
         Ok(Ctx(PageCtx {
             locale: Locale::parse(jar.get(LOCALE_COOKIE).map(|c| c.value()).unwrap_or("zh")),
             member: member(&identity),
@@ -71,7 +81,10 @@ pub struct Staff(pub Arc<StaffIdentity>);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<Identity>() {
             Some(Identity::Staff(s)) => Ok(Staff(s.clone())),
             _ => Err(Redirect::to("/login").into_response()),
@@ -95,12 +108,28 @@ impl PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
-            PageError::NotFound(ctx) => {
-                (StatusCode::NOT_FOUND, Html(error_page(&ctx, 404, ctx.t("没有这个页面或申请。", "No such page or application.")).into_string())).into_response()
-            }
+            PageError::NotFound(ctx) => (
+                StatusCode::NOT_FOUND,
+                Html(
+                    error_page(
+                        &ctx,
+                        404,
+                        ctx.t("没有这个页面或申请。", "No such page or application."),
+                    )
+                    .into_string(),
+                ),
+            )
+                .into_response(),
             PageError::Internal(ctx) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                Html(error_page(&ctx, 500, ctx.t("处理失败。", "Something failed on our side.")).into_string()),
+                Html(
+                    error_page(
+                        &ctx,
+                        500,
+                        ctx.t("处理失败。", "Something failed on our side."),
+                    )
+                    .into_string(),
+                ),
             )
                 .into_response(),
         }
@@ -108,19 +137,43 @@ impl IntoResponse for PageError {
 }
 
 fn minimal_ctx(identity: &Identity) -> PageCtx {
-    PageCtx { member: member(identity), csrf: csrf_of(identity), ..Default::default() }
+    PageCtx {
+        member: member(identity),
+        csrf: csrf_of(identity),
+        ..Default::default()
+    }
 }
 
 pub fn forbidden_page(identity: &Identity) -> Html<String> {
     let ctx = minimal_ctx(identity);
-    Html(error_page(&ctx, 403, ctx.t("您的角色无权访问此页面。", "Your role may not open this page.")).into_string())
+    Html(
+        error_page(
+            &ctx,
+            403,
+            ctx.t(
+                "您的角色无权访问此页面。",
+                "Your role may not open this page.",
+            ),
+        )
+        .into_string(),
+    )
 }
 
 pub fn forbidden_csrf(_state: &AppState, identity: &Identity, _jar: &CookieJar) -> Response {
     let ctx = minimal_ctx(identity);
     (
         StatusCode::FORBIDDEN,
-        Html(error_page(&ctx, 403, ctx.t("表单已过期，请刷新页面后重试。", "The form has expired; reload the page and try again.")).into_string()),
+        Html(
+            error_page(
+                &ctx,
+                403,
+                ctx.t(
+                    "表单已过期，请刷新页面后重试。",
+                    "The form has expired; reload the page and try again.",
+                ),
+            )
+            .into_string(),
+        ),
     )
         .into_response()
 }

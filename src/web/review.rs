@@ -12,10 +12,7 @@ use crate::{
         serial::CertificateSerial,
         status::{Action, Status},
     },
-    storage::{
-        audit::AuditEntry,
-        queue::QueueFilter,
-    },
+    storage::{audit::AuditEntry, queue::QueueFilter},
     views::{self, review::QueueQuery},
     workflow::{self, ActionError, Actor, Step},
 };
@@ -30,10 +27,18 @@ use tower_http::request_id::RequestId;
 
 const PAGE_SIZE: i64 = 50;
 
-pub async fn queue(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Query(q): Query<QueueQuery>) -> Result<Html<String>, PageError> {
+pub async fn queue(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Query(q): Query<QueueQuery>,
+) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
     let filter = QueueFilter {
-        status: q.status.clone().filter(|v| v == "submitted" || v == "in_review"),
+        status: q
+            .status
+            .clone()
+            .filter(|v| v == "submitted" || v == "in_review"),
         overdue_at: QueueQuery::on(&q.overdue).then_some(now),
         claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
         unclaimed: QueueQuery::on(&q.unclaimed),
@@ -44,13 +49,19 @@ pub async fn queue(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff
         let (due, id) = a.split_once('_')?;
         Some((due.parse().ok()?, id.to_owned()))
     });
-    let mut rows = state.storage.queue_page(&filter, after, PAGE_SIZE + 1).await.map_err(|e| PageError::internal(&ctx, e))?;
+    let mut rows = state
+        .storage
+        .queue_page(&filter, after, PAGE_SIZE + 1)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     let next_after = (rows.len() as i64 > PAGE_SIZE).then(|| {
         rows.truncate(PAGE_SIZE as usize);
         let last = rows.last().expect("non-empty");
         format!("{}_{}", last.review_due_at, last.application_id)
     });
-    Ok(Html(views::review::queue_page(&ctx, &q, &rows, next_after, now).into_string()))
+    Ok(Html(
+        views::review::queue_page(&ctx, &q, &rows, next_after, now).into_string(),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -66,15 +77,33 @@ pub async fn application(
     Query(q): Query<PageQuery>,
 ) -> Result<Html<String>, PageError> {
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let detail = state.storage.review_detail(id.as_str()).await.map_err(|e| PageError::internal(&ctx, e))?.ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let parse = |body: &str| serde_json::from_str(body).ok().and_then(|v| NewApplication::parse(&v, None).ok());
-    let app = parse(&detail.body).ok_or_else(|| PageError::internal(&ctx, "stored body does not parse"))?;
+    let detail = state
+        .storage
+        .review_detail(id.as_str())
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let parse = |body: &str| {
+        serde_json::from_str(body)
+            .ok()
+            .and_then(|v| NewApplication::parse(&v, None).ok())
+    };
+    let app = parse(&detail.body)
+        .ok_or_else(|| PageError::internal(&ctx, "stored body does not parse"))?;
     let previous = detail.previous_body.as_deref().and_then(parse);
     let cert = match CertificateSerial::parse(&detail.row.certificate_serial) {
-        Ok(serial) => state.storage.certificate(&serial).await.map_err(|e| PageError::internal(&ctx, e))?,
+        Ok(serial) => state
+            .storage
+            .certificate(&serial)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?,
         Err(_) => None,
     };
-    let reasons = state.storage.return_reasons(true).await.map_err(|e| PageError::internal(&ctx, e))?;
+    let reasons = state
+        .storage
+        .return_reasons(true)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     let supervisor = s.role == "supervisor";
     let status = Status::parse(&detail.row.status).unwrap_or(Status::Submitted);
     let mine = detail.row.claimed_by.as_deref() == Some(s.actor().as_str());
@@ -120,23 +149,58 @@ pub async fn application(
         compare: q.compare.is_some(),
         now_ms: now,
     };
-    Ok(Html(views::review::application_page(&ctx, &page).into_string()))
+    Ok(Html(
+        views::review::application_page(&ctx, &page).into_string(),
+    ))
 }
 
 /// The scan bytes, verified against their hash, for roles the policy lets through.
-pub async fn scan(State(state): State<AppState>, Ctx(ctx): Ctx, Path((id, version, kind)): Path<(String, i64, String)>) -> Result<Response, PageError> {
+pub async fn scan(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((id, version, kind)): Path<(String, i64, String)>,
+) -> Result<Response, PageError> {
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let kind = ScanKind::parse(&kind).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let scans = state.storage.scans(id.as_str(), version).await.map_err(|e| PageError::internal(&ctx, e))?;
-    let s = scans.into_iter().find(|s| s.kind == kind).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let bytes = state.scans.get(&s.sha256).await.map_err(|e| PageError::internal(&ctx, e))?;
+    let scans = state
+        .storage
+        .scans(id.as_str(), version)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    let s = scans
+        .into_iter()
+        .find(|s| s.kind == kind)
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let bytes = state
+        .scans
+        .get(&s.sha256)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(s.media_type.mime()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(s.media_type.mime()),
+    );
     // Framed by our own application page only; scripts in a PDF get nowhere.
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
+    // (A PDF gets no stricter policy: the browser's own PDF viewer runs inside that frame.)
+    let csp = if s.media_type == crate::domain::scan::MediaType::Pdf {
+        "frame-ancestors 'self'"
+    } else {
+        "default-src 'none'; frame-ancestors 'self'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=600"),
+    );
     Ok(resp)
 }
 
@@ -150,24 +214,46 @@ pub struct DecisionForm {
 }
 
 fn request_id(rid: &Option<axum::Extension<RequestId>>) -> Option<String> {
-    rid.as_ref().and_then(|r| r.0.header_value().to_str().ok()).map(str::to_owned)
+    rid.as_ref()
+        .and_then(|r| r.0.header_value().to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Runs a staff action in its own task (a closed browser tab cannot abandon the transaction)
 /// and turns the outcome into a redirect with a message.
-async fn run_action(state: &AppState, ctx: &crate::views::layout::PageCtx, id: &str, actor: String, action: Action, step: Step, rid: Option<String>, ok_msg: &str) -> Result<Response, PageError> {
+async fn run_action(
+    state: &AppState,
+    ctx: &crate::views::layout::PageCtx,
+    id: &str,
+    (actor, rid): (String, Option<String>),
+    action: Action,
+    step: Step,
+    ok_msg: &str,
+) -> Result<Response, PageError> {
     let storage = state.storage.clone();
     let at = state.clock.now().timestamp_millis();
     let id_owned = id.to_owned();
     let result = tokio::spawn(async move {
-        let actor = Actor { name: &actor, request_id: rid.as_deref() };
+        let actor = Actor {
+            name: &actor,
+            request_id: rid.as_deref(),
+        };
         workflow::act(&storage, &id_owned, action, &step, &actor, at).await
     })
     .await
     .map_err(|e| PageError::internal(ctx, e))?;
     let page = format!("/review/{id}");
     match result {
-        Ok(_) => Ok(see_other(if action == Action::Claim { &page } else if matches!(action, Action::Accept | Action::Return) { "/review" } else { &page }, ok_msg)),
+        Ok(_) => Ok(see_other(
+            if action == Action::Claim {
+                &page
+            } else if matches!(action, Action::Accept | Action::Return) {
+                "/review"
+            } else {
+                &page
+            },
+            ok_msg,
+        )),
         Err(ActionError::Conflict) => Ok(see_other(&page, "conflict")),
         Err(ActionError::Illegal(_)) => Ok(see_other(&page, "not_allowed")),
         Err(ActionError::NotFound) => Err(PageError::NotFound(ctx.clone())),
@@ -176,7 +262,11 @@ async fn run_action(state: &AppState, ctx: &crate::views::layout::PageCtx, id: &
 }
 
 /// May this member decide (accept, return, release) on an application claimed by `claimed_by`?
-async fn may_decide(state: &AppState, s: &crate::web::identity::StaffIdentity, id: &str) -> Result<bool, sqlx::Error> {
+async fn may_decide(
+    state: &AppState,
+    s: &crate::web::identity::StaffIdentity,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
     if s.role == "supervisor" {
         return Ok(true);
     }
@@ -195,20 +285,46 @@ macro_rules! decision_handler {
             Form(f): Form<DecisionForm>,
         ) -> Result<Response, PageError> {
             let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-            if $check_owner && !may_decide(&state, &s, id.as_str()).await.map_err(|e| PageError::internal(&ctx, e))? {
+            if $check_owner
+                && !may_decide(&state, &s, id.as_str())
+                    .await
+                    .map_err(|e| PageError::internal(&ctx, e))?
+            {
                 return Ok(see_other(&format!("/review/{id}"), "not_yours"));
             }
-            let step = build_step(&state, $action, &f).await.map_err(|e| PageError::internal(&ctx, e))?;
-            let Some(step) = step else { return Ok(see_other(&format!("/review/{id}"), "need_reason")) };
-            run_action(&state, &ctx, id.as_str(), s.actor(), $action, step, request_id(&rid), $msg).await
+            let step = build_step(&state, $action, &f)
+                .await
+                .map_err(|e| PageError::internal(&ctx, e))?;
+            let Some(step) = step else {
+                return Ok(see_other(&format!("/review/{id}"), "need_reason"));
+            };
+            run_action(
+                &state,
+                &ctx,
+                id.as_str(),
+                (s.actor(), request_id(&rid)),
+                $action,
+                step,
+                $msg,
+            )
+            .await
         }
     };
 }
 
 /// The decision's data: for a return, the chosen reasons with the text the applicant will see.
 /// None when a return has no reason (or "other" without a note).
-async fn build_step(state: &AppState, action: Action, f: &DecisionForm) -> Result<Option<Step>, sqlx::Error> {
-    let note = f.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.to_owned());
+async fn build_step(
+    state: &AppState,
+    action: Action,
+    f: &DecisionForm,
+) -> Result<Option<Step>, sqlx::Error> {
+    let note = f
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.to_owned());
     let mut reasons = Vec::new();
     if action == Action::Return {
         let catalogue = state.storage.return_reasons(true).await?;
@@ -221,7 +337,11 @@ async fn build_step(state: &AppState, action: Action, f: &DecisionForm) -> Resul
             return Ok(None);
         }
     }
-    Ok(Some(Step { reasons, note, expected_row_version: f.row_version }))
+    Ok(Some(Step {
+        reasons,
+        note,
+        expected_row_version: f.row_version,
+    }))
 }
 
 decision_handler!(claim, Action::Claim, "claimed", false);
@@ -230,10 +350,20 @@ decision_handler!(accept, Action::Accept, "accepted", true);
 decision_handler!(return_application, Action::Return, "returned", true);
 
 /// "N": claim the first unclaimed application by deadline and open it.
-pub async fn claim_next(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, rid: Option<axum::Extension<RequestId>>) -> Result<Response, PageError> {
+pub async fn claim_next(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    rid: Option<axum::Extension<RequestId>>,
+) -> Result<Response, PageError> {
     // Another reviewer may take it between the look-up and the claim: then try the next one.
     for _ in 0..5 {
-        let Some(id) = state.storage.next_unclaimed().await.map_err(|e| PageError::internal(&ctx, e))? else {
+        let Some(id) = state
+            .storage
+            .next_unclaimed()
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?
+        else {
             return Ok(see_other("/review", "empty"));
         };
         let at = state.clock.now().timestamp_millis();
@@ -242,7 +372,10 @@ pub async fn claim_next(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): 
         let storage = state.storage.clone();
         let id2 = id.clone();
         let r = tokio::spawn(async move {
-            let actor = Actor { name: &actor_name, request_id: rid.as_deref() };
+            let actor = Actor {
+                name: &actor_name,
+                request_id: rid.as_deref(),
+            };
             workflow::act(&storage, &id2, Action::Claim, &Step::default(), &actor, at).await
         })
         .await
@@ -269,14 +402,30 @@ pub async fn reassign(
     let Some(to) = f.to.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(see_other(&format!("/review/{id}"), "not_allowed"));
     };
-    let target = state.storage.staff_by_username(to).await.map_err(|e| PageError::internal(&ctx, e))?;
+    let target = state
+        .storage
+        .staff_by_username(to)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     if !target.is_some_and(|t| t.role == "reviewer" && !t.disabled) {
         return Ok(see_other(&format!("/review/{id}"), "not_allowed"));
     }
     let at = state.clock.now().timestamp_millis();
     let (actor_name, rid) = (s.actor(), request_id(&rid));
-    let actor = Actor { name: &actor_name, request_id: rid.as_deref() };
-    match workflow::reassign(&state.storage, id.as_str(), &format!("staff:{to}"), f.row_version, &actor, at).await {
+    let actor = Actor {
+        name: &actor_name,
+        request_id: rid.as_deref(),
+    };
+    match workflow::reassign(
+        &state.storage,
+        id.as_str(),
+        &format!("staff:{to}"),
+        f.row_version,
+        &actor,
+        at,
+    )
+    .await
+    {
         Ok(()) => Ok(see_other(&format!("/review/{id}"), "reassigned")),
         Err(ActionError::Conflict) => Ok(see_other(&format!("/review/{id}"), "conflict")),
         Err(ActionError::Illegal(_)) => Ok(see_other(&format!("/review/{id}"), "not_allowed")),

@@ -42,24 +42,48 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, Ctx(ctx): Ctx, jar: CookieJar, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+pub async fn login(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
     let now = state.clock.now().timestamp_millis();
     let username = f.username.trim().to_owned();
     let next = safe_next(f.next.as_deref());
-    let refuse = |msg: &str| Html(views::login::login_page(&ctx, &username, &next, Some(msg)).into_string()).into_response();
+    let refuse = |msg: &str| {
+        Html(views::login::login_page(&ctx, &username, &next, Some(msg)).into_string())
+            .into_response()
+    };
     let failures = state
         .storage
         .login_failures_since(&username, now - FAILURE_WINDOW_MS)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     if failures >= MAX_FAILURES {
-        return Ok(refuse(ctx.t("登录失败次数过多，请 15 分钟后再试。", "Too many failed sign-ins; try again in 15 minutes.")));
+        return Ok(refuse(ctx.t(
+            "登录失败次数过多，请 15 分钟后再试。",
+            "Too many failed sign-ins; try again in 15 minutes.",
+        )));
     }
-    let staff = state.storage.staff_by_username(&username).await.map_err(|e| PageError::internal(&ctx, e))?;
-    let ok = staff.as_ref().is_some_and(|s| !s.disabled && auth::verify_password(&f.password, &s.password_hash));
+    let staff = state
+        .storage
+        .staff_by_username(&username)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    let ok = staff
+        .as_ref()
+        .is_some_and(|s| !s.disabled && auth::verify_password(&f.password, &s.password_hash));
     let Some(staff) = staff.filter(|_| ok) else {
-        state.storage.record_login_failure(&username, now).await.map_err(|e| PageError::internal(&ctx, e))?;
-        return Ok(refuse(ctx.t("用户名或密码不正确，或账号已停用。", "Wrong username or password, or the account is disabled.")));
+        state
+            .storage
+            .record_login_failure(&username, now)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?;
+        return Ok(refuse(ctx.t(
+            "用户名或密码不正确，或账号已停用。",
+            "Wrong username or password, or the account is disabled.",
+        )));
     };
     let token = random_token();
     state
@@ -68,13 +92,26 @@ pub async fn login(State(state): State<AppState>, Ctx(ctx): Ctx, jar: CookieJar,
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     let secure = state.settings.public_url.starts_with("https://");
-    let cookie = Cookie::build((SESSION_COOKIE, token)).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).build();
-    Ok((jar.add(cookie).remove(Cookie::from(CSRF_COOKIE)), Redirect::to(&next)).into_response())
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .build();
+    Ok((
+        jar.add(cookie).remove(Cookie::from(CSRF_COOKIE)),
+        Redirect::to(&next),
+    )
+        .into_response())
 }
 
 pub async fn logout(State(state): State<AppState>, Staff(s): Staff, jar: CookieJar) -> Response {
     let _ = state.storage.delete_session(&s.session_hash).await;
-    (jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/login")).into_response()
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()),
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 /// The start page: each role's desk.
@@ -94,7 +131,11 @@ pub struct LocaleForm {
 
 pub async fn set_locale(jar: CookieJar, Form(f): Form<LocaleForm>) -> Response {
     let value = if f.locale == "en" { "en" } else { "zh" };
-    let c = Cookie::build((LOCALE_COOKIE, value)).path("/").same_site(SameSite::Lax).permanent().build();
+    let c = Cookie::build((LOCALE_COOKIE, value))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .permanent()
+        .build();
     (jar.add(c), Redirect::to(&safe_next(f.next.as_deref()))).into_response()
 }
 
@@ -109,20 +150,42 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(State(state): State<AppState>, Ctx(ctx): Ctx, Staff(s): Staff, Form(f): Form<PasswordForm>) -> Result<Response, PageError> {
-    let refuse = |msg: &str| Html(views::login::password_page(&ctx, Some(msg)).into_string()).into_response();
-    let row = state.storage.staff_by_username(&s.username).await.map_err(|e| PageError::internal(&ctx, e))?;
+pub async fn change_password(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let refuse = |msg: &str| {
+        Html(views::login::password_page(&ctx, Some(msg)).into_string()).into_response()
+    };
+    let row = state
+        .storage
+        .staff_by_username(&s.username)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     if !row.is_some_and(|r| auth::verify_password(&f.current, &r.password_hash)) {
-        return Ok(refuse(ctx.t("当前密码不正确。", "The current password is wrong.")));
+        return Ok(refuse(
+            ctx.t("当前密码不正确。", "The current password is wrong."),
+        ));
     }
     if f.new.chars().count() < 10 {
-        return Ok(refuse(ctx.t("新密码至少 10 位。", "The new password needs 10 characters or more.")));
+        return Ok(refuse(ctx.t(
+            "新密码至少 10 位。",
+            "The new password needs 10 characters or more.",
+        )));
     }
     if f.new != f.confirm {
-        return Ok(refuse(ctx.t("两次输入的新密码不一致。", "The two new passwords differ.")));
+        return Ok(refuse(
+            ctx.t("两次输入的新密码不一致。", "The two new passwords differ."),
+        ));
     }
     let hash = auth::hash_password(&f.new).map_err(|e| PageError::internal(&ctx, e))?;
     let now = state.clock.now().timestamp_millis();
-    state.storage.set_password(s.staff_id, &s.username, &hash, &s.session_hash, now).await.map_err(|e| PageError::internal(&ctx, e))?;
+    state
+        .storage
+        .set_password(s.staff_id, &s.username, &hash, &s.session_hash, now)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(see_other("/account/password", "password_changed"))
 }

@@ -426,3 +426,18 @@ pub async fn assert_error(r: reqwest::Response, status: u16, code: &str, field: 
         assert_eq!(body["error"]["field"], f, "{body}");
     }
 }
+
+impl TestApp {
+    /// A staff account with a known password (the same path as `create-user`).
+    pub async fn create_staff(&self, username: &str, role: &str, password: &str) {
+        let hash = backoffice::auth::hash_password(password).unwrap();
+        let s = backoffice::storage::staff::NewStaff {
+            username,
+            display_name: username,
+            email: Some("staff@example.com"),
+            role,
+            password_hash: &hash,
+        };
+        self.storage.create_staff(&s, 0, "test").await.unwrap();
+    }
+}

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod browser;
 mod certificates;
 mod cli;
 mod intake;

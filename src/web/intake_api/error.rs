@@ -38,7 +38,12 @@ impl ApiError {
         )
     }
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "this client may not use this resource", None)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this client may not use this resource",
+            None,
+        )
     }
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(

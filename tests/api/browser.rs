@@ -1,0 +1,260 @@
+//! The review desk in headless Chromium (Debian's chromium + chromedriver), driven over the
+//! W3C WebDriver protocol: sign in, open the queue, open an application, see all five scans
+//! side by side, and save a screenshot.
+
+use crate::helpers::*;
+use backoffice::demo::scans;
+use base64::Engine;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver must be installed (apt-get install chromium chromium-driver); .ci/run does it");
+        let http = reqwest::Client::new();
+        let driver_url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if http
+                .get(format!("{driver_url}/status"))
+                .send()
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap().keep();
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let r: Value = http
+            .post(format!("{driver_url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {r}"))
+            .to_owned();
+        Browser {
+            http,
+            base: format!("{driver_url}/session/{session}"),
+            driver,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let r = req.send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "WebDriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    pub async fn find(&self, css: &str) -> String {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    pub async fn eval(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let v = self
+            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
+    /// Waits until `script` returns true (pages load images asynchronously).
+    pub async fn wait_for(&self, script: &str) -> bool {
+        for _ in 0..100 {
+            if self.eval(script).await == json!(true) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    }
+}
+
+/// Scans as the hall sends them, rendered like the real documents.
+pub fn realistic_submission(v: Value) -> Submission {
+    Submission::with_json(v)
+        .set(
+            "application_form",
+            "form.pdf",
+            "application/pdf",
+            scans::form_pdf(
+                "Application form",
+                &["Name: Zhang San", "ID: 11010519491231002X"],
+            ),
+        )
+        .set(
+            "eseal_form",
+            "eseal.pdf",
+            "application/pdf",
+            scans::form_pdf("E-seal form", &["Holder: Zhang San"]),
+        )
+        .set(
+            "id_front",
+            "front.bmp",
+            "image/bmp",
+            scans::id_card(true, 7),
+        )
+        .set("id_back", "back.bmp", "image/bmp", scans::id_card(false, 7))
+        .set(
+            "liveness_photo",
+            "face.bmp",
+            "image/bmp",
+            scans::liveness_photo(7),
+        )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewer_sees_five_scans_side_by_side() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_staff("li.jing", "reviewer", "a long secret phrase")
+        .await;
+    let r = app
+        .submit("k-browser", realistic_submission(example_json()).form())
+        .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let b = Browser::start().await;
+    b.goto(&app.url("/review")).await;
+    // Signed out: sent to the sign-in form.
+    assert!(b.wait_for("return location.pathname === '/login'").await);
+    b.type_into("input[name=username]", "li.jing").await;
+    b.type_into("input[name=password]", "a long secret phrase")
+        .await;
+    b.click("button[type=submit].primary").await;
+    assert!(b.wait_for("return location.pathname === '/review'").await);
+    assert!(
+        b.wait_for(&format!("return document.body.innerText.includes('{id}')"))
+            .await
+    );
+    b.click(&format!("a[href='/review/{id}']")).await;
+    assert!(
+        b.wait_for(&format!("return location.pathname === '/review/{id}'"))
+            .await
+    );
+
+    // All five scans are there: three images decoded, two PDFs framed.
+    assert_eq!(
+        b.eval("return document.querySelectorAll('figure.scan').length")
+            .await,
+        json!(5)
+    );
+    assert!(
+        b.wait_for("return Array.from(document.querySelectorAll('figure.scan img')).every(i => i.complete && i.naturalWidth > 0)").await,
+        "images did not load"
+    );
+    assert_eq!(
+        b.eval("return document.querySelectorAll('figure.scan iframe').length")
+            .await,
+        json!(2)
+    );
+    // Side by side: tiles share rows (at least two tiles on the first row).
+    let tops = b.eval("return Array.from(document.querySelectorAll('figure.scan')).map(f => Math.round(f.getBoundingClientRect().top))").await;
+    let tops: Vec<i64> = tops
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert!(
+        tops.iter().filter(|t| **t == tops[0]).count() >= 2,
+        "tiles stacked: {tops:?}"
+    );
+    // The typed data sits beside the scans.
+    assert!(
+        b.eval("return document.body.innerText.includes('11010519491231002X')")
+            .await
+            == json!(true)
+    );
+    // Give the PDF viewer a moment to paint before the picture is taken.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("review-page.png");
+    b.screenshot(&shot).await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+}
