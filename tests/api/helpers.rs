@@ -441,3 +441,194 @@ impl TestApp {
         self.storage.create_staff(&s, 0, "test").await.unwrap();
     }
 }
+
+/// The password every test member of staff signs in with.
+pub const STAFF_PASSWORD: &str = "a long secret phrase";
+
+/// A member of staff at a browser: cookies kept, redirects shown rather than followed (as
+/// 303s), and the CSRF token of the last page opened remembered for the next form.
+pub struct StaffBrowser {
+    pub http: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
+    base: String,
+    csrf: std::sync::Mutex<String>,
+}
+
+/// The value of the first `<input type="hidden" name="{name}" value="…">` on a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].to_owned())
+}
+
+/// Where a 303 points.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+impl StaffBrowser {
+    pub fn new(base: &str) -> StaffBrowser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        StaffBrowser {
+            http: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar,
+            base: base.to_owned(),
+            csrf: std::sync::Mutex::new(String::new()),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The value of a cookie the browser holds for the server.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let all = self.jar.cookies(&self.base.parse().unwrap())?;
+        all.to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    /// The CSRF token of the last page opened.
+    pub fn csrf(&self) -> String {
+        self.csrf.lock().unwrap().clone()
+    }
+
+    /// A plain GET: whatever answers.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Opens a page that must answer 200; remembers its CSRF token; returns the HTML.
+    pub async fn get_page(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        self.read_page(r).await
+    }
+
+    async fn read_page(&self, r: reqwest::Response) -> String {
+        let body = r.text().await.unwrap();
+        if let Some(t) = hidden_field(&body, "_csrf") {
+            *self.csrf.lock().unwrap() = t;
+        }
+        body
+    }
+
+    /// Follows a 303 (and any after it) to the page it leads to, as a browser would.
+    pub async fn follow(&self, mut r: reqwest::Response) -> String {
+        for _ in 0..5 {
+            if r.status() != 303 {
+                break;
+            }
+            let to = location(&r);
+            r = self.get(&to).await;
+        }
+        assert_eq!(r.status(), 200, "{}", r.url());
+        self.read_page(r).await
+    }
+
+    /// Sends a form with exactly these fields (repeat a name for a multi-value field).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a form as the page would: these fields and the page's `_csrf`.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf();
+        let mut all = fields.to_vec();
+        all.push(("_csrf", &csrf));
+        self.post_raw(path, &all).await
+    }
+
+    /// Opens the sign-in page and submits it; returns the answer (303 when signed in).
+    pub async fn try_sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        self.get_page("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and lands on the member's start page.
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let r = self.try_sign_in(username, password).await;
+        assert_eq!(r.status(), 303, "sign-in of {username} refused");
+        self.follow(r).await
+    }
+
+    pub async fn sign_out(&self) -> reqwest::Response {
+        self.post_form("/logout", &[]).await
+    }
+}
+
+impl TestApp {
+    /// A browser that has not signed in.
+    pub fn browser(&self) -> StaffBrowser {
+        StaffBrowser::new(&self.addr)
+    }
+
+    /// A new member of staff with [`STAFF_PASSWORD`], signed in at a browser of their own.
+    pub async fn signed_in_staff(&self, username: &str, role: &str) -> StaffBrowser {
+        self.create_staff(username, role, STAFF_PASSWORD).await;
+        let b = self.browser();
+        b.sign_in(username, STAFF_PASSWORD).await;
+        b
+    }
+
+    pub async fn staff_exists(&self, username: &str) -> bool {
+        let row = self.storage.staff_by_username(username).await.unwrap();
+        row.is_some()
+    }
+
+    pub async fn staff_id(&self, username: &str) -> i64 {
+        self.storage
+            .staff_by_username(username)
+            .await
+            .unwrap()
+            .expect("existing member of staff")
+            .staff_id
+    }
+
+    /// The statuses the hall sees in the application's history, oldest first.
+    pub async fn history(&self, id: &str) -> Vec<String> {
+        let v = self.get_json(&format!("/api/v1/applications/{id}")).await;
+        v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["status"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Audit records of `action` on this application.
+    pub async fn audited(&self, id: &str, action: &str) -> usize {
+        self.storage
+            .audit_recent(10_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.subject_id == id && a.action == action)
+            .count()
+    }
+}

@@ -3,8 +3,11 @@
 
 mod helpers;
 
+mod authz_matrix;
 mod browser;
 mod certificates;
 mod cli;
 mod intake;
 mod intake_errors;
+mod review_concurrency;
+mod review_loop;
