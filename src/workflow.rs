@@ -2,10 +2,11 @@
 //! timeline event and its audit record. Two staff acting at once: the row_version condition
 //! lets exactly one win; the other gets [`ActionError::Conflict`].
 
+use crate::domain::intake::NewApplication;
 use crate::domain::status::{Action, IllegalTransition, Status};
 use crate::storage::{
-    Storage,
-    applications::{self, Current},
+    Storage, Tx,
+    applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
 };
 
@@ -161,4 +162,66 @@ pub async fn reassign(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A resubmission's writes inside the caller's transaction: the next version (its body, and the
+/// new scans over the previous ones: parts not sent carry over), the status back to submitted
+/// with the new deadline, the event and the audit record. Returns the new version number.
+#[allow(clippy::too_many_arguments)]
+pub async fn resubmit_in(
+    tx: &mut Tx,
+    seen: &Current,
+    app: &NewApplication,
+    new_scans: Vec<ScanRef>,
+    received_at: i64,
+    review_due_at: i64,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<i64, ActionError> {
+    let from = seen.status();
+    from.apply(Action::Resubmit)?;
+    let id = seen.application_id.as_str();
+    let mut scans = applications::scans_of(tx, id, seen.version).await?;
+    for s in new_scans {
+        scans.retain(|old| old.kind != s.kind);
+        scans.push(s);
+    }
+    scans.sort_by_key(|s| s.kind);
+    if !applications::resubmit(tx, seen, app, received_at, review_due_at).await? {
+        return Err(ActionError::Conflict);
+    }
+    let version = seen.version + 1;
+    applications::insert_version(
+        tx,
+        id,
+        version,
+        &app.to_json().to_string(),
+        received_at,
+        &scans,
+    )
+    .await?;
+    applications::add_event(
+        tx,
+        id,
+        received_at,
+        Status::Submitted,
+        actor,
+        Some(&format!("version {version}")),
+    )
+    .await?;
+    audit::record(
+        tx,
+        &AuditEntry {
+            at: received_at,
+            actor,
+            action: "application.resubmitted",
+            subject_type: "application",
+            subject_id: id,
+            before: Some(from.code()),
+            after: Some(Status::Submitted.code()),
+            request_id,
+        },
+    )
+    .await?;
+    Ok(version)
 }

@@ -273,6 +273,40 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             };
             workflow::act(storage, id.as_str(), *step, &data, &actor, ms(at.min(now))).await?;
         }
+        // Half of the returned ones came back with a clearer ID photo: version 2, waiting again.
+        if (50..58).contains(&roll) {
+            at += Duration::minutes(rng.random_range(60..1440));
+            let at = at.min(now);
+            let front = scans::id_card(true, i + 1000);
+            let sha = state
+                .scans
+                .put_all(vec![Bytes::from(front.clone())])
+                .await?
+                .remove(0);
+            let new = ScanRef {
+                kind: ScanKind::IdFront,
+                sha256: sha,
+                media_type: sniff(&front).expect("generated"),
+                size_bytes: front.len() as i64,
+            };
+            let mut tx = storage.begin().await?;
+            let seen = applications::current(&mut tx, id.as_str())
+                .await?
+                .expect("just made");
+            let due = ms(cal.review_due_at(at));
+            workflow::resubmit_in(
+                &mut tx,
+                &seen,
+                &app,
+                vec![new],
+                ms(at),
+                due,
+                "api:demo-hall",
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+        }
         made += 1;
     }
     println!(

@@ -225,9 +225,14 @@ fn name_like(o: &Obj, key: &str) -> Result<String, FieldError> {
     o.text(key, 50)
 }
 
-/// 1–64 printable ASCII characters without spaces (the same rule as an Idempotency-Key).
+/// A hall reference: 1–64 printable ASCII characters without spaces.
 pub fn is_reference(s: &str) -> bool {
     (1..=64).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_graphic())
+}
+
+/// An Idempotency-Key: 1–64 printable ASCII characters (space included).
+pub fn is_idempotency_key(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && s.bytes().all(|c| (0x20..=0x7E).contains(&c))
 }
 
 impl NewApplication {

@@ -137,6 +137,16 @@ pub async fn id_by_hall_reference(tx: &mut Tx, hall_reference: &str) -> DbResult
     .await)
 }
 
+pub async fn id_exists(tx: &mut Tx, application_id: &str) -> DbResult<bool> {
+    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+        "select count(*) from applications where application_id = $1"
+    )
+    .bind(application_id)
+    .fetch_one(c)
+    .await
+    .map(|n| n > 0))
+}
+
 /// What a state change needs to know of an application.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Current {
@@ -219,7 +229,8 @@ pub async fn resubmit(
         sqlx::query(
         "update applications set status = 'submitted', version = version + 1, row_version = row_version + 1,
              certificate_serial = $1, applicant_name = $2, id_type = $3, id_number = $4, mobile = $5, email = $6,
-             invoice_wanted = $7, received_at = $8, review_due_at = $9, claimed_by = null, updated_at = $8
+             invoice_wanted = $7, received_at = $8, review_due_at = $9, claimed_by = null, updated_at = $8,
+             payment_channel = $12, out_trade_no = $13, amount_fen = $14, paid_at = $15
          where application_id = $10 and row_version = $11 and status = 'returned'"
     )
     .bind(app.certificate_serial.as_str())
@@ -233,6 +244,10 @@ pub async fn resubmit(
     .bind(review_due_at)
     .bind(&seen.application_id)
     .bind(seen.row_version)
+    .bind(app.payment.channel.code())
+    .bind(&app.payment.out_trade_no)
+    .bind(app.payment.amount.get())
+    .bind(app.payment.paid_at.timestamp_millis())
     .execute(c)
     .await
     .map(|r| r.rows_affected() == 1)
@@ -407,6 +422,16 @@ impl Storage {
         // In the order reviewers read them: forms, ID front and back, the photo.
         scans.sort_by_key(|s| s.kind);
         Ok(scans)
+    }
+
+    /// The status code of an application, if it exists.
+    pub async fn application_status(&self, application_id: &str) -> DbResult<Option<String>> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+            "select status from applications where application_id = $1"
+        )
+        .bind(application_id)
+        .fetch_optional(p)
+        .await)
     }
 
     pub async fn application_count(&self) -> DbResult<i64> {

@@ -69,3 +69,19 @@ pub async fn complete(
     })?;
     Ok(())
 }
+
+impl super::Storage {
+    /// The record for a key, read outside any transaction: lets a retry be answered before its
+    /// body is checked again.
+    pub async fn idempotency_record(&self, client: &str, key: &str) -> DbResult<Option<Stored>> {
+        crate::on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, Stored>(
+            "select request_hash, response_status, response_body from idempotency where client = $1 and idem_key = $2"
+        )
+        .bind(client)
+        .bind(key)
+        .fetch_optional(p)
+        .await
+        })
+    }
+}

@@ -19,6 +19,7 @@ pub mod reasons;
 pub mod scan_files;
 pub mod sessions;
 pub mod staff;
+pub mod synthetic;
 pub mod tokens;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
@@ -92,7 +93,9 @@ impl Storage {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Keeps the planner's statistics fresh as tables grow (PRAGMA optimize).
+                .optimize_on_close(true, Some(1000));
             if let Some(dir) = opts.get_filename().parent()
                 && !dir.as_os_str().is_empty()
             {
@@ -128,7 +131,16 @@ impl Storage {
     /// several instances starting at once migrate once.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match &self.write {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Pool::Sqlite(p) => {
+                SQLITE_MIGRATIONS.run(p).await?;
+                // SQLite plans without statistics until ANALYZE has run; PostgreSQL's autovacuum
+                // keeps its own. Analyse what has grown since the last start.
+                sqlx::query("pragma analysis_limit = 1000")
+                    .execute(p)
+                    .await?;
+                sqlx::query("pragma optimize = 0x10002").execute(p).await?;
+                Ok(())
+            }
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
         }
     }

@@ -34,17 +34,37 @@ impl ScanStore {
         Ok(ScanStore::Local(Arc::new(LocalScans { dir })))
     }
 
-    /// Hashes and stores each file (a file already stored is not written again); returns the
-    /// hashes in order. Durable when it returns: the files are fsynced.
-    pub async fn put_all(&self, files: Vec<Bytes>) -> io::Result<Vec<String>> {
+    /// The SHA-256 of each file, computed off the async workers.
+    pub async fn hash_all(files: Vec<Bytes>) -> io::Result<(Vec<Bytes>, Vec<String>)> {
+        tokio::task::spawn_blocking(move || {
+            let shas = files.iter().map(|f| sha256_hex(f)).collect();
+            (files, shas)
+        })
+        .await
+        .map_err(io::Error::other)
+    }
+
+    /// Stores files under their (already computed) hashes; a file stored already is not
+    /// written again. Durable when it returns: each new file is fsynced before its rename.
+    pub async fn write_all(&self, files: Vec<(String, Bytes)>) -> io::Result<()> {
         match self {
             ScanStore::Local(l) => {
                 let l = l.clone();
-                tokio::task::spawn_blocking(move || files.iter().map(|f| l.put(f)).collect())
-                    .await
-                    .map_err(io::Error::other)?
+                tokio::task::spawn_blocking(move || {
+                    files.iter().try_for_each(|(sha, f)| l.put(sha, f))
+                })
+                .await
+                .map_err(io::Error::other)?
             }
         }
+    }
+
+    /// Hashes and stores each file; returns the hashes in order.
+    pub async fn put_all(&self, files: Vec<Bytes>) -> io::Result<Vec<String>> {
+        let (files, shas) = Self::hash_all(files).await?;
+        self.write_all(shas.iter().cloned().zip(files).collect())
+            .await?;
+        Ok(shas)
     }
 
     /// The bytes stored under `sha256`, checked against it.
@@ -77,19 +97,17 @@ impl LocalScans {
         Ok(self.dir.join(&sha256[..2]).join(sha256))
     }
 
-    fn put(&self, bytes: &Bytes) -> io::Result<String> {
-        let sha = sha256_hex(bytes);
-        let path = self.path(&sha)?;
+    fn put(&self, sha: &str, bytes: &Bytes) -> io::Result<()> {
+        let path = self.path(sha)?;
         if path.exists() {
-            return Ok(sha);
+            return Ok(());
         }
         let tmp = self
             .dir
             .join("tmp")
             .join(format!("{sha}.{}", uuid::Uuid::new_v4().simple()));
         write_synced(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)?;
-        Ok(sha)
+        std::fs::rename(&tmp, &path)
     }
 }
 

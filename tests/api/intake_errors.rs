@@ -266,4 +266,146 @@ async fn bad_input_is_refused_and_changes_nothing(b: Backend) {
     assert_eq!(app.submit("k", ok.form()).await.status(), 201);
 }
 
-both!(bad_input_is_refused_and_changes_nothing);
+/// After one good submission: every refusal that comes later (conflicts, wrong state, unknown
+/// id, no token) leaves the database and the scan store as they were.
+async fn refusals_after_a_submission_change_nothing(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let sub = Submission::example();
+    let id = app
+        .submit("k-1", sub.form())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = (
+        app.storage.intake_footprint().await.unwrap(),
+        app.stored_scan_files(),
+    );
+
+    let new_scan = |s: &Submission, tag: &str| {
+        s.clone()
+            .set("id_front", "f.jpg", "image/jpeg", jpeg(tag.as_bytes()))
+    };
+    assert_error(
+        app.submit("k-1", new_scan(&sub, "conflict").form()).await,
+        409,
+        "idempotency_conflict",
+        None,
+    )
+    .await;
+    assert_error(
+        app.submit("k-2", new_scan(&sub, "duplicate").form()).await,
+        409,
+        "duplicate_hall_reference",
+        Some("hall_reference"),
+    )
+    .await;
+    let resub = Submission::empty().set("id_front", "f.jpg", "image/jpeg", jpeg(b"too early"));
+    assert_error(
+        app.resubmit(&id, "r-1", resub.form()).await,
+        409,
+        "invalid_state",
+        None,
+    )
+    .await;
+    assert_error(
+        app.resubmit("BF20261125-0000AA", "r-2", resub.form()).await,
+        404,
+        "not_found",
+        None,
+    )
+    .await;
+    assert_error(
+        app.resubmit(&id, "r-3", Submission::empty().form()).await,
+        400,
+        "invalid_field",
+        Some("body"),
+    )
+    .await;
+    let r = app
+        .http
+        .put(app.url(&format!("/api/v1/applications/{id}/resubmission")))
+        .bearer_auth(&app.token)
+        .multipart(resub.form())
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 400, "invalid_field", Some("Idempotency-Key")).await;
+    for path in [
+        format!("/api/v1/applications/{id}"),
+        "/api/v1/applications?hall_reference=WT202611250001".into(),
+        "/api/v1/certificates/0150512140479054C03?id_number=11010519491231002X".into(),
+    ] {
+        assert_error(
+            app.http.get(app.url(&path)).send().await.unwrap(),
+            401,
+            "unauthorized",
+            None,
+        )
+        .await;
+    }
+    assert_eq!(
+        (
+            app.storage.intake_footprint().await.unwrap(),
+            app.stored_scan_files()
+        ),
+        before
+    );
+
+    // A retry long after (outside the 30-day window for submitted_at) is still answered from
+    // its record, not checked again.
+    app.clock.set(test_now() + chrono::Duration::days(40));
+    assert_eq!(app.submit("k-1", sub.form()).await.status(), 200);
+}
+
+/// PNG, GIF and BMP are accepted by content; a key may hold spaces (printable ASCII).
+async fn every_allowed_type_and_key_shape_is_accepted(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    png.extend_from_slice(&[
+        0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xDE,
+    ]);
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
+    let sub = Submission::example()
+        .set("id_front", "front.png", "image/png", png)
+        .set("id_back", "back.gif", "image/gif", gif)
+        .set(
+            "liveness_photo",
+            "face.bmp",
+            "image/bmp",
+            backoffice::demo::scans::liveness_photo(1),
+        );
+    let r = app.submit("hall retry 7 / 2026-11-25", sub.form()).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let types: Vec<_> = app
+        .storage
+        .scans(&id, 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.media_type.mime())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/bmp"
+        ]
+    );
+}
+
+both!(
+    bad_input_is_refused_and_changes_nothing,
+    refusals_after_a_submission_change_nothing,
+    every_allowed_type_and_key_shape_is_accepted,
+);

@@ -131,12 +131,11 @@ async fn get_certificate(
     Path(serial): Path<String>,
     Query(q): Query<ByIdNumber>,
 ) -> Result<Json<Value>, ApiError> {
+    // Without an ID number nothing can match: the same 404 as any other miss.
     let id_number = q
         .id_number
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid_field("id_number", "the query parameter id_number is required")
-        })?;
+        .ok_or_else(ApiError::not_found)?;
     let serial = CertificateSerial::parse(&serial).map_err(|_| ApiError::not_found())?;
     let cert = state
         .storage

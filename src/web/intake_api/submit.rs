@@ -1,14 +1,17 @@
 //! intake-api.md: POST /api/v1/applications and PUT /api/v1/applications/{id}/resubmission.
 //!
-//! The scans are stored (content-addressed, fsynced) before the transaction, so a committed row
-//! never points at a missing file. The transaction runs in its own task: a client that hangs up
-//! cannot abandon it half-way.
+//! Order of work: read the parts; hash the scans; answer a retry from its idempotency record;
+//! check the body; check what can be checked by reading (registry, hall reference, state); store
+//! the scans (content-addressed, fsynced); then one transaction that claims the key, checks
+//! again and writes. So a refused request leaves no row and no file, and a committed row never
+//! points at a missing file. The transaction runs in its own task: a client that hangs up cannot
+//! abandon it half-way.
 
 use super::{ApiClient, ApiError, parts};
 use crate::domain::{
     calendar::beijing,
     ids::ApplicationId,
-    intake::{NewApplication, is_reference},
+    intake::{NewApplication, is_idempotency_key},
     scan::ScanKind,
     status::{Action, Status},
 };
@@ -16,27 +19,32 @@ use crate::storage::{
     self, Tx,
     applications::{self, NewRow, ScanRef},
     audit::{self, AuditEntry},
-    certificates, idempotency, ms,
-    scan_files::sha256_hex,
+    certificates,
+    idempotency::{self, Stored},
+    ms,
+    scan_files::{ScanStore, sha256_hex},
 };
 use crate::web::state::AppState;
+use crate::workflow::{self, ActionError};
 use axum::{
     Extension, Json,
     extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use tower_http::request_id::RequestId;
+use tracing::Instrument;
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let v = headers.get("idempotency-key").ok_or_else(|| {
         ApiError::invalid_field("Idempotency-Key", "the header Idempotency-Key is required")
     })?;
     let s = v.to_str().unwrap_or_default();
-    if !is_reference(s) {
+    if !is_idempotency_key(s) {
         return Err(ApiError::invalid_field(
             "Idempotency-Key",
             "must be 1 to 64 printable ASCII characters",
@@ -62,20 +70,16 @@ fn request_hash(route: &str, json: Option<&Value>, scans: &[ScanRef]) -> String 
     sha256_hex(s.as_bytes())
 }
 
-/// Stores the scans and returns their references in part order.
-async fn store_scans(
-    state: &AppState,
+/// The scans' references (hash computed) and their bytes, in part order; nothing stored yet.
+async fn hash_scans(
     scans: BTreeMap<ScanKind, parts::Scan>,
-) -> Result<Vec<ScanRef>, ApiError> {
+) -> Result<(Vec<ScanRef>, Vec<Bytes>), ApiError> {
     let kinds: Vec<_> = scans
         .iter()
         .map(|(k, s)| (*k, s.media_type, s.bytes.len() as i64))
         .collect();
-    let shas = state
-        .scans
-        .put_all(scans.into_values().map(|s| s.bytes).collect())
-        .await?;
-    Ok(kinds
+    let (files, shas) = ScanStore::hash_all(scans.into_values().map(|s| s.bytes).collect()).await?;
+    let refs = kinds
         .into_iter()
         .zip(shas)
         .map(|((kind, media_type, size_bytes), sha256)| ScanRef {
@@ -84,14 +88,39 @@ async fn store_scans(
             media_type,
             size_bytes,
         })
-        .collect())
+        .collect();
+    Ok((refs, files))
+}
+
+async fn store_scans(
+    state: &AppState,
+    refs: &[ScanRef],
+    files: Vec<Bytes>,
+) -> Result<(), ApiError> {
+    state
+        .scans
+        .write_all(refs.iter().map(|r| r.sha256.clone()).zip(files).collect())
+        .await?;
+    Ok(())
 }
 
 fn parse_application(v: &Value, now: DateTime<Utc>) -> Result<NewApplication, ApiError> {
     NewApplication::parse(v, Some(now)).map_err(|e| ApiError::invalid_field(e.field, e.message))
 }
 
-/// The registry check: the serial exists and belongs to the applicant. One answer for both.
+/// The contract's rule: the serial exists and its holder has the applicant's ID number.
+fn registry_matches(c: &crate::domain::certificate::Certificate, app: &NewApplication) -> bool {
+    c.holder.number() == app.applicant.id.number()
+}
+
+/// One answer whether the serial is unknown or someone else's.
+fn registry_error() -> ApiError {
+    ApiError::invalid_field(
+        "certificate_serial",
+        "no certificate with this serial belongs to the applicant's ID number",
+    )
+}
+
 async fn check_registry(tx: &mut Tx, app: &NewApplication) -> Result<(), ApiError> {
     match certificates::find(tx, &app.certificate_serial).await? {
         Some(c) if registry_matches(&c, app) => Ok(()),
@@ -106,19 +135,34 @@ async fn precheck_registry(state: &AppState, app: &NewApplication) -> Result<(),
     }
 }
 
-fn registry_matches(c: &crate::domain::certificate::Certificate, app: &NewApplication) -> bool {
-    c.holder.number() == app.applicant.id.number()
-        && c.holder.id_type() == app.applicant.id.id_type()
+/// The answer a stored record gives: a replay (200) or a conflict (409); None while the first
+/// request with that key is still in flight.
+fn answer_from(stored: Stored, hash: &str) -> Result<Option<Response>, ApiError> {
+    if stored.request_hash != hash {
+        return Err(ApiError::idempotency_conflict());
+    }
+    let Some(body) = stored.response_body else {
+        return Ok(None);
+    };
+    let body: Value = serde_json::from_str(&body).map_err(|_| ApiError::internal())?;
+    Ok(Some((StatusCode::OK, Json(body)).into_response()))
 }
 
-fn registry_error() -> ApiError {
-    ApiError::invalid_field(
-        "certificate_serial",
-        "no certificate with this serial belongs to the applicant's ID number",
-    )
+/// A retry is answered from its record before its body is checked again.
+async fn known_answer(
+    state: &AppState,
+    client: &str,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Response>, ApiError> {
+    match state.storage.idempotency_record(client, key).await? {
+        Some(stored) => answer_from(stored, hash),
+        None => Ok(None),
+    }
 }
 
-/// Claims the key, or answers from the stored response: a replay (200) or a conflict (409).
+/// Claims the key inside the transaction, or answers from the record a concurrent request
+/// committed meanwhile.
 async fn claim_or_replay(
     tx: &mut Tx,
     client: &str,
@@ -132,12 +176,9 @@ async fn claim_or_replay(
     let stored = idempotency::stored(tx, client, key)
         .await?
         .ok_or_else(ApiError::internal)?;
-    if stored.request_hash != hash {
-        return Err(ApiError::idempotency_conflict());
-    }
-    let body: Value = serde_json::from_str(stored.response_body.as_deref().unwrap_or("null"))
-        .map_err(|_| ApiError::internal())?;
-    Ok(Some((StatusCode::OK, Json(body)).into_response()))
+    answer_from(stored, hash)?
+        .map(Some)
+        .ok_or_else(ApiError::internal)
 }
 
 fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
@@ -148,11 +189,12 @@ fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
     v
 }
 
+/// Runs the transaction in its own task, inside the request's span (its log lines keep the id).
 async fn in_own_task<F>(f: F) -> Result<Response, ApiError>
 where
     F: Future<Output = Result<Response, ApiError>> + Send + 'static,
 {
-    tokio::spawn(f).await.map_err(|e| {
+    tokio::spawn(f.in_current_span()).await.map_err(|e| {
         tracing::error!(error = %e, "intake task failed");
         ApiError::internal()
     })?
@@ -179,12 +221,27 @@ pub async fn submit_application(
     {
         return Err(ApiError::missing_part(k.code()));
     }
+    let (scans, files) = hash_scans(parts.scans).await?;
+    let hash = request_hash("POST /api/v1/applications", Some(&json), &scans);
+    if let Some(replay) = known_answer(&state, &client, &key, &hash).await? {
+        return Ok(replay);
+    }
     let now = state.clock.now();
     let app = parse_application(&json, now)?;
-    // Checked here too, so that a refused request leaves no file behind; again in the transaction.
     precheck_registry(&state, &app).await?;
-    let scans = store_scans(&state, parts.scans).await?;
-    let hash = request_hash("POST /api/v1/applications", Some(&json), &scans);
+    if state
+        .storage
+        .application_id_by_hall_reference(&app.hall_reference)
+        .await?
+        .is_some()
+    {
+        // A concurrent copy of this very request may have committed since the look-up above.
+        if let Some(replay) = known_answer(&state, &client, &key, &hash).await? {
+            return Ok(replay);
+        }
+        return Err(ApiError::duplicate_hall_reference());
+    }
+    store_scans(&state, &scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
         let cal = state.calendar.get().await?;
@@ -199,7 +256,12 @@ pub async fn submit_application(
         {
             return Err(ApiError::duplicate_hall_reference());
         }
-        let id = ApplicationId::generate(now.with_timezone(&beijing()).date_naive());
+        // 30 random bits a day: a clash is rare, but it must not be taken for a duplicate.
+        let day = now.with_timezone(&beijing()).date_naive();
+        let mut id = ApplicationId::generate(day);
+        while applications::id_exists(&mut tx, id.as_str()).await? {
+            id = ApplicationId::generate(day);
+        }
         let due = cal.review_due_at(app.submitted_at);
         let actor = format!("api:{client}");
         let body = app.to_json().to_string();
@@ -243,6 +305,12 @@ pub async fn submit_application(
     .await
 }
 
+fn not_returned(from: Status) -> ApiError {
+    ApiError::invalid_state(format!(
+        "only a returned application can be resubmitted; this one is {from}"
+    ))
+}
+
 pub async fn resubmit_application(
     State(state): State<AppState>,
     ApiClient(client): ApiClient,
@@ -263,17 +331,34 @@ pub async fn resubmit_application(
             "nothing to resubmit: send the application part, scans, or both",
         ));
     }
+    let (new_scans, files) = hash_scans(parts.scans).await?;
+    let route = format!("PUT /api/v1/applications/{id}/resubmission");
+    let hash = request_hash(&route, json.as_ref(), &new_scans);
+    if let Some(replay) = known_answer(&state, &client, &key, &hash).await? {
+        return Ok(replay);
+    }
     let now = state.clock.now();
     let new_app = json
         .as_ref()
         .map(|j| parse_application(j, now))
         .transpose()?;
+    let status = state
+        .storage
+        .application_status(id.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let from = Status::parse(&status).ok_or_else(ApiError::internal)?;
+    if from.apply(Action::Resubmit).is_err() {
+        // A concurrent copy of this very request may have committed since the look-up above.
+        if let Some(replay) = known_answer(&state, &client, &key, &hash).await? {
+            return Ok(replay);
+        }
+        return Err(not_returned(from));
+    }
     if let Some(app) = &new_app {
         precheck_registry(&state, app).await?;
     }
-    let new_scans = store_scans(&state, parts.scans).await?;
-    let route = format!("PUT /api/v1/applications/{id}/resubmission");
-    let hash = request_hash(&route, json.as_ref(), &new_scans);
+    store_scans(&state, &new_scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
         let cal = state.calendar.get().await?;
@@ -285,11 +370,8 @@ pub async fn resubmit_application(
             .await?
             .ok_or_else(ApiError::not_found)?;
         let from = seen.status();
-        from.apply(Action::Resubmit).map_err(|_| {
-            ApiError::invalid_state(format!(
-                "only a returned application can be resubmitted; this one is {from}"
-            ))
-        })?;
+        from.apply(Action::Resubmit)
+            .map_err(|_| not_returned(from))?;
         let app = match new_app {
             Some(app) => {
                 if app.hall_reference != seen.hall_reference {
@@ -307,47 +389,30 @@ pub async fn resubmit_application(
                 NewApplication::parse(&v, None).map_err(|_| ApiError::internal())?
             }
         };
-        // Parts not sent carry over from the previous version.
-        let mut scans = applications::scans_of(&mut tx, id.as_str(), seen.version).await?;
-        for s in new_scans {
-            scans.retain(|old| old.kind != s.kind);
-            scans.push(s);
-        }
-        scans.sort_by_key(|s| s.kind);
         // The new window counts from the resubmission's receipt.
         let due = cal.review_due_at(now);
-        let version = seen.version + 1;
-        if !applications::resubmit(&mut tx, &seen, &app, ms(now), ms(due)).await? {
-            return Err(ApiError::invalid_state(
-                "the application changed meanwhile; fetch its status and try again",
-            ));
-        }
-        let body = app.to_json().to_string();
-        applications::insert_version(&mut tx, id.as_str(), version, &body, ms(now), &scans).await?;
         let actor = format!("api:{client}");
-        applications::add_event(
+        let version = match workflow::resubmit_in(
             &mut tx,
-            id.as_str(),
+            &seen,
+            &app,
+            new_scans,
             ms(now),
-            Status::Submitted,
+            ms(due),
             &actor,
-            Some(&format!("version {version}")),
+            Some(&rid),
         )
-        .await?;
-        audit::record(
-            &mut tx,
-            &AuditEntry {
-                at: ms(now),
-                actor: &actor,
-                action: "application.resubmitted",
-                subject_type: "application",
-                subject_id: id.as_str(),
-                before: Some(from.code()),
-                after: Some(Status::Submitted.code()),
-                request_id: Some(&rid),
-            },
-        )
-        .await?;
+        .await
+        {
+            Ok(v) => v,
+            Err(ActionError::Conflict) => {
+                return Err(ApiError::invalid_state(
+                    "the application changed meanwhile; fetch its status and try again",
+                ));
+            }
+            Err(ActionError::Db(e)) => return Err(e.into()),
+            Err(_) => return Err(not_returned(from)),
+        };
         let response = due_json(id.as_str(), Some(version), due);
         idempotency::complete(&mut tx, &client, &key, 200, &response.to_string()).await?;
         tx.commit().await?;
