@@ -76,7 +76,9 @@ pub async fn build_state(
         )
     })?;
     let calendar = CalendarCache::new(storage.clone()).await?;
-    let authz = Arc::new(web::identity::build_enforcer(&storage).await?);
+    let authz = Arc::new(web::identity::Authz::new(
+        web::identity::build_enforcer(&storage).await?,
+    ));
     Ok(AppState {
         authz,
         storage,

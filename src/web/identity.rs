@@ -59,6 +59,44 @@ impl Identity {
     }
 }
 
+/// casbin's decisions, remembered per (role, route pattern, method). casbin-rs evaluates its
+/// matcher (compiling keyMatch2's regexes) row by row on every call, which cost more than the
+/// rest of a page; the answers for a route pattern never change while the policy does not.
+pub struct Authz {
+    enforcer: Enforcer,
+    decided: std::sync::RwLock<std::collections::HashMap<(String, String, String), bool>>,
+}
+
+impl Authz {
+    pub fn new(enforcer: Enforcer) -> Self {
+        Self {
+            enforcer,
+            decided: Default::default(),
+        }
+    }
+
+    /// `route` is the matched route pattern (`/review/{id}`), which keyMatch2 matches like a
+    /// concrete path; a path that matched no route is decided afresh (and not remembered).
+    pub fn allows(&self, subject: &str, route: Option<&str>, path: &str, method: &str) -> bool {
+        let Some(route) = route else {
+            return self
+                .enforcer
+                .enforce((subject, path, method))
+                .unwrap_or(false);
+        };
+        let key = (subject.to_owned(), route.to_owned(), method.to_owned());
+        if let Some(d) = self.decided.read().expect("not poisoned").get(&key) {
+            return *d;
+        }
+        let d = self
+            .enforcer
+            .enforce((subject, route, method))
+            .unwrap_or(false);
+        self.decided.write().expect("not poisoned").insert(key, d);
+        d
+    }
+}
+
 /// casbin with the model from `roles.conf` and the policy rows from the database.
 pub async fn build_enforcer(storage: &crate::storage::Storage) -> anyhow::Result<Enforcer> {
     let model = DefaultModel::from_str(include_str!("../../roles.conf")).await?;
@@ -149,10 +187,13 @@ pub async fn authorize(
     let mut identity = resolve(&state, &jar, &path, authorization).await;
     let method = req.method().clone();
     let is_api = path.starts_with("/api/");
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let allowed = state
         .authz
-        .enforce((identity.subject(), path.as_str(), method.as_str()))
-        .unwrap_or(false);
+        .allows(identity.subject(), route.as_deref(), &path, method.as_str());
     if !allowed {
         return deny(&identity, is_api, &path, &method);
     }

@@ -15,5 +15,5 @@ pub struct AppState {
     pub calendar: CalendarCache,
     pub clock: Clock,
     /// casbin: the model of roles.conf with the policy rows of the database.
-    pub authz: Arc<casbin::Enforcer>,
+    pub authz: Arc<crate::web::identity::Authz>,
 }

@@ -213,6 +213,8 @@ async fn reviewer_sees_five_scans_side_by_side() {
         b.wait_for(&format!("return document.body.innerText.includes('{id}')"))
             .await
     );
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    b.screenshot(&tmp.join("review-queue.png")).await;
     b.click(&format!("a[href='/review/{id}']")).await;
     assert!(
         b.wait_for(&format!("return location.pathname === '/review/{id}'"))
