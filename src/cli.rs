@@ -63,6 +63,8 @@ pub enum Command {
     },
     /// Imports the CA's certificate registry export (.xlsx, .xls, .ods or .csv).
     ImportCertificates { file: PathBuf },
+    /// Imports a working-day calendar (.xlsx or .csv); replaces the years it contains.
+    ImportCalendar { file: PathBuf },
 }
 
 impl Cli {
@@ -157,6 +159,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::certificates::import(&storage, &bytes, "cli", now()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::ImportCalendar { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let storage = startup::open_storage(&settings).await?;
+            let summary = exchange::calendar::import(&storage, &bytes, "cli", now()).await?;
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }

@@ -28,6 +28,24 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub team_email: Option<String>,
     pub log_format: LogFormat,
+    /// Beijing time of the reviewers' and team's digest (working days).
+    pub digest_at: (u32, u32),
+    /// Beijing time of the supervisors' warning about applications due today.
+    pub warning_at: (u32, u32),
+    /// Whether `serve` runs the scheduled jobs (tests drive them by hand).
+    pub run_jobs: bool,
+}
+
+fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
+    let (h, m) = s
+        .trim()
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{name} must be HH:MM"))?;
+    let (h, m): (u32, u32) = (h.parse()?, m.parse()?);
+    if h > 23 || m > 59 {
+        bail!("{name} must be HH:MM");
+    }
+    Ok((h, m))
 }
 
 /// The TOML file's shape; every key optional.
@@ -40,6 +58,8 @@ struct FileSettings {
     public_url: Option<String>,
     team_email: Option<String>,
     log_format: Option<String>,
+    digest_at: Option<String>,
+    warning_at: Option<String>,
     smtp: Option<FileSmtp>,
 }
 
@@ -118,7 +138,22 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("BACKOFFICE_LOG_FORMAT must be text or json, not '{other}'"),
         };
+        let digest_at = parse_hm(
+            "BACKOFFICE_DIGEST_AT",
+            &env("BACKOFFICE_DIGEST_AT")
+                .or(file.digest_at)
+                .unwrap_or_else(|| "09:00".into()),
+        )?;
+        let warning_at = parse_hm(
+            "BACKOFFICE_WARNING_AT",
+            &env("BACKOFFICE_WARNING_AT")
+                .or(file.warning_at)
+                .unwrap_or_else(|| "14:00".into()),
+        )?;
         Ok(Settings {
+            digest_at,
+            warning_at,
+            run_jobs: true,
             database_url,
             data_dir,
             listen,

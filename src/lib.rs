@@ -14,6 +14,10 @@ pub mod demo;
 pub mod domain;
 /// Files in and out: spreadsheets, registry imports.
 pub mod exchange;
+/// Scheduled work: SLA sweep, reminders, digests, outbox delivery.
+pub mod jobs;
+/// Sending e-mail over SMTP (lettre).
+pub mod mail;
 /// Building and running the server.
 pub mod startup;
 /// All SQL: SQLite and PostgreSQL behind one `Storage`.

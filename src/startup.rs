@@ -40,11 +40,19 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let storage = self.state.storage.clone();
+        let mut jobs = if self.state.settings.run_jobs {
+            Some(crate::jobs::start(self.state.clone()).await?)
+        } else {
+            None
+        };
         let app = web::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
+        if let Some(j) = jobs.as_mut() {
+            let _ = j.shutdown().await;
+        }
         storage.close().await;
         Ok(())
     }

@@ -8,7 +8,10 @@ use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
+    outbox::{self, NewMessage},
+    sla,
 };
+use crate::views::mail;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -77,6 +80,45 @@ pub async fn act(
     }
     if matches!(action, Action::Accept | Action::Return) {
         applications::insert_decision(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
+        sla::close_window(
+            &mut tx,
+            application_id,
+            seen.version,
+            seen.review_due_at,
+            at,
+        )
+        .await?;
+        // The applicant hears of it through the outbox, committed with the decision itself.
+        let m = if action == Action::Accept {
+            mail::applicant_accepted(&seen.applicant_name, application_id, &seen.hall_reference)
+        } else {
+            mail::applicant_returned(
+                &seen.applicant_name,
+                application_id,
+                &seen.hall_reference,
+                reasons,
+                note,
+            )
+        };
+        let key = format!("applicant:{}:{application_id}:{}", to.code(), seen.version);
+        outbox::enqueue(
+            &mut tx,
+            &NewMessage {
+                dedup_key: &key,
+                kind: if action == Action::Accept {
+                    "applicant_accepted"
+                } else {
+                    "applicant_returned"
+                },
+                recipient: &seen.email,
+                subject: &m.subject,
+                body_text: &m.text,
+                body_html: &m.html,
+                application_id: Some(application_id),
+            },
+            at,
+        )
+        .await?;
     }
     applications::add_event(&mut tx, application_id, at, to, actor.name, note).await?;
     audit::record(

@@ -156,6 +156,9 @@ pub struct Current {
     pub version: i64,
     pub row_version: i64,
     pub claimed_by: Option<String>,
+    pub applicant_name: String,
+    pub email: String,
+    pub review_due_at: i64,
 }
 
 impl Current {
@@ -167,7 +170,7 @@ impl Current {
 pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Current>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, Current>(
-        "select application_id, hall_reference, status, version, row_version, claimed_by from applications where application_id = $1"
+        "select application_id, hall_reference, status, version, row_version, claimed_by, applicant_name, email, review_due_at\n         from applications where application_id = $1"
     )
     .bind(application_id)
     .fetch_optional(c)

@@ -94,3 +94,113 @@ impl CalendarCache {
         Ok(cal)
     }
 }
+
+/// The calendar as the transaction sees it.
+pub async fn load_in(tx: &mut Tx) -> DbResult<WorkingCalendar> {
+    let rows = on_tx!(tx, |c| sqlx::query_as::<_, DayRow>(
+        "select day, kind from calendar_days"
+    )
+    .fetch_all(c)
+    .await)?;
+    Ok(WorkingCalendar::new(rows.into_iter().filter_map(|r| {
+        Some((
+            NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?,
+            DayKind::parse(&r.kind)?,
+        ))
+    })))
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitingRow {
+    application_id: String,
+    version: i64,
+    submitted_at: i64,
+    received_at: i64,
+    review_due_at: i64,
+}
+
+/// Recomputes the deadline of every application still waiting for review (the window starts
+/// at `submitted_at` for the first version, at the receipt of a resubmission otherwise).
+pub async fn recompute_deadlines(tx: &mut Tx, cal: &WorkingCalendar) -> DbResult<u64> {
+    let rows = on_tx!(tx, |c| {
+        sqlx::query_as::<_, WaitingRow>(
+        "select application_id, version, submitted_at, received_at, review_due_at from applications
+         where status in ('submitted', 'in_review')"
+    )
+    .fetch_all(c)
+    .await
+    })?;
+    let mut changed = 0;
+    for r in rows {
+        let start = if r.version == 1 {
+            r.submitted_at
+        } else {
+            r.received_at
+        };
+        let due = cal.review_due_at(super::from_ms(start)).timestamp_millis();
+        if due != r.review_due_at {
+            on_tx!(tx, |c| sqlx::query(
+                "update applications set review_due_at = $1 where application_id = $2"
+            )
+            .bind(due)
+            .bind(&r.application_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Sets one day's deviation (None: the Monday–Friday rule applies again).
+pub async fn set_day(
+    tx: &mut Tx,
+    day: NaiveDate,
+    kind: Option<DayKind>,
+    name: &str,
+) -> DbResult<()> {
+    let d = day.format("%Y-%m-%d").to_string();
+    on_tx!(tx, |c| sqlx::query(
+        "delete from calendar_days where day = $1"
+    )
+    .bind(&d)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if let Some(k) = kind {
+        on_tx!(tx, |c| sqlx::query(
+            "insert into calendar_days (day, kind, name) values ($1, $2, $3)"
+        )
+        .bind(&d)
+        .bind(k.code())
+        .bind(name)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct NamedDay {
+    day: String,
+    name: String,
+}
+
+impl Storage {
+    /// The names of a year's listed days (for the calendar page).
+    pub async fn calendar_names(&self, year: i32) -> DbResult<Vec<(NaiveDate, String)>> {
+        let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, NamedDay>(
+            "select day, name from calendar_days where day between $1 and $2"
+        )
+        .bind(format!("{year}-01-01"))
+        .bind(format!("{year}-12-31"))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?, r.name)))
+            .collect())
+    }
+}

@@ -4,5 +4,7 @@ pub mod admin;
 pub mod components;
 pub mod layout;
 pub mod login;
+pub mod mail;
 pub mod review;
+pub mod sla;
 pub mod texts;

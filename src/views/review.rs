@@ -269,6 +269,7 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
             }
             a href="/review" { (ctx.t("返回队列", "Back to the queue")) }
         }
+        p.rule { (ctx.t("期限规则：（重新）提交当日（北京时间）之后第三个工作日 18:00；退回期间不计时。", "Deadline rule: 18:00 Beijing time on the third working day after the (re)submission's day; the clock stops while returned.")) }
         @if d.version > 1 {
             p.flash.info {
                 (ctx.t("第", "Resubmission: version ")) (d.version) (ctx.t(" 次提交（重新提交）。与上一版本不同之处已标出。", "; what changed since the previous version is marked."))

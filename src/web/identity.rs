@@ -214,12 +214,21 @@ pub async fn authorize(
             _ => String::new(),
         };
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, 256 * 1024).await else {
+        let Ok(bytes) = to_bytes(body, 4 * 1024 * 1024).await else {
             return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
         };
-        let sent = form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == "_csrf")
-            .map(|(_, v)| v.into_owned())
+        // Forms send the token as a field; file uploads (multipart) in the action's query.
+        let from_query = parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "_csrf")
+                .map(|(_, v)| v.into_owned())
+        });
+        let sent = from_query
+            .or_else(|| {
+                form_urlencoded::parse(&bytes)
+                    .find(|(k, _)| k == "_csrf")
+                    .map(|(_, v)| v.into_owned())
+            })
             .unwrap_or_default();
         if expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
             return super::pages::forbidden_csrf(&state, &identity, &jar);

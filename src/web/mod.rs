@@ -10,6 +10,7 @@ pub mod pages;
 pub mod review;
 pub mod security;
 pub mod session;
+pub mod sla;
 pub mod state;
 
 use axum::{
@@ -52,6 +53,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}"),
     ("GET", "/admin/reasons"),
     ("POST", "/admin/reasons"),
+    ("GET", "/sla"),
+    ("GET", "/admin/outbox"),
+    ("POST", "/admin/outbox/{id}/retry"),
+    ("GET", "/admin/calendar"),
+    ("POST", "/admin/calendar"),
+    ("POST", "/admin/calendar/import"),
     ("GET", "/api/v1/applications"),
     ("POST", "/api/v1/applications"),
     ("GET", "/api/v1/applications/{id}"),
@@ -114,6 +121,14 @@ pub fn router(state: AppState) -> Router {
             "/admin/reasons",
             get(admin::reasons).post(admin::save_reason),
         )
+        .route("/sla", get(sla::sla_page))
+        .route("/admin/outbox", get(sla::outbox_page))
+        .route("/admin/outbox/{id}/retry", post(sla::retry_message))
+        .route(
+            "/admin/calendar",
+            get(sla::calendar_page).post(sla::set_day),
+        )
+        .route("/admin/calendar/import", post(sla::import_calendar))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js));
     Router::new()

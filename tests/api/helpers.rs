@@ -121,6 +121,33 @@ impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, pg_name) = fresh_database(backend, dir.path()).await;
+        Self::start(backend, dir, database_url, pg_name, true).await
+    }
+
+    /// A second instance on an existing database (its own data directory and port).
+    pub async fn spawn_on(database_url: &str) -> TestApp {
+        let backend = if database_url.starts_with("postgres") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        Self::start(
+            backend,
+            tempfile::tempdir().unwrap(),
+            database_url.to_owned(),
+            None,
+            false,
+        )
+        .await
+    }
+
+    async fn start(
+        backend: Backend,
+        dir: tempfile::TempDir,
+        database_url: String,
+        pg_name: Option<String>,
+        fixtures: bool,
+    ) -> TestApp {
         let env = |k: &str| match k {
             "DATABASE_URL" => Some(database_url.clone()),
             "BACKOFFICE_LISTEN" => Some("127.0.0.1:0".into()),
@@ -130,7 +157,9 @@ impl TestApp {
             data_dir: Some(dir.path().to_path_buf()),
             ..Default::default()
         };
-        let settings = Settings::load_from(&overrides, env).unwrap();
+        let mut settings = Settings::load_from(&overrides, env).unwrap();
+        // Tests drive the jobs by hand, with the pinned clock.
+        settings.run_jobs = false;
         if std::env::var("TEST_LOG").is_ok() {
             backoffice::telemetry::init(&settings.log_format);
         }
@@ -145,9 +174,16 @@ impl TestApp {
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        backoffice::exchange::certificates::import(&storage, REGISTRY_CSV.as_bytes(), "test", 0)
+        if fixtures {
+            backoffice::exchange::certificates::import(
+                &storage,
+                REGISTRY_CSV.as_bytes(),
+                "test",
+                0,
+            )
             .await
             .unwrap();
+        }
         let token = storage
             .create_api_token("online-hall", 0, "test")
             .await
@@ -630,5 +666,19 @@ impl TestApp {
             .iter()
             .filter(|a| a.subject_id == id && a.action == action)
             .count()
+    }
+}
+
+impl TestApp {
+    pub async fn create_staff_with_email(&self, username: &str, role: &str, email: &str) {
+        let hash = backoffice::auth::hash_password("a long secret phrase").unwrap();
+        let s = backoffice::storage::staff::NewStaff {
+            username,
+            display_name: username,
+            email: Some(email),
+            role,
+            password_hash: &hash,
+        };
+        self.storage.create_staff(&s, 0, "test").await.unwrap();
     }
 }

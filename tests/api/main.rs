@@ -11,3 +11,5 @@ mod intake;
 mod intake_errors;
 mod review_concurrency;
 mod review_loop;
+mod sla;
+mod smtp_sink;

@@ -1,0 +1,112 @@
+//! `import-calendar`: a working-day calendar (operations.md). Replaces the entries of every
+//! year the file contains, and recomputes the deadlines of applications still waiting.
+
+use super::sheet::{self, Columns, SheetError};
+use crate::domain::calendar::DayKind;
+use crate::storage::{
+    Storage,
+    audit::{self, AuditEntry},
+    calendar,
+};
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: usize,
+    pub years: Vec<i32>,
+    pub deadlines_changed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+const COLUMNS: &[(&str, &str, bool)] = &[
+    ("date", "日期", true),
+    ("type", "类型", true),
+    ("name", "名称", false),
+];
+
+pub fn parse(bytes: &[u8]) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
+    let s = sheet::read(bytes)?;
+    let c = Columns::find(&s, COLUMNS)?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = BTreeMap::new();
+    for row in &s.rows {
+        let parsed = (|| {
+            let date = c.date(row, 0)?;
+            let kind_text = c.required_text(row, 1)?;
+            let kind = DayKind::parse(&kind_text).ok_or_else(|| {
+                c.error(
+                    row,
+                    1,
+                    format!("'{kind_text}' is not holiday/放假 or workday/上班"),
+                )
+            })?;
+            let name = c.text(row, 2)?.unwrap_or_default();
+            if let Some(first) = seen.insert(date, row.number) {
+                return Err(c.error(row, 0, format!("{date} appears already in row {first}")));
+            }
+            Ok((date, kind, name))
+        })();
+        match parsed {
+            Ok(v) => out.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SheetError::Rows(errors))
+    }
+}
+
+pub async fn import(
+    storage: &Storage,
+    bytes: &[u8],
+    actor: &str,
+    at: i64,
+) -> Result<Summary, ImportError> {
+    let days = parse(bytes)?;
+    let mut by_year: BTreeMap<i32, Vec<(NaiveDate, DayKind, String)>> = BTreeMap::new();
+    for d in &days {
+        by_year.entry(d.0.year()).or_default().push(d.clone());
+    }
+    let mut tx = storage.begin().await?;
+    for (year, entries) in &by_year {
+        calendar::replace_year(&mut tx, *year, entries).await?;
+    }
+    let cal = calendar::load_in(&mut tx).await?;
+    let changed = calendar::recompute_deadlines(&mut tx, &cal).await?;
+    let sha = crate::storage::scan_files::sha256_hex(bytes);
+    audit::record(
+        &mut tx,
+        &AuditEntry {
+            at,
+            actor,
+            action: "calendar.imported",
+            subject_type: "file",
+            subject_id: &sha,
+            after: Some(&format!(
+                "{} rows, years {:?}, {changed} deadlines changed",
+                days.len(),
+                by_year.keys().collect::<Vec<_>>()
+            )),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Summary {
+        rows: days.len(),
+        years: by_year.into_keys().collect(),
+        deadlines_changed: changed,
+    })
+}

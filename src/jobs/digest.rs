@@ -1,0 +1,77 @@
+//! 09:00 on working days: each reviewer's claimed applications due today and tomorrow, and
+//! the team's unclaimed ones by deadline.
+
+use super::sla::beijing_day;
+use crate::domain::calendar::WorkingCalendar;
+use crate::storage::{
+    DbResult, Storage,
+    outbox::{self, NewMessage},
+};
+use crate::views::mail;
+
+pub async fn send(
+    storage: &Storage,
+    cal: &WorkingCalendar,
+    team_email: Option<&str>,
+    base_url: &str,
+    now: i64,
+) -> DbResult<usize> {
+    let (_, _, day) = beijing_day(now, 0);
+    if !cal.is_working_day(day) {
+        return Ok(0);
+    }
+    let (_, end_of_tomorrow, _) = beijing_day(now, 1);
+    let day_text = day.to_string();
+    let mut queued = 0;
+    let mut tx = storage.begin().await?;
+    for r in storage.recipients("reviewer").await? {
+        let rows = storage
+            .claimed_due_before(&format!("staff:{}", r.username), end_of_tomorrow, 200)
+            .await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let m = mail::reviewer_digest(base_url, &day_text, &r.display_name, &rows);
+        let key = format!("digest:{day_text}:{}", r.username);
+        queued += usize::from(
+            outbox::enqueue(
+                &mut tx,
+                &NewMessage {
+                    dedup_key: &key,
+                    kind: "reviewer_digest",
+                    recipient: &r.email,
+                    subject: &m.subject,
+                    body_text: &m.text,
+                    body_html: &m.html,
+                    application_id: None,
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    if let Some(team) = team_email {
+        let rows = storage.unclaimed_by_deadline(200).await?;
+        if !rows.is_empty() {
+            let m = mail::team_digest(base_url, &day_text, &rows);
+            queued += usize::from(
+                outbox::enqueue(
+                    &mut tx,
+                    &NewMessage {
+                        dedup_key: &format!("team:{day_text}"),
+                        kind: "team_digest",
+                        recipient: team,
+                        subject: &m.subject,
+                        body_text: &m.text,
+                        body_html: &m.html,
+                        application_id: None,
+                    },
+                    now,
+                )
+                .await?,
+            );
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}

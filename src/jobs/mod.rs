@@ -1,0 +1,127 @@
+//! Scheduled work, registered with tokio-cron-scheduler. Every job is a plain async function
+//! that tests call directly with a pinned clock. Nothing relies on "only one instance runs the
+//! scheduler": each job's effects are made once by database keys (a breach per window, a
+//! digest per day and address) and the outbox is claimed with row locks.
+
+pub mod digest;
+pub mod outbox;
+pub mod sla;
+
+use crate::{mail::Mailer, web::state::AppState};
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+/// The hour and minute (Beijing time) as a cron line in UTC, which the scheduler uses.
+fn daily_at((h, m): (u32, u32)) -> String {
+    format!("0 {m} {} * * *", (h + 24 - 8) % 24)
+}
+
+async fn run_sweep(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    match sla::sweep(&state.storage, &state.settings.public_url, now).await {
+        Ok(n) if n > 0 => tracing::info!(escalated = n, "sla sweep"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "sla sweep failed"),
+    }
+}
+
+async fn run_warning(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    let Ok(cal) = state.calendar.get().await else {
+        return;
+    };
+    if let Err(e) = sla::warn_due_today(&state.storage, &cal, &state.settings.public_url, now).await
+    {
+        tracing::error!(error = %e, "deadline warning failed");
+    }
+}
+
+async fn run_digest(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    let Ok(cal) = state.calendar.get().await else {
+        return;
+    };
+    let team = state.settings.team_email.as_deref();
+    if let Err(e) = digest::send(&state.storage, &cal, team, &state.settings.public_url, now).await
+    {
+        tracing::error!(error = %e, "digest failed");
+    }
+}
+
+async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
+    let Some(mailer) = mailer else { return };
+    let now = state.clock.now().timestamp_millis();
+    if let Err(e) = outbox::deliver(&state.storage, mailer, now, 50).await {
+        tracing::error!(error = %e, "outbox delivery failed");
+    }
+}
+
+/// Starts the schedule, and catches up once on what a stopped server missed today.
+pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
+    let mailer = Mailer::from_settings(&state.settings.smtp)?;
+    let sched = JobScheduler::new().await?;
+    let s = state.clone();
+    sched
+        .add(Job::new_async("30 * * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_sweep(&s).await })
+        })?)
+        .await?;
+    let s = state.clone();
+    sched
+        .add(Job::new_async(
+            daily_at(state.settings.digest_at).as_str(),
+            move |_, _| {
+                let s = s.clone();
+                Box::pin(async move { run_digest(&s).await })
+            },
+        )?)
+        .await?;
+    let s = state.clone();
+    sched
+        .add(Job::new_async(
+            daily_at(state.settings.warning_at).as_str(),
+            move |_, _| {
+                let s = s.clone();
+                Box::pin(async move { run_warning(&s).await })
+            },
+        )?)
+        .await?;
+    let s = state.clone();
+    let m = mailer.clone();
+    sched
+        .add(Job::new_async("*/10 * * * * *", move |_, _| {
+            let (s, m) = (s.clone(), m.clone());
+            Box::pin(async move { run_outbox(&s, &m).await })
+        })?)
+        .await?;
+    sched.start().await?;
+    tokio::spawn(async move {
+        run_sweep(&state).await;
+        let local = state
+            .clock
+            .now()
+            .with_timezone(&crate::domain::calendar::beijing());
+        let hm = (
+            chrono::Timelike::hour(&local),
+            chrono::Timelike::minute(&local),
+        );
+        if hm >= state.settings.digest_at {
+            run_digest(&state).await;
+        }
+        if hm >= state.settings.warning_at && hm < (18, 0) {
+            run_warning(&state).await;
+        }
+        run_outbox(&state, &mailer).await;
+    });
+    Ok(sched)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn beijing_hours_become_utc_cron() {
+        assert_eq!(super::daily_at((9, 0)), "0 0 1 * * *");
+        assert_eq!(super::daily_at((14, 30)), "0 30 6 * * *");
+        assert_eq!(super::daily_at((3, 0)), "0 0 19 * * *");
+    }
+}

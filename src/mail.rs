@@ -1,0 +1,61 @@
+//! Sending e-mail: a lettre SMTP transport built from `BACKOFFICE_SMTP_URL`
+//! (`smtp://host:port` plain to a local relay, `smtp://host:587?tls=required` for STARTTLS,
+//! `smtps://host:465`), credentials in the URL or in `smtp.username` / `smtp.password`.
+
+use crate::config::SmtpSettings;
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+    transport::smtp::authentication::Credentials,
+};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+/// One message as the outbox holds it.
+pub struct Outgoing<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+}
+
+impl Mailer {
+    /// None when no SMTP URL is configured: messages then wait in the outbox.
+    pub fn from_settings(s: &SmtpSettings) -> anyhow::Result<Option<Mailer>> {
+        let Some(url) = &s.url else { return Ok(None) };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+            .timeout(Some(Duration::from_secs(20)));
+        if let (Some(u), Some(p)) = (&s.username, &s.password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        let from: Mailbox = s
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("smtp.from '{}' is not an address: {e}", s.from))?;
+        Ok(Some(Mailer {
+            transport: builder.build(),
+            from,
+        }))
+    }
+
+    pub async fn send(&self, m: &Outgoing<'_>) -> anyhow::Result<()> {
+        let to: Mailbox =
+            m.to.parse()
+                .map_err(|e| anyhow::anyhow!("recipient '{}' is not an address: {e}", m.to))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(m.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                m.text.to_owned(),
+                m.html.to_owned(),
+            ))?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}

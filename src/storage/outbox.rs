@@ -1,0 +1,188 @@
+//! The e-mail outbox. Messages are queued in the transaction of the event that causes them and
+//! delivered by a worker: it claims due messages with a lease (on PostgreSQL with
+//! `for update skip locked`, so instances never claim the same row), sends them outside any
+//! transaction, then marks them sent, or due again later with exponential backoff, or parked
+//! after too many failures.
+
+use super::{DbResult, Pool, Storage, Tx};
+use crate::{on_pool, on_tx};
+
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    /// "Queue once" key: a second message with the same key is dropped.
+    pub dedup_key: &'a str,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub application_id: Option<&'a str>,
+}
+
+/// Queues a message; returns false when one with the same key exists already.
+pub async fn enqueue(tx: &mut Tx, m: &NewMessage<'_>, at: i64) -> DbResult<bool> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "insert into outbox (dedup_key, kind, recipient, subject, body_text, body_html, application_id, next_attempt_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8) on conflict (dedup_key) do nothing"
+    )
+    .bind(m.dedup_key)
+    .bind(m.kind)
+    .bind(m.recipient)
+    .bind(m.subject)
+    .bind(m.body_text)
+    .bind(m.body_html)
+    .bind(m.application_id)
+    .bind(at)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1)
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub message_id: i64,
+    pub dedup_key: String,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub application_id: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_text, body_html, application_id, status, attempts,
+    next_attempt_at, last_error, created_at, sent_at";
+
+/// After this many failed attempts a message is parked for an administrator.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+impl Storage {
+    /// Claims up to `limit` due messages until `lease_until`; another worker will not see them
+    /// before then (if this one dies mid-send, they become due again).
+    pub async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> DbResult<Vec<OutboxRow>> {
+        let mut tx = self.begin().await?;
+        // SQLite: the single writer serialises claims; PostgreSQL: skip rows another instance holds.
+        let lock = match &self.write {
+            Pool::Sqlite(_) => "",
+            Pool::Postgres(_) => "for update skip locked",
+        };
+        let sql = format!(
+            "update outbox set next_attempt_at = $1 where message_id in
+               (select message_id from outbox where status = 'pending' and next_attempt_at <= $2
+                order by next_attempt_at, message_id limit $3 {lock})
+             returning {COLUMNS}"
+        );
+        let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn mark_sent(&self, message_id: i64, at: i64) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "update outbox set status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = null where message_id = $2"
+        )
+        .bind(at)
+        .bind(message_id)
+        .execute(c)
+        .await.map(|r| r.rows_affected())
+        })?;
+        tx.commit().await
+    }
+
+    /// Records a failed attempt: due again after a backoff that doubles (1 min … 2 h), or parked.
+    pub async fn mark_failed(&self, row: &OutboxRow, error: &str, now: i64) -> DbResult<()> {
+        let attempts = row.attempts + 1;
+        let status = if attempts >= MAX_ATTEMPTS {
+            "parked"
+        } else {
+            "pending"
+        };
+        let backoff = (60_000i64 << (attempts - 1).min(7)).min(2 * 3_600_000);
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "update outbox set status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 where message_id = $5"
+        )
+        .bind(status)
+        .bind(attempts)
+        .bind(error)
+        .bind(now + backoff)
+        .bind(row.message_id)
+        .execute(c)
+        .await.map(|r| r.rows_affected())
+        })?;
+        tx.commit().await
+    }
+
+    /// An administrator sends a parked (or failing) message again now.
+    pub async fn retry_message(&self, message_id: i64, now: i64, actor: &str) -> DbResult<bool> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "update outbox set status = 'pending', attempts = 0, next_attempt_at = $1 where message_id = $2 and status <> 'sent'"
+        )
+        .bind(now)
+        .bind(message_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if n > 0 {
+            super::audit::record(
+                &mut tx,
+                &super::audit::AuditEntry {
+                    at: now,
+                    actor,
+                    action: "outbox.retried",
+                    subject_type: "outbox",
+                    subject_id: &message_id.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Messages by status, newest first.
+    pub async fn outbox_messages(&self, status: &str, limit: i64) -> DbResult<Vec<OutboxRow>> {
+        let sql = format!(
+            "select {COLUMNS} from outbox where status = $1 order by message_id desc limit $2"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, OutboxRow>(&sql)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+
+    pub async fn outbox_count(&self, status: &str) -> DbResult<i64> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from outbox where status = $1"
+        )
+        .bind(status)
+        .fetch_one(p)
+        .await)
+    }
+}

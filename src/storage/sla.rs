@@ -1,0 +1,211 @@
+//! The review SLA's data: overdue windows to escalate, what is due when, breaches and
+//! compliance, and the addresses the reminders go to.
+
+use super::{DbResult, Storage, Tx};
+use crate::{on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueRow {
+    pub application_id: String,
+    pub applicant_name: String,
+    pub version: i64,
+    pub review_due_at: i64,
+    pub claimed_by: Option<String>,
+}
+
+const DUE_COLUMNS: &str = "application_id, applicant_name, version, review_due_at, claimed_by";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+impl Storage {
+    /// Overdue review windows not escalated yet (the partial index `applications_to_escalate`).
+    pub async fn overdue_unescalated(&self, now: i64, limit: i64) -> DbResult<Vec<DueRow>> {
+        let sql = format!(
+            "select {DUE_COLUMNS} from applications
+             where status in ('submitted', 'in_review') and escalated_version < version and review_due_at < $1
+             order by review_due_at limit $2"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Waiting applications due in [from, to), by deadline.
+    pub async fn due_between(&self, from: i64, to: i64, limit: i64) -> DbResult<Vec<DueRow>> {
+        let sql = format!(
+            "select {DUE_COLUMNS} from applications
+             where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2
+             order by review_due_at, application_id limit $3"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// A reviewer's claimed applications due before `to` (overdue ones included).
+    pub async fn claimed_due_before(
+        &self,
+        actor: &str,
+        to: i64,
+        limit: i64,
+    ) -> DbResult<Vec<DueRow>> {
+        let sql = format!(
+            "select {DUE_COLUMNS} from applications
+             where status in ('submitted', 'in_review') and claimed_by = $1 and review_due_at < $2
+             order by review_due_at limit $3"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
+            .bind(actor)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Unclaimed waiting applications by deadline.
+    pub async fn unclaimed_by_deadline(&self, limit: i64) -> DbResult<Vec<DueRow>> {
+        let sql = format!(
+            "select {DUE_COLUMNS} from applications
+             where status in ('submitted', 'in_review') and claimed_by is null
+             order by review_due_at, application_id limit $1"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Active staff of a role with an e-mail address.
+    pub async fn recipients(&self, role: &str) -> DbResult<Vec<Recipient>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, Recipient>(
+            "select username, display_name, email from staff
+             where role = $1 and not disabled and email is not null and email <> '' order by username"
+        )
+        .bind(role)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// Breaches whose deadline fell in [from, to), newest first.
+    pub async fn breaches_between(
+        &self,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> DbResult<Vec<BreachRow>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, BreachRow>(
+            "select b.application_id, b.version, b.due_at, b.recorded_at, a.applicant_name, a.status, a.claimed_by
+             from sla_breaches b join applications a on a.application_id = b.application_id
+             where b.due_at >= $1 and b.due_at < $2 order by b.due_at desc limit $3"
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// Review windows whose deadline fell in [from, to): (all, breached). A window counts once
+    /// it was decided or its deadline passed.
+    pub async fn sla_counts(&self, from: i64, to: i64) -> DbResult<(i64, i64)> {
+        let decided = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from review_windows where due_at >= $1 and due_at < $2"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(p)
+        .await)?;
+        let open_overdue = on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, i64>(
+            "select count(*) from applications where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(p)
+        .await
+        })?;
+        let breached = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from sla_breaches where due_at >= $1 and due_at < $2"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(p)
+        .await)?;
+        Ok((decided + open_overdue, breached))
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreachRow {
+    pub application_id: String,
+    pub version: i64,
+    pub due_at: i64,
+    pub recorded_at: i64,
+    pub applicant_name: String,
+    pub status: String,
+    pub claimed_by: Option<String>,
+}
+
+/// Marks one window escalated and records its breach; false if another worker did already.
+pub async fn record_breach(tx: &mut Tx, d: &DueRow, at: i64) -> DbResult<bool> {
+    let won = on_tx!(tx, |c| {
+        sqlx::query(
+        "update applications set escalated_version = version where application_id = $1 and version = $2 and escalated_version < version"
+    )
+    .bind(&d.application_id)
+    .bind(d.version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1)
+    })?;
+    if won {
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "insert into sla_breaches (application_id, version, due_at, recorded_at) values ($1, $2, $3, $4) on conflict do nothing"
+        )
+        .bind(&d.application_id)
+        .bind(d.version)
+        .bind(d.review_due_at)
+        .bind(at)
+        .execute(c)
+        .await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(won)
+}
+
+/// Closes a review window (accept or return) for the compliance figures.
+pub async fn close_window(
+    tx: &mut Tx,
+    application_id: &str,
+    version: i64,
+    due_at: i64,
+    at: i64,
+) -> DbResult<()> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "insert into review_windows (application_id, version, due_at, decided_at) values ($1, $2, $3, $4) on conflict do nothing"
+    )
+    .bind(application_id)
+    .bind(version)
+    .bind(due_at)
+    .bind(at)
+    .execute(c)
+    .await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! E-mail templates (Chinese; plain text and HTML). Each returns (subject, text, html).
+
+use super::components::time;
+use crate::storage::sla::DueRow;
+use maud::{DOCTYPE, Markup, html};
+
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn shell(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head { meta charset="utf-8"; title { (title) } }
+            body style="font-family: sans-serif; font-size: 14px; color: #1f2933; line-height: 1.6" {
+                (body)
+                p style="color: #616e7c; font-size: 12px" { "深圳CA 数字证书介质遗失补办 · 本邮件由系统自动发送，请勿直接回复。" }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// To the applicant: the application was returned, with the reasons and how to resubmit.
+pub fn applicant_returned(
+    name: &str,
+    id: &str,
+    hall_reference: &str,
+    reasons: &[(String, String)],
+    note: Option<&str>,
+) -> Mail {
+    let subject = format!("您的数字证书补办申请需要修改后重新提交（{hall_reference}）");
+    let mut text = format!(
+        "{name}，您好：\n\n您提交的数字证书介质遗失补办申请（网厅编号 {hall_reference}，受理编号 {id}）经审核需要修改，原因如下：\n\n"
+    );
+    for (i, (_, t)) in reasons.iter().enumerate() {
+        text.push_str(&format!("  {}. {t}\n", i + 1));
+    }
+    if let Some(n) = note {
+        text.push_str(&format!("\n审核说明：{n}\n"));
+    }
+    text.push_str(
+        "\n请登录深圳CA网上营业厅，进入“介质遗失补办”，在本申请中按上述原因修改或重新上传材料后提交。\
+         重新提交后，我们将在三个工作日内完成审核。\n\n如有疑问，请致电客服热线。\n",
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (name) "，您好：" }
+            p { "您提交的数字证书介质遗失补办申请（网厅编号 " strong { (hall_reference) } "，受理编号 " (id) "）经审核需要修改，原因如下：" }
+            ol { @for (_, t) in reasons { li { (t) } } }
+            @if let Some(n) = note { p { "审核说明：" (n) } }
+            p { "请登录深圳CA网上营业厅，进入“介质遗失补办”，在本申请中按上述原因修改或重新上传材料后提交。重新提交后，我们将在三个工作日内完成审核。" }
+            p { "如有疑问，请致电客服热线。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// To the applicant: the application was accepted (成功受理).
+pub fn applicant_accepted(name: &str, id: &str, hall_reference: &str) -> Mail {
+    let subject = format!("您的数字证书补办申请已成功受理（{hall_reference}）");
+    let text = format!(
+        "{name}，您好：\n\n您提交的数字证书介质遗失补办申请（网厅编号 {hall_reference}，受理编号 {id}）已成功受理。\
+         我们将为您制作新的证书介质，并按您填写的邮寄地址寄出，寄出后会再通知您快递单号。\n\n如有疑问，请致电客服热线。\n"
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (name) "，您好：" }
+            p { "您提交的数字证书介质遗失补办申请（网厅编号 " strong { (hall_reference) } "，受理编号 " (id) "）已" strong { "成功受理" } "。" }
+            p { "我们将为您制作新的证书介质，并按您填写的邮寄地址寄出，寄出后会再通知您快递单号。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+fn rows_text(base: &str, rows: &[DueRow]) -> String {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "  {}  {}  期限 {}  {}  {base}/review/{}\n",
+                r.application_id,
+                r.applicant_name,
+                time(r.review_due_at),
+                r.claimed_by
+                    .as_deref()
+                    .map(|c| c.trim_start_matches("staff:"))
+                    .unwrap_or("未认领"),
+                r.application_id
+            )
+        })
+        .collect()
+}
+
+fn rows_html(base: &str, rows: &[DueRow]) -> Markup {
+    html! {
+        table style="border-collapse: collapse" {
+            tr { th align="left" { "受理编号" } th align="left" { "申请人" } th align="left" { "审核期限" } th align="left" { "认领人" } }
+            @for r in rows {
+                tr {
+                    td { a href=(format!("{base}/review/{}", r.application_id)) { (r.application_id) } }
+                    td { (r.applicant_name) }
+                    td { (time(r.review_due_at)) }
+                    td { (r.claimed_by.as_deref().map(|c| c.trim_start_matches("staff:")).unwrap_or("未认领")) }
+                }
+            }
+        }
+    }
+}
+
+/// To a supervisor: one application passed its deadline undecided.
+pub fn escalation(base: &str, row: &DueRow) -> Mail {
+    let subject = format!("【超期】补办申请 {} 已超过审核期限", row.application_id);
+    let text = format!(
+        "以下申请已超过三个工作日审核期限仍未处理，请安排跟进：\n\n{}",
+        rows_text(base, std::slice::from_ref(row))
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { "以下申请已超过三个工作日审核期限仍未处理，请安排跟进：" }
+            (rows_html(base, std::slice::from_ref(row)))
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// To a supervisor at 14:00 on a deadline day: what is due today and still undecided.
+pub fn deadline_warning(base: &str, day: &str, rows: &[DueRow]) -> Mail {
+    let subject = format!(
+        "【今日到期】{day} 有 {} 件补办申请今日 18:00 到期",
+        rows.len()
+    );
+    let text = format!(
+        "以下申请今日 18:00 审核到期，尚未处理：\n\n{}",
+        rows_text(base, rows)
+    );
+    let html = shell(
+        &subject,
+        html! { p { "以下申请今日 18:00 审核到期，尚未处理：" } (rows_html(base, rows)) },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// To a reviewer at 09:00: their claimed applications due today and tomorrow (and overdue).
+pub fn reviewer_digest(base: &str, day: &str, name: &str, rows: &[DueRow]) -> Mail {
+    let subject = format!(
+        "【审核提醒】{day} 您认领的 {} 件申请今明两天到期",
+        rows.len()
+    );
+    let text = format!(
+        "{name}，您好：\n\n您认领的以下申请将于今明两天到期（含已超期）：\n\n{}",
+        rows_text(base, rows)
+    );
+    let html = shell(
+        &subject,
+        html! { p { (name) "，您好：" } p { "您认领的以下申请将于今明两天到期（含已超期）：" } (rows_html(base, rows)) },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// To the team address at 09:00: unclaimed applications by deadline.
+pub fn team_digest(base: &str, day: &str, rows: &[DueRow]) -> Mail {
+    let subject = format!("【待认领】{day} 共 {} 件补办申请尚未认领", rows.len());
+    let text = format!(
+        "以下申请尚未认领，按审核期限排序：\n\n{}",
+        rows_text(base, rows)
+    );
+    let html = shell(
+        &subject,
+        html! { p { "以下申请尚未认领，按审核期限排序：" } (rows_html(base, rows)) },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}

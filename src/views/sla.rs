@@ -1,0 +1,206 @@
+//! Supervision pages of the SLA engine: the SLA page, the outbox, the working-day calendar.
+
+use super::components::{status_badge, time};
+use super::layout::{PageCtx, csrf, page};
+use crate::domain::calendar::WorkingCalendar;
+use crate::storage::{
+    outbox::OutboxRow,
+    sla::{BreachRow, DueRow},
+};
+use chrono::{Datelike, NaiveDate, Weekday};
+use maud::{Markup, PreEscaped, html};
+
+pub struct SlaFigures {
+    pub due_today: Vec<DueRow>,
+    pub overdue_now: Vec<DueRow>,
+    /// (windows, breached) over the last 30 days.
+    pub last_30: (i64, i64),
+    /// (Monday of the week, windows, breached), oldest first.
+    pub weeks: Vec<(NaiveDate, i64, i64)>,
+    pub breaches: Vec<BreachRow>,
+}
+
+fn rate(windows: i64, breached: i64) -> Option<f64> {
+    (windows > 0).then(|| 100.0 * (windows - breached) as f64 / windows as f64)
+}
+
+/// Compliance per week as bars (server-rendered SVG, readable in print), figures beside.
+fn chart(weeks: &[(NaiveDate, i64, i64)]) -> Markup {
+    let (w, h, pad) = (36.0, 120.0, 24.0);
+    let width = pad + w * weeks.len() as f64 + 8.0;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 {width} {}" width="{width}" height="{}" role="img" aria-label="SLA compliance per week">"#,
+        h + 40.0,
+        h + 40.0
+    );
+    for pct in [0, 50, 100] {
+        let y = 8.0 + h - h * pct as f64 / 100.0;
+        svg.push_str(&format!(r##"<line x1="{pad}" x2="{width}" y1="{y}" y2="{y}" stroke="#d9dee4"/><text x="0" y="{}" font-size="9" fill="#616e7c">{pct}%</text>"##, y + 3.0));
+    }
+    for (i, (monday, windows, breached)) in weeks.iter().enumerate() {
+        let x = pad + 4.0 + w * i as f64;
+        if let Some(r) = rate(*windows, *breached) {
+            let bh = h * r / 100.0;
+            let color = if r >= 95.0 {
+                "#2f7d4f"
+            } else if r >= 80.0 {
+                "#e6a700"
+            } else {
+                "#b42318"
+            };
+            svg.push_str(&format!(r#"<rect x="{x}" y="{}" width="{}" height="{bh}" fill="{color}"><title>{monday}: {r:.1}% ({windows})</title></rect>"#, 8.0 + h - bh, w - 8.0));
+            svg.push_str(&format!(r##"<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="#1f2933">{r:.0}</text>"##, x + (w - 8.0) / 2.0, 8.0 + h - bh - 2.0));
+        }
+        svg.push_str(&format!(
+            r##"<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="#616e7c">{}</text>"##,
+            x + (w - 8.0) / 2.0,
+            h + 22.0,
+            monday.format("%m-%d")
+        ));
+    }
+    svg.push_str("</svg>");
+    html! { (PreEscaped(svg)) }
+}
+
+fn due_table(ctx: &PageCtx, rows: &[DueRow]) -> Markup {
+    html! {
+        table.grid {
+            thead { tr { th { (ctx.t("受理编号", "Id")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("审核期限", "Deadline")) } th { (ctx.t("认领人", "Claimed by")) } } }
+            tbody {
+                @for r in rows {
+                    tr {
+                        td { a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } } }
+                        td { (r.applicant_name) }
+                        td { (time(r.review_due_at)) }
+                        td { (r.claimed_by.as_deref().map(|c| c.trim_start_matches("staff:")).unwrap_or("—")) }
+                    }
+                }
+                @if rows.is_empty() { tr { td.empty colspan="4" { (ctx.t("无", "None")) } } }
+            }
+        }
+    }
+}
+
+pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
+    let (windows, breached) = f.last_30;
+    let body = html! {
+        h1 { (ctx.t("审核时效（三个工作日）", "Review SLA (three working days)")) }
+        div.kpis {
+            div.kpi { span.v { (f.due_today.len()) } span.l { (ctx.t("今日到期", "Due today")) } }
+            div.kpi.bad[!f.overdue_now.is_empty()] { span.v { (f.overdue_now.len()) } span.l { (ctx.t("当前超期", "Overdue now")) } }
+            div.kpi { span.v { (breached) } span.l { (ctx.t("近30天超期", "Breaches, 30 days")) } }
+            div.kpi { span.v { @match rate(windows, breached) { Some(r) => (format!("{r:.1}%")), None => "—" } } span.l { (ctx.t("近30天达标率", "Compliance, 30 days")) " (" (windows) ")" } }
+        }
+        h2 { (ctx.t("每周达标率", "Compliance per week")) }
+        div.chartbox {
+            (chart(&f.weeks))
+            table.grid.compact {
+                thead { tr { th { (ctx.t("周一", "Week of")) } th { (ctx.t("审核窗口", "Windows")) } th { (ctx.t("超期", "Breached")) } th { (ctx.t("达标率", "Compliance")) } } }
+                tbody { @for (m, w, b) in &f.weeks { tr { td { (m) } td { (w) } td { (b) } td { @match rate(*w, *b) { Some(r) => (format!("{r:.1}%")), None => "—" } } } } }
+            }
+        }
+        h2 { (ctx.t("今日到期", "Due today")) } (due_table(ctx, &f.due_today))
+        h2 { (ctx.t("当前超期", "Overdue now")) } (due_table(ctx, &f.overdue_now))
+        h2 { (ctx.t("超期记录（近30天）", "Breaches (last 30 days)")) }
+        table.grid {
+            thead { tr { th { (ctx.t("受理编号", "Id")) } th { (ctx.t("版本", "Version")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("期限", "Deadline")) } th { (ctx.t("记录于", "Recorded")) } th { (ctx.t("现状态", "Status now")) } } }
+            tbody {
+                @for b in &f.breaches {
+                    tr {
+                        td { a href=(format!("/review/{}", b.application_id)) { code { (b.application_id) } } }
+                        td { (b.version) } td { (b.applicant_name) } td { (time(b.due_at)) } td { (time(b.recorded_at)) }
+                        td { (status_badge(ctx.locale, &b.status)) }
+                    }
+                }
+                @if f.breaches.is_empty() { tr { td.empty colspan="6" { (ctx.t("近30天没有超期。", "No breach in the last 30 days.")) } } }
+            }
+        }
+        p.hint { (ctx.t("规则：审核期限为（重新）提交当日（北京时间）之后第三个工作日的 18:00；节假日与调休上班日按国务院安排；退回申请人期间不计时。",
+                        "Rule: the deadline is 18:00 Beijing time on the third working day after the (re)submission's calendar day; State Council holidays and adjusted working weekends count; the clock stops while returned.")) }
+    };
+    page(ctx, ctx.t("审核时效", "Review SLA"), body)
+}
+
+pub fn outbox_page(
+    ctx: &PageCtx,
+    parked: &[OutboxRow],
+    pending: &[OutboxRow],
+    counts: (i64, i64, i64),
+) -> Markup {
+    let rows = |list: &[OutboxRow], retry: bool| {
+        html! {
+            table.grid {
+                thead { tr { th { "#" } th { (ctx.t("类型", "Kind")) } th { (ctx.t("收件人", "To")) } th { (ctx.t("主题", "Subject")) } th { (ctx.t("尝试", "Tries")) } th { (ctx.t("下次", "Next")) } th { (ctx.t("错误", "Error")) } th {} } }
+                tbody {
+                    @for m in list {
+                        tr {
+                            td { (m.message_id) } td { (m.kind) } td { (m.recipient) } td { (m.subject) } td { (m.attempts) }
+                            td { (time(m.next_attempt_at)) } td.err { (m.last_error.as_deref().unwrap_or("")) }
+                            td { @if retry {
+                                form.inline method="post" action=(format!("/admin/outbox/{}/retry", m.message_id)) { (csrf(ctx)) button type="submit" { (ctx.t("重发", "Retry")) } }
+                            } }
+                        }
+                    }
+                    @if list.is_empty() { tr { td.empty colspan="8" { (ctx.t("无", "None")) } } }
+                }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (ctx.t("邮件发送队列", "E-mail outbox")) }
+        p { (ctx.t("待发送", "Pending")) " " strong { (counts.0) } " · " (ctx.t("已发送", "Sent")) " " strong { (counts.1) } " · " (ctx.t("已暂停", "Parked")) " " strong { (counts.2) } }
+        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(parked, true))
+        h2 { (ctx.t("待发送", "Pending")) } (rows(pending, true))
+    };
+    page(ctx, ctx.t("邮件发送队列", "E-mail outbox"), body)
+}
+
+/// A year as twelve month grids; each day a toggle between working day and day off.
+pub fn calendar_page(
+    ctx: &PageCtx,
+    year: i32,
+    cal: &WorkingCalendar,
+    names: &[(NaiveDate, String)],
+    error: Option<&str>,
+) -> Markup {
+    let body = html! {
+        div.toolbar {
+            h1 { (ctx.t("工作日历", "Working-day calendar")) " " (year) }
+            a href=(format!("/admin/calendar?year={}", year - 1)) { "« " (year - 1) }
+            a href=(format!("/admin/calendar?year={}", year + 1)) { (year + 1) " »" }
+        }
+        @if let Some(e) = error { p.flash.warn role="alert" { (e) } }
+        p.hint { (ctx.t("点击某日切换“上班/放假”。周末上班（调休）显示为蓝色，工作日放假显示为红色。", "Click a day to switch it between working day and day off. Weekend working days are blue, weekday holidays red.")) }
+        div.year {
+            @for month in 1..=12u32 {
+                @let first = NaiveDate::from_ymd_opt(year, month, 1).expect("valid");
+                div.month {
+                    h3 { (month) (ctx.t("月", "")) }
+                    div.days {
+                        @for d in ["一", "二", "三", "四", "五", "六", "日"] { span.dow { (d) } }
+                        @for _ in 0..first.weekday().num_days_from_monday() { span {} }
+                        @for day in first.iter_days().take_while(|d| d.month() == month) {
+                            @let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+                            @let working = cal.is_working_day(day);
+                            @let class = match (weekend, working) { (true, true) => "adj", (false, false) => "hol", (true, false) => "off", _ => "work" };
+                            @let name = names.iter().find(|(d, _)| *d == day).map(|(_, n)| n.as_str()).unwrap_or("");
+                            form.inline method="post" action="/admin/calendar" {
+                                (csrf(ctx))
+                                input type="hidden" name="date" value=(day);
+                                input type="hidden" name="working" value=(if working { "0" } else { "1" });
+                                button.(class) type="submit" title=(format!("{day} {name}")) { (day.day()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (ctx.t("导入日历表格", "Import a calendar sheet")) }
+        form.stack method="post" action=(format!("/admin/calendar/import?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
+            p.hint { (ctx.t("xlsx 或 csv，列：日期 / 类型（放假、上班）/ 名称；导入会替换表格所含年份的全部设置。", "xlsx or csv with columns date / type (holiday, workday) / name; replaces every year the sheet contains.")) }
+            input type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required;
+            button.primary type="submit" { (ctx.t("导入", "Import")) }
+        }
+    };
+    page(ctx, ctx.t("工作日历", "Working-day calendar"), body)
+}
