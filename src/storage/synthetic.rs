@@ -12,17 +12,40 @@ impl Storage {
     /// Adds `n` applications numbered from `start`: one in five waits for review (half of those
     /// claimed), the rest are decided; deadlines spread over ±10 days around `now`.
     pub async fn seed_synthetic_applications(&self, start: i64, n: i64, now: i64) -> DbResult<u64> {
+        self.seed_synthetic(start, n, now, false).await
+    }
+
+    /// As above; with `all_open` every application waits for review, one in a hundred
+    /// overdue since yesterday and the rest due over the next twenty days (the SLA sweep's case).
+    pub async fn seed_synthetic(
+        &self,
+        start: i64,
+        n: i64,
+        now: i64,
+        all_open: bool,
+    ) -> DbResult<u64> {
+        let status = if all_open {
+            "'submitted'"
+        } else {
+            "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
+                       when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end"
+        };
+        let due = if all_open {
+            "case when i % 100 = 0 then $1 - 86400000 else $1 + 60000 + (i % 1728000) * 1000 end"
+        } else {
+            "$1 - 864000000 + (i % 1728000) * 1000"
+        };
         // Per row i: id BF2026MMDD-NNNNNN with 900,000 ids per day-part.
         let expr = |cat: &str, lpad8: &str, lpad16: &str| {
             format!(
                 "select {cat}, 'H' {c} i, '0150' {c} {lpad16},
-                  case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
-                       when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end,
+                  {status},
                   1 + (i % 7 = 0), 1, '测试' {c} i, 'resident_id', '11010519491231002X',
                   '138' {c} {lpad8}, 'user' {c} i {c} '@example.com', case when i % 3 = 0 then 'alipay' else 'wechat' end,
                   'SZCA' {c} {lpad16}, 20000, $1 - (i % 864000) * 1000, i % 2 = 0,
-                  $1 - (i % 864000) * 1000, $1 - (i % 864000) * 1000, $1 - 864000000 + (i % 1728000) * 1000,
-                  case when i % 10 = 0 then 'staff:reviewer' else null end, $1, $1",
+                  $1 - (i % 864000) * 1000, $1 - (i % 864000) * 1000, {due},
+                  case when i % 10 = 0 and {open} then 'staff:reviewer' else null end, $1, $1",
+                open = if all_open { "1 = 0" } else { "1 = 1" },
                 c = "||",
             )
         };
