@@ -46,11 +46,15 @@ fn nav(ctx: &PageCtx) -> Markup {
         "reviewer" => vec![("/review", l.t("审核队列", "Review queue"))],
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
+            ("/sla", l.t("审核时效", "SLA")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
         ],
         "admin" => vec![
             ("/admin/users", l.t("用户与角色", "Users and roles")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
+            ("/admin/calendar", l.t("工作日历", "Calendar")),
+            ("/admin/outbox", l.t("邮件队列", "Outbox")),
+            ("/sla", l.t("审核时效", "SLA")),
         ],
         _ => vec![],
     };

@@ -260,3 +260,50 @@ async fn reviewer_sees_five_scans_side_by_side() {
     b.screenshot(&shot).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
 }
+
+/// The calendar page as an administrator sees it: the 2026 holidays and adjusted working days
+/// marked; a click makes a day off and moves the waiting deadlines; the SLA page renders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_marks_a_day_off_on_the_calendar_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_staff("root", "admin", "a long secret phrase")
+        .await;
+    let id = app.submit_example().await; // due Monday 2026-11-30 18:00
+    let b = Browser::start().await;
+    b.goto(&app.url("/login")).await;
+    b.type_into("input[name=username]", "root").await;
+    b.type_into("input[name=password]", "a long secret phrase")
+        .await;
+    b.click("button[type=submit].primary").await;
+    assert!(
+        b.wait_for("return location.pathname === '/admin/users'")
+            .await
+    );
+    b.goto(&app.url("/admin/calendar?year=2026")).await;
+    let class_of = |d: &str| {
+        format!(
+            "return document.querySelector(\"input[value='{d}']\").parentElement.querySelector('button').className"
+        )
+    };
+    assert_eq!(b.eval(&class_of("2026-10-01")).await, json!("hol"));
+    assert_eq!(b.eval(&class_of("2026-10-10")).await, json!("adj"));
+    assert_eq!(b.eval(&class_of("2026-11-27")).await, json!("work"));
+    b.eval("document.querySelector(\"input[value='2026-11-27']\").parentElement.querySelector('button').click(); return true").await;
+    assert!(
+        b.wait_for(&format!("{} === 'hol'", class_of("2026-11-27")))
+            .await
+    );
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    b.screenshot(&tmp.join("admin-calendar.png")).await;
+    // The waiting application's deadline moved by a working day.
+    assert_eq!(
+        app.get_json(&format!("/api/v1/applications/{id}")).await["review_due_at"],
+        "2026-12-01T18:00:00+08:00"
+    );
+    b.goto(&app.url("/sla")).await;
+    assert!(
+        b.wait_for("return document.querySelector('svg.chart') !== null")
+            .await
+    );
+    b.screenshot(&tmp.join("sla.png")).await;
+}
