@@ -34,6 +34,8 @@ pub struct Settings {
     pub warning_at: (u32, u32),
     /// Whether `serve` runs the scheduled jobs (tests drive them by hand).
     pub run_jobs: bool,
+    /// Look-ups a hotline agent may make per hour before being throttled.
+    pub hotline_lookups_per_hour: i64,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -60,6 +62,7 @@ struct FileSettings {
     log_format: Option<String>,
     digest_at: Option<String>,
     warning_at: Option<String>,
+    hotline_lookups_per_hour: Option<i64>,
     smtp: Option<FileSmtp>,
 }
 
@@ -150,7 +153,14 @@ impl Settings {
                 .or(file.warning_at)
                 .unwrap_or_else(|| "14:00".into()),
         )?;
+        let hotline_lookups_per_hour = match env("BACKOFFICE_HOTLINE_LOOKUPS_PER_HOUR") {
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!("BACKOFFICE_HOTLINE_LOOKUPS_PER_HOUR must be a whole number")
+            })?,
+            None => file.hotline_lookups_per_hour.unwrap_or(60),
+        };
         Ok(Settings {
+            hotline_lookups_per_hour,
             digest_at,
             warning_at,
             run_jobs: true,

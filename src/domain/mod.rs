@@ -7,6 +7,7 @@ pub mod contact;
 pub mod credit_code;
 pub mod ids;
 pub mod intake;
+pub mod masking;
 pub mod money;
 pub mod personal_id;
 pub mod resident_id;

@@ -12,6 +12,7 @@ pub mod applications;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
+pub mod hotline;
 pub mod idempotency;
 pub mod outbox;
 pub mod policies;

@@ -47,6 +47,7 @@ fn nav(ctx: &PageCtx) -> Markup {
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
             ("/sla", l.t("审核时效", "SLA")),
+            ("/hotline-lookups", l.t("客服查询统计", "Hotline look-ups")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
         ],
         "admin" => vec![
@@ -56,6 +57,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/admin/outbox", l.t("邮件队列", "Outbox")),
             ("/sla", l.t("审核时效", "SLA")),
         ],
+        "hotline" => vec![("/hotline", l.t("客服查询", "Look-up"))],
         _ => vec![],
     };
     html! {

@@ -75,6 +75,10 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "empty" => ("ok", l.t("没有待认领的申请。", "Nothing is waiting to be claimed.")),
         "saved" => ("ok", l.t("已保存。", "Saved.")),
         "password_changed" => ("ok", l.t("密码已修改，其他会话已退出。", "Password changed; your other sessions were signed out.")),
+        "verified_ok" => ("ok", l.t("核验结果：一致。", "Check: matches.")),
+        "verified_no" => ("warn", l.t("核验结果：不一致。", "Check: does not match.")),
+        "noted" => ("ok", l.t("通话记录已保存，审核人员可见。", "Call note saved; reviewers see it.")),
+        "need_note" => ("warn", l.t("请填写 1–500 字的记录。", "Write a note of 1–500 characters.")),
         "user_created" => ("ok", l.t("用户已创建。", "User created.")),
         _ => return None,
     })

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod health;
+pub mod hotline;
 pub mod identity;
 pub mod intake_api;
 pub mod pages;
@@ -53,6 +54,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/users/{id}"),
     ("GET", "/admin/reasons"),
     ("POST", "/admin/reasons"),
+    ("GET", "/hotline"),
+    ("GET", "/hotline/{id}"),
+    ("POST", "/hotline/{id}/verify"),
+    ("POST", "/hotline/{id}/note"),
+    ("GET", "/hotline-lookups"),
     ("GET", "/sla"),
     ("GET", "/admin/outbox"),
     ("POST", "/admin/outbox/{id}/retry"),
@@ -121,6 +127,11 @@ pub fn router(state: AppState) -> Router {
             "/admin/reasons",
             get(admin::reasons).post(admin::save_reason),
         )
+        .route("/hotline", get(hotline::search))
+        .route("/hotline/{id}", get(hotline::view))
+        .route("/hotline/{id}/verify", post(hotline::verify))
+        .route("/hotline/{id}/note", post(hotline::note))
+        .route("/hotline-lookups", get(hotline::lookups))
         .route("/sla", get(sla::sla_page))
         .route("/admin/outbox", get(sla::outbox_page))
         .route("/admin/outbox/{id}/retry", post(sla::retry_message))

@@ -119,6 +119,7 @@ pub async fn home(Staff(s): Staff) -> Redirect {
     Redirect::to(match s.role.as_str() {
         "reviewer" | "supervisor" => "/review",
         "admin" => "/admin/users",
+        "hotline" => "/hotline",
         _ => "/account/password",
     })
 }

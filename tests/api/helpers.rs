@@ -119,9 +119,14 @@ pub const REGISTRY_CSV: &str = "serial,holder_name,holder_id_type,holder_id_numb
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// With settings changed before start.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let (database_url, pg_name) = fresh_database(backend, dir.path()).await;
-        Self::start(backend, dir, database_url, pg_name, true).await
+        Self::start(backend, dir, database_url, pg_name, true, tweak).await
     }
 
     /// A second instance on an existing database (its own data directory and port).
@@ -137,6 +142,7 @@ impl TestApp {
             database_url.to_owned(),
             None,
             false,
+            |_| {},
         )
         .await
     }
@@ -147,6 +153,7 @@ impl TestApp {
         database_url: String,
         pg_name: Option<String>,
         fixtures: bool,
+        tweak: impl FnOnce(&mut Settings),
     ) -> TestApp {
         let env = |k: &str| match k {
             "DATABASE_URL" => Some(database_url.clone()),
@@ -160,6 +167,7 @@ impl TestApp {
         let mut settings = Settings::load_from(&overrides, env).unwrap();
         // Tests drive the jobs by hand, with the pinned clock.
         settings.run_jobs = false;
+        tweak(&mut settings);
         if std::env::var("TEST_LOG").is_ok() {
             backoffice::telemetry::init(&settings.log_format);
         }
