@@ -105,17 +105,16 @@ impl Storage {
         })
     }
 
-    /// How many look-ups an agent made since `since`.
-    pub async fn lookups_since(&self, actor: &str, since: i64) -> DbResult<i64> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_scalar::<_, i64>(
-            "select count(*) from audit_log where actor = $1 and action = 'hotline.searched' and at >= $2"
+    /// How many look-ups an agent made since `since`, counted up to `cap` (the limit) only.
+    pub async fn lookups_since(&self, actor: &str, since: i64, cap: i64) -> DbResult<i64> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
+            "select count(*) from (select 1 from audit_log where actor = $1 and action = 'hotline.searched' and at >= $2 limit $3) as recent"
         )
         .bind(actor)
         .bind(since)
+        .bind(cap)
         .fetch_one(p)
-        .await
-        })
+        .await)
     }
 
     /// Look-ups and views per agent and Beijing day since `since`: (agent, day number, look-ups, views).

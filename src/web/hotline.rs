@@ -93,7 +93,7 @@ pub async fn search(
     let limit = state.settings.hotline_lookups_per_hour;
     if state
         .storage
-        .lookups_since(&actor, now - 3_600_000)
+        .lookups_since(&actor, now - 3_600_000, limit)
         .await
         .map_err(e)?
         >= limit
