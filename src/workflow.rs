@@ -21,6 +21,8 @@ pub enum ActionError {
     Illegal(#[from] IllegalTransition),
     #[error("someone else changed this application first")]
     Conflict,
+    #[error("another reviewer holds this application")]
+    NotYours,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -29,6 +31,8 @@ pub struct Actor<'a> {
     /// `staff:<username>`
     pub name: &'a str,
     pub request_id: Option<&'a str>,
+    /// A supervisor may decide on applications other reviewers hold.
+    pub may_override: bool,
 }
 
 /// A decision's returned reasons: (code, text shown to the applicant).
@@ -65,6 +69,12 @@ pub async fn act(
         return Err(ActionError::Conflict);
     }
     let from = seen.status();
+    if matches!(action, Action::Accept | Action::Return | Action::Release)
+        && !actor.may_override
+        && seen.claimed_by.as_deref() != Some(actor.name)
+    {
+        return Err(ActionError::NotYours);
+    }
     // A resubmission comes only through the intake API, which also makes the new version.
     if action == Action::Resubmit {
         return Err(ActionError::Illegal(IllegalTransition { from, action }));

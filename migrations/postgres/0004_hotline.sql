@@ -1,7 +1,6 @@
 -- The hotline desk: search by name (+ the ID number's last four), look-up counting per agent,
 -- callers' verifications.
 create index applications_name on applications (applicant_name);
-create index applications_created on applications (created_at);
 create index audit_log_actor on audit_log (actor, action, at);
 
 -- That a caller was verified (never what they said): by whom, how, and the answer.

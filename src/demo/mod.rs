@@ -243,6 +243,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         let actor = Actor {
             name: reviewer,
             request_id: None,
+            may_override: false,
         };
         let roll = rng.random_range(0..100);
         let steps: &[Action] = match roll {

@@ -20,7 +20,9 @@ pub async fn send(
     if !cal.is_working_day(day) {
         return Ok(0);
     }
-    let (_, end_of_tomorrow, _) = beijing_day(now, 1);
+    // "Today and tomorrow" in working days: on a Friday, Monday's deadlines are included.
+    let next = cal.add_working_days(day, 1);
+    let (_, end_of_tomorrow, _) = beijing_day(now, (next - day).num_days());
     let day_text = day.to_string();
     let mut queued = 0;
     let mut tx = storage.begin().await?;

@@ -50,7 +50,7 @@ async fn run_digest(state: &AppState) {
 async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
-    if let Err(e) = outbox::deliver(&state.storage, mailer, now, 50).await {
+    if let Err(e) = outbox::deliver(&state.storage, mailer, now, 10).await {
         tracing::error!(error = %e, "outbox delivery failed");
     }
 }

@@ -4,7 +4,9 @@
 use crate::mail::{Mailer, Outgoing};
 use crate::storage::{DbResult, Storage};
 
-/// A claim holds a message this long; a worker that dies mid-send releases it by expiry.
+/// A claim holds its messages this long; a worker that dies mid-send releases them by expiry.
+/// Batches of 10 with lettre's 20 s timeout finish well inside it, so a live worker's claim
+/// never lapses and no other instance takes a message it is still sending.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub async fn deliver(
 pub async fn deliver_all(storage: &Storage, mailer: &Mailer, now: i64) -> DbResult<Delivered> {
     let mut total = Delivered::default();
     loop {
-        let d = deliver(storage, mailer, now, 50).await?;
+        let d = deliver(storage, mailer, now, 10).await?;
         if d.sent + d.failed == 0 {
             return Ok(total);
         }

@@ -408,10 +408,16 @@ impl Storage {
             version: row.version,
             review_due_at: row.review_due_at,
             return_reasons,
+            // Status changes only: call notes and reassignments repeat the status they happened in.
             history: events
                 .into_iter()
                 .filter_map(|e| Some((e.at, Status::parse(&e.status)?)))
-                .collect(),
+                .fold(Vec::new(), |mut h: Vec<(i64, Status)>, (at, s)| {
+                    if h.last().is_none_or(|(_, last)| *last != s) {
+                        h.push((at, s));
+                    }
+                    h
+                }),
         }))
     }
 

@@ -105,16 +105,44 @@ impl Storage {
         })
     }
 
-    /// How many look-ups an agent made since `since`, counted up to `cap` (the limit) only.
+    /// An application's failed caller checks since `since`.
+    pub async fn failed_verifications_since(&self, id: &str, since: i64) -> DbResult<i64> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, i64>(
+            "select count(*) from hotline_verifications where application_id = $1 and not matched and at >= $2"
+        )
+        .bind(id)
+        .bind(since)
+        .fetch_one(p)
+        .await
+        })
+    }
+
+    /// The latest look-ups (for supervisors): who, when, the query, what was shown.
+    pub async fn recent_lookups(&self, limit: i64) -> DbResult<Vec<super::audit::AuditRow>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, super::audit::AuditRow>(
+            "select audit_id, at, actor, action, subject_type, subject_id, before_state, after_state, request_id
+             from audit_log where action in ('hotline.searched', 'hotline.throttled') order by audit_id desc limit $1"
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// How many look-ups, views and checks an agent made since `since`, counted up to `cap` (the limit) only.
     pub async fn lookups_since(&self, actor: &str, since: i64, cap: i64) -> DbResult<i64> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
-            "select count(*) from (select 1 from audit_log where actor = $1 and action = 'hotline.searched' and at >= $2 limit $3) as recent"
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, i64>(
+            "select count(*) from (select 1 from audit_log where actor = $1 and action in ('hotline.searched', 'hotline.viewed', 'hotline.verified') and at >= $2 limit $3) as recent"
         )
         .bind(actor)
         .bind(since)
         .bind(cap)
         .fetch_one(p)
-        .await)
+        .await
+        })
     }
 
     /// Look-ups and views per agent and Beijing day since `since`: (agent, day number, look-ups, views).

@@ -139,7 +139,7 @@ impl Storage {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = 'pending', attempts = 0, next_attempt_at = $1 where message_id = $2 and status <> 'sent'"
+            "update outbox set status = 'pending', attempts = 0, next_attempt_at = $1 where message_id = $2 and status = 'parked'"
         )
         .bind(now)
         .bind(message_id)

@@ -213,7 +213,7 @@ impl Storage {
         let decisions = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DecisionRow>(
             "select d.decision_id, d.version, d.outcome, d.decided_by, d.decided_at, d.note,
-                    coalesce((select string_agg(r.code || ': ' || r.text_shown, '\n') from decision_reasons r where r.decision_id = d.decision_id), '') as reasons
+                    coalesce((select string_agg(r.code || ': ' || r.text_shown, '\n' order by r.position) from decision_reasons r where r.decision_id = d.decision_id), '') as reasons
              from decisions d where d.application_id = $1 order by d.decided_at, d.decision_id"
         )
         .bind(id)

@@ -28,7 +28,7 @@ impl Storage {
         let sql = format!(
             "select {DUE_COLUMNS} from applications
              where status in ('submitted', 'in_review') and escalated_version < version and review_due_at < $1
-             order by review_due_at limit $2"
+             order by review_due_at, application_id limit $2"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
             .bind(now)
@@ -50,6 +50,19 @@ impl Storage {
             .bind(limit)
             .fetch_all(p)
             .await)
+    }
+
+    /// How many waiting applications are due in [from, to).
+    pub async fn count_due_between(&self, from: i64, to: i64) -> DbResult<i64> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, i64>(
+            "select count(*) from applications where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(p)
+        .await
+        })
     }
 
     /// A reviewer's claimed applications due before `to` (overdue ones included).
@@ -138,13 +151,18 @@ impl Storage {
         .fetch_one(p)
         .await
         })?;
-        let breached = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
-            "select count(*) from sla_breaches where due_at >= $1 and due_at < $2"
+        // Breached: recorded by the sweep, or decided after the deadline before a sweep saw it.
+        let breached = on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, i64>(
+            "select (select count(*) from sla_breaches where due_at >= $1 and due_at < $2)
+                  + (select count(*) from review_windows w where w.due_at >= $1 and w.due_at < $2 and w.decided_at > w.due_at
+                     and not exists (select 1 from sla_breaches b where b.application_id = w.application_id and b.version = w.version))"
         )
         .bind(from)
         .bind(to)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok((decided + open_overdue, breached))
     }
 }
@@ -164,10 +182,12 @@ pub struct BreachRow {
 pub async fn record_breach(tx: &mut Tx, d: &DueRow, at: i64) -> DbResult<bool> {
     let won = on_tx!(tx, |c| {
         sqlx::query(
-        "update applications set escalated_version = version where application_id = $1 and version = $2 and escalated_version < version"
+        "update applications set escalated_version = version where application_id = $1 and version = $2 and escalated_version < version
+             and status in ('submitted', 'in_review') and review_due_at = $3"
     )
     .bind(&d.application_id)
     .bind(d.version)
+    .bind(d.review_due_at)
     .execute(c)
     .await
     .map(|r| r.rows_affected() == 1)

@@ -124,7 +124,12 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
     page(ctx, &format!("{id} {}", v.name_masked), body)
 }
 
-pub fn lookups_page(ctx: &PageCtx, rows: &[(String, String, i64, i64)], limit: i64) -> Markup {
+pub fn lookups_page(
+    ctx: &PageCtx,
+    rows: &[(String, String, i64, i64)],
+    recent: &[crate::storage::audit::AuditRow],
+    limit: i64,
+) -> Markup {
     let body = html! {
         h1 { (ctx.t("客服查询统计", "Hotline look-ups")) }
         p.hint { (ctx.t("每名客服每小时查询上限：", "Look-ups per agent per hour before throttling: ")) (limit) }
@@ -133,6 +138,19 @@ pub fn lookups_page(ctx: &PageCtx, rows: &[(String, String, i64, i64)], limit: i
             tbody {
                 @for (agent, day, s, vw) in rows { tr { td { (day) } td { (agent.trim_start_matches("staff:")) } td { (s) } td { (vw) } } }
                 @if rows.is_empty() { tr { td.empty colspan="4" { (ctx.t("无", "None")) } } }
+            }
+        }
+        h2 { (ctx.t("最近的查询", "Latest look-ups")) }
+        table.grid {
+            thead { tr { th { (ctx.t("时间", "When")) } th { (ctx.t("客服", "Agent")) } th { (ctx.t("查询内容", "Query")) } th { (ctx.t("显示的申请", "Applications shown")) } } }
+            tbody {
+                @for a in recent {
+                    tr {
+                        td { (time(a.at)) } td { (a.actor.trim_start_matches("staff:")) }
+                        td { @if a.action == "hotline.throttled" { span.tag.warn { (ctx.t("已限流", "throttled")) } } @else { (a.subject_id) } }
+                        td { (a.after_state.as_deref().unwrap_or("")) }
+                    }
+                }
             }
         }
     };

@@ -13,6 +13,8 @@ use maud::{Markup, PreEscaped, html};
 pub struct SlaFigures {
     pub due_today: Vec<DueRow>,
     pub overdue_now: Vec<DueRow>,
+    /// All overdue (the list above stops at 500).
+    pub overdue_count: i64,
     /// (windows, breached) over the last 30 days.
     pub last_30: (i64, i64),
     /// (Monday of the week, windows, breached), oldest first.
@@ -87,7 +89,7 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
         h1 { (ctx.t("审核时效（三个工作日）", "Review SLA (three working days)")) }
         div.kpis {
             div.kpi { span.v { (f.due_today.len()) } span.l { (ctx.t("今日到期", "Due today")) } }
-            div.kpi.bad[!f.overdue_now.is_empty()] { span.v { (f.overdue_now.len()) } span.l { (ctx.t("当前超期", "Overdue now")) } }
+            div.kpi.bad[f.overdue_count > 0] { span.v { (f.overdue_count) } span.l { (ctx.t("当前超期", "Overdue now")) } }
             div.kpi { span.v { (breached) } span.l { (ctx.t("近30天超期", "Breaches, 30 days")) } }
             div.kpi { span.v { @match rate(windows, breached) { Some(r) => (format!("{r:.1}%")), None => "—" } } span.l { (ctx.t("近30天达标率", "Compliance, 30 days")) " (" (windows) ")" } }
         }

@@ -77,6 +77,7 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "password_changed" => ("ok", l.t("密码已修改，其他会话已退出。", "Password changed; your other sessions were signed out.")),
         "verified_ok" => ("ok", l.t("核验结果：一致。", "Check: matches.")),
         "verified_no" => ("warn", l.t("核验结果：不一致。", "Check: does not match.")),
+        "verify_limit" => ("warn", l.t("核验次数已达上限（每件申请每小时最多 3 次不一致）。", "Too many checks: at most 3 failed checks per application and hour.")),
         "noted" => ("ok", l.t("通话记录已保存，审核人员可见。", "Call note saved; reviewers see it.")),
         "need_note" => ("warn", l.t("请填写 1–500 字的记录。", "Write a note of 1–500 characters.")),
         "user_created" => ("ok", l.t("用户已创建。", "User created.")),

@@ -90,15 +90,7 @@ pub async fn search(
     let e = |e| PageError::internal(&ctx, e);
     let now = state.clock.now().timestamp_millis();
     let actor = s.actor();
-    let limit = state.settings.hotline_lookups_per_hour;
-    if state
-        .storage
-        .lookups_since(&actor, now - 3_600_000, limit)
-        .await
-        .map_err(e)?
-        >= limit
-    {
-        tell_supervisors(&state, &actor, now).await.map_err(e)?;
+    if over_limit(&state, &actor).await.map_err(e)? {
         return Ok(render(None, Some(ctx.t("本小时查询次数已达上限，已通知主管。请稍后再试。", "You reached this hour's look-up limit; a supervisor has been told. Try again later."))));
     }
     let rows = state.storage.hotline_search(&query, 20).await.map_err(e)?;
@@ -127,6 +119,31 @@ pub async fn search(
         })
         .collect();
     Ok(render(Some(&rows), None))
+}
+
+/// Whether the agent used up this hour's look-ups, views and checks (supervisors are told).
+async fn over_limit(state: &AppState, actor: &str) -> Result<bool, sqlx::Error> {
+    let now = state.clock.now().timestamp_millis();
+    let limit = state.settings.hotline_lookups_per_hour;
+    if state
+        .storage
+        .lookups_since(actor, now - 3_600_000, limit)
+        .await?
+        >= limit
+    {
+        tell_supervisors(state, actor, now).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// "138 0013 8000", "+86 13800138000" → "13800138000".
+fn normalise_mobile(s: &str) -> String {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    match digits.strip_prefix("86") {
+        Some(rest) if digits.len() == 13 => rest.to_owned(),
+        _ => digits,
+    }
 }
 
 /// Once per agent and hour: an e-mail to each supervisor and an audit record.
@@ -227,6 +244,9 @@ pub async fn view(
 ) -> Result<Html<String>, PageError> {
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let e = |e| PageError::internal(&ctx, e);
+    if over_limit(&state, &s.actor()).await.map_err(e)? {
+        return Ok(Html(views::hotline::search_page(&ctx, "", None, Some(ctx.t("本小时查询次数已达上限，已通知主管。请稍后再试。", "You reached this hour's look-up limit; a supervisor has been told. Try again later."))).into_string()));
+    }
     let a = state
         .storage
         .hotline_app(id.as_str())
@@ -309,7 +329,15 @@ pub async fn view(
                 )
             })
             .collect(),
-        verifications: state.storage.verifications(id.as_str()).await.map_err(e)?,
+        // This call's checks: the last half hour.
+        verifications: state
+            .storage
+            .verifications(id.as_str())
+            .await
+            .map_err(e)?
+            .into_iter()
+            .filter(|v| v.at >= now - 30 * 60_000)
+            .collect(),
     };
     Ok(Html(
         views::hotline::application_page(&ctx, &v).into_string(),
@@ -338,15 +366,27 @@ pub async fn verify(
         .await
         .map_err(e)?
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let now = state.clock.now().timestamp_millis();
+    // Guessing is bounded: by the agent's hourly limit, and three failed checks per application and hour.
+    if over_limit(&state, &s.actor()).await.map_err(e)?
+        || state
+            .storage
+            .failed_verifications_since(id.as_str(), now - 3_600_000)
+            .await
+            .map_err(e)?
+            >= 3
+    {
+        return Ok(see_other(&format!("/hotline/{id}"), "verify_limit"));
+    }
     let said = f.value.trim().to_ascii_uppercase();
     let (method, matched) = match f.method.as_str() {
-        "mobile" => ("mobile", said == a.mobile),
+        "mobile" => ("mobile", normalise_mobile(&said) == a.mobile),
         _ => (
             "id_last6",
             said.len() == 6 && a.id_number.to_ascii_uppercase().ends_with(&said),
         ),
     };
-    let now = state.clock.now().timestamp_millis();
+
     let mut tx = state.storage.begin().await.map_err(e)?;
     hotline::record_verification(&mut tx, id.as_str(), now, &s.actor(), method, matched)
         .await
@@ -449,9 +489,19 @@ pub async fn lookups(
         .into_iter()
         .map(|(a, day, s, v)| (a, from_ms(day * 86_400_000).date_naive().to_string(), s, v))
         .collect();
+    let recent = state
+        .storage
+        .recent_lookups(200)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(Html(
-        views::hotline::lookups_page(&ctx, &rows, state.settings.hotline_lookups_per_hour)
-            .into_string(),
+        views::hotline::lookups_page(
+            &ctx,
+            &rows,
+            &recent,
+            state.settings.hotline_lookups_per_hour,
+        )
+        .into_string(),
     ))
 }
 

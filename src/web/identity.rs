@@ -78,7 +78,9 @@ impl Authz {
     /// `route` is the matched route pattern (`/review/{id}`), which keyMatch2 matches like a
     /// concrete path; a path that matched no route is decided afresh (and not remembered).
     pub fn allows(&self, subject: &str, route: Option<&str>, path: &str, method: &str) -> bool {
-        let Some(route) = route else {
+        // Only routed requests with the methods we serve are remembered, so the cache stays small.
+        let standard = matches!(method, "GET" | "POST" | "PUT" | "HEAD" | "DELETE");
+        let Some(route) = route.filter(|_| standard) else {
             return self
                 .enforcer
                 .enforce((subject, path, method))

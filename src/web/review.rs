@@ -197,10 +197,7 @@ pub async fn scan(
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=600"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
@@ -225,7 +222,7 @@ async fn run_action(
     state: &AppState,
     ctx: &crate::views::layout::PageCtx,
     id: &str,
-    (actor, rid): (String, Option<String>),
+    (actor, rid, may_override): (String, Option<String>, bool),
     action: Action,
     step: Step,
     ok_msg: &str,
@@ -237,6 +234,7 @@ async fn run_action(
         let actor = Actor {
             name: &actor,
             request_id: rid.as_deref(),
+            may_override,
         };
         workflow::act(&storage, &id_owned, action, &step, &actor, at).await
     })
@@ -255,6 +253,7 @@ async fn run_action(
             ok_msg,
         )),
         Err(ActionError::Conflict) => Ok(see_other(&page, "conflict")),
+        Err(ActionError::NotYours) => Ok(see_other(&page, "not_yours")),
         Err(ActionError::Illegal(_)) => Ok(see_other(&page, "not_allowed")),
         Err(ActionError::NotFound) => Err(PageError::NotFound(ctx.clone())),
         Err(e) => Err(PageError::internal(ctx, e)),
@@ -302,7 +301,7 @@ macro_rules! decision_handler {
                 &state,
                 &ctx,
                 id.as_str(),
-                (s.actor(), request_id(&rid)),
+                (s.actor(), request_id(&rid), s.role == "supervisor"),
                 $action,
                 step,
                 $msg,
@@ -375,6 +374,7 @@ pub async fn claim_next(
             let actor = Actor {
                 name: &actor_name,
                 request_id: rid.as_deref(),
+                may_override: false,
             };
             workflow::act(&storage, &id2, Action::Claim, &Step::default(), &actor, at).await
         })
@@ -415,6 +415,7 @@ pub async fn reassign(
     let actor = Actor {
         name: &actor_name,
         request_id: rid.as_deref(),
+        may_override: true,
     };
     match workflow::reassign(
         &state.storage,

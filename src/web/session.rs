@@ -26,7 +26,15 @@ pub struct LoginQuery {
 /// Only local paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        // A local path of plain characters only: browsers drop tabs and newlines, so "/\t/x" would be "//x".
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"/_-.?=&%".contains(&c)) =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }

@@ -35,6 +35,7 @@ pub async fn sla_page(
         .await
         .map_err(e)?;
     let overdue_now = state.storage.due_between(0, now, 500).await.map_err(e)?;
+    let overdue_count = state.storage.count_due_between(0, now).await.map_err(e)?;
     let last_30 = state
         .storage
         .sla_counts(now - 30 * DAY, now)
@@ -58,6 +59,7 @@ pub async fn sla_page(
     let f = SlaFigures {
         due_today,
         overdue_now,
+        overdue_count,
         last_30,
         weeks,
         breaches,

@@ -291,6 +291,7 @@ impl TestApp {
         let actor = backoffice::workflow::Actor {
             name: "staff:reviewer",
             request_id: None,
+            may_override: false,
         };
         let at = self.clock.now().timestamp_millis();
         backoffice::workflow::act(

@@ -137,7 +137,42 @@ async fn callers_are_verified_without_disclosure(b: Backend) {
         .await;
     assert!(page.contains("核验结果：不一致"));
     assert_masked(&page);
-    let v = app.storage.verifications(&id).await.unwrap();
+    // The mobile as callers say it.
+    let r = agent
+        .post_form(
+            &format!("/hotline/{id}/verify"),
+            &[("method", "mobile"), ("value", "+86 138 0013 8000")],
+        )
+        .await;
+    assert!(location(&r).ends_with("msg=verified_ok"));
+    // Guessing is bounded: after three failed checks within the hour, checks are refused.
+    for _ in 0..2 {
+        agent
+            .post_form(
+                &format!("/hotline/{id}/verify"),
+                &[("method", "id_last6"), ("value", "000000")],
+            )
+            .await;
+    }
+    let r = agent
+        .post_form(
+            &format!("/hotline/{id}/verify"),
+            &[("method", "id_last6"), ("value", "31002X")],
+        )
+        .await;
+    assert!(
+        location(&r).ends_with("msg=verify_limit"),
+        "{}",
+        location(&r)
+    );
+    let v: Vec<_> = app
+        .storage
+        .verifications(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .skip(3)
+        .collect();
     assert_eq!(
         v.iter()
             .map(|v| (v.method.as_str(), v.matched))
@@ -150,7 +185,7 @@ async fn callers_are_verified_without_disclosure(b: Backend) {
         .iter()
         .filter(|a| a.action == "hotline.verified")
         .collect();
-    assert_eq!(verified.len(), 2);
+    assert_eq!(verified.len(), 5);
     assert!(verified.iter().all(|a| {
         !a.after_state
             .as_deref()
@@ -239,6 +274,10 @@ async fn an_agent_over_the_hourly_limit_is_throttled_and_supervisors_told(b: Bac
     boss.sign_in("boss", "a long secret phrase").await;
     let page = boss.get_page("/hotline-lookups").await;
     assert!(page.contains("zhou.min") && page.contains("wu.fang"));
+    assert!(
+        page.contains("已限流"),
+        "the throttling shows among the latest look-ups"
+    );
 }
 
 both!(

@@ -12,5 +12,6 @@ mod intake;
 mod intake_errors;
 mod review_concurrency;
 mod review_loop;
+mod session_safety;
 mod sla;
 mod smtp_sink;
