@@ -34,7 +34,7 @@ pub struct Settings {
     pub warning_at: (u32, u32),
     /// Whether `serve` runs the scheduled jobs (tests drive them by hand).
     pub run_jobs: bool,
-    /// Look-ups a hotline agent may make per hour before being throttled.
+    /// Look-ups, views and checks a hotline agent may make per hour before being throttled (0: no limit).
     pub hotline_lookups_per_hour: i64,
 }
 
