@@ -8,8 +8,7 @@ use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
-    outbox::{self, NewMessage},
-    sla,
+    outbox, sla,
 };
 use crate::views::mail;
 
@@ -111,21 +110,17 @@ pub async fn act(
             )
         };
         let key = format!("applicant:{}:{application_id}:{}", to.code(), seen.version);
-        outbox::enqueue(
+        outbox::enqueue_mail(
             &mut tx,
-            &NewMessage {
-                dedup_key: &key,
-                kind: if action == Action::Accept {
-                    "applicant_accepted"
-                } else {
-                    "applicant_returned"
-                },
-                recipient: &seen.email,
-                subject: &m.subject,
-                body_text: &m.text,
-                body_html: &m.html,
-                application_id: Some(application_id),
+            &key,
+            if action == Action::Accept {
+                "applicant_accepted"
+            } else {
+                "applicant_returned"
             },
+            &seen.email,
+            &m,
+            Some(application_id),
             at,
         )
         .await?;

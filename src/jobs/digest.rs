@@ -3,10 +3,7 @@
 
 use super::sla::beijing_day;
 use crate::domain::calendar::WorkingCalendar;
-use crate::storage::{
-    DbResult, Storage,
-    outbox::{self, NewMessage},
-};
+use crate::storage::{DbResult, Storage, outbox};
 use crate::views::mail;
 
 pub async fn send(
@@ -36,20 +33,7 @@ pub async fn send(
         let m = mail::reviewer_digest(base_url, &day_text, &r.display_name, &rows);
         let key = format!("digest:{day_text}:{}", r.username);
         queued += usize::from(
-            outbox::enqueue(
-                &mut tx,
-                &NewMessage {
-                    dedup_key: &key,
-                    kind: "reviewer_digest",
-                    recipient: &r.email,
-                    subject: &m.subject,
-                    body_text: &m.text,
-                    body_html: &m.html,
-                    application_id: None,
-                },
-                now,
-            )
-            .await?,
+            outbox::enqueue_mail(&mut tx, &key, "reviewer_digest", &r.email, &m, None, now).await?,
         );
     }
     if let Some(team) = team_email {
@@ -57,17 +41,13 @@ pub async fn send(
         if !rows.is_empty() {
             let m = mail::team_digest(base_url, &day_text, &rows);
             queued += usize::from(
-                outbox::enqueue(
+                outbox::enqueue_mail(
                     &mut tx,
-                    &NewMessage {
-                        dedup_key: &format!("team:{day_text}"),
-                        kind: "team_digest",
-                        recipient: team,
-                        subject: &m.subject,
-                        body_text: &m.text,
-                        body_html: &m.html,
-                        application_id: None,
-                    },
+                    &format!("team:{day_text}"),
+                    "team_digest",
+                    team,
+                    &m,
+                    None,
                     now,
                 )
                 .await?,

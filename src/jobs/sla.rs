@@ -1,11 +1,7 @@
 //! The review SLA's jobs: escalating breaches (every minute) and the 14:00 warning.
 
 use crate::domain::calendar::{WorkingCalendar, beijing};
-use crate::storage::{
-    DbResult, Storage,
-    outbox::{self, NewMessage},
-    sla,
-};
+use crate::storage::{DbResult, Storage, outbox, sla};
 use crate::views::mail;
 use chrono::{Duration, NaiveTime, TimeZone};
 
@@ -32,17 +28,13 @@ pub async fn sweep(storage: &Storage, base_url: &str, now: i64) -> DbResult<usiz
                     "escalation:{}:{}:{}",
                     r.application_id, r.version, s.username
                 );
-                outbox::enqueue(
+                outbox::enqueue_mail(
                     &mut tx,
-                    &NewMessage {
-                        dedup_key: &key,
-                        kind: "escalation",
-                        recipient: &s.email,
-                        subject: &m.subject,
-                        body_text: &m.text,
-                        body_html: &m.html,
-                        application_id: Some(&r.application_id),
-                    },
+                    &key,
+                    "escalation",
+                    &s.email,
+                    &m,
+                    Some(&r.application_id),
                     now,
                 )
                 .await?;
@@ -92,20 +84,8 @@ pub async fn warn_due_today(
     for s in storage.recipients("supervisor").await? {
         let key = format!("warning:{day_text}:{}", s.username);
         queued += usize::from(
-            outbox::enqueue(
-                &mut tx,
-                &NewMessage {
-                    dedup_key: &key,
-                    kind: "deadline_warning",
-                    recipient: &s.email,
-                    subject: &m.subject,
-                    body_text: &m.text,
-                    body_html: &m.html,
-                    application_id: None,
-                },
-                now,
-            )
-            .await?,
+            outbox::enqueue_mail(&mut tx, &key, "deadline_warning", &s.email, &m, None, now)
+                .await?,
         );
     }
     tx.commit().await?;

@@ -40,6 +40,28 @@ pub async fn enqueue(tx: &mut Tx, m: &NewMessage<'_>, at: i64) -> DbResult<bool>
     })
 }
 
+/// Queues a rendered e-mail (see `views::mail`); false when its key was queued before.
+pub async fn enqueue_mail(
+    tx: &mut Tx,
+    dedup_key: &str,
+    kind: &str,
+    recipient: &str,
+    mail: &crate::views::mail::Mail,
+    application_id: Option<&str>,
+    at: i64,
+) -> DbResult<bool> {
+    let m = NewMessage {
+        dedup_key,
+        kind,
+        recipient,
+        subject: &mail.subject,
+        body_text: &mail.text,
+        body_html: &mail.html,
+        application_id,
+    };
+    enqueue(tx, &m, at).await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub message_id: i64,

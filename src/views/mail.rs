@@ -200,3 +200,17 @@ pub fn team_digest(base: &str, day: &str, rows: &[DueRow]) -> Mail {
         html,
     }
 }
+
+/// To a supervisor: a hotline agent reached the hourly look-up limit.
+pub fn hotline_throttled(agent: &str, when: &str, limit: i64) -> Mail {
+    let subject = format!("【客服查询限额】{agent} 本小时查询次数已达上限");
+    let text = format!(
+        "客服 {agent} 在 {when} 所在小时内的查询次数已达上限（{limit} 次），后续查询已被拒绝。请核实是否存在异常查询。"
+    );
+    let html = shell(&subject, html! { p { (text) } });
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}

@@ -17,7 +17,7 @@ use crate::{
         audit::{self, AuditEntry},
         from_ms,
         hotline::{self, HotlineQuery},
-        outbox::{self, NewMessage},
+        outbox,
     },
     views::{
         self,
@@ -153,28 +153,19 @@ async fn tell_supervisors(state: &AppState, actor: &str, now: i64) -> Result<(),
     let hour = now / 3_600_000;
     let supervisors = state.storage.recipients("supervisor").await?;
     let agent = actor.trim_start_matches("staff:");
-    let subject = format!("【客服查询限额】{agent} 本小时查询次数已达上限");
-    let text = format!(
-        "客服 {agent} 在 {} 所在小时内的查询次数已达上限（{} 次），后续查询已被拒绝。请核实是否存在异常查询。",
-        time(now),
-        state.settings.hotline_lookups_per_hour
-    );
-    let html = format!("<p>{text}</p>");
+    let mail =
+        views::mail::hotline_throttled(agent, &time(now), state.settings.hotline_lookups_per_hour);
     let mut tx = state.storage.begin().await?;
     let mut first = false;
     for sup in &supervisors {
         let key = format!("hotline-throttle:{agent}:{hour}:{}", sup.username);
-        first |= outbox::enqueue(
+        first |= outbox::enqueue_mail(
             &mut tx,
-            &NewMessage {
-                dedup_key: &key,
-                kind: "hotline_throttled",
-                recipient: &sup.email,
-                subject: &subject,
-                body_text: &text,
-                body_html: &html,
-                application_id: None,
-            },
+            &key,
+            "hotline_throttled",
+            &sup.email,
+            &mail,
+            None,
             now,
         )
         .await?;
