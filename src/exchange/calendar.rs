@@ -36,11 +36,12 @@ const COLUMNS: &[(&str, &str, bool)] = &[
 pub fn parse(bytes: &[u8]) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
     let s = sheet::read(bytes)?;
     let c = Columns::find(&s, COLUMNS)?;
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = BTreeMap::new();
-    for row in &s.rows {
-        let parsed = (|| {
+    sheet::collect_rows(
+        &s,
+        &c,
+        0,
+        |d: &(NaiveDate, DayKind, String)| d.0,
+        |row| {
             let date = c.date(row, 0)?;
             let kind_text = c.required_text(row, 1)?;
             let kind = DayKind::parse(&kind_text).ok_or_else(|| {
@@ -50,22 +51,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetErr
                     format!("'{kind_text}' is not holiday/放假 or workday/上班"),
                 )
             })?;
-            let name = c.text(row, 2)?.unwrap_or_default();
-            if let Some(first) = seen.insert(date, row.number) {
-                return Err(c.error(row, 0, format!("{date} appears already in row {first}")));
-            }
-            Ok((date, kind, name))
-        })();
-        match parsed {
-            Ok(v) => out.push(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(SheetError::Rows(errors))
-    }
+            Ok((date, kind, c.text(row, 2)?.unwrap_or_default()))
+        },
+    )
 }
 
 pub async fn import(

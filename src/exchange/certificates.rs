@@ -13,7 +13,6 @@ use crate::storage::{
     certificates,
 };
 use serde::Serialize;
-use std::collections::HashMap;
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Summary {
@@ -78,29 +77,13 @@ fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
 pub fn parse(bytes: &[u8]) -> Result<Vec<Certificate>, SheetError> {
     let s = sheet::read(bytes)?;
     let c = Columns::find(&s, COLUMNS)?;
-    let mut out = Vec::with_capacity(s.rows.len());
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for row in &s.rows {
-        match parse_row(&c, row) {
-            Ok(cert) => {
-                if let Some(first) = seen.insert(cert.serial.as_str().to_owned(), row.number) {
-                    errors.push(c.error(
-                        row,
-                        0,
-                        format!("serial {} appears already in row {first}", cert.serial),
-                    ));
-                }
-                out.push(cert);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(SheetError::Rows(errors))
-    }
+    sheet::collect_rows(
+        &s,
+        &c,
+        0,
+        |cert: &Certificate| format!("serial {}", cert.serial),
+        |row| parse_row(&c, row),
+    )
 }
 
 /// Parses, then stores every row in one transaction with one audit record.

@@ -270,6 +270,43 @@ impl Columns {
     }
 }
 
+/// Parses every row with `parse`, collecting every error (all or nothing), and refuses a row
+/// whose `key` appeared in an earlier row (named in column `key_col`).
+pub fn collect_rows<T, K: Ord + std::fmt::Display>(
+    sheet: &Sheet,
+    c: &Columns,
+    key_col: usize,
+    key: impl Fn(&T) -> K,
+    mut parse: impl FnMut(&Row) -> Result<T, RowError>,
+) -> Result<Vec<T>, SheetError> {
+    let mut out = Vec::with_capacity(sheet.rows.len());
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeMap::new();
+    for row in &sheet.rows {
+        match parse(row) {
+            Ok(v) => {
+                let k = key(&v);
+                if let Some(first) = seen.get(&k) {
+                    errors.push(c.error(
+                        row,
+                        key_col,
+                        format!("{k} appears already in row {first}"),
+                    ));
+                } else {
+                    seen.insert(k, row.number);
+                    out.push(v);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(SheetError::Rows(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
