@@ -22,6 +22,15 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))
 }
 
+/// Spends the time of a real check when there is no account, so timing does not tell which
+/// usernames exist.
+pub fn verify_against_nothing(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash =
+        DUMMY.get_or_init(|| hash_password("no account has this password").unwrap_or_default());
+    let _ = verify_password(password, hash);
+}
+
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {

@@ -95,7 +95,9 @@ impl Storage {
         tx.commit().await
     }
 
-    pub async fn record_login_failure(&self, username: &str, at: i64) -> DbResult<()> {
+    /// Counts a sign-in attempt before its password is checked, so parallel attempts see each
+    /// other; a successful sign-in clears the user's attempts.
+    pub async fn record_login_attempt(&self, username: &str, at: i64) -> DbResult<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| sqlx::query(
             "insert into login_failures (username, at) values ($1, $2)"
@@ -105,6 +107,11 @@ impl Storage {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    pub async fn record_login_failure(&self, username: &str, at: i64) -> DbResult<()> {
+        let mut tx = self.begin().await?;
         super::audit::record(
             &mut tx,
             &super::audit::AuditEntry {
