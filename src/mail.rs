@@ -44,9 +44,10 @@ impl Mailer {
     }
 
     pub async fn send(&self, m: &Outgoing<'_>) -> anyhow::Result<()> {
+        // The error names no address: it is logged and kept with the message.
         let to: Mailbox =
             m.to.parse()
-                .map_err(|e| anyhow::anyhow!("recipient '{}' is not an address: {e}", m.to))?;
+                .map_err(|e| anyhow::anyhow!("the recipient is not an e-mail address: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
