@@ -2,4 +2,5 @@
 
 pub mod calendar;
 pub mod certificates;
+pub mod payment_bills;
 pub mod sheet;
