@@ -12,27 +12,10 @@ RUNS=${RUNS:-3}
 SECS=${SECS:-10}
 N=${N:-1000000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/bo-target}
-ANCHOR_SRC=${ANCHOR_SRC:-../shared/bench/bare-axum}
-ANCHOR_TARGET=${ANCHOR_TARGET:-/var/tmp/anchor-target}
 PGDB=bench_hotline
 WORK=$(mktemp -d /var/tmp/hotline-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-
-cargo build --release --quiet
-cargo bench --bench seed_queue --no-run --quiet 2>/dev/null
-SEED=$(ls -t "$CARGO_TARGET_DIR"/release/deps/seed_queue-* | grep -v '\.d$' | head -1)
-BIN=$CARGO_TARGET_DIR/release/backoffice
-(cd "$ANCHOR_SRC" && CARGO_TARGET_DIR=$ANCHOR_TARGET cargo build --release --quiet)
-"$ANCHOR_TARGET/release/anchor-axum-bench" serve 127.0.0.1:18081 - - >"$WORK/anchor.log" 2>&1 &
-
-session() { # port
-  local jar=$WORK/jar.$1 csrf
-  curl -s -c "$jar" "http://127.0.0.1:$1/login" -o "$WORK/login.html"
-  csrf=$(grep -o 'name="_csrf" value="[^"]*"' "$WORK/login.html" | head -1 | sed 's/.*value="//; s/"//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null -d "_csrf=$csrf&username=agent&password=bench+password+1&next=/hotline" "http://127.0.0.1:$1/login"
-  awk '$6=="bo_session"{print $7}' "$jar"
-}
+. benches/lib.sh
 
 run_db() { # name DATABASE_URL port
   local name=$1 port=$3
@@ -42,7 +25,7 @@ run_db() { # name DATABASE_URL port
   "$BIN" serve --listen "127.0.0.1:$port" 2>"$WORK/$name.log" &
   local pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
-  local cookie; cookie=$(session "$port")
+  local cookie; cookie=$(session "$port" agent "bench password 1")
   # Application 123457 of the seed: mobile 13800123457, serial 01500000000000123457.
   curl -s -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/hotline?q=13800123457" -o "$WORK/$name.page.html"
   grep -q '/hotline/BF' "$WORK/$name.page.html" || { echo "look-up found nothing on $name" >&2; exit 1; }

@@ -10,28 +10,10 @@ RUNS=${RUNS:-3}
 SECS=${SECS:-10}
 N=${N:-1000000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/bo-target}
-ANCHOR_SRC=${ANCHOR_SRC:-../shared/bench/bare-axum}
-ANCHOR_TARGET=${ANCHOR_TARGET:-/var/tmp/anchor-target}
 PGDB=bench_review_queue
 WORK=$(mktemp -d /var/tmp/queue-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-
-cargo build --release --quiet
-cargo bench --bench seed_queue --no-run --quiet 2>/dev/null
-SEED=$(ls -t "$CARGO_TARGET_DIR"/release/deps/seed_queue-* | grep -v '\.d$' | head -1)
-BIN=$CARGO_TARGET_DIR/release/backoffice
-(cd "$ANCHOR_SRC" && CARGO_TARGET_DIR=$ANCHOR_TARGET cargo build --release --quiet)
-"$ANCHOR_TARGET/release/anchor-axum-bench" serve 127.0.0.1:18081 - - >"$WORK/anchor.log" 2>&1 &
-
-# A signed-in reviewer's session cookie, by the sign-in form.
-session() { # port
-  local jar=$WORK/jar.$1 csrf
-  curl -s -c "$jar" "http://127.0.0.1:$1/login" -o "$WORK/login.html"
-  csrf=$(grep -o 'name="_csrf" value="[^"]*"' "$WORK/login.html" | head -1 | sed 's/.*value="//; s/"//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null -d "_csrf=$csrf&username=bench&password=bench+password+1&next=/review" "http://127.0.0.1:$1/login"
-  awk '$6=="bo_session"{print $7}' "$jar"
-}
+. benches/lib.sh
 
 run_db() { # name DATABASE_URL port
   local name=$1 port=$3
@@ -40,7 +22,7 @@ run_db() { # name DATABASE_URL port
   echo "bench password 1" | "$BIN" create-user --username bench --role reviewer >/dev/null
   "$BIN" serve --listen "127.0.0.1:$port" 2>"$WORK/$name.log" &
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
-  local cookie; cookie=$(session "$port")
+  local cookie; cookie=$(session "$port" bench "bench password 1")
   curl -s -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/review" -o "$WORK/$name.page.html"
   wrk -t2 -c64 -d3s -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/review" >/dev/null
   wrk -t2 -c64 -d3s http://127.0.0.1:18081/hello >/dev/null

@@ -19,13 +19,7 @@ pub struct Summary {
     pub deadlines_changed: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error(transparent)]
-    Sheet(#[from] SheetError),
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-}
+pub use super::ImportError;
 
 const COLUMNS: &[(&str, &str, bool)] = &[
     ("date", "日期", true),

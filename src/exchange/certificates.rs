@@ -19,13 +19,7 @@ pub struct Summary {
     pub rows: usize,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error(transparent)]
-    Sheet(#[from] SheetError),
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-}
+pub use super::ImportError;
 
 const COLUMNS: &[(&str, &str, bool)] = &[
     ("serial", "证书序列号", true),

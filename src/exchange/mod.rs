@@ -4,3 +4,12 @@ pub mod calendar;
 pub mod certificates;
 pub mod payment_bills;
 pub mod sheet;
+
+/// Why a sheet import changed nothing: a bad file (row and column named), or the database.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Sheet(#[from] sheet::SheetError),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}

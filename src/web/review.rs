@@ -216,36 +216,53 @@ fn request_id(rid: &Option<axum::Extension<RequestId>>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Runs a staff action in its own task (a closed browser tab cannot abandon the transaction)
-/// and turns the outcome into a redirect with a message.
+/// The staff member acting, owned so that the action can run in a task of its own.
+struct Acting {
+    name: String,
+    request_id: Option<String>,
+    may_override: bool,
+}
+
+/// Runs `workflow::act` in its own task: a closed browser tab cannot abandon the transaction.
+async fn act_in_task(
+    state: &AppState,
+    id: &str,
+    action: Action,
+    step: Step,
+    who: Acting,
+) -> Result<Result<Status, ActionError>, tokio::task::JoinError> {
+    let storage = state.storage.clone();
+    let at = state.clock.now().timestamp_millis();
+    let id = id.to_owned();
+    tokio::spawn(async move {
+        let actor = Actor {
+            name: &who.name,
+            request_id: who.request_id.as_deref(),
+            may_override: who.may_override,
+        };
+        workflow::act(&storage, &id, action, &step, &actor, at).await
+    })
+    .await
+}
+
+/// Runs a staff action and turns the outcome into a redirect with a message.
 async fn run_action(
     state: &AppState,
     ctx: &crate::views::layout::PageCtx,
     id: &str,
-    (actor, rid, may_override): (String, Option<String>, bool),
+    who: Acting,
     action: Action,
     step: Step,
     ok_msg: &str,
 ) -> Result<Response, PageError> {
-    let storage = state.storage.clone();
-    let at = state.clock.now().timestamp_millis();
-    let id_owned = id.to_owned();
-    let result = tokio::spawn(async move {
-        let actor = Actor {
-            name: &actor,
-            request_id: rid.as_deref(),
-            may_override,
-        };
-        workflow::act(&storage, &id_owned, action, &step, &actor, at).await
-    })
-    .await
-    .map_err(|e| PageError::internal(ctx, e))?;
+    let result = act_in_task(state, id, action, step, who)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
     let page = format!("/review/{id}");
     match result {
+        // A decision sends the reviewer back to the queue; anything else stays on the page.
         Ok(_) => Ok(see_other(
-            if action == Action::Claim {
-                &page
-            } else if matches!(action, Action::Accept | Action::Return) {
+            if matches!(action, Action::Accept | Action::Return) {
                 "/review"
             } else {
                 &page
@@ -301,7 +318,11 @@ macro_rules! decision_handler {
                 &state,
                 &ctx,
                 id.as_str(),
-                (s.actor(), request_id(&rid), s.role == "supervisor"),
+                Acting {
+                    name: s.actor(),
+                    request_id: request_id(&rid),
+                    may_override: s.role == "supervisor",
+                },
                 $action,
                 step,
                 $msg,
@@ -365,21 +386,14 @@ pub async fn claim_next(
         else {
             return Ok(see_other("/review", "empty"));
         };
-        let at = state.clock.now().timestamp_millis();
-        let actor_name = s.actor();
-        let rid = request_id(&rid);
-        let storage = state.storage.clone();
-        let id2 = id.clone();
-        let r = tokio::spawn(async move {
-            let actor = Actor {
-                name: &actor_name,
-                request_id: rid.as_deref(),
-                may_override: false,
-            };
-            workflow::act(&storage, &id2, Action::Claim, &Step::default(), &actor, at).await
-        })
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
+        let who = Acting {
+            name: s.actor(),
+            request_id: request_id(&rid),
+            may_override: false,
+        };
+        let r = act_in_task(&state, &id, Action::Claim, Step::default(), who)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?;
         match r {
             Ok(_) => return Ok(see_other(&format!("/review/{id}"), "claimed")),
             Err(ActionError::Conflict | ActionError::Illegal(_)) => continue,
