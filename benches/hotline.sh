@@ -44,8 +44,8 @@ run_db postgres "postgres://postgres@127.0.0.1:5432/$PGDB" 18093
 kill $(jobs -p) 2>/dev/null || true; sleep 1
 psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $PGDB with (force)"
 
-python3 - "$WORK" "$RUNS" "$N" "$(nproc)" <<'PY'
-import re, statistics as st, sys
+SECS=$SECS python3 - "$WORK" "$RUNS" "$N" "$(nproc)" <<'PY'
+import os, re, statistics as st, sys
 w, runs, n, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def ms(v):
     x, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
@@ -55,7 +55,7 @@ def parse(path):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)),
             ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)), int(bad.group(1)) if bad else 0)
-print(f"GET /hotline?q=…, {n:,} applications, wrk -t2 -c16, {runs} × 10 s, {cores} cores shared (medians)")
+print(f"GET /hotline?q=…, {n:,} applications, wrk -t2 -c16, {runs} × {os.environ.get("SECS", "10")} s, {cores} cores shared (medians)")
 for db in ("sqlite", "postgres"):
     for key in ("mobile", "serial", "bare"):
         rs = [parse(f"{w}/{db}.{key}{r}.txt") for r in range(1, runs + 1)]

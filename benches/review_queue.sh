@@ -38,7 +38,7 @@ run_db postgres "postgres://postgres@127.0.0.1:5432/$PGDB" 18091
 kill $(jobs -p) 2>/dev/null || true; sleep 1
 psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $PGDB with (force)"
 
-python3 - "$WORK" "$RUNS" "$N" "$(nproc)" <<'PY'
+SECS=$SECS python3 - "$WORK" "$RUNS" "$N" "$(nproc)" <<'PY'
 import re, statistics as st, sys, os
 w, runs, n, cores = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def ms(v):
@@ -50,7 +50,7 @@ def parse(path):
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)),
             ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)), ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)),
             int(bad.group(1)) if bad else 0)
-print(f"GET /review, first page of 50, {n:,} applications, wrk -t2 -c64, {runs} × 10 s, {cores} cores shared by wrk and server (medians)")
+print(f"GET /review, first page of 50, {n:,} applications, wrk -t2 -c64, {runs} × {os.environ.get("SECS", "10")} s, {cores} cores shared by wrk and server (medians)")
 for db in ("sqlite", "postgres"):
     ours = [parse(f"{w}/{db}.run{r}.txt") for r in range(1, runs + 1)]
     bare = [parse(f"{w}/{db}.bare{r}.txt") for r in range(1, runs + 1)]
