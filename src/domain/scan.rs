@@ -83,7 +83,7 @@ impl MediaType {
 pub enum SniffError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file's header is cut short")]
+    #[error("the file's header is cut short; send a whole JPEG, PNG, BMP, GIF or PDF")]
     Truncated,
     #[error("the content is not JPEG, PNG, BMP, GIF or PDF")]
     Unknown,

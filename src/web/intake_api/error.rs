@@ -73,7 +73,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file_type",
-            format!("'{part}': {why}; send JPEG, PNG, BMP, GIF or PDF"),
+            format!("'{part}': {why}"),
             Some(part.into()),
         )
     }
