@@ -8,6 +8,7 @@ use crate::{
     exchange, startup,
     storage::{self, staff::NewStaff},
 };
+use crate::{domain::intake::PaymentChannel, finance};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::{io::BufRead, path::PathBuf};
@@ -65,6 +66,13 @@ pub enum Command {
     ImportCertificates { file: PathBuf },
     /// Imports a working-day calendar (.xlsx or .csv); replaces the years it contains.
     ImportCalendar { file: PathBuf },
+    /// Imports a WeChat Pay trade bill or an Alipay business-detail bill (or a .zip / .gz of
+    /// them) and reconciles it; prints a JSON summary last.
+    ImportPayments {
+        #[arg(long, value_parser = ["wechat", "alipay"])]
+        channel: String,
+        file: PathBuf,
+    },
 }
 
 impl Cli {
@@ -167,6 +175,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::calendar::import(&storage, &bytes, "cli", now()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::ImportPayments { channel, file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let channel = PaymentChannel::parse(&channel).expect("checked by clap");
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let storage = startup::open_storage(&settings).await?;
+            let summaries =
+                finance::import_bills(&storage, &bytes, &name, Some(channel), "cli", now()).await?;
+            let summary = summaries.into_iter().next().unwrap_or_default();
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }

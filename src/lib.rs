@@ -14,6 +14,8 @@ pub mod demo;
 pub mod domain;
 /// Files in and out: spreadsheets, registry imports.
 pub mod exchange;
+/// The finance desk: bill imports and reconciliation, cases, invoices.
+pub mod finance;
 /// Scheduled work: SLA sweep, reminders, digests, outbox delivery.
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).

@@ -8,7 +8,7 @@ use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
-    outbox, sla,
+    finance, invoices, outbox, sla,
 };
 use crate::views::mail;
 
@@ -22,6 +22,9 @@ pub enum ActionError {
     Conflict,
     #[error("another reviewer holds this application")]
     NotYours,
+    /// Accepting needs a payment the bills verified, or a supervisor's override with a reason.
+    #[error("the payment is {0}, not verified by a bill")]
+    PaymentNotVerified(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -44,6 +47,8 @@ pub struct Step {
     pub reasons: Reasons,
     pub note: Option<String>,
     pub expected_row_version: Option<i64>,
+    /// A supervisor's reason to accept although the payment is not verified.
+    pub payment_override: Option<String>,
 }
 
 /// Applies `action` as one transaction: status, decision, event and audit record.
@@ -79,6 +84,38 @@ pub async fn act(
         return Err(ActionError::Illegal(IllegalTransition { from, action }));
     }
     let to = from.apply(action)?;
+    if action == Action::Accept {
+        let state = finance::payment_state(&mut tx, application_id)
+            .await?
+            .unwrap_or_default();
+        if state != "verified" {
+            let reason = step
+                .payment_override
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            match reason {
+                Some(reason) if actor.may_override => {
+                    let after = format!("{state}: {reason}");
+                    audit::record(
+                        &mut tx,
+                        &AuditEntry {
+                            at,
+                            actor: actor.name,
+                            action: "application.payment_override",
+                            subject_type: "application",
+                            subject_id: application_id,
+                            before: Some(&state),
+                            after: Some(&after),
+                            request_id: actor.request_id,
+                        },
+                    )
+                    .await?;
+                }
+                _ => return Err(ActionError::PaymentNotVerified(state)),
+            }
+        }
+    }
     let claimed_by = match action {
         Action::Claim => Some(actor.name),
         Action::Release => None,
@@ -89,6 +126,9 @@ pub async fn act(
     }
     if matches!(action, Action::Accept | Action::Return) {
         applications::insert_decision(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
+        if action == Action::Accept {
+            request_invoice(&mut tx, &seen, at).await?;
+        }
         sla::close_window(
             &mut tx,
             application_id,
@@ -142,6 +182,29 @@ pub async fn act(
     .await?;
     tx.commit().await?;
     Ok(to)
+}
+
+/// An accepted application that asked for an invoice becomes an invoice request.
+async fn request_invoice(tx: &mut Tx, seen: &Current, at: i64) -> Result<(), sqlx::Error> {
+    let body = applications::version_body(tx, &seen.application_id, seen.version).await?;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let inv = &v["invoice"];
+    let (Some(title), Some(email)) = (inv["title"].as_str(), inv["email"].as_str()) else {
+        return Ok(());
+    };
+    invoices::insert_request(
+        tx,
+        &invoices::NewRequest {
+            application_id: &seen.application_id,
+            hall_reference: &seen.hall_reference,
+            title,
+            tax_id: inv["tax_id"].as_str(),
+            email,
+            amount_fen: v["payment"]["amount_fen"].as_i64().unwrap_or(0),
+            at,
+        },
+    )
+    .await
 }
 
 fn action_name(a: Action) -> &'static str {

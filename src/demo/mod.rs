@@ -1,6 +1,7 @@
 //! `demo`: users of every role, a certificate registry, and applications in every status with
 //! scans, so a newcomer sees a working desk at once. Safe to run twice (adds more applications).
 
+pub mod bills;
 pub mod scans;
 
 use crate::{

@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod certificates;
+pub mod invoices;
 pub mod payment_bills;
 pub mod sheet;
 

@@ -1,13 +1,15 @@
 //! The merchant bills of WeChat Pay (交易账单) and Alipay (业务明细), read exactly as the
 //! platforms export them (`../shared/contracts/payment-bills.md`): recognised by content, UTF-8 or
 //! GBK, columns by name, amounts as exact decimals, totals recomputed and checked. A bad line refuses
-//! the whole file, naming its line number and column. Not yet read here: zip and gzip wrappers and
-//! the Alipay account detail (§3); the reconciliation that uses these lines is issue 7's.
+//! the whole file, naming its line number and column. `parse_any` also opens the zip and gzip
+//! wrappers the channels hand out. Not yet read here: the Alipay account detail (§3); the
+//! reconciliation that uses these lines is issue 7's.
 
 use super::sheet::decode_text;
 use crate::domain::{calendar::beijing, intake::PaymentChannel, money::Fen};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::collections::HashMap;
+use std::io::Read;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
@@ -127,6 +129,131 @@ pub fn parse(bytes: &[u8]) -> Result<Bill, BillError> {
             "not a WeChat Pay trade bill nor an Alipay business-detail bill",
         ))
     }
+}
+
+/// The most a zip or gzip may unpack to, all members together (a guard against zip bombs).
+pub const MAX_UNPACKED: u64 = 512 * 1024 * 1024;
+
+/// Reads a bill file, a gzip of one, or a zip of several (the Alipay API's `….csv.zip`, or staff
+/// zipping a month of daily WeChat bills). Zip members are recognised by content, never by name;
+/// Alipay totals files (汇总) and directories are skipped. A zip without any bill is refused.
+pub fn parse_any(bytes: &[u8]) -> Result<Vec<Bill>, BillError> {
+    let mut budget = MAX_UNPACKED;
+    parse_nested(bytes, 0, &mut budget)
+}
+
+fn parse_nested(bytes: &[u8], depth: u8, budget: &mut u64) -> Result<Vec<Bill>, BillError> {
+    if (is_gzip(bytes) || is_zip(bytes)) && depth >= 3 {
+        return Err(err(1, None, "archives are nested too deeply"));
+    }
+    if is_gzip(bytes) {
+        let plain = gunzip(bytes, budget).map_err(|m| err(1, None, m))?;
+        return parse_nested(&plain, depth + 1, budget);
+    }
+    if !is_zip(bytes) {
+        return Ok(vec![parse(bytes)?]);
+    }
+    let members = zip_members(bytes, budget).map_err(|m| err(1, None, m))?;
+    let mut bills = Vec::new();
+    for m in members {
+        if is_alipay_totals(&m.bytes) {
+            continue;
+        }
+        let inner = parse_nested(&m.bytes, depth + 1, budget).map_err(|e| BillError {
+            message: format!("in member {} ({}): {}", m.index + 1, m.name, e.message),
+            ..e
+        })?;
+        bills.extend(inner);
+    }
+    if bills.is_empty() {
+        return Err(err(1, None, "the zip holds no WeChat Pay or Alipay bill"));
+    }
+    Ok(bills)
+}
+
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1F, 0x8B])
+}
+
+/// `#支付宝业务汇总查询` / `#支付宝账务汇总查询`: per-store totals, not needed for matching.
+fn is_alipay_totals(bytes: &[u8]) -> bool {
+    // The first line is enough; decoding the whole member is not needed.
+    let head = &bytes[..bytes.len().min(256)];
+    let text = decode_text(head);
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    first.starts_with("#支付宝业务汇总查询") || first.starts_with("#支付宝账务汇总查询")
+}
+
+/// Decompresses a gzip stream (also several concatenated members), within `budget` bytes.
+pub fn gunzip(bytes: &[u8], budget: &mut u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(*budget + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("the gzip stream is damaged: {e}"))?;
+    take_budget(budget, out.len() as u64)?;
+    Ok(out)
+}
+
+/// One file inside a zip.
+#[derive(Debug, Clone)]
+pub struct ZipMember {
+    /// Its position in the zip (0-based).
+    pub index: usize,
+    /// Its name: UTF-8 when valid, otherwise GBK (Chinese tools write GBK without the UTF-8 flag).
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The files of a zip (directories left out), unpacked within `budget` bytes in all. The sizes
+/// the zip declares are not trusted: what is actually unpacked is counted.
+pub fn zip_members(bytes: &[u8], budget: &mut u64) -> Result<Vec<ZipMember>, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("the zip cannot be opened: {e}"))?;
+    let mut out = Vec::new();
+    for index in 0..zip.len() {
+        let mut f = zip
+            .by_index(index)
+            .map_err(|e| format!("member {} cannot be read: {e}", index + 1))?;
+        let name = decode_text(f.name_raw());
+        if f.is_dir() {
+            continue;
+        }
+        if f.size() > *budget {
+            return Err(too_large());
+        }
+        let mut data = Vec::new();
+        (&mut f)
+            .take(*budget + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| format!("member {} ({name}) cannot be unpacked: {e}", index + 1))?;
+        take_budget(budget, data.len() as u64)?;
+        out.push(ZipMember {
+            index,
+            name,
+            bytes: data,
+        });
+    }
+    Ok(out)
+}
+
+fn take_budget(budget: &mut u64, used: u64) -> Result<(), String> {
+    if used > *budget {
+        return Err(too_large());
+    }
+    *budget -= used;
+    Ok(())
+}
+
+fn too_large() -> String {
+    format!(
+        "the archive unpacks to more than {} MiB; refused",
+        MAX_UNPACKED / (1024 * 1024)
+    )
 }
 
 struct Cols(HashMap<String, usize>);
@@ -579,5 +706,115 @@ mod tests {
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("spreadsheet"), "{e}");
         assert!(parse(b"hello").is_err());
+    }
+
+    /// Builds a zip in memory; a name given as bytes is stored as is (no UTF-8 flag).
+    fn zip_of(members: &[(&[u8], &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let opts = zip::write::SimpleFileOptions::default();
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let mut patches = Vec::new();
+        for (i, (name, data)) in members.iter().enumerate() {
+            match std::str::from_utf8(name) {
+                Ok(n) if n.is_ascii() => w.start_file(n, opts).unwrap(),
+                _ => {
+                    // An ASCII stand-in of the same length, replaced by the raw bytes afterwards.
+                    let stand_in: String =
+                        std::iter::repeat_n((b'Q' + i as u8) as char, name.len()).collect();
+                    w.start_file(stand_in.clone(), opts).unwrap();
+                    patches.push((stand_in.into_bytes(), name.to_vec()));
+                }
+            }
+            w.write_all(data).unwrap();
+        }
+        let mut out = w.finish().unwrap().into_inner();
+        for (from, to) in patches {
+            let mut at = 0;
+            while let Some(p) = out[at..].windows(from.len()).position(|x| x == from) {
+                out[at + p..at + p + from.len()].copy_from_slice(&to);
+                at += p + from.len();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_zip_of_several_days() {
+        let day2 = String::from_utf8(WECHAT.to_vec())
+            .unwrap()
+            .replace("2026-11-03", "2026-11-04");
+        let z = zip_of(&[
+            (b"1612345678All2026-11-03.csv", WECHAT),
+            (b"1612345678All2026-11-04.csv", day2.as_bytes()),
+            (b"alipay.csv", ALIPAY),
+        ]);
+        let bills = parse_any(&z).unwrap();
+        assert_eq!(bills.len(), 3);
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        assert_eq!(bills[0].period, (day(3), day(3)));
+        assert_eq!(bills[1].period, (day(4), day(4)));
+        assert_eq!(bills[2].channel, PaymentChannel::Alipay);
+    }
+
+    #[test]
+    fn a_gzip_and_a_plain_file() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(WECHAT).unwrap();
+        let gz = gz.finish().unwrap();
+        let bills = parse_any(&gz).unwrap();
+        assert_eq!(bills.len(), 1);
+        assert_eq!(bills[0].lines.len(), 13);
+        assert_eq!(parse_any(ALIPAY).unwrap().len(), 1);
+        // A gzip inside a zip is opened too.
+        assert_eq!(parse_any(&zip_of(&[(b"a.csv.gz", &gz)])).unwrap().len(), 1);
+        assert!(parse_any(&gz[..gz.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn the_alipay_api_zip_with_gbk_names_and_its_totals_member() {
+        let account = "20881234567890120156_20261101";
+        let (detail, totals_title) = (
+            format!("{account}_业务明细.csv"),
+            format!("{account}_业务明细(汇总).csv"),
+        );
+        let (detail_name, _, _) = encoding_rs::GBK.encode(&detail);
+        let (totals_name, _, _) = encoding_rs::GBK.encode(&totals_title);
+        let (totals, _, _) = encoding_rs::GBK.encode(
+            "#支付宝业务汇总查询\r\n#账号：[20881234567890120156]\r\n门店编号,门店名称,交易订单总笔数\r\n",
+        );
+        let z = zip_of(&[(&detail_name, ALIPAY), (&totals_name, &totals)]);
+        let bills = parse_any(&z).unwrap();
+        assert_eq!(bills.len(), 1);
+        assert_eq!(bills[0].channel, PaymentChannel::Alipay);
+        // The names come back readable.
+        let members = zip_members(&z, &mut MAX_UNPACKED.clone()).unwrap();
+        assert_eq!(members[0].name, format!("{account}_业务明细.csv"));
+        // Only totals: no bill in the zip.
+        let only_totals = zip_of(&[(&totals_name, &totals)]);
+        assert!(parse_any(&only_totals).unwrap_err().message.contains("no"));
+    }
+
+    #[test]
+    fn an_error_inside_a_member_names_it() {
+        let text = String::from_utf8(WECHAT.to_vec()).unwrap();
+        let edited = text.replacen("`2300.00", "`2500.00", 1);
+        let (name, _, _) = encoding_rs::GBK.encode("微信账单.csv");
+        let z = zip_of(&[(b"ok.csv", WECHAT), (&name, edited.as_bytes())]);
+        let e = parse_any(&z).unwrap_err();
+        assert!(e.message.contains("member 2 (微信账单.csv)"), "{e}");
+        assert_eq!(e.column.as_deref(), Some("应结订单总金额"), "{e}");
+        let z = zip_of(&[(b"readme.txt", b"hello")]);
+        assert!(parse_any(&z).unwrap_err().message.contains("readme.txt"));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused() {
+        let mut budget = 1000;
+        let z = zip_of(&[(b"big.csv", &[b'a'; 5000])]);
+        assert!(zip_members(&z, &mut budget).unwrap_err().contains("MiB"));
+        let mut budget = 10_000;
+        assert_eq!(zip_members(&z, &mut budget).unwrap().len(), 1);
+        assert_eq!(budget, 5000);
     }
 }

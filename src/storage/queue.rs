@@ -149,6 +149,7 @@ pub struct DetailRow {
     pub received_at: i64,
     pub review_due_at: i64,
     pub claimed_by: Option<String>,
+    pub payment_state: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -175,7 +176,7 @@ impl Storage {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DetailRow>(
             "select application_id, hall_reference, certificate_serial, status, version, row_version, submitted_at,
-                    received_at, review_due_at, claimed_by from applications where application_id = $1"
+                    received_at, review_due_at, claimed_by, payment_state from applications where application_id = $1"
         )
         .bind(id)
         .fetch_optional(p)

@@ -176,6 +176,7 @@ pub struct AppPage<'a> {
     pub can_decide: bool,
     pub can_release: bool,
     pub can_reassign: bool,
+    pub can_override_payment: bool,
     pub compare: bool,
     pub now_ms: i64,
 }
@@ -350,11 +351,22 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
     page(ctx, &format!("{id} {}", a.applicant.name), body)
 }
 
+/// The payment state as a badge: verified by a bill, not yet, or an open finance case.
+pub fn payment_state(ctx: &PageCtx, state: &str) -> Markup {
+    let (class, zh, en) = match state {
+        "verified" => ("ok", "已对账核实", "verified"),
+        "exception" => ("bad", "对账异常", "exception"),
+        _ => ("warn", "待对账", "not yet verified"),
+    };
+    html! { span.badge.(class) id="payment-state" data-state=(state) { (ctx.t(zh, en)) } }
+}
+
 fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
     let id = p.detail.row.application_id.as_str();
     let rv = p.detail.row.row_version.to_string();
     html! {
         div.decide {
+            p.payment { (ctx.t("付款", "Payment")) ": " (payment_state(ctx, &p.detail.row.payment_state)) }
             @if let Some(c) = &p.detail.row.claimed_by {
                 p.claim { (ctx.t("认领人", "Claimed by")) ": " strong { (who(c)) } }
             }
@@ -367,6 +379,12 @@ fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
             @if p.can_decide {
                 form method="post" action=(format!("/review/{id}/accept")) id="accept-form" {
                     (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
+                    @if p.detail.row.payment_state != "verified" && p.can_override_payment {
+                        label.override {
+                            (ctx.t("付款未核实，主管放行理由（记入审计）", "Payment not verified: supervisor's reason to accept anyway (audited)"))
+                            input type="text" name="payment_override" maxlength="200" id="payment-override";
+                        }
+                    }
                     button.accept type="submit" id="accept" title=(ctx.t("快捷键 A", "Shortcut A")) { (ctx.t("成功受理", "Accept")) " " kbd { "A" } }
                 }
                 form.return method="post" action=(format!("/review/{id}/return")) id="return-form" {

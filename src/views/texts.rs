@@ -70,6 +70,7 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "reassigned" => ("ok", l.t("已改派。", "Reassigned.")),
         "conflict" => ("warn", l.t("该申请已被他人处理或已变更，请查看最新状态后再操作。", "Someone else acted on this application first; check its current state and try again.")),
         "not_allowed" => ("warn", l.t("当前状态下不能执行该操作。", "That action does not fit the application's current state.")),
+        "payment_unverified" => ("warn", l.t("付款尚未经账单核实，不能受理；如确需受理，请主管填写放行理由。", "The payment is not verified by a bill yet; a supervisor may accept with a reason.")),
         "not_yours" => ("warn", l.t("该申请由其他审核员认领，只有认领人或主管可以决定。", "Another reviewer holds this application; only they or a supervisor can decide.")),
         "need_reason" => ("warn", l.t("退回时至少选择一个原因；选择“其他”时请填写说明。", "Choose at least one reason to return; with “other”, write a note.")),
         "empty" => ("ok", l.t("没有待认领的申请。", "Nothing is waiting to be claimed.")),

@@ -146,6 +146,7 @@ pub async fn application(
         can_decide: status == Status::InReview && (mine || supervisor),
         can_release: status == Status::InReview && (mine || supervisor),
         can_reassign: supervisor && status.awaits_review(),
+        can_override_payment: supervisor,
         compare: q.compare.is_some(),
         now_ms: now,
     };
@@ -208,6 +209,7 @@ pub struct DecisionForm {
     reasons: Vec<String>,
     note: Option<String>,
     to: Option<String>,
+    payment_override: Option<String>,
 }
 
 fn request_id(rid: &Option<axum::Extension<RequestId>>) -> Option<String> {
@@ -271,6 +273,7 @@ async fn run_action(
         )),
         Err(ActionError::Conflict) => Ok(see_other(&page, "conflict")),
         Err(ActionError::NotYours) => Ok(see_other(&page, "not_yours")),
+        Err(ActionError::PaymentNotVerified(_)) => Ok(see_other(&page, "payment_unverified")),
         Err(ActionError::Illegal(_)) => Ok(see_other(&page, "not_allowed")),
         Err(ActionError::NotFound) => Err(PageError::NotFound(ctx.clone())),
         Err(e) => Err(PageError::internal(ctx, e)),
@@ -361,6 +364,7 @@ async fn build_step(
         reasons,
         note,
         expected_row_version: f.row_version,
+        payment_override: f.payment_override.clone(),
     }))
 }
 

@@ -277,6 +277,29 @@ impl TestApp {
             .to_owned()
     }
 
+    /// The application's payment as it shows in a WeChat Pay bill, imported: verified.
+    pub async fn verify_payment(&self, id: &str) {
+        let p = self.storage.payment_of(id).await.unwrap().unwrap();
+        let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
+        let tx = format!(
+            "42000{}",
+            &backoffice::finance::sha256_hex(id.as_bytes())[..8]
+        );
+        let bill = backoffice::demo::bills::wechat(&[backoffice::demo::bills::Line::pay(
+            &p.out_trade_no,
+            &tx,
+            p.amount_fen,
+            at,
+        )]);
+        backoffice::finance::import_bills(&self.storage, &bill, "test.csv", None, "test", 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            self.storage.payment_state_of(id).await.unwrap().as_deref(),
+            Some("verified")
+        );
+    }
+
     /// A reviewer's action through the same code path the review desk uses.
     pub async fn staff_act(
         &self,

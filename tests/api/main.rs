@@ -7,6 +7,7 @@ mod authz_matrix;
 mod browser;
 mod certificates;
 mod cli;
+mod finance;
 mod hotline;
 mod intake;
 mod intake_errors;

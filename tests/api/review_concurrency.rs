@@ -10,14 +10,17 @@ use serde_json::json;
 async fn submit_numbered(app: &TestApp, n: u32) -> String {
     let mut j = example_json();
     j["hall_reference"] = json!(format!("WT2026112500{n:02}"));
+    j["payment"]["out_trade_no"] = json!(format!("SZCA{n:016X}"));
     let r = app
         .submit(&format!("key-{n}"), Submission::with_json(j).form())
         .await;
     assert_eq!(r.status(), 201);
-    r.json::<serde_json::Value>().await.unwrap()["id"]
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    app.verify_payment(&id).await;
+    id
 }
 
 /// The message a refused browser sees on the page it is sent back to.

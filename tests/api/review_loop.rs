@@ -144,6 +144,23 @@ async fn review_loop_over_http(backend: Backend) {
         )
         .await;
     let page = reviewer.follow(r).await;
+    // Not before a bill has verified the payment.
+    assert!(page.contains(r#"data-state="unverified""#));
+    assert!(
+        !page.contains("payment_override"),
+        "only a supervisor may override"
+    );
+    let r = reviewer
+        .post_form(
+            &format!("/review/{id}/accept"),
+            &[("row_version", &hidden_field(&page, "row_version").unwrap())],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/review/{id}?msg=payment_unverified"));
+    assert!(reviewer.follow(r).await.contains("付款尚未经账单核实"));
+    app.verify_payment(&id).await;
+    let page = reviewer.get_page(&format!("/review/{id}")).await;
+    assert!(page.contains(r#"data-state="verified""#));
     let r = reviewer
         .post_form(
             &format!("/review/{id}/accept"),

@@ -72,6 +72,7 @@ async fn smtp_down_then_up_delivers_each_message_once(b: Backend) {
     let app = TestApp::spawn(b).await;
     let id = app.submit_example().await;
     app.staff_act(&id, Action::Claim, &[]).await;
+    app.verify_payment(&id).await;
     app.staff_act(&id, Action::Accept, &[]).await;
     // A port nobody listens on: the relay is down.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

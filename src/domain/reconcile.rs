@@ -1,0 +1,290 @@
+//! Reconciliation of bill lines against the applications' payments
+//! (`../shared/contracts/payment-bills.md` §0): each new line gets exactly one class, and each
+//! application of the bill's channel paid within its period is either matched by a line, already
+//! on record, or missing. Pure: the caller loads what is known and stores the outcome.
+
+use super::{intake::PaymentChannel, money::Fen};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LineClass {
+    Matched,
+    AmountMismatch,
+    UnmatchedPayment,
+    DuplicatePayment,
+    Refund,
+}
+
+impl LineClass {
+    pub const ALL: [LineClass; 5] = [
+        LineClass::Matched,
+        LineClass::AmountMismatch,
+        LineClass::UnmatchedPayment,
+        LineClass::DuplicatePayment,
+        LineClass::Refund,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            LineClass::Matched => "matched",
+            LineClass::AmountMismatch => "amount_mismatch",
+            LineClass::UnmatchedPayment => "unmatched_payment",
+            LineClass::DuplicatePayment => "duplicate_payment",
+            LineClass::Refund => "refund",
+        }
+    }
+}
+
+/// A bill line not yet on record.
+#[derive(Debug, Clone, Copy)]
+pub struct LineIn<'a> {
+    pub refund: bool,
+    pub out_trade_no: &'a str,
+    pub transaction_id: &'a str,
+    pub amount: Fen,
+    /// Unix seconds
+    pub at: i64,
+}
+
+/// An application's payment as the hall reported it.
+#[derive(Debug, Clone)]
+pub struct AppPayment {
+    pub application_id: String,
+    pub channel: PaymentChannel,
+    pub amount: Fen,
+    /// Unix seconds
+    pub paid_at: i64,
+}
+
+/// What is on record before this import.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Applications by merchant order number: those paid within the bill's period and those
+    /// the bill's lines name.
+    pub apps: HashMap<String, AppPayment>,
+    /// Merchant order numbers that already have a payment line stored (any channel).
+    pub paid_orders: HashSet<String>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// One class per input line, in input order.
+    pub classes: Vec<LineClass>,
+    /// The application a line belongs to (matched, mismatched, duplicate or refund lines whose
+    /// order number is an application's).
+    pub applications: Vec<Option<String>>,
+    /// Applications of the bill's channel paid within [from, to) whose payment is in no bill.
+    pub missing: Vec<String>,
+}
+
+/// Classifies `lines` (all of one bill of `channel`, none stored yet) and finds the missing
+/// payments of the period `[from, to)` (Unix seconds).
+pub fn reconcile(
+    channel: PaymentChannel,
+    (from, to): (i64, i64),
+    lines: &[LineIn<'_>],
+    known: &Known,
+) -> Outcome {
+    let mut classes = vec![LineClass::Refund; lines.len()];
+    let mut applications: Vec<Option<String>> = vec![None; lines.len()];
+    // Payments in time order: of two payments for one order, the later one is the duplicate.
+    let mut payments: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].refund).collect();
+    payments.sort_unstable_by(|&a, &b| {
+        (lines[a].at, lines[a].transaction_id).cmp(&(lines[b].at, lines[b].transaction_id))
+    });
+    let mut paid_now: HashSet<&str> = HashSet::with_capacity(payments.len());
+    let mut paid_apps: HashSet<&str> = HashSet::with_capacity(payments.len());
+    for i in payments {
+        let l = &lines[i];
+        let app = known.apps.get(l.out_trade_no);
+        let first = !known.paid_orders.contains(l.out_trade_no) && paid_now.insert(l.out_trade_no);
+        classes[i] = match app {
+            _ if !first => LineClass::DuplicatePayment,
+            Some(a) if a.channel == channel => {
+                paid_apps.insert(&a.application_id);
+                if a.amount == l.amount {
+                    LineClass::Matched
+                } else {
+                    LineClass::AmountMismatch
+                }
+            }
+            _ => LineClass::UnmatchedPayment,
+        };
+        if classes[i] != LineClass::UnmatchedPayment {
+            applications[i] = app.map(|a| a.application_id.clone());
+        }
+    }
+    for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.refund) {
+        applications[i] = known
+            .apps
+            .get(l.out_trade_no)
+            .map(|a| a.application_id.clone());
+    }
+    let mut missing: Vec<String> = known
+        .apps
+        .iter()
+        .filter(|(order, a)| {
+            a.channel == channel
+                && (from..to).contains(&a.paid_at)
+                && !known.paid_orders.contains(order.as_str())
+                && !paid_apps.contains(a.application_id.as_str())
+        })
+        .map(|(_, a)| a.application_id.clone())
+        .collect();
+    missing.sort_unstable();
+    Outcome {
+        classes,
+        applications,
+        missing,
+    }
+}
+
+/// Counts per class, in [`LineClass::ALL`] order.
+pub fn counts(classes: &[LineClass]) -> [usize; 5] {
+    let mut n = [0; 5];
+    for c in classes {
+        n[LineClass::ALL.iter().position(|x| x == c).expect("listed")] += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const W: PaymentChannel = PaymentChannel::Wechat;
+    const A: PaymentChannel = PaymentChannel::Alipay;
+
+    fn app(id: &str, channel: PaymentChannel, fen: i64, paid_at: i64) -> AppPayment {
+        AppPayment {
+            application_id: id.into(),
+            channel,
+            amount: Fen::new(fen),
+            paid_at,
+        }
+    }
+
+    fn line<'a>(order: &'a str, tx: &'a str, fen: i64, at: i64, refund: bool) -> LineIn<'a> {
+        LineIn {
+            refund,
+            out_trade_no: order,
+            transaction_id: tx,
+            amount: Fen::new(fen),
+            at,
+        }
+    }
+
+    #[test]
+    fn every_class_is_provoked() {
+        let mut known = Known::default();
+        for (order, a) in [
+            ("O1", app("A1", W, 20000, 10)),
+            ("O2", app("A2", W, 20000, 10)),
+            ("O3", app("A3", W, 20000, 10)),
+            ("O4", app("A4", W, 20000, 10)),
+            ("O5", app("A5", W, 20000, 10)),
+            ("O6", app("A6", A, 20000, 10)),
+            ("O7", app("A7", W, 20000, 1000)),
+        ] {
+            known.apps.insert(order.into(), a);
+        }
+        known.paid_orders.insert("O5".into());
+        let lines = [
+            line("O1", "T1", 20000, 50, false),
+            line("O2", "T2", 19900, 50, false),
+            line("OX", "T3", 20000, 50, false),
+            line("O3", "T5", 20000, 60, false),
+            line("O3", "T4", 20000, 40, false),
+            line("O1", "T1", 20000, 70, true),
+            line("O5", "T6", 20000, 50, false),
+        ];
+        let out = reconcile(W, (0, 100), &lines, &known);
+        use LineClass::*;
+        assert_eq!(
+            out.classes,
+            [
+                Matched,
+                AmountMismatch,
+                UnmatchedPayment,
+                DuplicatePayment,
+                Matched,
+                Refund,
+                DuplicatePayment
+            ]
+        );
+        assert_eq!(out.applications[3].as_deref(), Some("A3"));
+        assert_eq!(out.applications[2], None);
+        // A4: paid in the period, in no bill. A5: on record. A6: the other channel. A7: later.
+        assert_eq!(out.missing, ["A4"]);
+        assert_eq!(counts(&out.classes), [2, 1, 1, 2, 1]);
+    }
+
+    #[test]
+    fn an_order_paid_through_the_other_channel_first_is_a_duplicate() {
+        let mut known = Known::default();
+        known.apps.insert("O1".into(), app("A1", W, 20000, 10));
+        known.paid_orders.insert("O1".into());
+        let out = reconcile(W, (0, 100), &[line("O1", "T9", 20000, 50, false)], &known);
+        assert_eq!(out.classes, [LineClass::DuplicatePayment]);
+        assert!(out.missing.is_empty());
+    }
+
+    fn scenario()
+    -> impl Strategy<Value = (Vec<(u8, u8, i64, i64, bool)>, Vec<(u8, bool, i64, i64)>)> {
+        // lines: (order, tx, fen, at, refund); apps: (order, wechat?, fen, paid_at)
+        (
+            prop::collection::vec((0u8..30, 0u8..60, 1i64..5, 0i64..200, any::<bool>()), 0..60),
+            prop::collection::vec((0u8..30, any::<bool>(), 1i64..5, 0i64..200), 0..40),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn every_line_and_every_application_is_classified_once((raw_lines, raw_apps) in scenario(),
+                                                               on_record in prop::collection::hash_set(0u8..30, 0..5)) {
+            let mut known = Known::default();
+            for (k, (order, wechat, fen, paid_at)) in raw_apps.iter().enumerate() {
+                known.apps.entry(format!("O{order}")).or_insert_with(|| app(&format!("A{k}"), if *wechat { W } else { A }, *fen * 100, *paid_at));
+            }
+            known.paid_orders = on_record.iter().map(|o| format!("O{o}")).collect();
+            let orders: Vec<String> = raw_lines.iter().map(|l| format!("O{}", l.0)).collect();
+            let txs: Vec<String> = raw_lines.iter().enumerate().map(|(i, l)| format!("T{}-{i}", l.1)).collect();
+            let lines: Vec<LineIn> = raw_lines.iter().enumerate()
+                .map(|(i, l)| line(&orders[i], &txs[i], l.2 * 100, l.3, l.4)).collect();
+            let (from, to) = (0, 100);
+            let out = reconcile(W, (from, to), &lines, &known);
+
+            // every line exactly one class, and the amounts add up
+            prop_assert_eq!(out.classes.len(), lines.len());
+            let total: i64 = lines.iter().map(|l| l.amount.get()).sum();
+            let by_class: i64 = LineClass::ALL.iter().map(|c| lines.iter().zip(&out.classes)
+                .filter(|(_, k)| *k == c).map(|(l, _)| l.amount.get()).sum::<i64>()).sum();
+            prop_assert_eq!(total, by_class);
+            prop_assert_eq!(counts(&out.classes).iter().sum::<usize>(), lines.len());
+            // refunds are refunds, payments never are
+            for (l, c) in lines.iter().zip(&out.classes) {
+                prop_assert_eq!(l.refund, *c == LineClass::Refund);
+            }
+            // at most one first payment per order: matched + mismatched + unmatched ≤ 1 per order
+            let mut firsts: HashMap<&str, usize> = HashMap::new();
+            for (l, c) in lines.iter().zip(&out.classes) {
+                if matches!(c, LineClass::Matched | LineClass::AmountMismatch | LineClass::UnmatchedPayment) {
+                    *firsts.entry(l.out_trade_no).or_default() += 1;
+                    prop_assert!(!known.paid_orders.contains(l.out_trade_no));
+                }
+            }
+            prop_assert!(firsts.values().all(|&n| n == 1));
+            // every application of the channel paid in the period: exactly one of matched by a
+            // line of this bill, already on record, missing
+            for (order, a) in &known.apps {
+                if a.channel != W || !(from..to).contains(&a.paid_at) { continue; }
+                let by_line = out.applications.iter().zip(&out.classes).filter(|(x, c)|
+                    x.as_deref() == Some(a.application_id.as_str())
+                    && matches!(c, LineClass::Matched | LineClass::AmountMismatch)).count();
+                let on_record = usize::from(known.paid_orders.contains(order));
+                let missing = out.missing.iter().filter(|m| **m == a.application_id).count();
+                prop_assert_eq!(by_line + on_record + missing, 1, "{}", order);
+            }
+        }
+    }
+}
