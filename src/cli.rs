@@ -8,7 +8,7 @@ use crate::{
     exchange, startup,
     storage::{self, staff::NewStaff},
 };
-use crate::{domain::intake::PaymentChannel, finance};
+use crate::{domain::intake::PaymentChannel, finance, invoicing};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::{io::BufRead, path::PathBuf};
@@ -66,6 +66,15 @@ pub enum Command {
     ImportCertificates { file: PathBuf },
     /// Imports a working-day calendar (.xlsx or .csv); replaces the years it contains.
     ImportCalendar { file: PathBuf },
+    /// Puts every pending invoice request into a new batch and writes the tax platform's
+    /// batch-import workbook; prints the batch number last.
+    ExportInvoices {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Imports the tax platform's export of issued invoices (or a zip with the invoice files);
+    /// prints a JSON summary last.
+    ImportInvoices { file: PathBuf },
     /// Imports a WeChat Pay trade bill or an Alipay business-detail bill (or a .zip / .gz of
     /// them) and reconciles it; prints a JSON summary last.
     ImportPayments {
@@ -175,6 +184,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::calendar::import(&storage, &bytes, "cli", now()).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::ExportInvoices { out } => {
+            let storage = startup::open_storage(&settings).await?;
+            match invoicing::export_batch(&storage, &settings.invoice, "cli", now()).await? {
+                Some(b) => {
+                    std::fs::write(&out, &b.file)
+                        .with_context(|| format!("cannot write {}", out.display()))?;
+                    for (app, why) in &b.left_out {
+                        eprintln!("left out {app}: {why}");
+                    }
+                    println!("{} requests", b.requests);
+                    println!("{}", b.batch_no);
+                }
+                None => eprintln!("no invoice request is ready; no file written"),
+            }
+            Ok(())
+        }
+        Command::ImportInvoices { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let storage = startup::open_storage(&settings).await?;
+            let scans = crate::storage::scan_files::ScanStore::local(settings.scans_dir())?;
+            let summary = invoicing::import_issued(
+                &storage,
+                &scans,
+                &settings.invoice,
+                &settings.public_url,
+                &bytes,
+                "cli",
+                now(),
+            )
+            .await?;
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }

@@ -36,6 +36,8 @@ pub struct Settings {
     pub run_jobs: bool,
     /// Look-ups, views and checks a hotline agent may make per hour before being throttled (0: no limit).
     pub hotline_lookups_per_hour: i64,
+    /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
+    pub invoice: crate::exchange::invoices::InvoiceConfig,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -64,6 +66,7 @@ struct FileSettings {
     warning_at: Option<String>,
     hotline_lookups_per_hour: Option<i64>,
     smtp: Option<FileSmtp>,
+    invoice: Option<crate::exchange::invoices::InvoiceConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -159,7 +162,21 @@ impl Settings {
             })?,
             None => file.hotline_lookups_per_hour.unwrap_or(60),
         };
+        let mut invoice = file.invoice.unwrap_or_default();
+        if let Some(p) = env("BACKOFFICE_INVOICE_LAYOUT_FILE") {
+            invoice.layout_file = Some(PathBuf::from(p));
+        }
+        if let Some(t) = env("BACKOFFICE_INVOICE_SELLER_TAX_ID") {
+            invoice.seller_tax_id = Some(t);
+        }
+        invoice
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invoice settings: {e}"))?;
+        if let Err(e) = invoice.layout() {
+            bail!("invoice layout: {e}");
+        }
         Ok(Settings {
+            invoice,
             hotline_lookups_per_hour,
             digest_at,
             warning_at,

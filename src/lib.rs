@@ -16,6 +16,8 @@ pub mod domain;
 pub mod exchange;
 /// The finance desk: bill imports and reconciliation, cases, invoices.
 pub mod finance;
+/// Invoices (数电票): batches for the tax platform and what it issued.
+pub mod invoicing;
 /// Scheduled work: SLA sweep, reminders, digests, outbox delivery.
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).

@@ -118,6 +118,8 @@ create table issued_invoices (
     link           text,
     file_sha256    text,
     file_name      text,
+    -- the applicant's e-mail links to /invoice-files/<token> when the file is ours, not a link
+    download_token text unique,
     imported_at    bigint not null
 );
 create index issued_invoices_app on issued_invoices (application_id);
@@ -135,4 +137,5 @@ create table invoice_import_issues (
 
 insert into authz_policies (role, path, methods) values
     ('finance', '/finance', 'GET'), ('supervisor', '/finance', 'GET'), ('admin', '/finance', 'GET'),
+    ('anonymous', '/invoice-files/:token', 'GET'),
     ('finance', '/finance/*', 'GET|POST'), ('supervisor', '/finance/*', 'GET'), ('admin', '/finance/*', 'GET');

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod certificates;
 pub mod invoices;
 pub mod payment_bills;
+pub mod reports;
 pub mod sheet;
 
 /// Why a sheet import changed nothing: a bad file (row and column named), or the database.

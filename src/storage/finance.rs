@@ -736,3 +736,37 @@ pub fn placeholders(first: usize, n: usize) -> String {
     }
     s
 }
+
+/// The application side of a finance case.
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct AppSideRow {
+    pub application_id: String,
+    pub applicant_name: String,
+    pub status: String,
+    pub payment_state: String,
+    pub payment_channel: String,
+    pub out_trade_no: String,
+    pub amount_fen: i64,
+    pub paid_at: i64,
+}
+
+impl Storage {
+    /// The application of a case: by id, else the one using the order number.
+    pub async fn case_application(
+        &self,
+        application_id: Option<&str>,
+        out_trade_no: &str,
+    ) -> DbResult<Option<AppSideRow>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, AppSideRow>(
+            "select application_id, applicant_name, status, payment_state, payment_channel, out_trade_no, amount_fen, paid_at
+             from applications where application_id = $1 or ($1 is null and out_trade_no = $2)
+             order by created_at limit 1"
+        )
+        .bind(application_id)
+        .bind(out_trade_no)
+        .fetch_optional(p)
+        .await
+        })
+    }
+}

@@ -2,7 +2,7 @@
 //! Not used by the server. The arms differ because the row generators differ (a recursive CTE
 //! on SQLite, generate_series on PostgreSQL); the rows are the same.
 
-use super::{DbResult, Pool, Storage};
+use super::{Backend, DbResult, Pool, Storage};
 
 const COLUMNS: &str = "application_id, hall_reference, certificate_serial, status, version, row_version, applicant_name,
     id_type, id_number, mobile, email, payment_channel, out_trade_no, amount_fen, paid_at, invoice_wanted,
@@ -35,40 +35,16 @@ impl Storage {
         } else {
             "$1 - 864000000 + (i % 1728000) * 1000"
         };
-        // Per row i: id BF2026MMDD-NNNNNN with 900,000 ids per day-part.
-        let expr = |cat: &str, lpad8: &str, lpad16: &str| {
-            format!(
-                "select {cat}, 'H' {c} i, '0150' {c} {lpad16},
-                  {status},
-                  1 + (i % 7 = 0), 1, '测试' {c} i, 'resident_id', '11010519491231002X',
-                  '138' {c} {lpad8}, 'user' {c} i {c} '@example.com', case when i % 3 = 0 then 'alipay' else 'wechat' end,
-                  'SZCA' {c} {lpad16}, 20000, $1 - (i % 864000) * 1000, i % 2 = 0,
-                  $1 - (i % 864000) * 1000, $1 - (i % 864000) * 1000, {due},
-                  case when i % 10 = 0 and {open} then 'staff:reviewer' else null end, $1, $1",
-                open = if all_open { "1 = 0" } else { "1 = 1" },
-                c = "||",
-            )
-        };
         let sql = match &self.write {
             Pool::Sqlite(_) => format!(
                 "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
                  insert into applications ({COLUMNS}) {} from seq",
-                expr(
-                    "'BF' || (20260101 + i / 900000) || '-' || substr('000000' || (i % 900000), -6)",
-                    "substr('00000000' || i, -8)",
-                    "substr('0000000000000000' || i, -16)"
-                )
+                row_expr(Backend::Sqlite, status, due, all_open, &GENERATED_PAYMENT)
             ),
             Pool::Postgres(_) => format!(
                 "insert into applications ({COLUMNS}) {} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
-                expr(
-                    "'BF' || (20260101 + i / 900000) || '-' || lpad((i % 900000)::text, 6, '0')",
-                    "lpad(i::text, 8, '0')",
-                    "lpad(i::text, 16, '0')"
-                )
-            )
-            .replace("1 + (i % 7 = 0)", "1 + (i % 7 = 0)::int")
-            .replace("i % 2 = 0,", "(i % 2 = 0),"),
+                row_expr(Backend::Postgres, status, due, all_open, &GENERATED_PAYMENT)
+            ),
         };
         let mut tx = self.begin().await?;
         let n = crate::on_tx!(&mut tx, |c| sqlx::query(&sql)
@@ -78,6 +54,111 @@ impl Storage {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+/// SQL for the payment columns (channel, out_trade_no, amount_fen, paid_at) of row `i`.
+struct PaymentSql {
+    channel: &'static str,
+    order: &'static str,
+    amount: &'static str,
+    paid_at: &'static str,
+}
+
+/// The queue benchmarks' payments: order SZCA + i, 200 yuan, paid over the last ten days.
+const GENERATED_PAYMENT: PaymentSql = PaymentSql {
+    channel: "case when i % 3 = 0 then 'alipay' else 'wechat' end",
+    order: "'SZCA' || {lpad16}",
+    amount: "20000",
+    paid_at: "$1 - (i % 864000) * 1000",
+};
+
+/// The row of application `i` (the select list; `$1` is now).
+fn row_expr(backend: Backend, status: &str, due: &str, all_open: bool, pay: &PaymentSql) -> String {
+    // Per row i: id BF2026MMDD-NNNNNN with 900,000 ids per day-part.
+    let (cat, lpad8, lpad16) = match backend {
+        Backend::Sqlite => (
+            "'BF' || (20260101 + i / 900000) || '-' || substr('000000' || (i % 900000), -6)",
+            "substr('00000000' || i, -8)",
+            "substr('0000000000000000' || i, -16)",
+        ),
+        Backend::Postgres => (
+            "'BF' || (20260101 + i / 900000) || '-' || lpad((i % 900000)::text, 6, '0')",
+            "lpad(i::text, 8, '0')",
+            "lpad(i::text, 16, '0')",
+        ),
+    };
+    let sql = format!(
+        "select {cat}, 'H' || i, '0150' || {lpad16},
+          {status},
+          1 + (i % 7 = 0), 1, '测试' || i, 'resident_id', '11010519491231002X',
+          '138' || {lpad8}, 'user' || i || '@example.com', {channel},
+          {order}, {amount}, {paid_at}, i % 2 = 0,
+          $1 - (i % 864000) * 1000, $1 - (i % 864000) * 1000, {due},
+          case when i % 10 = 0 and {open} then 'staff:reviewer' else null end, $1, $1",
+        open = if all_open { "1 = 0" } else { "1 = 1" },
+        channel = pay.channel,
+        order = pay.order.replace("{lpad16}", lpad16),
+        amount = pay.amount,
+        paid_at = pay.paid_at,
+    );
+    match backend {
+        Backend::Sqlite => sql,
+        Backend::Postgres => sql
+            .replace("1 + (i % 7 = 0)", "1 + (i % 7 = 0)::int")
+            .replace("i % 2 = 0,", "(i % 2 = 0),"),
+    }
+}
+
+impl Storage {
+    /// Adds one application per `(out_trade_no, amount_fen)`, numbered from `start`, paid through
+    /// `channel` at some second of `[paid_from, paid_from + 24 h)` (the reconciliation benchmark's
+    /// applications, matching a generated bill); statuses and deadlines as
+    /// [`Storage::seed_synthetic_applications`]. One statement per call: keep calls to ~5,000 rows.
+    pub async fn seed_synthetic_payments(
+        &self,
+        start: i64,
+        payments: &[(&str, i64)],
+        channel: &str,
+        paid_from: i64,
+        now: i64,
+    ) -> DbResult<u64> {
+        if payments.is_empty() {
+            return Ok(0);
+        }
+        let status = "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
+                       when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end";
+        let due = "$1 - 864000000 + (i % 1728000) * 1000";
+        let pay = PaymentSql {
+            channel: "$2",
+            order: "p.o",
+            amount: "p.f",
+            paid_at: "$3 + (i * 7919 % 86400) * 1000",
+        };
+        let backend = self.backend();
+        let mut values = String::with_capacity(payments.len() * 24);
+        for k in 0..payments.len() {
+            let b = 4 + k * 3;
+            if k > 0 {
+                values.push(',');
+            }
+            values.push_str(&format!("(${}, ${}, ${})", b, b + 1, b + 2));
+        }
+        let sql = format!(
+            "with p(i, o, f) as (values {values})
+             insert into applications ({COLUMNS}) {} from p",
+            row_expr(backend, status, due, false, &pay)
+        );
+        let mut tx = self.begin().await?;
+        let n = crate::on_tx!(&mut tx, |c| {
+            let mut q = sqlx::query(&sql).bind(now).bind(channel).bind(paid_from);
+            for (k, (order, fen)) in payments.iter().enumerate() {
+                q = q.bind(start + k as i64).bind(*order).bind(*fen);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
         tx.commit().await?;
         Ok(n)
     }

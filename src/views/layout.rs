@@ -47,6 +47,7 @@ fn nav(ctx: &PageCtx) -> Markup {
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
             ("/sla", l.t("审核时效", "SLA")),
+            ("/finance/exceptions", l.t("财务对账", "Finance")),
             ("/hotline-lookups", l.t("客服查询统计", "Hotline look-ups")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
         ],
@@ -56,8 +57,10 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/admin/calendar", l.t("工作日历", "Calendar")),
             ("/admin/outbox", l.t("邮件队列", "Outbox")),
             ("/sla", l.t("审核时效", "SLA")),
+            ("/finance/exceptions", l.t("财务对账", "Finance")),
         ],
         "hotline" => vec![("/hotline", l.t("客服查询", "Look-up"))],
+        "finance" => vec![("/finance/exceptions", l.t("财务对账", "Finance"))],
         _ => vec![],
     };
     html! {

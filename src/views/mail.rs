@@ -86,6 +86,43 @@ pub fn applicant_accepted(name: &str, id: &str, hall_reference: &str) -> Mail {
     }
 }
 
+/// To the applicant: the invoice (数电票) was issued; with its link when there is one.
+pub fn applicant_invoice_issued(
+    title: &str,
+    hall_reference: &str,
+    number: &str,
+    issued_on: &str,
+    amount: &str,
+    link: Option<&str>,
+) -> Mail {
+    let subject = format!("您的数字证书补办费发票已开具（{hall_reference}）");
+    let link_text = link
+        .map(|l| format!("下载地址：{l}\n"))
+        .unwrap_or_else(|| "您可登录个人所得税 App 或电子发票服务平台查询下载。\n".into());
+    let text = format!(
+        "{title}，您好：\n\n您的数字证书介质遗失补办申请（网厅编号 {hall_reference}）的发票已开具。\n\
+         发票号码：{number}\n开票日期：{issued_on}\n价税合计：{amount} 元\n{link_text}\n如有疑问，请致电客服热线。\n"
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (title) "，您好：" }
+            p { "您的数字证书介质遗失补办申请（网厅编号 " strong { (hall_reference) } "）的发票已开具。" }
+            p { "发票号码：" strong { (number) } br; "开票日期：" (issued_on) br; "价税合计：" (amount) " 元" }
+            @if let Some(l) = link {
+                p { a href=(l) { "下载发票" } }
+            } @else {
+                p { "您可登录个人所得税 App 或电子发票服务平台查询下载。" }
+            }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
 fn rows_text(base: &str, rows: &[DueRow]) -> String {
     rows.iter()
         .map(|r| {

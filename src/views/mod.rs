@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod components;
+pub mod finance;
 pub mod hotline;
 pub mod layout;
 pub mod login;

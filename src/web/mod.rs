@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod finance;
 pub mod health;
 pub mod hotline;
 pub mod identity;
@@ -16,6 +17,7 @@ pub mod state;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::{HeaderValue, Request},
     middleware,
     routing::{get, post},
@@ -65,6 +67,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/calendar"),
     ("POST", "/admin/calendar"),
     ("POST", "/admin/calendar/import"),
+    ("GET", "/finance"),
+    ("GET", "/finance/bills"),
+    ("POST", "/finance/bills"),
+    ("GET", "/finance/exceptions"),
+    ("GET", "/finance/exceptions/{id}"),
+    ("POST", "/finance/exceptions/{id}"),
+    ("GET", "/finance/refunds"),
+    ("GET", "/finance/refunds.xlsx"),
+    ("GET", "/finance/report"),
+    ("GET", "/finance/report.xlsx"),
+    ("GET", "/finance/invoices"),
+    ("POST", "/finance/invoices/batches"),
+    ("GET", "/finance/invoices/batches/{id}"),
+    ("POST", "/finance/invoices/issued"),
+    ("GET", "/invoice-files/{token}"),
     ("GET", "/api/v1/applications"),
     ("POST", "/api/v1/applications"),
     ("GET", "/api/v1/applications/{id}"),
@@ -140,6 +157,30 @@ pub fn router(state: AppState) -> Router {
             get(sla::calendar_page).post(sla::set_day),
         )
         .route("/admin/calendar/import", post(sla::import_calendar))
+        .route("/finance", get(finance::home))
+        .route(
+            "/finance/bills",
+            get(finance::bills)
+                .post(finance::upload_bill)
+                .layer(DefaultBodyLimit::max(finance::UPLOAD_LIMIT)),
+        )
+        .route("/finance/exceptions", get(finance::exceptions))
+        .route(
+            "/finance/exceptions/{id}",
+            get(finance::case).post(finance::resolve),
+        )
+        .route("/finance/refunds", get(finance::refunds))
+        .route("/finance/refunds.xlsx", get(finance::refunds_xlsx))
+        .route("/finance/report", get(finance::report))
+        .route("/finance/report.xlsx", get(finance::report_xlsx))
+        .route("/finance/invoices", get(finance::invoices))
+        .route("/finance/invoices/batches", post(finance::create_batch))
+        .route("/finance/invoices/batches/{id}", get(finance::batch_file))
+        .route(
+            "/finance/invoices/issued",
+            post(finance::import_issued).layer(DefaultBodyLimit::max(finance::UPLOAD_LIMIT)),
+        )
+        .route("/invoice-files/{token}", get(finance::invoice_file))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js));
     Router::new()

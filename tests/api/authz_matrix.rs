@@ -18,6 +18,7 @@ const ROLES: [&str; 6] = [
 const EVERYONE: &str = "anon api admin supervisor reviewer finance fulfillment hotline";
 const STAFF: &str = "admin supervisor reviewer finance fulfillment hotline";
 const REVIEWING: &str = "supervisor reviewer";
+const FINANCE_READ: &str = "admin supervisor finance";
 
 /// Who may use each route: `anon` is a signed-out browser, `api` the hall's bearer token (a
 /// page sees it as signed out), then the roles. Everyone not listed must be denied.
@@ -57,6 +58,22 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar/import", "admin"),
+    ("GET", "/finance", FINANCE_READ),
+    ("GET", "/finance/bills", FINANCE_READ),
+    ("POST", "/finance/bills", "finance"),
+    ("GET", "/finance/exceptions", FINANCE_READ),
+    ("GET", "/finance/exceptions/{id}", FINANCE_READ),
+    ("POST", "/finance/exceptions/{id}", "finance"),
+    ("GET", "/finance/refunds", FINANCE_READ),
+    ("GET", "/finance/refunds.xlsx", FINANCE_READ),
+    ("GET", "/finance/report", FINANCE_READ),
+    ("GET", "/finance/report.xlsx", FINANCE_READ),
+    ("GET", "/finance/invoices", FINANCE_READ),
+    ("POST", "/finance/invoices/batches", "finance"),
+    ("GET", "/finance/invoices/batches/{id}", FINANCE_READ),
+    ("POST", "/finance/invoices/issued", "finance"),
+    // the applicant's link in the invoice e-mail; an unknown token is a 404
+    ("GET", "/invoice-files/{token}", "anon api"),
     ("GET", "/api/v1/applications", "api"),
     ("POST", "/api/v1/applications", "api"),
     ("GET", "/api/v1/applications/{id}", "api"),
@@ -89,6 +106,7 @@ fn concrete(
         .replace("{id}", &id)
         .replace("{version}", "1")
         .replace("{kind}", "id_front")
+        .replace("{token}", "0123456789abcdef0123456789abcdef")
         .replace("{serial}", "0150512140479054C03");
     if method == "GET" && pattern == "/api/v1/applications" {
         path.push_str("?hall_reference=WT202611250001");
@@ -115,6 +133,7 @@ fn concrete(
         ("POST", "/admin/calendar") => vec![("date", "not-a-date"), ("working", "1")],
         ("POST", "/hotline/{id}/verify") => vec![("method", "mobile"), ("value", "x")],
         ("POST", "/hotline/{id}/note") => vec![("note", "")],
+        ("POST", "/finance/exceptions/{id}") => vec![("action", "accept"), ("note", "")],
         // A row version nobody saw: the decision is refused as a conflict, nothing changes.
         ("POST", p) if p.starts_with("/review/{id}/") => vec![("row_version", "-1")],
         _ => vec![],

@@ -1,0 +1,651 @@
+//! The finance desk: bill upload and reconciliation, the exceptions queue and its actions,
+//! refunds owed, the daily report, invoice batches and the issued-invoice import. The `finance`
+//! role acts; supervisors and admins read.
+
+use super::{
+    pages::{Ctx, PageError, Staff, see_other},
+    state::AppState,
+};
+use crate::domain::calendar::beijing;
+use crate::exchange::reports::{self, ReportLayout, Row, Value};
+use crate::finance::{self, FinanceError, Resolution};
+use crate::invoicing::{self, InvoiceError};
+use crate::storage::audit::AuditEntry;
+use crate::views::{self, finance as v};
+use axum::{
+    extract::{Multipart, Path, Query, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::Form;
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Bills and issued-invoice exports may be large (a month of an Alipay account).
+pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
+
+pub async fn home() -> Redirect {
+    Redirect::to("/finance/exceptions")
+}
+
+async fn file_field(mp: &mut Multipart) -> (String, Vec<u8>) {
+    let mut out = (String::new(), Vec::new());
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_owned();
+            let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            out = (name, bytes);
+        }
+    }
+    out
+}
+
+async fn render_bills(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    error: Option<&str>,
+) -> Result<Html<String>, PageError> {
+    let imports = state
+        .storage
+        .bill_imports(100)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    Ok(Html(
+        v::bills_page(
+            ctx,
+            &v::BillsPage {
+                imports: &imports,
+                error,
+            },
+        )
+        .into_string(),
+    ))
+}
+
+pub async fn bills(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    render_bills(&state, &ctx, None).await
+}
+
+pub async fn upload_bill(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let (name, bytes) = file_field(&mut mp).await;
+    if bytes.is_empty() {
+        let msg = ctx.t("请选择账单文件。", "Choose a bill file.");
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_bills(&state, &ctx, Some(msg)).await?,
+        )
+            .into_response());
+    }
+    let at = state.clock.now().timestamp_millis();
+    let storage = state.storage.clone();
+    let actor = s.actor();
+    // In a task of its own: a closed tab cannot abandon the transaction half-way.
+    let r = tokio::spawn(async move {
+        finance::import_bills(&storage, &bytes, &name, None, &actor, at).await
+    })
+    .await
+    .map_err(|e| PageError::internal(&ctx, e))?;
+    match r {
+        Ok(_) => Ok(see_other("/finance/bills", "bill_imported")),
+        Err(FinanceError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => {
+            let msg = format!(
+                "{}{e}",
+                ctx.t("账单未导入，未做任何更改：", "Nothing imported: ")
+            );
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_bills(&state, &ctx, Some(&msg)).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    kind: Option<String>,
+    state: Option<String>,
+}
+
+const KINDS: [&str; 6] = [
+    "amount_mismatch",
+    "unmatched_payment",
+    "missing_payment",
+    "duplicate_payment",
+    "refund_owed",
+    "unexpected_refund",
+];
+
+pub async fn exceptions(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<CaseQuery>,
+) -> Result<Html<String>, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let kind = q.kind.as_deref().filter(|k| KINDS.contains(k));
+    let open = q.state.as_deref() != Some("closed");
+    let kinds: Vec<&str> = kind.into_iter().collect();
+    let mut cases = state
+        .storage
+        .finance_cases(open, &kinds, 500)
+        .await
+        .map_err(e)?;
+    if !open {
+        cases.retain(|c| c.state == "closed");
+    }
+    let counts = state.storage.open_case_counts().await.map_err(e)?;
+    Ok(Html(
+        v::exceptions_page(
+            &ctx,
+            &v::ExceptionsPage {
+                cases: &cases,
+                counts: &counts,
+                kind,
+                open,
+            },
+        )
+        .into_string(),
+    ))
+}
+
+async fn render_case(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    id: i64,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(ctx, e);
+    let case = state
+        .storage
+        .finance_case(id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let lines = state
+        .storage
+        .bill_lines_of_order(&case.out_trade_no)
+        .await
+        .map_err(e)?;
+    let app = state
+        .storage
+        .case_application(case.application_id.as_deref(), &case.out_trade_no)
+        .await
+        .map_err(e)?
+        .map(|a| v::AppSide {
+            application_id: a.application_id,
+            applicant_name: a.applicant_name,
+            status: a.status,
+            payment_state: a.payment_state,
+            channel: a.payment_channel,
+            out_trade_no: a.out_trade_no,
+            amount_fen: a.amount_fen,
+            paid_at: a.paid_at,
+        });
+    let html = v::case_page(
+        ctx,
+        &v::CasePage {
+            case: &case,
+            lines: &lines,
+            app: app.as_ref(),
+            error,
+        },
+    )
+    .into_string();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound(ctx.clone()))?;
+    render_case(&state, &ctx, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    action: String,
+    row_version: Option<i64>,
+    #[serde(default)]
+    note: String,
+    application_id: Option<String>,
+    refund_no: Option<String>,
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound(ctx.clone()))?;
+    let resolution = match f.action.as_str() {
+        "link" => Resolution::Link {
+            application_id: f.application_id.unwrap_or_default(),
+        },
+        "refund" => Resolution::ConfirmRefund {
+            refund_no: f.refund_no.unwrap_or_default(),
+        },
+        "accept" => Resolution::AcceptMismatch,
+        _ => return render_case(&state, &ctx, id, Some("?")).await,
+    };
+    let at = state.clock.now().timestamp_millis();
+    let (storage, actor) = (state.storage.clone(), s.actor());
+    let r = tokio::spawn(async move {
+        finance::resolve_case(
+            &storage,
+            id,
+            &resolution,
+            &f.note,
+            f.row_version,
+            &actor,
+            at,
+        )
+        .await
+    })
+    .await
+    .map_err(|e| PageError::internal(&ctx, e))?;
+    let page = format!("/finance/exceptions/{id}");
+    match r {
+        Ok(()) => Ok(see_other("/finance/exceptions", "case_closed")),
+        Err(FinanceError::Conflict) => Ok(see_other(&page, "case_conflict")),
+        Err(FinanceError::NotFound) => Err(PageError::NotFound(ctx)),
+        Err(FinanceError::Refused(why)) => render_case(&state, &ctx, id, Some(&why)).await,
+        Err(e) => Err(PageError::internal(&ctx, e)),
+    }
+}
+
+const OWED: [&str; 2] = ["duplicate_payment", "refund_owed"];
+
+pub async fn refunds(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let cases = state
+        .storage
+        .finance_cases(true, &OWED, 5_000)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(v::refunds_page(&ctx, &cases).into_string()))
+}
+
+fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn audit_export(
+    state: &AppState,
+    actor: &str,
+    action: &str,
+    bytes: &[u8],
+    what: &str,
+) -> Result<(), sqlx::Error> {
+    let sha = finance::sha256_hex(bytes);
+    state
+        .storage
+        .audit_view(&AuditEntry {
+            at: state.clock.now().timestamp_millis(),
+            actor,
+            action,
+            subject_type: "export_file",
+            subject_id: &sha,
+            before: None,
+            after: Some(what),
+            request_id: None,
+        })
+        .await
+}
+
+fn layout(state: &AppState, name: &str) -> Result<ReportLayout, reports::ReportError> {
+    ReportLayout::named(name, Some(&state.settings.data_dir.join("reports")))
+}
+
+fn report_bytes(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    name: &str,
+    rows: &[Row],
+) -> Result<Vec<u8>, PageError> {
+    layout(state, name)
+        .and_then(|l| reports::write(&l, rows))
+        .map_err(|e| PageError::internal(ctx, e))
+}
+
+pub async fn refunds_xlsx(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let cases = state
+        .storage
+        .finance_cases(true, &OWED, 100_000)
+        .await
+        .map_err(e)?;
+    let rows: Vec<Row> = cases
+        .iter()
+        .map(|c| {
+            HashMap::from([
+                ("channel", Value::Text(v::channel(&ctx, &c.channel).into())),
+                ("out_trade_no", Value::Text(c.out_trade_no.clone())),
+                (
+                    "transaction_id",
+                    Value::Text(c.transaction_id.clone().unwrap_or_default()),
+                ),
+                ("amount", Value::Money(c.amount_fen)),
+                (
+                    "out_refund_no",
+                    Value::Text(format!("{}R{}", c.out_trade_no, c.case_id)),
+                ),
+                ("reason", Value::Text(v::kind_label(&ctx, &c.kind).into())),
+                (
+                    "application_id",
+                    Value::Text(c.application_id.clone().unwrap_or_default()),
+                ),
+                ("opened_at", Value::Millis(c.opened_at)),
+            ])
+        })
+        .collect();
+    let bytes = report_bytes(&state, &ctx, "refunds-owed", &rows)?;
+    audit_export(
+        &state,
+        &s.actor(),
+        "refunds.exported",
+        &bytes,
+        &format!("{} refunds", rows.len()),
+    )
+    .await
+    .map_err(e)?;
+    Ok(xlsx("refunds-owed.xlsx", bytes))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Period {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The period asked for, by default the last 14 Beijing days up to yesterday.
+fn period(state: &AppState, q: &Period) -> (String, String) {
+    let today = state.clock.now().with_timezone(&beijing()).date_naive();
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let to = parse(&q.to).unwrap_or(today - Duration::days(1));
+    let from = parse(&q.from)
+        .filter(|f| *f <= to)
+        .unwrap_or(to - Duration::days(13));
+    (from.to_string(), to.to_string())
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<Period>,
+) -> Result<Html<String>, PageError> {
+    let (from, to) = period(&state, &q);
+    let days = state
+        .storage
+        .daily_figures(&from, &to)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(v::report_page(&ctx, &from, &to, &days).into_string()))
+}
+
+pub async fn report_xlsx(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Query(q): Query<Period>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let (from, to) = period(&state, &q);
+    let days = state.storage.daily_figures(&from, &to).await.map_err(e)?;
+    let rows: Vec<Row> = days
+        .iter()
+        .map(|d| {
+            HashMap::from([
+                ("day", Value::Date(d.bill_day.clone())),
+                ("channel", Value::Text(v::channel(&ctx, &d.channel).into())),
+                ("lines", Value::Int(d.lines)),
+                ("gross", Value::Money(d.gross_fen)),
+                ("fees", Value::Money(v::fee_fen(d))),
+                ("refunds", Value::Money(d.refund_fen)),
+                ("net", Value::Money(v::net_fen(d))),
+                ("matched", Value::Int(d.matched)),
+                ("exceptions", Value::Int(d.exceptions)),
+                ("open_exceptions", Value::Int(d.open_exceptions)),
+            ])
+        })
+        .collect();
+    let bytes = report_bytes(&state, &ctx, "finance-daily", &rows)?;
+    audit_export(
+        &state,
+        &s.actor(),
+        "finance_report.exported",
+        &bytes,
+        &format!("{from}..{to}"),
+    )
+    .await
+    .map_err(e)?;
+    Ok(xlsx(&format!("reconciliation-{from}-{to}.xlsx"), bytes))
+}
+
+async fn render_invoices(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    error: Option<&str>,
+    result: Option<&str>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(ctx, e);
+    let pending = state
+        .storage
+        .invoice_requests("pending", 1_000)
+        .await
+        .map_err(e)?;
+    let batched = state
+        .storage
+        .invoice_requests("batched", 1_000)
+        .await
+        .map_err(e)?;
+    let batches = state.storage.invoice_batches(50).await.map_err(e)?;
+    let issues = state.storage.invoice_issues(200).await.map_err(e)?;
+    let html = v::invoices_page(
+        ctx,
+        &v::InvoicesPage {
+            pending: &pending,
+            batched: &batched,
+            batches: &batches,
+            issues: &issues,
+            error,
+            result,
+        },
+    )
+    .into_string();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
+}
+
+pub async fn invoices(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
+    render_invoices(&state, &ctx, None, None).await
+}
+
+pub async fn create_batch(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+) -> Result<Response, PageError> {
+    let at = state.clock.now().timestamp_millis();
+    match invoicing::export_batch(&state.storage, &state.settings.invoice, &s.actor(), at).await {
+        Ok(Some(b)) => Ok(Redirect::to(&format!(
+            "/finance/invoices?msg=batch_created&batch={}",
+            b.batch_id
+        ))
+        .into_response()),
+        Ok(None) => Ok(see_other("/finance/invoices", "nothing_to_batch")),
+        Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => render_invoices(&state, &ctx, Some(&e.to_string()), None).await,
+    }
+}
+
+pub async fn batch_file(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound(ctx.clone()))?;
+    let (batch_no, bytes) = state
+        .storage
+        .invoice_batch_file(id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    audit_export(
+        &state,
+        &s.actor(),
+        "invoice_batch.downloaded",
+        &bytes,
+        &batch_no,
+    )
+    .await
+    .map_err(e)?;
+    Ok(xlsx(&format!("{batch_no}.xlsx"), bytes))
+}
+
+pub async fn import_issued(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let (_, bytes) = file_field(&mut mp).await;
+    if bytes.is_empty() {
+        let msg = ctx.t("请选择文件。", "Choose a file.");
+        return render_invoices(&state, &ctx, Some(msg), None).await;
+    }
+    let at = state.clock.now().timestamp_millis();
+    let r = invoicing::import_issued(
+        &state.storage,
+        &state.scans,
+        &state.settings.invoice,
+        &state.settings.public_url,
+        &bytes,
+        &s.actor(),
+        at,
+    )
+    .await;
+    match r {
+        Ok(sum) => {
+            let text = format!(
+                "{} {} · {} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
+                ctx.t("行数", "lines"),
+                sum.lines,
+                ctx.t("已匹配", "matched"),
+                sum.matched,
+                ctx.t("已有", "already known"),
+                sum.already_known,
+                ctx.t("无对应", "unmatched"),
+                sum.unmatched,
+                ctx.t("多个可能", "ambiguous"),
+                sum.ambiguous,
+                ctx.t("红字", "red-letter"),
+                sum.red_letter,
+                ctx.t("附件", "files"),
+                sum.files_attached,
+            );
+            render_invoices(&state, &ctx, None, Some(&text)).await
+        }
+        Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => {
+            let msg = format!(
+                "{}{e}",
+                ctx.t("未导入，未做任何更改：", "Nothing imported: ")
+            );
+            render_invoices(&state, &ctx, Some(&msg), None).await
+        }
+    }
+}
+
+/// The applicant's download of an issued invoice file (the link in the e-mail).
+pub async fn invoice_file(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(PageError::NotFound(ctx));
+    }
+    let f = state
+        .storage
+        .invoice_file_by_token(&token)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let bytes = state
+        .scans
+        .get(&f.file_sha256)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    let mime = match f
+        .file_name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("pdf") => "application/pdf",
+        Some("xml") => "application/xml",
+        _ => "application/octet-stream",
+    };
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}.{}\"",
+        f.invoice_number,
+        f.file_name.rsplit('.').next().unwrap_or("bin")
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
