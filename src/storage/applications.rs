@@ -330,6 +330,12 @@ pub struct StatusView {
     pub review_due_at: i64,
     pub return_reasons: Vec<(String, String)>,
     pub history: Vec<(i64, Status)>,
+    /// The issued invoice (数电票): number and issue time.
+    pub invoice: Option<(String, i64)>,
+    /// `unverified`, `verified` (a bill holds the payment) or `exception`.
+    pub payment_state: String,
+    /// Whether the applicant asked for an invoice.
+    pub invoice_wanted: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -339,6 +345,8 @@ struct StatusRow {
     status: String,
     version: i64,
     review_due_at: i64,
+    payment_state: String,
+    invoice_wanted: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -369,7 +377,7 @@ impl Storage {
     pub async fn status_view(&self, application_id: &str) -> DbResult<Option<StatusView>> {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StatusRow>(
-            "select application_id, hall_reference, status, version, review_due_at from applications where application_id = $1"
+            "select application_id, hall_reference, status, version, review_due_at, payment_state, invoice_wanted from applications where application_id = $1"
         )
         .bind(application_id)
         .fetch_optional(p)
@@ -401,7 +409,11 @@ impl Storage {
         } else {
             Vec::new()
         };
+        let invoice = self.invoice_of(application_id).await?;
         Ok(Some(StatusView {
+            invoice,
+            payment_state: row.payment_state,
+            invoice_wanted: row.invoice_wanted,
             application_id: row.application_id,
             hall_reference: row.hall_reference,
             status,

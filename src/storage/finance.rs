@@ -693,15 +693,15 @@ impl Storage {
     pub async fn daily_figures(&self, from: &str, to: &str) -> DbResult<Vec<DayFigures>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DayFigures>(
-            "select l.bill_day, l.channel, count(*) as lines,
-                 coalesce(sum(case when l.kind = 'payment' then 1 else 0 end), 0) as payments,
-                 coalesce(sum(case when l.kind = 'payment' then l.amount_fen else 0 end), 0) as gross_fen,
-                 coalesce(sum(l.fee_e5), 0) as fee_e5,
-                 coalesce(sum(case when l.kind = 'refund' then 1 else 0 end), 0) as refunds,
-                 coalesce(sum(case when l.kind = 'refund' then l.amount_fen else 0 end), 0) as refund_fen,
-                 coalesce(sum(case when l.class = 'matched' then 1 else 0 end), 0) as matched,
-                 coalesce(sum(case when l.class in ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') then 1 else 0 end), 0) as exceptions,
-                 coalesce(sum(case when exists (select 1 from finance_cases f where f.line_id = l.line_id and f.state = 'open') then 1 else 0 end), 0) as open_exceptions
+            "select l.bill_day, l.channel, cast(count(*) as bigint) as lines,
+                 cast(coalesce(sum(case when l.kind = 'payment' then 1 else 0 end), 0) as bigint) as payments,
+                 cast(coalesce(sum(case when l.kind = 'payment' then l.amount_fen else 0 end), 0) as bigint) as gross_fen,
+                 cast(coalesce(sum(l.fee_e5), 0) as bigint) as fee_e5,
+                 cast(coalesce(sum(case when l.kind = 'refund' then 1 else 0 end), 0) as bigint) as refunds,
+                 cast(coalesce(sum(case when l.kind = 'refund' then l.amount_fen else 0 end), 0) as bigint) as refund_fen,
+                 cast(coalesce(sum(case when l.class = 'matched' then 1 else 0 end), 0) as bigint) as matched,
+                 cast(coalesce(sum(case when l.class in ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') then 1 else 0 end), 0) as bigint) as exceptions,
+                 cast(coalesce(sum(case when exists (select 1 from finance_cases f where f.line_id = l.line_id and f.state = 'open') then 1 else 0 end), 0) as bigint) as open_exceptions
              from bill_lines l where l.bill_day >= $1 and l.bill_day <= $2
              group by l.bill_day, l.channel order by l.bill_day, l.channel"
         )

@@ -56,6 +56,9 @@ pub struct HotlineView {
     pub mobile_masked: String,
     pub address: String,
     pub paid: bool,
+    pub payment_state: String,
+    pub invoice_wanted: bool,
+    pub invoice: Option<(String, i64)>,
     pub script: Vec<String>,
     pub history: Vec<(i64, String, String, Option<String>)>,
     pub verifications: Vec<Verification>,
@@ -90,7 +93,11 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
                     tr { th { (ctx.t("证件号码", "ID number")) } td { (v.id_masked) } }
                     tr { th { (ctx.t("手机号", "Mobile")) } td { (v.mobile_masked) } }
                     tr { th { (ctx.t("邮寄地区", "Mailing area")) } td { (v.address) } }
-                    tr { th { (ctx.t("支付", "Payment")) } td { (if v.paid { ctx.t("已支付", "paid") } else { ctx.t("未支付", "not paid") }) } }
+                    tr { th { (ctx.t("支付", "Payment")) } td { (if v.paid { ctx.t("已支付", "paid") } else { ctx.t("未支付", "not paid") }) " " (super::review::payment_state(ctx, &v.payment_state)) } }
+                    tr { th { (ctx.t("发票", "Invoice")) } td id="invoice-state" {
+                        @if let Some((number, at)) = &v.invoice { (ctx.t("已开具", "invoice issued")) " " (time(*at)) " · " (number) }
+                        @else if v.invoice_wanted { (ctx.t("待开具", "not yet issued")) }
+                        @else { (ctx.t("未申请", "not requested")) } } }
                     tr { th { (ctx.t("提交次数", "Version")) } td { (v.version) } }
                 }
                 div.decide {

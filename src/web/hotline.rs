@@ -297,6 +297,9 @@ pub async fn view(
         mobile_masked: masking::mobile(&a.mobile),
         address,
         paid: body.is_some(),
+        payment_state: sv.payment_state.clone(),
+        invoice_wanted: sv.invoice_wanted,
+        invoice: sv.invoice.clone(),
         script: script(
             status,
             a.received_at,

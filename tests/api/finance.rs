@@ -342,3 +342,390 @@ async fn clerks_close_cases_with_a_note_and_one_wins(b: Backend) {
     );
 }
 both!(clerks_close_cases_with_a_note_and_one_wins);
+
+/// Uploads a file as the desk's forms do (multipart, CSRF token in the query).
+async fn upload(b: &StaffBrowser, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
+    b.http
+        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn sheet(bytes: &[u8], name: &str) -> calamine::Range<calamine::Data> {
+    use calamine::Reader;
+    let mut x: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    x.worksheet_range(name).unwrap()
+}
+
+fn cell(r: &calamine::Range<calamine::Data>, row: usize, col: usize) -> String {
+    r.get((row, col)).map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The tax platform's export of issued invoices (发票查询统计 → 全量发票查询), as an xlsx.
+fn platform_export(rows: &[(&str, &str, &str, &str, bool, &str)]) -> Vec<u8> {
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("发票基础信息").unwrap();
+    let head = [
+        "序号",
+        "发票代码",
+        "发票号码",
+        "数电发票号码",
+        "销方识别号",
+        "销方名称",
+        "购方识别号",
+        "购买方名称",
+        "开票日期",
+        "金额",
+        "税额",
+        "价税合计",
+        "发票来源",
+        "发票票种",
+        "发票状态",
+        "是否正数发票",
+        "发票风险等级",
+        "开票人",
+        "备注",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, (number, buyer, total, date, positive, remark)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        let vals = [
+            (i + 1).to_string(),
+            String::new(),
+            String::new(),
+            number.to_string(),
+            "91440300MA5XXXXXX1".into(),
+            "深圳某数字证书认证有限公司".into(),
+            String::new(),
+            buyer.to_string(),
+            date.to_string(),
+            total.to_string(),
+            "0".into(),
+            total.to_string(),
+            "电子发票服务平台".into(),
+            "数电发票（普通发票）".into(),
+            "正常".into(),
+            (if *positive { "是" } else { "否" }).into(),
+            "正常".into(),
+            "财务".into(),
+            remark.to_string(),
+        ];
+        for (c, v) in vals.iter().enumerate() {
+            ws.write_string(r, c as u16, v).unwrap();
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        z.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
+    use backoffice::domain::status::Action;
+    let app = TestApp::spawn(b).await;
+    let person = paid(&app, 31, "wechat", 20000, yesterday(0)).await;
+    let company = {
+        let mut j = example_json();
+        j["hall_reference"] = json!("WT202611240032");
+        j["payment"]["out_trade_no"] = json!(order(32));
+        j["payment"]["paid_at"] = json!(yesterday(1).to_rfc3339());
+        j["applicant"]["email"] = json!("lisi@example.com");
+        j["invoice"] = json!({"title": "深圳市某某科技有限公司", "tax_id": "91350100M000100Y43", "email": "finance@example.com"});
+        let r = app.submit("fin-32", Submission::with_json(j).form()).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let short = paid(&app, 33, "wechat", 20000, yesterday(2)).await;
+    let fin = app.signed_in_staff("zhao.min", "finance").await;
+    fin.get_page("/finance/bills").await;
+
+    // A bill whose total was edited is refused whole, naming the line; nothing is stored.
+    let lines = vec![
+        Line::pay(
+            &order(31),
+            "4200000000000000000000000031",
+            20000,
+            yesterday(0),
+        ),
+        Line::pay(
+            &order(32),
+            "4200000000000000000000000032",
+            20000,
+            yesterday(1),
+        ),
+        Line::pay(
+            &order(33),
+            "4200000000000000000000000033",
+            18000,
+            yesterday(2),
+        ),
+        Line::pay(
+            &order(31),
+            "4200000000000000000000000131",
+            20000,
+            yesterday(3),
+        ),
+    ];
+    let good = bills::wechat(&lines);
+    let text = String::from_utf8(good.clone()).unwrap();
+    let edited = text.replacen("`4,`780.00", "`4,`770.00", 1);
+    assert_ne!(edited, text);
+    let r = upload(&fin, "/finance/bills", "edited.csv", edited.into_bytes()).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("账单未导入，未做任何更改") && page.contains("line 7"),
+        "{page}"
+    );
+    assert!(app.storage.bill_imports(10).await.unwrap().is_empty());
+
+    let r = upload(&fin, "/finance/bills", "wx-20261124.csv", good).await;
+    assert_eq!(location(&r), "/finance/bills?msg=bill_imported");
+    let page = fin.follow(r).await;
+    assert!(
+        page.contains("wx-20261124.csv") && page.contains("金额不符 1"),
+        "{page}"
+    );
+
+    // The exceptions queue: the short payment, accepted with a note; a stale form loses.
+    let page = fin.get_page("/finance/exceptions").await;
+    assert!(page.contains(&order(33)) && page.contains("重复支付"));
+    let case_id = app
+        .storage
+        .finance_cases(true, &["amount_mismatch"], 10)
+        .await
+        .unwrap()[0]
+        .case_id;
+    let page = fin
+        .get_page(&format!("/finance/exceptions/{case_id}"))
+        .await;
+    assert!(page.contains("180.00") && page.contains("wx-20261124.csv") && page.contains(&short));
+    let rv = hidden_field(&page, "row_version").unwrap();
+    let form = [
+        ("action", "accept"),
+        ("row_version", rv.as_str()),
+        ("note", "优惠券抵扣，已核对"),
+    ];
+    let r = fin
+        .post_form(&format!("/finance/exceptions/{case_id}"), &form)
+        .await;
+    assert_eq!(location(&r), "/finance/exceptions?msg=case_closed");
+    let r = fin
+        .post_form(&format!("/finance/exceptions/{case_id}"), &form)
+        .await;
+    assert_eq!(
+        location(&r),
+        format!("/finance/exceptions/{case_id}?msg=case_conflict")
+    );
+    assert_eq!(state(&app, &short).await, "verified");
+    assert!(
+        app.audited(&case_id.to_string(), "finance_case.closed")
+            .await
+            == 1
+    );
+
+    // Refunds owed: the second payment of #31, exported for the merchant platform.
+    let r = fin.get("/finance/refunds.xlsx").await;
+    assert_eq!(r.status(), 200);
+    let xlsx = r.bytes().await.unwrap().to_vec();
+    let s = sheet(&xlsx, "待退款");
+    assert_eq!(s.height(), 2);
+    assert_eq!(cell(&s, 0, 1), "商户订单号");
+    assert_eq!(cell(&s, 1, 1), order(31));
+    assert_eq!(cell(&s, 1, 2), "4200000000000000000000000131");
+    assert_eq!(s.get((1, 3)), Some(&calamine::Data::Float(200.0)));
+
+    // The daily report: one day, one channel, real numbers and dates.
+    let page = fin.get_page("/finance/report").await;
+    assert!(page.contains("<svg") && page.contains("780.00"), "{page}");
+    let r = fin.get("/finance/report.xlsx").await;
+    let xlsx = r.bytes().await.unwrap().to_vec();
+    let s = sheet(&xlsx, "对账日报");
+    assert_eq!(s.height(), 2);
+    assert_eq!(cell(&s, 0, 3), "收款金额（元）");
+    assert!(matches!(s.get((1, 0)), Some(calamine::Data::DateTime(_))));
+    assert_eq!(s.get((1, 2)), Some(&calamine::Data::Float(4.0)));
+    assert_eq!(s.get((1, 3)), Some(&calamine::Data::Float(780.0)));
+    assert_eq!(s.get((1, 7)), Some(&calamine::Data::Float(2.0)));
+
+    // Accepted applications that asked for an invoice become requests; a batch holds each once.
+    for id in [&person, &company] {
+        app.staff_act(id, Action::Claim, &[]).await;
+        app.staff_act(id, Action::Accept, &[]).await;
+    }
+    let page = fin.get_page("/finance/invoices").await;
+    assert!(page.contains("深圳市某某科技有限公司"));
+    let r = fin.post_form("/finance/invoices/batches", &[]).await;
+    let to = location(&r);
+    assert!(
+        to.starts_with("/finance/invoices?msg=batch_created&batch="),
+        "{to}"
+    );
+    let batch_id = to.rsplit('=').next().unwrap().to_owned();
+    let r = fin.post_form("/finance/invoices/batches", &[]).await;
+    assert_eq!(location(&r), "/finance/invoices?msg=nothing_to_batch");
+    let file = fin
+        .get(&format!("/finance/invoices/batches/{batch_id}"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let again = fin
+        .get(&format!("/finance/invoices/batches/{batch_id}"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert_eq!(file, again, "downloading a batch again gives the same file");
+    let s1 = sheet(&file, "1-发票基本信息");
+    assert_eq!(cell(&s1, 2, 0), "发票流水号");
+    assert_eq!(s1.height(), 5);
+    let rows: Vec<(String, String, String, String)> = (3..5)
+        .map(|r| {
+            (
+                cell(&s1, r, 0),
+                cell(&s1, r, 4),
+                cell(&s1, r, 5),
+                cell(&s1, r, 6),
+            )
+        })
+        .collect();
+    assert!(rows.iter().all(|r| r.0.starts_with("FP261125")), "{rows:?}");
+    assert!(
+        rows.contains(&(rows[0].0.clone(), "是".into(), "张三".into(), String::new()))
+            || rows.iter().any(|r| r.2 == "张三" && r.1 == "是")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.3 == "91350100M000100Y43" && r.1 == "否")
+    );
+    let s2 = sheet(&file, "2-发票明细信息");
+    assert_eq!(cell(&s2, 3, 6), "200.00");
+    assert_eq!(cell(&s2, 3, 8), "0.06");
+
+    // The platform issued both; its export also holds another invoice of the CA's.
+    let n_person = "26442000000000000031";
+    let n_company = "26442000000000000032";
+    let export = platform_export(&[
+        (
+            n_person,
+            "张三",
+            "200.00",
+            "2026-11-25 11:00:00",
+            true,
+            "申请编号：WT202611240031",
+        ),
+        (
+            n_company,
+            "深圳市某某科技有限公司",
+            "200.00",
+            "2026-11-25 11:01:00",
+            true,
+            "申请编号：WT202611240032",
+        ),
+        (
+            "26442000000000000999",
+            "别的客户",
+            "1000.00",
+            "2026-11-25 11:02:00",
+            true,
+            "",
+        ),
+    ]);
+    let pdf = b"%PDF-1.4\n% invoice 31\n".to_vec();
+    let bundle = zip_of(&[
+        ("全量发票查询导出结果.xlsx", export.clone()),
+        (
+            &format!("dzfp_{n_person}_深圳某数字证书认证有限公司_20261125110000.pdf"),
+            pdf.clone(),
+        ),
+    ]);
+    let r = upload(&fin, "/finance/invoices/issued", "issued.zip", bundle).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("已匹配 2") && page.contains("无对应 1") && page.contains("附件 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("26442000000000000999"),
+        "the unmatched invoice is listed"
+    );
+    // Importing the same data again changes nothing.
+    let r = upload(&fin, "/finance/invoices/issued", "issued.xlsx", export).await;
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("已匹配 0") && page.contains("已有 2"),
+        "{page}"
+    );
+
+    // The applicant's e-mail links to the file; the link serves it to anyone holding it.
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    backoffice::jobs::outbox::deliver_all(
+        &app.storage,
+        &sink.mailer(),
+        app.clock.now().timestamp_millis(),
+    )
+    .await
+    .unwrap();
+    let mails = sink.messages();
+    let invoice_mail = mails
+        .iter()
+        .find(|m| m.subject().contains("发票已开具"))
+        .expect("the invoice e-mail");
+    assert_eq!(invoice_mail.to, ["zhangsan@example.com"]);
+    let text = invoice_mail.text();
+    assert!(text.contains(n_person), "{text}");
+    let link = text
+        .lines()
+        .find_map(|l| l.strip_prefix("下载地址："))
+        .expect("a download link")
+        .to_owned();
+    let path = &link[link.find("/invoice-files/").unwrap()..];
+    let r = app.http.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    // Only one invoice e-mail per invoice, however often the import runs.
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m.subject().contains("发票已开具"))
+            .count(),
+        1
+    );
+
+    // The hall's status and the hotline both say "invoice issued".
+    let v = app
+        .get_json(&format!("/api/v1/applications/{person}"))
+        .await;
+    assert_eq!(v["invoice"]["status"], "issued");
+    assert_eq!(v["invoice"]["number"], n_person);
+    let hotline = app.signed_in_staff("wu.qi", "hotline").await;
+    let page = hotline.get_page(&format!("/hotline/{person}")).await;
+    assert!(page.contains("已开具"), "{page}");
+}
+both!(the_finance_desk_from_bill_to_issued_invoice);
