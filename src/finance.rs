@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FinanceError {
-    #[error("{0}")]
+    #[error(transparent)]
     Bill(#[from] BillError),
-    #[error("this is a {found} bill, not a {expected} one")]
+    #[error("the file is a {found} bill; expected {expected}")]
     WrongChannel { expected: String, found: String },
     #[error("{0}")]
     Refused(String),

@@ -19,9 +19,9 @@ use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvoiceError {
-    #[error("{0}")]
+    #[error(transparent)]
     Layout(#[from] LayoutError),
-    #[error("{0}")]
+    #[error(transparent)]
     File(#[from] IssuedError),
     #[error("{0}")]
     Refused(String),

@@ -138,3 +138,134 @@ async fn tokens_users_and_imports_from_the_command_line(b: Backend) {
 }
 
 both!(tokens_users_and_imports_from_the_command_line);
+
+async fn payments_and_invoices_from_the_command_line(b: Backend) {
+    use backoffice::demo::bills::{self, Line};
+    use backoffice::domain::status::Action;
+    let app = TestApp::spawn(b).await;
+    let (db, dir) = (app.database_url.clone(), app.dir.path().to_path_buf());
+    let id = app.submit_example().await;
+    let p = app.storage.payment_of(&id).await.unwrap().unwrap();
+    let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
+    let bill = dir.join("wechat-20261125.csv");
+    std::fs::write(
+        &bill,
+        bills::wechat(&[
+            Line::pay(&p.out_trade_no, "4200000000000000000000000001", 20000, at),
+            Line::pay(
+                "SZCA00000000DEADBEEF",
+                "4200000000000000000000000002",
+                20000,
+                at,
+            ),
+        ]),
+    )
+    .unwrap();
+    let path = bill.to_str().unwrap();
+    let o = run(
+        &db,
+        &dir,
+        &["import-payments", "--channel", "alipay", path],
+        None,
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: the file is a wechat bill; expected alipay"
+    );
+    let o = run(
+        &db,
+        &dir,
+        &["import-payments", "--channel", "wechat", path],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().last().unwrap(),
+        r#"{"channel":"wechat","lines":2,"new_lines":2,"matched":1,"amount_mismatch":0,"unmatched_payment":1,"missing_payment":0,"duplicate_payment":0,"refund":0}"#
+    );
+    let o = run(
+        &db,
+        &dir,
+        &["import-payments", "--channel", "wechat", path],
+        None,
+    );
+    assert!(
+        stdout(&o)
+            .lines()
+            .last()
+            .unwrap()
+            .contains(r#""lines":2,"new_lines":0,"matched":0"#)
+    );
+    // A broken line: refused, named, nothing changed.
+    let broken = String::from_utf8(std::fs::read(&bill).unwrap())
+        .unwrap()
+        .replacen("`200.00,`0.00,`", "`2OO.00,`0.00,`", 1);
+    std::fs::write(&bill, broken).unwrap();
+    let o = run(
+        &db,
+        &dir,
+        &["import-payments", "--channel", "wechat", path],
+        None,
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        "error: line 2, column 应结订单金额: '2OO.00' is not an amount"
+    );
+
+    // Nothing ready: no file, said on standard error, exit 0.
+    let out = dir.join("batch.xlsx");
+    let o = run(
+        &db,
+        &dir,
+        &["export-invoices", "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no invoice request is ready"));
+    assert!(!out.exists());
+    app.staff_act(&id, Action::Claim, &[]).await;
+    app.staff_act(&id, Action::Accept, &[]).await;
+    let o = run(
+        &db,
+        &dir,
+        &["export-invoices", "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("IB20261125-"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(std::fs::read(&out).unwrap().starts_with(b"PK"));
+
+    // The platform's plain list (CSV, GBK) of what it issued.
+    let list = dir.join("issued.csv");
+    let csv = "数电发票号码,开票日期,购买方名称,价税合计,备注,下载链接\r\n26442000000000000001,2026-11-25 15:00:00,张三,200.00,申请编号：WT202611250001,https://dppt.example.gov.cn/x/26442000000000000001\r\n";
+    std::fs::write(&list, encoding_rs::GBK.encode(csv).0).unwrap();
+    let o = run(
+        &db,
+        &dir,
+        &["import-invoices", list.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().last().unwrap(),
+        r#"{"lines":1,"matched":1,"already_known":0,"unmatched":0,"ambiguous":0,"amount_mismatch":0,"red_letter":0,"files_attached":0,"failed":0}"#
+    );
+    assert_eq!(
+        app.get_json(&format!("/api/v1/applications/{id}")).await["invoice"]["number"],
+        "26442000000000000001"
+    );
+}
+
+both!(payments_and_invoices_from_the_command_line);

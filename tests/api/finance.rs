@@ -243,7 +243,7 @@ async fn alipay_bills_and_zips_reconcile_like_wechat(b: Backend) {
     )
     .await
     .unwrap_err();
-    assert_eq!(e.to_string(), "this is a alipay bill, not a wechat one");
+    assert_eq!(e.to_string(), "the file is a alipay bill; expected wechat");
     // A truncated file changes nothing.
     let cut = &bill[..bill.len() * 2 / 3];
     let e = finance::import_bills(&app.storage, cut, "x.csv", None, "test", 0)
