@@ -165,6 +165,9 @@ pub async fn act(
         )
         .await?;
     }
+    if action == Action::Withdraw {
+        owe_refund(&mut tx, application_id, at).await?;
+    }
     applications::add_event(&mut tx, application_id, at, to, actor.name, note).await?;
     audit::record(
         &mut tx,
@@ -182,6 +185,31 @@ pub async fn act(
     .await?;
     tx.commit().await?;
     Ok(to)
+}
+
+/// A withdrawn application whose payment a bill holds is owed its money back.
+async fn owe_refund(tx: &mut Tx, application_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    if finance::payment_state(tx, application_id).await?.as_deref() != Some("verified") {
+        return Ok(());
+    }
+    let Some(p) = finance::app_payment_of(tx, application_id).await? else {
+        return Ok(());
+    };
+    finance::open_case(
+        tx,
+        &finance::NewCase {
+            kind: "refund_owed",
+            channel: crate::domain::intake::PaymentChannel::parse(&p.payment_channel)
+                .unwrap_or(crate::domain::intake::PaymentChannel::Wechat),
+            out_trade_no: &p.out_trade_no,
+            application_id: Some(application_id),
+            line_id: None,
+            amount_fen: p.amount_fen,
+            at,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// An accepted application that asked for an invoice becomes an invoice request.

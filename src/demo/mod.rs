@@ -27,7 +27,7 @@ use crate::{
     workflow::{self, Actor},
 };
 use bytes::Bytes;
-use chrono::{Duration, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
@@ -130,6 +130,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     let cal = state.calendar.get().await?;
     let count = 300;
     let mut made = 0;
+    let mut plans: Vec<Plan> = Vec::new();
     for i in 0..count {
         let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
         let name = format!(
@@ -235,6 +236,29 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         .await?;
         tx.commit().await?;
 
+        let roll = rng.random_range(0..100);
+        plans.push(Plan {
+            id,
+            app,
+            submitted,
+            roll,
+            index: i,
+        });
+        made += 1;
+    }
+
+    // The merchants' bills of the days before today, with what finance meets in real life: a
+    // payment missing from the bill, a short payment, an order paid twice, money without an
+    // application. Then the reviewers move applications along (accepting needs a verified payment).
+    let bill_summaries = demo_bills(storage, &plans, now, &mut rng).await?;
+    for plan in plans {
+        let Plan {
+            id,
+            app,
+            submitted,
+            roll,
+            index: i,
+        } = plan;
         // Move it along: the roll decides how far.
         let reviewer = if rng.random_bool(0.5) {
             "staff:reviewer"
@@ -246,7 +270,6 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             request_id: None,
             may_override: false,
         };
-        let roll = rng.random_range(0..100);
         let steps: &[Action] = match roll {
             0..35 => &[],
             35..50 => &[Action::Claim],
@@ -263,6 +286,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         };
         let mut at = submitted;
         for step in steps {
+            // Only a payment a bill verified may be accepted; today's wait for tomorrow's bill.
+            if *step == Action::Accept
+                && storage.payment_state_of(id.as_str()).await?.as_deref() != Some("verified")
+            {
+                break;
+            }
             at += Duration::minutes(rng.random_range(20..600));
             let reasons = if *step == Action::Return {
                 vec![("form_unsigned".to_string(), "申请表未签名".to_string())]
@@ -309,15 +338,182 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             .await?;
             tx.commit().await?;
         }
-        made += 1;
     }
     println!(
         "Demo data: {made} applications with scans, {} certificates in the registry.",
         storage.certificate_count().await?
     );
+    for b in &bill_summaries {
+        println!("  bill {}: {}", b.0, b.1);
+    }
+    demo_invoices(state, now).await?;
     let token = storage
         .create_api_token("demo-hall", ms(now), "demo")
         .await?;
     println!("API token for the demo hall client (shown once):\n{token}");
+    Ok(())
+}
+
+/// An application made, and how far the demo moves it afterwards.
+struct Plan {
+    id: ApplicationId,
+    app: NewApplication,
+    submitted: chrono::DateTime<Utc>,
+    roll: u32,
+    index: u64,
+}
+
+/// One bill per channel and Beijing day before today, imported as finance would.
+async fn demo_bills(
+    storage: &crate::storage::Storage,
+    plans: &[Plan],
+    now: chrono::DateTime<Utc>,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use crate::domain::intake::PaymentChannel;
+    use bills::Line;
+    use std::collections::BTreeMap;
+    let today = now.with_timezone(&beijing()).date_naive();
+    let mut days: BTreeMap<(chrono::NaiveDate, PaymentChannel), Vec<Line>> = BTreeMap::new();
+    let mut k = 0u64;
+    for p in plans {
+        let paid = p.app.payment.paid_at;
+        let day = paid.with_timezone(&beijing()).date_naive();
+        if day >= today {
+            continue;
+        }
+        k += 1;
+        let lines = days.entry((day, p.app.payment.channel)).or_default();
+        let tx = format!("42000{:023}", k);
+        match k % 40 {
+            // not in the bill: the application's payment is missing
+            7 => continue,
+            // paid 0.01 yuan short
+            13 => lines.push(Line::pay(
+                &p.app.payment.out_trade_no,
+                &tx,
+                p.app.payment.amount.get() - 1,
+                paid,
+            )),
+            // paid twice, the second time a minute later
+            21 => {
+                lines.push(Line::pay(
+                    &p.app.payment.out_trade_no,
+                    &tx,
+                    p.app.payment.amount.get(),
+                    paid,
+                ));
+                lines.push(Line::pay(
+                    &p.app.payment.out_trade_no,
+                    &format!("42001{:023}", k),
+                    p.app.payment.amount.get(),
+                    paid + Duration::minutes(1),
+                ));
+            }
+            _ => lines.push(Line::pay(
+                &p.app.payment.out_trade_no,
+                &tx,
+                p.app.payment.amount.get(),
+                paid,
+            )),
+        }
+        // Now and then the hall failed after the payment: money without an application.
+        if k % 55 == 0 {
+            lines.push(Line::pay(
+                &format!("SZCA{:016X}", rng.random::<u64>()),
+                &format!("42002{:023}", k),
+                20000,
+                paid + Duration::minutes(5),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for ((day, channel), lines) in days {
+        let (bytes, name) = match channel {
+            PaymentChannel::Wechat => (
+                bills::wechat(&lines),
+                format!("微信支付账单_{}.csv", day.format("%Y%m%d")),
+            ),
+            PaymentChannel::Alipay => (
+                bills::alipay(
+                    &day.to_string(),
+                    &(day + Duration::days(1)).to_string(),
+                    &lines,
+                ),
+                format!("20881234567890120156_{}_业务明细.csv", day.format("%Y%m%d")),
+            ),
+        };
+        let at = ms(beijing()
+            .from_local_datetime(
+                &(day + Duration::days(1))
+                    .and_hms_opt(10, 30, 0)
+                    .expect("time"),
+            )
+            .single()
+            .expect("fixed")
+            .with_timezone(&Utc))
+        .min(ms(now));
+        let s = crate::finance::import_bills(
+            storage,
+            &bytes,
+            &name,
+            Some(channel),
+            "staff:finance",
+            at,
+        )
+        .await?;
+        for s in s {
+            out.push((name.clone(), serde_json::to_string(&s)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Half of the invoice requests go into a batch; half of that batch comes back issued.
+async fn demo_invoices(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+    let ready = state.storage.invoice_requests("pending", 10_000).await?;
+    let ready: Vec<_> = ready
+        .into_iter()
+        .filter(|r| r.payment_state == "verified" && r.status != "submitted")
+        .collect();
+    if ready.len() < 2 {
+        return Ok(());
+    }
+    let mut cfg = state.settings.invoice.clone();
+    cfg.max_per_file = (ready.len() / 2).clamp(1, 998);
+    let Some(batch) =
+        crate::invoicing::export_batch(&state.storage, &cfg, "staff:finance", ms(now)).await?
+    else {
+        return Ok(());
+    };
+    let batched = state.storage.invoice_requests("batched", 10_000).await?;
+    let mut csv = String::from("数电发票号码,开票日期,购买方名称,价税合计,备注,下载链接\r\n");
+    let issued_on = now.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S");
+    for (n, r) in batched.iter().take(batched.len() / 2).enumerate() {
+        let number = format!(
+            "2644200000{:010}",
+            now.timestamp() % 1_000_000 * 1000 + n as i64
+        );
+        csv.push_str(&format!(
+            "{number},{issued_on},{},{},申请编号：{},https://dppt.example.gov.cn/download/{number}\r\n",
+            r.title,
+            crate::domain::money::Fen::new(r.amount_fen),
+            r.hall_reference
+        ));
+    }
+    let s = crate::invoicing::import_issued(
+        &state.storage,
+        &state.scans,
+        &cfg,
+        &state.settings.public_url,
+        csv.as_bytes(),
+        "staff:finance",
+        ms(now),
+    )
+    .await?;
+    println!(
+        "Invoices: batch {} with {} requests; {} issued and e-mailed.",
+        batch.batch_no, batch.requests, s.matched
+    );
     Ok(())
 }

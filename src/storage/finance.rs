@@ -770,3 +770,15 @@ impl Storage {
         })
     }
 }
+
+/// An application's payment as the hall reported it (inside a transaction).
+pub async fn app_payment_of(tx: &mut Tx, application_id: &str) -> DbResult<Option<PaymentOf>> {
+    on_tx!(tx, |c| {
+        sqlx::query_as::<_, PaymentOf>(
+        "select payment_channel, out_trade_no, amount_fen, paid_at from applications where application_id = $1"
+    )
+    .bind(application_id)
+    .fetch_optional(c)
+    .await
+    })
+}
