@@ -91,7 +91,7 @@ pub fn bills_page(ctx: &PageCtx, p: &BillsPage) -> Markup {
                 p.hint { (ctx.t("按文件内容识别渠道；同一账单重复导入不会重复记账。", "The channel is recognised by content; importing a bill again changes nothing.")) }
             }
         }
-        table.dense id="imports" {
+        table.grid.dense id="imports" {
             thead { tr {
                 th { (ctx.t("导入时间", "Imported")) } th { (ctx.t("渠道", "Channel")) } th { (ctx.t("文件", "File")) }
                 th { (ctx.t("账单期间", "Period")) } th.num { (ctx.t("笔数", "Lines")) } th.num { (ctx.t("新增", "New")) }
@@ -150,7 +150,7 @@ pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
             }
             a.chip.active[!p.open] href="/finance/exceptions?state=closed" { (ctx.t("已处理", "Closed")) }
         }
-        table.dense id="cases" {
+        table.grid.dense id="cases" {
             thead { tr {
                 th { "#" } th { (ctx.t("类型", "Kind")) } th { (ctx.t("渠道", "Channel")) } th { (ctx.t("商户订单号", "Order no.")) }
                 th { (ctx.t("交易号", "Transaction")) } th.num { (ctx.t("账单金额", "Bill amount")) } th.num { (ctx.t("应收", "Expected")) }
@@ -209,7 +209,7 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
         div.evidence {
             section.panel id="bill-side" {
                 h2 { (ctx.t("账单记录", "Bill lines")) " · " span.mono { (c.out_trade_no) } }
-                table.dense {
+                table.grid.dense {
                     thead { tr { th { (ctx.t("时间", "Time")) } th { (ctx.t("类型", "Type")) } th { (ctx.t("交易号", "Transaction")) }
                         th.num { (ctx.t("金额", "Amount")) } th.num { (ctx.t("手续费", "Fee")) } th { (ctx.t("退款单号", "Refund no.")) } th { (ctx.t("来源文件", "File")) } } }
                     tbody {
@@ -287,7 +287,7 @@ pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
             (ctx.t("待退款", "Owed")) " " strong { (cases.len()) } " " (ctx.t("笔，合计", "refunds, ")) " " strong { (yuan(total)) } " " (ctx.t("元", "yuan"))
             " " a.button href="/finance/refunds.xlsx" id="refunds-xlsx" { (ctx.t("导出 xlsx（商户平台退款用）", "Export xlsx (for the merchant platforms)")) }
         }
-        table.dense id="refunds" {
+        table.grid.dense id="refunds" {
             thead { tr { th { "#" } th { (ctx.t("原因", "Why")) } th { (ctx.t("渠道", "Channel")) } th { (ctx.t("商户订单号", "Order no.")) }
                 th { (ctx.t("交易号", "Transaction")) } th.num { (ctx.t("金额", "Amount")) } th { (ctx.t("申请", "Application")) } th { (ctx.t("发现时间", "Found")) } } }
             tbody {
@@ -361,7 +361,7 @@ pub fn report_page(ctx: &PageCtx, from: &str, to: &str, days: &[DayFigures]) -> 
         }
         (chart(ctx, days))
         p.legend { span.key.wechat {} (ctx.t("微信支付", "WeChat Pay")) " " span.key.alipay {} (ctx.t("支付宝", "Alipay")) }
-        table.dense id="report" {
+        table.grid.dense id="report" {
             thead { tr { th { (ctx.t("账单日期", "Day")) } th { (ctx.t("渠道", "Channel")) } th.num { (ctx.t("笔数", "Lines")) }
                 th.num { (ctx.t("收款", "Gross")) } th.num { (ctx.t("手续费", "Fees")) } th.num { (ctx.t("退款", "Refunds")) } th.num { (ctx.t("净额", "Net")) }
                 th.num { (ctx.t("已匹配", "Matched")) } th.num { (ctx.t("异常", "Exceptions")) } th.num { (ctx.t("未处理", "Open")) } } }
@@ -421,7 +421,7 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
             }
         }
         h2 { (ctx.t("待开票", "Pending requests")) " " span.count { (p.pending.len()) } }
-        table.dense id="pending" {
+        table.grid.dense id="pending" {
             thead { tr { th { (ctx.t("受理编号", "Application")) } th { (ctx.t("发票抬头", "Title")) } th { (ctx.t("税号", "Tax id")) }
                 th.num { (ctx.t("金额", "Amount")) } th { (ctx.t("付款", "Payment")) } th { (ctx.t("问题", "Problem")) } } }
             tbody {
@@ -435,12 +435,12 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
             }
         }
         h2 { (ctx.t("已导出待回填", "Exported, awaiting the issued invoice")) " " span.count { (p.batched.len()) } }
-        table.dense id="batched" {
+        table.grid.dense id="batched" {
             thead { tr { th { (ctx.t("发票流水号", "Serial")) } th { (ctx.t("受理编号", "Application")) } th { (ctx.t("抬头", "Title")) } th.num { (ctx.t("金额", "Amount")) } } }
             tbody { @for r in p.batched { tr { td.mono { (r.serial.as_deref().unwrap_or("")) } td { (r.application_id) } td { (r.title) } td.num { (yuan(r.amount_fen)) } } } }
         }
         h2 { (ctx.t("开票批次", "Batches")) }
-        table.dense id="batches" {
+        table.grid.dense id="batches" {
             thead { tr { th { (ctx.t("批次号", "Batch")) } th.num { (ctx.t("张数", "Invoices")) } th { (ctx.t("生成时间", "Created")) } th { (ctx.t("操作人", "By")) } th { "SHA-256" } th {} } }
             tbody {
                 @for b in p.batches {
@@ -452,7 +452,7 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
         }
         @if !p.issues.is_empty() {
             h2 { (ctx.t("未能对应的已开发票", "Issued invoices not tied to a request")) }
-            table.dense id="issues" {
+            table.grid.dense id="issues" {
                 thead { tr { th { (ctx.t("发票号码", "Number")) } th { (ctx.t("情况", "Outcome")) } th { (ctx.t("详情", "Detail")) } th { (ctx.t("时间", "When")) } } }
                 tbody { @for i in p.issues { tr { td.mono { (i.invoice_number) } td { (issue_label(ctx, &i.outcome)) } td { (i.detail) } td { (time(i.created_at)) } } } }
             }

@@ -145,6 +145,7 @@ pub async fn home(Staff(s): Staff) -> Redirect {
         "reviewer" | "supervisor" => "/review",
         "admin" => "/admin/users",
         "hotline" => "/hotline",
+        "finance" => "/finance/exceptions",
         _ => "/account/password",
     })
 }

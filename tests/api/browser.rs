@@ -307,3 +307,102 @@ async fn admin_marks_a_day_off_on_the_calendar_page() {
     );
     b.screenshot(&tmp.join("sla.png")).await;
 }
+
+/// The finance desk in a browser: the exceptions queue, a case's evidence side by side, linking
+/// an orphan payment by typing the application id, the daily report's chart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_clerk_links_an_orphan_payment() {
+    use backoffice::demo::bills::{self, Line};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.create_staff("chen.fang", "finance", "a long secret phrase")
+        .await;
+    let id = app.submit_example().await;
+    let p = app.storage.payment_of(&id).await.unwrap().unwrap();
+    let at =
+        chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap() - chrono::Duration::hours(24);
+    // Yesterday's bill holds a payment under an order number the hall never reported, and a
+    // short one of another order; today's application is in no bill yet.
+    let bill = bills::wechat(&[
+        Line::pay(
+            "SZCA00000000BEEF0001",
+            "4200000000000000000000000071",
+            20000,
+            at,
+        ),
+        Line::pay(
+            "SZCA00000000BEEF0002",
+            "4200000000000000000000000072",
+            19000,
+            at,
+        ),
+    ]);
+    backoffice::finance::import_bills(
+        &app.storage,
+        &bill,
+        "微信支付账单_20261124.csv",
+        None,
+        "test",
+        app.clock.now().timestamp_millis(),
+    )
+    .await
+    .unwrap();
+    let b = Browser::start().await;
+    b.goto(&app.url("/login")).await;
+    b.type_into("input[name=username]", "chen.fang").await;
+    b.type_into("input[name=password]", "a long secret phrase")
+        .await;
+    b.click("button[type=submit].primary").await;
+    assert!(
+        b.wait_for("return location.pathname === '/finance/exceptions'")
+            .await
+    );
+    assert!(
+        b.wait_for("return document.querySelectorAll('#cases tbody tr').length === 2")
+            .await
+    );
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    b.screenshot(&tmp.join("finance-exceptions.png")).await;
+    let case = app
+        .storage
+        .finance_cases(true, &["unmatched_payment"], 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.amount_fen == 20000)
+        .unwrap()
+        .case_id;
+    b.click(&format!("a[href='/finance/exceptions/{case}']"))
+        .await;
+    assert!(
+        b.wait_for("return document.querySelector('#bill-side') !== null")
+            .await
+    );
+    // Evidence side by side: the bill panel and the application panel share a row.
+    let tops = b.eval("return [document.querySelector('#bill-side').getBoundingClientRect().top, document.querySelector('#application-side').getBoundingClientRect().top]").await;
+    assert_eq!(tops[0], tops[1], "{tops}");
+    b.type_into("#link-form input[name=application_id]", &id)
+        .await;
+    b.type_into("#link-form input[name=note]", "网厅日志显示订单号写错")
+        .await;
+    b.screenshot(&tmp.join("finance-case.png")).await;
+    b.click("#link-form button[type=submit]").await;
+    assert!(
+        b.wait_for("return location.search.includes('msg=case_closed')")
+            .await
+    );
+    assert!(
+        b.wait_for("return document.querySelectorAll('#cases tbody tr').length === 1")
+            .await
+    );
+    assert_eq!(
+        app.storage.payment_state_of(&id).await.unwrap().as_deref(),
+        Some("verified")
+    );
+    b.goto(&app.url("/finance/report?from=2026-11-20&to=2026-11-25"))
+        .await;
+    assert!(
+        b.wait_for("return document.querySelectorAll('svg.chart rect').length > 0")
+            .await
+    );
+    b.screenshot(&tmp.join("finance-report.png")).await;
+}
