@@ -418,7 +418,7 @@ async fn demo_bills(
             )),
         }
         // Now and then the hall failed after the payment: money without an application.
-        if k % 55 == 0 {
+        if k.is_multiple_of(55) {
             lines.push(Line::pay(
                 &format!("SZCA{:016X}", rng.random::<u64>()),
                 &format!("42002{:023}", k),

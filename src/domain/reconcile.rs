@@ -229,8 +229,10 @@ mod tests {
         assert!(out.missing.is_empty());
     }
 
-    fn scenario()
-    -> impl Strategy<Value = (Vec<(u8, u8, i64, i64, bool)>, Vec<(u8, bool, i64, i64)>)> {
+    /// lines: (order, tx, fen, at, refund); apps: (order, wechat?, fen, paid_at)
+    type Scenario = (Vec<(u8, u8, i64, i64, bool)>, Vec<(u8, bool, i64, i64)>);
+
+    fn scenario() -> impl Strategy<Value = Scenario> {
         // lines: (order, tx, fen, at, refund); apps: (order, wechat?, fen, paid_at)
         (
             prop::collection::vec((0u8..30, 0u8..60, 1i64..5, 0i64..200, any::<bool>()), 0..60),

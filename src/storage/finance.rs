@@ -296,6 +296,7 @@ pub async fn open_refundable_case(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Closes an open case. False when it was not open at `row_version` (someone else was first).
 pub async fn close_case(
     tx: &mut Tx,

@@ -331,6 +331,7 @@ fn layout(state: &AppState, name: &str) -> Result<ReportLayout, reports::ReportE
     ReportLayout::named(name, Some(&state.settings.data_dir.join("reports")))
 }
 
+#[allow(clippy::result_large_err)]
 fn report_bytes(
     state: &AppState,
     ctx: &views::layout::PageCtx,

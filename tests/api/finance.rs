@@ -729,3 +729,51 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     assert!(page.contains("已开具"), "{page}");
 }
 both!(the_finance_desk_from_bill_to_issued_invoice);
+
+async fn a_supervisor_may_accept_an_unverified_payment_with_a_reason(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let id = app.submit_example().await;
+    let chen = app.signed_in_staff("chen.hui", "supervisor").await;
+    let page = chen.get_page(&format!("/review/{id}")).await;
+    let r = chen
+        .post_form(
+            &format!("/review/{id}/claim"),
+            &[("row_version", &hidden_field(&page, "row_version").unwrap())],
+        )
+        .await;
+    let page = chen.follow(r).await;
+    assert!(
+        page.contains("payment_override"),
+        "the supervisor is offered the override"
+    );
+    let rv = hidden_field(&page, "row_version").unwrap();
+    // Without a reason: refused like anyone else.
+    let r = chen
+        .post_form(
+            &format!("/review/{id}/accept"),
+            &[("row_version", rv.as_str()), ("payment_override", "  ")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/review/{id}?msg=payment_unverified"));
+    let r = chen
+        .post_form(
+            &format!("/review/{id}/accept"),
+            &[
+                ("row_version", rv.as_str()),
+                ("payment_override", "网厅支付截图已核对，账单次日到"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/review?msg=accepted");
+    let audit = app.storage.audit_recent(50).await.unwrap();
+    let o = audit
+        .iter()
+        .find(|a| a.action == "application.payment_override" && a.subject_id == id)
+        .expect("the override is audited");
+    assert_eq!(o.actor, "staff:chen.hui");
+    assert_eq!(
+        o.after_state.as_deref(),
+        Some("unverified: 网厅支付截图已核对，账单次日到")
+    );
+}
+both!(a_supervisor_may_accept_an_unverified_payment_with_a_reason);
