@@ -38,6 +38,8 @@ pub struct Settings {
     pub hotline_lookups_per_hour: i64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
     pub invoice: crate::exchange::invoices::InvoiceConfig,
+    /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
+    pub courier: crate::exchange::couriers::CourierConfig,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -67,6 +69,7 @@ struct FileSettings {
     hotline_lookups_per_hour: Option<i64>,
     smtp: Option<FileSmtp>,
     invoice: Option<crate::exchange::invoices::InvoiceConfig>,
+    courier: Option<crate::exchange::couriers::CourierConfig>,
 }
 
 #[derive(Deserialize, Default)]
@@ -175,7 +178,12 @@ impl Settings {
         if let Err(e) = invoice.layout() {
             bail!("invoice layout: {e}");
         }
+        let courier = file.courier.unwrap_or_default();
+        courier
+            .validate()
+            .map_err(|e| anyhow::anyhow!("courier settings: {e}"))?;
         Ok(Settings {
+            courier,
             invoice,
             hotline_lookups_per_hour,
             digest_at,

@@ -16,6 +16,8 @@ pub mod domain;
 pub mod exchange;
 /// The finance desk: bill imports and reconciliation, cases, invoices.
 pub mod finance;
+/// The fulfilment desk: production, courier batches, tracking.
+pub mod fulfilment;
 /// Invoices (数电票): batches for the tax platform and what it issued.
 pub mod invoicing;
 /// Scheduled work: SLA sweep, reminders, digests, outbox delivery.

@@ -244,6 +244,7 @@ fn action_name(a: Action) -> &'static str {
         Action::Resubmit => "application.resubmitted",
         Action::StartProduction => "application.production_started",
         Action::Ship => "application.shipped",
+        Action::ReturnParcel => "application.parcel_returned",
         Action::Withdraw => "application.withdrawn",
     }
 }

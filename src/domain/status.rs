@@ -29,6 +29,8 @@ pub enum Action {
     Resubmit,
     StartProduction,
     Ship,
+    /// The parcel came back undeliverable: the application waits for a re-send.
+    ReturnParcel,
     Withdraw,
 }
 
@@ -95,6 +97,7 @@ impl Status {
             (S::Returned, A::Resubmit) => S::Submitted,
             (S::Accepted, A::StartProduction) => S::InProduction,
             (S::InProduction, A::Ship) => S::Shipped,
+            (S::Shipped, A::ReturnParcel) => S::InProduction,
             (S::Submitted | S::InReview | S::Returned, A::Withdraw) => S::Withdrawn,
             (from, action) => return Err(IllegalTransition { from, action }),
         };

@@ -1,7 +1,9 @@
 //! Files in and out. The CLI and the desk pages call the same functions.
 
+pub mod barcode;
 pub mod calendar;
 pub mod certificates;
+pub mod couriers;
 pub mod invoices;
 pub mod payment_bills;
 pub mod reports;

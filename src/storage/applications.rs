@@ -336,6 +336,8 @@ pub struct StatusView {
     pub payment_state: String,
     /// Whether the applicant asked for an invoice.
     pub invoice_wanted: bool,
+    /// The parcel that left: courier code, waybill number, shipped at.
+    pub shipment: Option<(String, String, i64)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -410,8 +412,14 @@ impl Storage {
             Vec::new()
         };
         let invoice = self.invoice_of(application_id).await?;
+        let shipment = if status == Status::Shipped {
+            self.shipment_of(application_id).await?
+        } else {
+            None
+        };
         Ok(Some(StatusView {
             invoice,
+            shipment,
             payment_state: row.payment_state,
             invoice_wanted: row.invoice_wanted,
             application_id: row.application_id,

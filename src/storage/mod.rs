@@ -13,6 +13,7 @@ pub mod audit;
 pub mod calendar;
 pub mod certificates;
 pub mod finance;
+pub mod fulfilment;
 pub mod hotline;
 pub mod idempotency;
 pub mod invoices;

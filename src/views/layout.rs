@@ -48,6 +48,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/review", l.t("审核队列", "Review queue")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
+            ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
             ("/hotline-lookups", l.t("客服查询统计", "Hotline look-ups")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
         ],
@@ -61,6 +62,10 @@ fn nav(ctx: &PageCtx) -> Markup {
         ],
         "hotline" => vec![("/hotline", l.t("客服查询", "Look-up"))],
         "finance" => vec![("/finance/exceptions", l.t("财务对账", "Finance"))],
+        "fulfillment" => vec![
+            ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
+            ("/fulfilment/batches", l.t("快递批次", "Courier batches")),
+        ],
         _ => vec![],
     };
     html! {

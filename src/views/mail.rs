@@ -86,6 +86,35 @@ pub fn applicant_accepted(name: &str, id: &str, hall_reference: &str) -> Mail {
     }
 }
 
+/// To the applicant: the new certificate medium was posted, with the courier's tracking link.
+pub fn applicant_shipped(
+    name: &str,
+    hall_reference: &str,
+    courier: &str,
+    waybill: &str,
+    link: &str,
+) -> Mail {
+    let subject = format!("您的新证书介质已寄出（{hall_reference}）");
+    let text = format!(
+        "{name}，您好：\n\n您的数字证书介质遗失补办申请（网厅编号 {hall_reference}）的新证书介质已寄出。\n\
+         快递公司：{courier}\n运单号：{waybill}\n查询物流：{link}\n\n收到后请妥善保管；如有疑问，请致电客服热线。\n"
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (name) "，您好：" }
+            p { "您的数字证书介质遗失补办申请（网厅编号 " strong { (hall_reference) } "）的新证书介质已寄出。" }
+            p { "快递公司：" (courier) br; "运单号：" strong { (waybill) } br; a href=(link) { "查询物流" } }
+            p { "收到后请妥善保管；如有疑问，请致电客服热线。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
 /// To the applicant: the invoice (数电票) was issued; with its link when there is one.
 pub fn applicant_invoice_issued(
     title: &str,

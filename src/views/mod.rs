@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod components;
 pub mod finance;
+pub mod fulfilment;
 pub mod hotline;
+pub mod labels;
 pub mod layout;
 pub mod login;
 pub mod mail;

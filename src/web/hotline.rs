@@ -194,6 +194,7 @@ fn script(
     due: i64,
     updated: i64,
     reasons: &[(String, String)],
+    shipment: Option<&(String, String, i64)>,
 ) -> Vec<String> {
     let mut s = vec![format!("您的补办申请已于 {} 收到。", time(received))];
     match status {
@@ -220,10 +221,17 @@ fn script(
         Status::InProduction => {
             s.push("您的申请已成功受理，新的证书介质正在制作中，寄出后会通知您快递单号。".into())
         }
-        Status::Shipped => s.push(format!(
-            "您的新证书介质已于 {} 寄出，请留意快递通知。",
-            time(updated)
-        )),
+        Status::Shipped => match shipment {
+            Some((courier, waybill, at)) => s.push(format!(
+                "您的新证书介质已于 {} 由{}寄出，运单号 {waybill}，可在快递公司网站或小程序查询物流。",
+                time(*at),
+                if courier == "ems" { "中国邮政 EMS" } else { "顺丰速运" }
+            )),
+            None => s.push(format!(
+                "您的新证书介质已于 {} 寄出，请留意快递通知。",
+                time(updated)
+            )),
+        },
         Status::Withdrawn => s.push("该申请已撤回。如需补办，请重新在网上营业厅提交申请。".into()),
     }
     s
@@ -306,6 +314,7 @@ pub async fn view(
             a.review_due_at,
             a.updated_at,
             &sv.return_reasons,
+            sv.shipment.as_ref(),
         ),
         // Staff appear by role only: the caller has no business with reviewers' names.
         history: detail

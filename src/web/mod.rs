@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod assets;
 pub mod finance;
+pub mod fulfilment;
 pub mod health;
 pub mod hotline;
 pub mod identity;
@@ -82,6 +83,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/finance/invoices/batches/{id}"),
     ("POST", "/finance/invoices/issued"),
     ("GET", "/invoice-files/{token}"),
+    ("GET", "/fulfilment"),
+    ("POST", "/fulfilment/production"),
+    ("POST", "/fulfilment/batches"),
+    ("GET", "/fulfilment/batches"),
+    ("GET", "/fulfilment/batches/{id}"),
+    ("GET", "/fulfilment/batches/{id}/file"),
+    ("GET", "/fulfilment/batches/{id}/labels"),
+    ("GET", "/fulfilment/batches/{id}/packing"),
+    ("POST", "/fulfilment/tracking"),
+    ("POST", "/fulfilment/shipments/{id}/returned"),
     ("GET", "/api/v1/applications"),
     ("POST", "/api/v1/applications"),
     ("GET", "/api/v1/applications/{id}"),
@@ -181,6 +192,28 @@ pub fn router(state: AppState) -> Router {
             post(finance::import_issued).layer(DefaultBodyLimit::max(finance::UPLOAD_LIMIT)),
         )
         .route("/invoice-files/{token}", get(finance::invoice_file))
+        .route("/fulfilment", get(fulfilment::queue))
+        .route(
+            "/fulfilment/production",
+            post(fulfilment::record_production),
+        )
+        .route(
+            "/fulfilment/batches",
+            get(fulfilment::batches).post(fulfilment::create_batch),
+        )
+        .route("/fulfilment/batches/{id}", get(fulfilment::batch))
+        .route("/fulfilment/batches/{id}/file", get(fulfilment::batch_file))
+        .route("/fulfilment/batches/{id}/labels", get(fulfilment::labels))
+        .route("/fulfilment/batches/{id}/packing", get(fulfilment::packing))
+        .route(
+            "/fulfilment/tracking",
+            post(fulfilment::import_tracking)
+                .layer(DefaultBodyLimit::max(fulfilment::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/fulfilment/shipments/{id}/returned",
+            post(fulfilment::parcel_returned),
+        )
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js));
     Router::new()

@@ -146,6 +146,7 @@ pub async fn home(Staff(s): Staff) -> Redirect {
         "admin" => "/admin/users",
         "hotline" => "/hotline",
         "finance" => "/finance/exceptions",
+        "fulfillment" => "/fulfilment",
         _ => "/account/password",
     })
 }

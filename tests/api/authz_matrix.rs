@@ -19,6 +19,7 @@ const EVERYONE: &str = "anon api admin supervisor reviewer finance fulfillment h
 const STAFF: &str = "admin supervisor reviewer finance fulfillment hotline";
 const REVIEWING: &str = "supervisor reviewer";
 const FINANCE_READ: &str = "admin supervisor finance";
+const FULFILMENT_READ: &str = "admin supervisor fulfillment";
 
 /// Who may use each route: `anon` is a signed-out browser, `api` the hall's bearer token (a
 /// page sees it as signed out), then the roles. Everyone not listed must be denied.
@@ -74,6 +75,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/finance/invoices/issued", "finance"),
     // the applicant's link in the invoice e-mail; an unknown token is a 404
     ("GET", "/invoice-files/{token}", "anon api"),
+    ("GET", "/fulfilment", FULFILMENT_READ),
+    ("POST", "/fulfilment/production", "fulfillment"),
+    ("POST", "/fulfilment/batches", "fulfillment"),
+    ("GET", "/fulfilment/batches", FULFILMENT_READ),
+    ("GET", "/fulfilment/batches/{id}", FULFILMENT_READ),
+    ("GET", "/fulfilment/batches/{id}/file", FULFILMENT_READ),
+    ("GET", "/fulfilment/batches/{id}/labels", FULFILMENT_READ),
+    ("GET", "/fulfilment/batches/{id}/packing", FULFILMENT_READ),
+    ("POST", "/fulfilment/tracking", "fulfillment"),
+    ("POST", "/fulfilment/shipments/{id}/returned", "fulfillment"),
     ("GET", "/api/v1/applications", "api"),
     ("POST", "/api/v1/applications", "api"),
     ("GET", "/api/v1/applications/{id}", "api"),
@@ -133,6 +144,8 @@ fn concrete(
         ("POST", "/admin/calendar") => vec![("date", "not-a-date"), ("working", "1")],
         ("POST", "/hotline/{id}/verify") => vec![("method", "mobile"), ("value", "x")],
         ("POST", "/hotline/{id}/note") => vec![("note", "")],
+        ("POST", "/fulfilment/batches") => vec![("courier", "none")],
+        ("POST", "/fulfilment/shipments/{id}/returned") => vec![("reason", "")],
         ("POST", "/finance/exceptions/{id}") => vec![("action", "accept"), ("note", "")],
         // A row version nobody saw: the decision is refused as a conflict, nothing changes.
         ("POST", p) if p.starts_with("/review/{id}/") => vec![("row_version", "-1")],

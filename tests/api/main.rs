@@ -8,6 +8,7 @@ mod browser;
 mod certificates;
 mod cli;
 mod finance;
+mod fulfilment;
 mod hotline;
 mod intake;
 mod intake_errors;

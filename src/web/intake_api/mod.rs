@@ -68,7 +68,11 @@ fn status_json(v: &StatusView) -> Value {
         "version": v.version,
         "review_due_at": rfc3339(v.review_due_at),
         "return_reasons": v.return_reasons.iter().map(|(code, text)| json!({"code": code, "text": text})).collect::<Vec<_>>(),
-        "shipment": Value::Null,
+        "shipment": v.shipment.as_ref().map(|(courier, waybill, at)| json!({
+            "courier": courier.to_uppercase(),
+            "tracking_number": waybill,
+            "shipped_at": rfc3339(*at),
+        })),
         // Additive: the invoice once issued (数电票), for the hall's "my invoice" page.
         "invoice": v.invoice.as_ref().map(|(number, at)| json!({"status": "issued", "number": number, "issued_at": rfc3339(*at)})),
         "history": v.history.iter().map(|(at, s)| json!({"at": rfc3339(*at), "status": s.code()})).collect::<Vec<_>>(),

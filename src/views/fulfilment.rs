@@ -1,0 +1,216 @@
+//! The fulfilment desk's pages: the production queue, courier batches, a batch with its parcels.
+
+use super::components::{status_badge, time};
+use super::layout::{PageCtx, csrf, page};
+use crate::storage::fulfilment::{BatchRow, BatchShipment, QueueRow};
+use maud::{Markup, html};
+
+const DAY_MS: i64 = 86_400_000;
+
+fn tabs(ctx: &PageCtx) -> Markup {
+    html! {
+        nav.tabs {
+            a.tab.active[ctx.path == "/fulfilment"] href="/fulfilment" { (ctx.t("制作与寄送", "Production queue")) }
+            a.tab.active[ctx.path.starts_with("/fulfilment/batches")] href="/fulfilment/batches" { (ctx.t("快递批次", "Courier batches")) }
+        }
+    }
+}
+
+fn can_act(ctx: &PageCtx) -> bool {
+    ctx.role() == "fulfillment"
+}
+
+pub fn courier_label(ctx: &PageCtx, c: &str) -> &'static str {
+    match c {
+        "sf" => ctx.t("顺丰速运", "SF Express"),
+        "ems" => ctx.t("中国邮政 EMS", "China Post EMS"),
+        _ => "?",
+    }
+}
+
+pub struct QueuePage<'a> {
+    pub rows: &'a [QueueRow],
+    pub now_ms: i64,
+    pub error: Option<&'a str>,
+    pub result: Option<&'a str>,
+}
+
+pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
+    let to_make: Vec<&QueueRow> = p.rows.iter().filter(|r| r.status == "accepted").collect();
+    let to_ship: Vec<&QueueRow> = p
+        .rows
+        .iter()
+        .filter(|r| r.status == "in_production" && r.batch_no.is_none())
+        .collect();
+    let batched: Vec<&QueueRow> = p
+        .rows
+        .iter()
+        .filter(|r| r.status == "in_production" && r.batch_no.is_some())
+        .collect();
+    let days = |r: &QueueRow| r.accepted_at.map(|a| (p.now_ms - a) / DAY_MS).unwrap_or(0);
+    let act = can_act(ctx);
+    let body = html! {
+        (tabs(ctx))
+        @if let Some(e) = p.error { p.flash.warn role="alert" id="fulfilment-error" { (e) } }
+        @if let Some(r) = p.result { p.flash.ok id="fulfilment-result" { (r) } }
+        h2 { (ctx.t("待制作", "To produce")) " " span.count { (to_make.len()) } }
+        form method="post" action="/fulfilment/production" id="produce-form" {
+            (csrf(ctx))
+            table.grid.dense id="to-produce" {
+                thead { tr {
+                    @if act { th {} }
+                    th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) }
+                    th { (ctx.t("受理时间", "Accepted")) } th.num { (ctx.t("已等待（天）", "Days waiting")) }
+                    @if act { th { (ctx.t("新证书序列号", "New certificate serial")) } th { (ctx.t("介质编号", "Medium no.")) } }
+                } }
+                tbody {
+                    @for r in &to_make {
+                        tr.overdue[days(r) >= 3] {
+                            @if act { td { input type="checkbox" name="ids" value=(r.application_id); } }
+                            td { (r.application_id) } td { (r.applicant_name) }
+                            td { (r.accepted_at.map(time).unwrap_or_default()) } td.num.left { (days(r)) }
+                            @if act {
+                                td { input type="text" name=(format!("serial.{}", r.application_id)) size="22" maxlength="40"; }
+                                td { input type="text" name=(format!("medium.{}", r.application_id)) size="16" maxlength="40"; }
+                            }
+                        }
+                    }
+                    @if to_make.is_empty() { tr { td colspan="7" .empty { (ctx.t("没有待制作的申请。", "Nothing to produce.")) } } }
+                }
+            }
+            @if act && !to_make.is_empty() {
+                p.toolbar { button.primary type="submit" id="record-production" { (ctx.t("登记所选已制作", "Record the selected as produced")) } }
+            }
+        }
+        h2 { (ctx.t("待寄出", "Ready to ship")) " " span.count { (to_ship.len()) } }
+        form method="post" action="/fulfilment/batches" id="batch-form" {
+            (csrf(ctx))
+            table.grid.dense id="to-ship" {
+                thead { tr {
+                    @if act { th {} }
+                    th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) }
+                    th { (ctx.t("新证书序列号", "Certificate")) } th { (ctx.t("介质编号", "Medium")) }
+                    th.num { (ctx.t("已等待（天）", "Days waiting")) } th { (ctx.t("备注", "Note")) }
+                } }
+                tbody {
+                    @for r in &to_ship {
+                        tr.overdue[r.returned.is_some()] {
+                            @if act { td { input type="checkbox" name="ids" value=(r.application_id); } }
+                            td { (r.application_id) } td { (r.applicant_name) }
+                            td.mono { (r.certificate_serial.as_deref().unwrap_or("")) } td.mono { (r.medium_no.as_deref().unwrap_or("")) }
+                            td.num { (days(r)) }
+                            td { @if let Some(why) = &r.returned { span.badge.bad { (ctx.t("退件待重寄", "returned, re-send")) } " " (why) } }
+                        }
+                    }
+                    @if to_ship.is_empty() { tr { td colspan="7" .empty { (ctx.t("没有待寄出的申请。", "Nothing ready to ship.")) } } }
+                }
+            }
+            @if act && !to_ship.is_empty() {
+                p.toolbar {
+                    label { (ctx.t("快递", "Courier")) " " select name="courier" {
+                        option value="sf" selected { (courier_label(ctx, "sf")) }
+                        option value="ems" { (courier_label(ctx, "ems")) } } }
+                    button.primary type="submit" name="scope" value="selected" id="batch-selected" { (ctx.t("所选生成快递批次", "Batch the selected")) }
+                    button type="submit" name="scope" value="all" id="batch-all" { (ctx.t("全部待寄出生成批次", "Batch all ready")) }
+                }
+            }
+        }
+        @if !batched.is_empty() {
+            h2 { (ctx.t("已在批次中，待回填运单号", "In a batch, waiting for the waybill")) " " span.count { (batched.len()) } }
+            table.grid.dense id="batched" {
+                thead { tr { th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("批次", "Batch")) } } }
+                tbody { @for r in &batched { tr { td { (r.application_id) } td { (r.applicant_name) } td { (r.batch_no.as_deref().unwrap_or("")) } } } }
+            }
+        }
+    };
+    page(ctx, ctx.t("制作与寄送", "Fulfilment"), body)
+}
+
+pub struct BatchesPage<'a> {
+    pub batches: &'a [BatchRow],
+    pub error: Option<&'a str>,
+    pub result: Option<&'a str>,
+    pub problems: &'a [(usize, &'static str, String, String)],
+}
+
+fn outcome_label(ctx: &PageCtx, o: &str) -> &'static str {
+    match o {
+        "unknown_order" => ctx.t("订单号不存在", "unknown order"),
+        "duplicate_waybill" => ctx.t("运单号已用于其他包裹", "waybill on another parcel"),
+        "conflict" => ctx.t("与已登记运单号冲突", "conflicts with what is recorded"),
+        _ => "?",
+    }
+}
+
+pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
+    let body = html! {
+        (tabs(ctx))
+        @if let Some(e) = p.error { p.flash.warn role="alert" id="tracking-error" { (e) } }
+        @if let Some(r) = p.result { p.flash.ok id="tracking-result" { (r) } }
+        @if !p.problems.is_empty() {
+            table.grid.dense id="tracking-problems" {
+                thead { tr { th { (ctx.t("行", "Row")) } th { (ctx.t("情况", "Outcome")) } th { (ctx.t("订单号", "Order no.")) } th { (ctx.t("运单号", "Waybill")) } } }
+                tbody { @for (row, o, order, waybill) in p.problems { tr { td.num { (row) } td { (outcome_label(ctx, o)) } td.mono { (order) } td.mono { (waybill) } } } }
+            }
+        }
+        @if can_act(ctx) {
+            form.upload method="post" action=(format!("/fulfilment/tracking?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
+                label { (ctx.t("导入快递运单号（快递平台导出 xlsx / csv）", "Import waybill numbers (the courier's export, xlsx / csv)")) " " input type="file" name="file" required; }
+                " " button.primary type="submit" id="import-tracking" { (ctx.t("导入", "Import")) }
+            }
+        }
+        table.grid.dense id="batches" {
+            thead { tr { th { (ctx.t("批次号", "Batch")) } th { (ctx.t("快递", "Courier")) } th.num { (ctx.t("件数", "Parcels")) }
+                th.num { (ctx.t("已寄出", "Shipped")) } th { (ctx.t("生成时间", "Created")) } th { (ctx.t("操作人", "By")) } } }
+            tbody {
+                @for b in p.batches {
+                    tr { td { a href=(format!("/fulfilment/batches/{}", b.batch_id)) { (b.batch_no) } } td { (courier_label(ctx, &b.courier)) }
+                        td.num { (b.shipments) } td.num { (b.shipped) } td { (time(b.created_at)) } td { (b.created_by.trim_start_matches("staff:")) } }
+                }
+                @if p.batches.is_empty() { tr { td colspan="6" .empty { (ctx.t("还没有快递批次。", "No batch yet.")) } } }
+            }
+        }
+    };
+    page(ctx, ctx.t("快递批次", "Courier batches"), body)
+}
+
+pub fn batch_page(
+    ctx: &PageCtx,
+    b: &BatchRow,
+    shipments: &[BatchShipment],
+    statuses: &[String],
+) -> Markup {
+    let id = b.batch_id;
+    let body = html! {
+        (tabs(ctx))
+        h1 { (b.batch_no) " · " (courier_label(ctx, &b.courier)) }
+        p.toolbar {
+            a.button href=(format!("/fulfilment/batches/{id}/file")) id="batch-file" { (ctx.t("下载批量下单文件 xlsx", "Download the batch-order file")) }
+            a.button href=(format!("/fulfilment/batches/{id}/labels")) target="_blank" id="labels" { (ctx.t("打印面单（100×150）", "Print labels (100×150)")) }
+            a.button href=(format!("/fulfilment/batches/{id}/packing")) target="_blank" id="packing" { (ctx.t("打印装箱单（A4）", "Print packing list (A4)")) }
+        }
+        table.grid.dense id="parcels" {
+            thead { tr { th { (ctx.t("订单号", "Order no.")) } th { (ctx.t("受理编号", "Application")) } th { (ctx.t("运单号", "Waybill")) }
+                th { (ctx.t("寄出时间", "Shipped")) } th { (ctx.t("状态", "State")) } @if can_act(ctx) { th {} } } }
+            tbody {
+                @for (s, status) in shipments.iter().zip(statuses) {
+                    tr {
+                        td.mono { (s.order_no) } td { (s.application_id) } td.mono { (s.waybill.as_deref().unwrap_or("—")) }
+                        td { (s.shipped_at.map(time).unwrap_or_default()) }
+                        td { @if s.state == "returned" { span.badge.bad { (ctx.t("退件", "returned")) } } @else { (status_badge(ctx.locale, status)) } }
+                        @if can_act(ctx) {
+                            td { @if s.state == "shipped" {
+                                form.inline method="post" action=(format!("/fulfilment/shipments/{}/returned", s.shipment_id)) {
+                                    (csrf(ctx))
+                                    input type="text" name="reason" required maxlength="200" placeholder=(ctx.t("退件原因", "Why it came back"));
+                                    button type="submit" { (ctx.t("登记退件", "Record return")) }
+                                }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(ctx, &b.batch_no, body)
+}

@@ -1,0 +1,389 @@
+//! The fulfilment desk: the production queue, courier batches with their files, labels and
+//! packing lists, the tracking import, returned parcels. The `fulfillment` role acts;
+//! supervisors and admins read.
+
+use super::{
+    pages::{Ctx, PageError, Staff, see_other},
+    state::AppState,
+};
+use crate::exchange::couriers::Courier;
+use crate::fulfilment::{self, FulfilmentError, Production};
+use crate::storage::audit::AuditEntry;
+use crate::views::{self, fulfilment as v};
+use axum::{
+    extract::{Multipart, Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+async fn render_queue(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    error: Option<&str>,
+    result: Option<&str>,
+) -> Result<Response, PageError> {
+    let rows = state
+        .storage
+        .fulfilment_queue(5_000)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    let html = v::queue_page(
+        ctx,
+        &v::QueuePage {
+            rows: &rows,
+            now_ms: state.clock.now().timestamp_millis(),
+            error,
+            result,
+        },
+    )
+    .into_string();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
+}
+
+pub async fn queue(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
+    render_queue(&state, &ctx, None, None).await
+}
+
+/// The production form: the selected ids, each with its `serial.<id>` and `medium.<id>`.
+pub async fn record_production(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let value = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let items: Vec<Production> = fields
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, id)| Production {
+            application_id: id.clone(),
+            certificate_serial: value(&format!("serial.{id}")),
+            medium_no: value(&format!("medium.{id}")),
+        })
+        .collect();
+    if items.is_empty() {
+        let msg = ctx.t("请先勾选申请。", "Select applications first.");
+        return render_queue(&state, &ctx, Some(msg), None).await;
+    }
+    let at = state.clock.now().timestamp_millis();
+    match fulfilment::record_production(&state.storage, &items, &s.actor(), at).await {
+        Ok(_) => Ok(see_other("/fulfilment", "produced")),
+        Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => {
+            let msg = format!(
+                "{}{e}",
+                ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
+            );
+            render_queue(&state, &ctx, Some(&msg), None).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BatchForm {
+    courier: String,
+    scope: Option<String>,
+    #[serde(default)]
+    ids: Vec<String>,
+}
+
+pub async fn create_batch(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Form(f): Form<BatchForm>,
+) -> Result<Response, PageError> {
+    let Some(courier) = Courier::parse(&f.courier) else {
+        return render_queue(&state, &ctx, Some("?"), None).await;
+    };
+    let all = f.scope.as_deref() == Some("all");
+    if !all && f.ids.is_empty() {
+        let msg = ctx.t(
+            "请先勾选申请，或选择“全部待寄出”。",
+            "Select applications, or batch all ready.",
+        );
+        return render_queue(&state, &ctx, Some(msg), None).await;
+    }
+    let at = state.clock.now().timestamp_millis();
+    let only = (!all).then_some(f.ids.as_slice());
+    match fulfilment::create_batch(
+        &state.storage,
+        &state.settings.courier,
+        courier,
+        only,
+        &s.actor(),
+        at,
+    )
+    .await
+    {
+        Ok(Some(b)) => Ok(Redirect::to(&format!(
+            "/fulfilment/batches/{}?msg=batch_created",
+            b.batch_id
+        ))
+        .into_response()),
+        Ok(None) => Ok(see_other("/fulfilment", "nothing_to_ship")),
+        Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => render_queue(&state, &ctx, Some(&e.to_string()), None).await,
+    }
+}
+
+async fn render_batches(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    error: Option<&str>,
+    result: Option<&str>,
+    problems: &[(usize, &'static str, String, String)],
+) -> Result<Response, PageError> {
+    let batches = state
+        .storage
+        .courier_batches(200)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    let html = v::batches_page(
+        ctx,
+        &v::BatchesPage {
+            batches: &batches,
+            error,
+            result,
+            problems,
+        },
+    )
+    .into_string();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
+}
+
+pub async fn batches(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
+    render_batches(&state, &ctx, None, None, &[]).await
+}
+
+fn batch_id(ctx: &views::layout::PageCtx, id: &str) -> Result<i64, PageError> {
+    id.parse().map_err(|_| PageError::NotFound(ctx.clone()))
+}
+
+pub async fn batch(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let id = batch_id(&ctx, &id)?;
+    let b = state
+        .storage
+        .courier_batch(id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let shipments = state.storage.batch_shipments(id).await.map_err(e)?;
+    let mut statuses = Vec::with_capacity(shipments.len());
+    for s in &shipments {
+        statuses.push(
+            state
+                .storage
+                .application_status(&s.application_id)
+                .await
+                .map_err(e)?
+                .unwrap_or_default(),
+        );
+    }
+    Ok(Html(
+        v::batch_page(&ctx, &b, &shipments, &statuses).into_string(),
+    ))
+}
+
+pub async fn batch_file(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let id = batch_id(&ctx, &id)?;
+    let (batch_no, bytes) = state
+        .storage
+        .courier_batch_file(id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    state
+        .storage
+        .audit_view(&AuditEntry {
+            at: state.clock.now().timestamp_millis(),
+            actor: &s.actor(),
+            action: "courier_batch.downloaded",
+            subject_type: "courier_batch_file",
+            subject_id: &crate::finance::sha256_hex(&bytes),
+            after: Some(&batch_no),
+            ..Default::default()
+        })
+        .await
+        .map_err(e)?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{batch_no}.xlsx\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+async fn print(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    actor: &str,
+    id: &str,
+    packing: bool,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(ctx, e);
+    let id = batch_id(ctx, id)?;
+    let b = state
+        .storage
+        .courier_batch(id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
+    let shipments = state.storage.batch_shipments(id).await.map_err(e)?;
+    let at = state.clock.now();
+    let what = if packing {
+        "装箱单已打印"
+    } else {
+        "面单已打印"
+    };
+    fulfilment::record_print(&state.storage, id, what, actor, at.timestamp_millis())
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    let batch = crate::fulfilment::label_batch(&state.settings.courier, &b, &shipments, at);
+    let markup = if packing {
+        views::labels::packing_list(&batch)
+    } else {
+        views::labels::labels_page(&batch)
+    };
+    let mut r = Html(markup.into_string()).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The print pages carry their own CSS (they must print from a saved file too): allowed by hash.
+    if let Ok(v) = HeaderValue::from_str(&views::labels::print_csp()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(r)
+}
+
+pub async fn labels(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    print(&state, &ctx, &s.actor(), &id, false).await
+}
+
+pub async fn packing(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    print(&state, &ctx, &s.actor(), &id, true).await
+}
+
+pub async fn import_tracking(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        }
+    }
+    if bytes.is_empty() {
+        let msg = ctx.t("请选择文件。", "Choose a file.");
+        return render_batches(&state, &ctx, Some(msg), None, &[]).await;
+    }
+    let at = state.clock.now().timestamp_millis();
+    match fulfilment::import_tracking(
+        &state.storage,
+        &state.settings.courier,
+        &bytes,
+        &s.actor(),
+        at,
+    )
+    .await
+    {
+        Ok(sum) => {
+            let text = format!(
+                "{} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
+                ctx.t("行数", "lines"),
+                sum.lines,
+                ctx.t("已寄出", "shipped"),
+                sum.shipped,
+                ctx.t("无变化", "unchanged"),
+                sum.unchanged,
+                ctx.t("冲突", "conflict"),
+                sum.conflict,
+                ctx.t("运单号重复", "duplicate waybill"),
+                sum.duplicate_waybill,
+                ctx.t("订单号不存在", "unknown order"),
+                sum.unknown_order,
+            );
+            render_batches(&state, &ctx, None, Some(&text), &sum.problems).await
+        }
+        Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => {
+            let msg = format!(
+                "{}{e}",
+                ctx.t("未导入，未做任何更改：", "Nothing imported: ")
+            );
+            render_batches(&state, &ctx, Some(&msg), None, &[]).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReturnForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn parcel_returned(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+    Form(f): Form<ReturnForm>,
+) -> Result<Response, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound(ctx.clone()))?;
+    let at = state.clock.now().timestamp_millis();
+    match fulfilment::return_parcel(&state.storage, id, &f.reason, &s.actor(), at).await {
+        Ok(_) => Ok(see_other("/fulfilment", "parcel_returned")),
+        Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
+        Err(e) => render_queue(&state, &ctx, Some(&e.to_string()), None).await,
+    }
+}
