@@ -176,6 +176,7 @@ pub async fn batches(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Res
     render_batches(&state, &ctx, None, None, &[]).await
 }
 
+#[allow(clippy::result_large_err)]
 fn batch_id(ctx: &views::layout::PageCtx, id: &str) -> Result<i64, PageError> {
     id.parse().map_err(|_| PageError::NotFound(ctx.clone()))
 }
