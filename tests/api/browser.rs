@@ -406,3 +406,69 @@ async fn finance_clerk_links_an_orphan_payment() {
     );
     b.screenshot(&tmp.join("finance-report.png")).await;
 }
+
+/// A batch's labels printed to PDF by headless Chromium (`--print-to-pdf`): one page per parcel,
+/// each 100 × 150 mm, every order number in the text (pdfinfo, pdftotext).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_print_one_per_sheet_of_100_by_150_mm() {
+    use backoffice::exchange::couriers::Courier;
+    let app = TestApp::spawn_with(Backend::Sqlite, crate::fulfilment::with_sender).await;
+    let mut orders = Vec::new();
+    let mut items = Vec::new();
+    for n in 40..43 {
+        let (id, hall) = crate::fulfilment::accepted(&app, n).await;
+        orders.push(hall);
+        items.push(backoffice::fulfilment::Production {
+            application_id: id,
+            certificate_serial: format!("0150512140479057F{n}"),
+            medium_no: format!("UK{n}"),
+        });
+    }
+    backoffice::fulfilment::record_production(&app.storage, &items, "staff:x", 1).await.unwrap();
+    let batch = backoffice::fulfilment::create_batch(&app.storage, &app.state.settings.courier, Courier::Sf, None, "staff:x", 2)
+        .await
+        .unwrap()
+        .unwrap();
+    let clerk = app.signed_in_staff("zhao.qiang", "fulfillment").await;
+    let html = clerk.get_page(&format!("/fulfilment/batches/{}/labels", batch.batch_id)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("labels.html");
+    std::fs::write(&page, html).unwrap();
+    let pdf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("labels.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium");
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(field("Pages:"), "3", "{info}");
+    // "283 x 425 pts": 100 × 150 mm, give or take half a millimetre.
+    let size: Vec<f64> = field("Page size:")
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let mm = |pt: f64| pt * 25.4 / 72.0;
+    assert!((mm(size[0]) - 100.0).abs() < 0.6 && (mm(size[1]) - 150.0).abs() < 0.6, "{info}");
+    let text = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for o in &orders {
+        assert!(text.contains(o.as_str()), "{o} missing from the labels' text");
+    }
+    assert!(!text.contains("13800138000"), "the recipient's mobile is masked");
+}
