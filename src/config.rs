@@ -54,6 +54,9 @@ fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((h, m))
 }
 
+/// The settings file read from the data directory when `--config` is not given.
+pub const SETTINGS_FILE: &str = "backoffice.toml";
+
 /// The TOML file's shape; every key optional.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +102,18 @@ impl Settings {
         o: &Overrides,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Settings> {
-        let file: FileSettings = match &o.config {
+        // Without --config, a `backoffice.toml` in the data directory is read when present.
+        let implicit = o
+            .data_dir
+            .clone()
+            .or_else(|| env("BACKOFFICE_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./data"))
+            .join(SETTINGS_FILE);
+        let config = o
+            .config
+            .clone()
+            .or_else(|| implicit.exists().then_some(implicit));
+        let file: FileSettings = match &config {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read {}", p.display()))?;

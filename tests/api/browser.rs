@@ -424,13 +424,24 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm() {
             medium_no: format!("UK{n}"),
         });
     }
-    backoffice::fulfilment::record_production(&app.storage, &items, "staff:x", 1).await.unwrap();
-    let batch = backoffice::fulfilment::create_batch(&app.storage, &app.state.settings.courier, Courier::Sf, None, "staff:x", 2)
+    backoffice::fulfilment::record_production(&app.storage, &items, "staff:x", 1)
         .await
-        .unwrap()
         .unwrap();
+    let batch = backoffice::fulfilment::create_batch(
+        &app.storage,
+        &app.state.settings.courier,
+        Courier::Sf,
+        None,
+        "staff:x",
+        2,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let clerk = app.signed_in_staff("zhao.qiang", "fulfillment").await;
-    let html = clerk.get_page(&format!("/fulfilment/batches/{}/labels", batch.batch_id)).await;
+    let html = clerk
+        .get_page(&format!("/fulfilment/batches/{}/labels", batch.batch_id))
+        .await;
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("labels.html");
     std::fs::write(&page, html).unwrap();
@@ -448,7 +459,10 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm() {
         .output()
         .expect("chromium");
     assert!(pdf.exists(), "{}", String::from_utf8_lossy(&out.stderr));
-    let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils)");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
     let info = String::from_utf8_lossy(&info.stdout).into_owned();
     let field = |name: &str| {
         info.lines()
@@ -464,11 +478,24 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm() {
         .filter_map(|w| w.parse().ok())
         .collect();
     let mm = |pt: f64| pt * 25.4 / 72.0;
-    assert!((mm(size[0]) - 100.0).abs() < 0.6 && (mm(size[1]) - 150.0).abs() < 0.6, "{info}");
-    let text = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap();
+    assert!(
+        (mm(size[0]) - 100.0).abs() < 0.6 && (mm(size[1]) - 150.0).abs() < 0.6,
+        "{info}"
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     for o in &orders {
-        assert!(text.contains(o.as_str()), "{o} missing from the labels' text");
+        assert!(
+            text.contains(o.as_str()),
+            "{o} missing from the labels' text"
+        );
     }
-    assert!(!text.contains("13800138000"), "the recipient's mobile is masked");
+    assert!(
+        !text.contains("13800138000"),
+        "the recipient's mobile is masked"
+    );
 }
