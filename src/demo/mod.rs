@@ -275,8 +275,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             0..35 => &[],
             35..50 => &[Action::Claim],
             50..65 => &[Action::Claim, Action::Return],
-            65..80 => &[Action::Claim, Action::Accept],
-            // made (80..90) and made and posted (90..98): the fulfilment desk does it below
+            // accepted (65..80), made (80..90) and made and posted (90..98): the fulfilment desk
+            // does the making and posting below
             65..98 => &[Action::Claim, Action::Accept],
             _ => &[Action::Withdraw],
         };
