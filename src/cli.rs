@@ -8,7 +8,9 @@ use crate::{
     exchange, startup,
     storage::{self, staff::NewStaff},
 };
-use crate::{domain::intake::PaymentChannel, finance, invoicing};
+use crate::{
+    domain::intake::PaymentChannel, exchange::couriers::Courier, finance, fulfilment, invoicing,
+};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::{io::BufRead, path::PathBuf};
@@ -72,6 +74,16 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Puts every produced application in no open batch into a new courier batch and writes the
+    /// courier's batch-order workbook; prints the batch number last.
+    ExportShipments {
+        #[arg(long, value_parser = ["sf", "ems"])]
+        courier: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Imports the courier's export (order number → waybill number); prints a JSON summary last.
+    ImportTracking { file: PathBuf },
     /// Imports the tax platform's export of issued invoices (or a zip with the invoice files);
     /// prints a JSON summary last.
     ImportInvoices { file: PathBuf },
@@ -201,6 +213,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => eprintln!("no invoice request is ready; no file written"),
             }
+            Ok(())
+        }
+        Command::ExportShipments { courier, out } => {
+            let courier = Courier::parse(&courier).expect("checked by clap");
+            let storage = startup::open_storage(&settings).await?;
+            let batch =
+                fulfilment::create_batch(&storage, &settings.courier, courier, None, "cli", now())
+                    .await?;
+            match batch {
+                Some(b) => {
+                    std::fs::write(&out, &b.file)
+                        .with_context(|| format!("cannot write {}", out.display()))?;
+                    for (app, why) in &b.left_out {
+                        eprintln!("left out {app}: {why}");
+                    }
+                    println!("{} parcels", b.shipments);
+                    println!("{}", b.batch_no);
+                }
+                None => eprintln!("no application is ready to ship; no file written"),
+            }
+            Ok(())
+        }
+        Command::ImportTracking { file } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let storage = startup::open_storage(&settings).await?;
+            let summary =
+                fulfilment::import_tracking(&storage, &settings.courier, &bytes, "cli", now())
+                    .await?;
+            for (row, outcome, order, waybill) in &summary.problems {
+                eprintln!("row {row}: {outcome} ({order} {waybill})");
+            }
+            println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }
         Command::ImportInvoices { file } => {

@@ -269,3 +269,84 @@ async fn payments_and_invoices_from_the_command_line(b: Backend) {
 }
 
 both!(payments_and_invoices_from_the_command_line);
+
+async fn shipments_and_tracking_from_the_command_line(b: Backend) {
+    use backoffice::fulfilment::{Production, record_production};
+    let app = TestApp::spawn(b).await;
+    let (db, dir) = (app.database_url.clone(), app.dir.path().to_path_buf());
+    let out = dir.join("sf.xlsx");
+    let export = || {
+        run(
+            &db,
+            &dir,
+            &[
+                "export-shipments",
+                "--courier",
+                "sf",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            None,
+        )
+    };
+    let o = export();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no application is ready to ship"));
+    assert!(!out.exists());
+    let (id, hall) = crate::fulfilment::accepted(&app, 77).await;
+    record_production(
+        &app.storage,
+        &[Production {
+            application_id: id.clone(),
+            certificate_serial: "0150512140479058A1".into(),
+            medium_no: "UK77".into(),
+        }],
+        "staff:x",
+        1,
+    )
+    .await
+    .unwrap();
+    // No sender configured: refused, naming what is missing; nothing batched.
+    let o = export();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("sender"), "{}", stderr(&o));
+    std::fs::write(
+        dir.join("backoffice.toml"),
+        "[courier.sender]\ncompany = \"CA\"\nname = \"制证组\"\nphone = \"0755-86000000\"\nprovince = \"广东省\"\ncity = \"深圳市\"\ndistrict = \"南山区\"\ndetail = \"科技园1号\"\npostcode = \"518057\"\n[courier.sf]\nmonthly_account = \"7550000001\"\n",
+    )
+    .unwrap();
+    let o = export();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("SF20261125-"),
+        "{}",
+        stdout(&o)
+    );
+    let csv = dir.join("tracking.csv");
+    std::fs::write(
+        &csv,
+        format!("订单号,运单号\n{hall},SF1000000000001\nWT000000000000,SF1000000000002\n"),
+    )
+    .unwrap();
+    let o = run(&db, &dir, &["import-tracking", csv.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().last().unwrap(),
+        r#"{"lines":2,"shipped":1,"unchanged":0,"conflict":0,"duplicate_waybill":0,"unknown_order":1}"#
+    );
+    assert!(stderr(&o).contains("row 3: unknown_order"));
+    std::fs::write(&csv, format!("订单号,运单号\n{hall},XX1\n")).unwrap();
+    let o = run(&db, &dir, &["import-tracking", csv.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("row 2, column 运单号"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+both!(shipments_and_tracking_from_the_command_line);
