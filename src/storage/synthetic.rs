@@ -163,3 +163,48 @@ impl Storage {
         Ok(n)
     }
 }
+
+/// The body every synthetic produced application carries (only its mailing address is read).
+const PRODUCED_BODY: &str = r#"{"mailing_address":{"recipient":"张三","mobile":"13800138000","province":"广东省","city":"深圳市","district":"南山区","detail":"科技园南区深圳湾科技生态园10栋A座1201","postcode":"518057"}}"#;
+
+impl Storage {
+    /// Adds `n` applications numbered from `start`, all produced and ready to ship, each with its
+    /// version body (the fulfilment benchmark's parcels).
+    pub async fn seed_synthetic_produced(&self, start: i64, n: i64, now: i64) -> DbResult<u64> {
+        let status = "'in_production'";
+        let due = "$1";
+        let insert = match &self.write {
+            Pool::Sqlite(_) => format!(
+                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
+                 insert into applications ({COLUMNS}) {} from seq",
+                row_expr(Backend::Sqlite, status, due, false, &GENERATED_PAYMENT)
+            ),
+            Pool::Postgres(_) => format!(
+                "insert into applications ({COLUMNS}) {} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
+                row_expr(Backend::Postgres, status, due, false, &GENERATED_PAYMENT)
+            ),
+        };
+        let mut tx = self.begin().await?;
+        let added = crate::on_tx!(&mut tx, |c| sqlx::query(&insert)
+            .bind(now)
+            .bind(start)
+            .bind(n)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        crate::on_tx!(&mut tx, |c| {
+            sqlx::query(
+            "insert into application_versions (application_id, version, body, received_at)
+             select a.application_id, a.version, $1, a.received_at from applications a
+             where a.status = 'in_production'
+               and not exists (select 1 from application_versions v where v.application_id = a.application_id and v.version = a.version)"
+        )
+        .bind(PRODUCED_BODY)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        Ok(added)
+    }
+}
