@@ -3,7 +3,7 @@
 //! role acts; supervisors and admins read.
 
 use super::{
-    pages::{Ctx, PageError, Staff, see_other},
+    pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
     state::AppState,
 };
 use crate::domain::calendar::beijing;
@@ -27,18 +27,6 @@ pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 
 pub async fn home() -> Redirect {
     Redirect::to("/finance/exceptions")
-}
-
-async fn file_field(mp: &mut Multipart) -> (String, Vec<u8>) {
-    let mut out = (String::new(), Vec::new());
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_owned();
-            let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-            out = (name, bytes);
-        }
-    }
-    out
 }
 
 async fn render_bills(
@@ -76,7 +64,7 @@ pub async fn upload_bill(
     Staff(s): Staff,
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
-    let (name, bytes) = file_field(&mut mp).await;
+    let (name, bytes) = uploaded_file(&mut mp).await;
     if bytes.is_empty() {
         let msg = ctx.t("请选择账单文件。", "Choose a bill file.");
         return Ok((
@@ -199,14 +187,8 @@ async fn render_case(
             app: app.as_ref(),
             error,
         },
-    )
-    .into_string();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(html)).into_response())
+    );
+    Ok(page_with(html, error.is_some()))
 }
 
 pub async fn case(
@@ -284,24 +266,6 @@ pub async fn refunds(
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(Html(v::refunds_page(&ctx, &cases).into_string()))
-}
-
-fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 async fn audit_export(
@@ -388,7 +352,7 @@ pub async fn refunds_xlsx(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx("refunds-owed.xlsx", bytes))
+    Ok(xlsx_download("refunds-owed.xlsx", bytes))
 }
 
 #[derive(Deserialize, Default)]
@@ -461,7 +425,10 @@ pub async fn report_xlsx(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx(&format!("reconciliation-{from}-{to}.xlsx"), bytes))
+    Ok(xlsx_download(
+        &format!("reconciliation-{from}-{to}.xlsx"),
+        bytes,
+    ))
 }
 
 async fn render_invoices(
@@ -493,14 +460,8 @@ async fn render_invoices(
             error,
             result,
         },
-    )
-    .into_string();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(html)).into_response())
+    );
+    Ok(page_with(html, error.is_some()))
 }
 
 pub async fn invoices(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
@@ -548,7 +509,7 @@ pub async fn batch_file(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx(&format!("{batch_no}.xlsx"), bytes))
+    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
 }
 
 pub async fn import_issued(
@@ -557,7 +518,7 @@ pub async fn import_issued(
     Staff(s): Staff,
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
-    let (_, bytes) = file_field(&mut mp).await;
+    let (_, bytes) = uploaded_file(&mut mp).await;
     if bytes.is_empty() {
         let msg = ctx.t("请选择文件。", "Choose a file.");
         return render_invoices(&state, &ctx, Some(msg), None).await;

@@ -3,7 +3,7 @@
 //! supervisors and admins read.
 
 use super::{
-    pages::{Ctx, PageError, Staff, see_other},
+    pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
     state::AppState,
 };
 use crate::exchange::couriers::Courier;
@@ -12,7 +12,7 @@ use crate::storage::audit::AuditEntry;
 use crate::views::{self, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderValue, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::Form;
@@ -39,14 +39,8 @@ async fn render_queue(
             error,
             result,
         },
-    )
-    .into_string();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(html)).into_response())
+    );
+    Ok(page_with(html, error.is_some()))
 }
 
 pub async fn queue(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
@@ -162,14 +156,8 @@ async fn render_batches(
             result,
             problems,
         },
-    )
-    .into_string();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Html(html)).into_response())
+    );
+    Ok(page_with(html, error.is_some()))
 }
 
 pub async fn batches(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
@@ -238,19 +226,7 @@ pub async fn batch_file(
         })
         .await
         .map_err(e)?;
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{batch_no}.xlsx\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
 }
 
 async fn print(
@@ -318,12 +294,7 @@ pub async fn import_tracking(
     Staff(s): Staff,
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-        }
-    }
+    let (_, bytes) = uploaded_file(&mut mp).await;
     if bytes.is_empty() {
         let msg = ctx.t("请选择文件。", "Choose a file.");
         return render_batches(&state, &ctx, Some(msg), None, &[]).await;

@@ -183,3 +183,57 @@ pub fn see_other(path: &str, msg: &str) -> Response {
     let sep = if path.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{path}{sep}msg={msg}")).into_response()
 }
+
+/// A desk page that may carry a refusal: 422 when it does (the form changed nothing), else 200.
+pub fn page_with(markup: maud::Markup, refused: bool) -> Response {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// An xlsx download (never cached).
+pub fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    );
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = form_urlencoded::byte_serialize(file_name.as_bytes()).collect();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The `file` part of an upload form: (file name, bytes); empty when none was sent.
+pub async fn uploaded_file(mp: &mut axum::extract::Multipart) -> (String, Vec<u8>) {
+    let mut out = (String::new(), Vec::new());
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_owned();
+            let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            out = (name, bytes);
+        }
+    }
+    out
+}
