@@ -24,6 +24,8 @@ pub mod invoicing;
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).
 pub mod mail;
+/// The supervision reports: definitions under reports/ run for a period.
+pub mod reporting;
 /// Building and running the server.
 pub mod startup;
 /// All SQL: SQLite and PostgreSQL behind one `Storage`.

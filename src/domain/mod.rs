@@ -12,6 +12,7 @@ pub mod money;
 pub mod personal_id;
 pub mod reconcile;
 pub mod resident_id;
+pub mod sampling;
 pub mod scan;
 pub mod serial;
 pub mod status;

@@ -1,7 +1,9 @@
 //! Spreadsheet reports whose layout is a file under `reports/` (sheet name, columns, headers,
 //! widths, formats), so finance can change a column's title or order without a rebuild. Written
 //! for Excel and WPS alike: a frozen header row, column widths, filters, real numbers with a
-//! money format and real dates with a date format.
+//! money format and real dates with a date format. A layout may add a title row above the
+//! header and a totals row below the data; the supervision reports also name their data
+//! source and can be written as csv (UTF-8 with a BOM, so Excel in China opens it).
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook};
 use serde::Deserialize;
@@ -11,6 +13,18 @@ use std::collections::HashMap;
 #[serde(deny_unknown_fields)]
 pub struct ReportLayout {
     pub sheet: String,
+    /// A title row above the header (the report's name and period).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// What the report is for, shown on its page.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The data set a supervision report reads (`crate::reporting::SOURCES`).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Addresses that get the report for the previous month on the 1st of each month.
+    #[serde(default)]
+    pub monthly_to: Vec<String>,
     pub columns: Vec<ReportColumn>,
 }
 
@@ -24,6 +38,9 @@ pub struct ReportColumn {
     pub width: f64,
     #[serde(default)]
     pub format: ColumnFormat,
+    /// Summed in the totals row (integer and money columns).
+    #[serde(default)]
+    pub total: bool,
 }
 
 fn default_width() -> f64 {
@@ -75,7 +92,10 @@ impl ReportLayout {
         let shipped = match name {
             "finance-daily" => include_str!("../../reports/finance-daily.toml"),
             "refunds-owed" => include_str!("../../reports/refunds-owed.toml"),
-            _ => return Err(ReportError::Layout(name.into(), "no such report".into())),
+            _ => match SUPERVISION.iter().find(|(n, _)| *n == name) {
+                Some((_, text)) => text,
+                None => return Err(ReportError::Layout(name.into(), "no such report".into())),
+            },
         };
         let text = match dir.map(|d| d.join(format!("{name}.toml"))) {
             Some(p) if p.exists() => std::fs::read_to_string(&p)
@@ -84,6 +104,123 @@ impl ReportLayout {
         };
         toml::from_str(&text).map_err(|e| ReportError::Layout(name.into(), e.to_string()))
     }
+}
+
+/// The supervision reports shipped in `reports/`, in the order the report list shows them.
+pub const SUPERVISION: &[(&str, &str)] = &[
+    (
+        "monthly-operations",
+        include_str!("../../reports/monthly-operations.toml"),
+    ),
+    (
+        "sla-breaches",
+        include_str!("../../reports/sla-breaches.toml"),
+    ),
+    (
+        "return-reasons",
+        include_str!("../../reports/return-reasons.toml"),
+    ),
+    (
+        "reviewer-workload",
+        include_str!("../../reports/reviewer-workload.toml"),
+    ),
+    (
+        "finance-month-end",
+        include_str!("../../reports/finance-month-end.toml"),
+    ),
+    (
+        "shipment-register",
+        include_str!("../../reports/shipment-register.toml"),
+    ),
+];
+
+impl ReportLayout {
+    /// The sums of the columns marked `total`, by field.
+    pub fn totals(&self, rows: &[Row]) -> HashMap<String, Value> {
+        let mut out = HashMap::new();
+        for col in self.columns.iter().filter(|c| c.total) {
+            let sum: i64 = rows
+                .iter()
+                .map(|r| match r.get(col.field.as_str()) {
+                    Some(Value::Int(n)) | Some(Value::Money(n)) => *n,
+                    _ => 0,
+                })
+                .sum();
+            let v = if col.format == ColumnFormat::Money {
+                Value::Money(sum)
+            } else {
+                Value::Int(sum)
+            };
+            out.insert(col.field.clone(), v);
+        }
+        out
+    }
+
+    fn has_totals(&self) -> bool {
+        self.columns.iter().any(|c| c.total)
+    }
+}
+
+/// A cell as text: money in yuan with two decimals, dates and Beijing date-times.
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Text(s) | Value::Date(s) => s.clone(),
+        Value::Int(n) => n.to_string(),
+        Value::Money(f) => format!(
+            "{}{}.{:02}",
+            if *f < 0 { "-" } else { "" },
+            f.abs() / 100,
+            f.abs() % 100
+        ),
+        Value::Millis(ms) => chrono::DateTime::from_timestamp_millis(*ms)
+            .map(|t| {
+                t.with_timezone(&crate::domain::calendar::beijing())
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+        Value::Empty => String::new(),
+    }
+}
+
+/// The rows as csv: UTF-8 with a BOM, CRLF, the header, then the totals row when the layout has one.
+pub fn write_csv(layout: &ReportLayout, rows: &[Row]) -> Result<Vec<u8>, ReportError> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        let csv_err = |e: csv::Error| ReportError::Layout(layout.sheet.clone(), e.to_string());
+        w.write_record(layout.columns.iter().map(|c| c.header.as_str()))
+            .map_err(csv_err)?;
+        for row in rows {
+            w.write_record(
+                layout
+                    .columns
+                    .iter()
+                    .map(|c| display(row.get(c.field.as_str()).unwrap_or(&Value::Empty))),
+            )
+            .map_err(csv_err)?;
+        }
+        if layout.has_totals() {
+            let t = layout.totals(rows);
+            w.write_record(
+                layout
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| match t.get(&c.field) {
+                        Some(v) => display(v),
+                        None if i == 0 => "合计".to_owned(),
+                        None => String::new(),
+                    }),
+            )
+            .map_err(csv_err)?;
+        }
+        w.flush()
+            .map_err(|e| ReportError::Layout(layout.sheet.clone(), e.to_string()))?;
+    }
+    Ok(out)
 }
 
 fn excel_date(day: &str) -> Option<ExcelDateTime> {
@@ -118,13 +255,18 @@ pub fn write(layout: &ReportLayout, rows: &[Row]) -> Result<Vec<u8>, ReportError
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let text = Format::new().set_num_format("@");
+    // With a title, the title is row 0 and the header row 1.
+    let top = u32::from(layout.title.is_some());
+    if let Some(t) = &layout.title {
+        ws.write_string_with_format(0, 0, t, &Format::new().set_bold().set_font_size(14))?;
+    }
     for (c, col) in layout.columns.iter().enumerate() {
         let c = c as u16;
-        ws.write_string_with_format(0, c, &col.header, &head)?;
+        ws.write_string_with_format(top, c, &col.header, &head)?;
         ws.set_column_width(c, col.width)?;
     }
     for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
+        let r = r as u32 + 1 + top;
         for (c, col) in layout.columns.iter().enumerate() {
             let c = c as u16;
             match row.get(col.field.as_str()).unwrap_or(&Value::Empty) {
@@ -154,9 +296,32 @@ pub fn write(layout: &ReportLayout, rows: &[Row]) -> Result<Vec<u8>, ReportError
             }
         }
     }
-    ws.set_freeze_panes(1, 0)?;
+    if layout.has_totals() {
+        let r = rows.len() as u32 + 1 + top;
+        let bold = Format::new().set_bold().set_border_top(FormatBorder::Thin);
+        let bold_money = bold.clone().set_num_format("#,##0.00");
+        let totals = layout.totals(rows);
+        for (c, col) in layout.columns.iter().enumerate() {
+            let c = c as u16;
+            match totals.get(&col.field) {
+                Some(Value::Money(f)) => {
+                    ws.write_number_with_format(r, c, *f as f64 / 100.0, &bold_money)?;
+                }
+                Some(Value::Int(n)) => {
+                    ws.write_number_with_format(r, c, *n as f64, &bold)?;
+                }
+                _ if c == 0 => {
+                    ws.write_string_with_format(r, c, "合计", &bold)?;
+                }
+                _ => {
+                    ws.write_blank(r, c, &bold)?;
+                }
+            }
+        }
+    }
+    ws.set_freeze_panes(top + 1, 0)?;
     let last_col = layout.columns.len().saturating_sub(1) as u16;
-    ws.autofilter(0, 0, rows.len() as u32, last_col)?;
+    ws.autofilter(top, 0, rows.len() as u32 + top, last_col)?;
     Ok(wb.save_to_buffer()?)
 }
 

@@ -19,12 +19,14 @@ pub mod idempotency;
 pub mod invoices;
 pub mod outbox;
 pub mod policies;
+pub mod quality;
 pub mod queue;
 pub mod reasons;
 pub mod scan_files;
 pub mod sessions;
 pub mod sla;
 pub mod staff;
+pub mod supervision;
 pub mod synthetic;
 pub mod tokens;
 

@@ -1,0 +1,280 @@
+//! The supervision reports: a definition under `reports/` (title, columns, formats, the data
+//! source) plus a period of Beijing days gives rows, which the report page, the xlsx and the
+//! csv all show. The sources are named here; their SQL is in `storage::supervision`.
+
+use crate::domain::calendar::beijing;
+use crate::exchange::reports::{self, ReportError, ReportLayout, Row, Value};
+use crate::storage::Storage;
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// The data sets a report definition may name as its `source`.
+pub const SOURCES: &[&str] = &[
+    "operations_per_day",
+    "sla_breaches",
+    "return_reasons",
+    "reviewer_workload",
+    "finance_days",
+    "shipments",
+];
+
+/// Register-type reports stop here; the page shows fewer.
+pub const MAX_ROWS: i64 = 1_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportingError {
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A supervision report's definition: the shipped file, or `<data dir>/reports/<name>.toml`.
+pub fn definition(name: &str, data_dir: Option<&Path>) -> Result<ReportLayout, ReportError> {
+    if !reports::SUPERVISION.iter().any(|(n, _)| *n == name) {
+        return Err(ReportError::Layout(name.into(), "no such report".into()));
+    }
+    let layout = ReportLayout::named(name, data_dir.map(|d| d.join("reports")).as_deref())?;
+    match layout.source.as_deref() {
+        Some(s) if SOURCES.contains(&s) => Ok(layout),
+        other => Err(ReportError::Layout(
+            name.into(),
+            format!("unknown source {other:?}"),
+        )),
+    }
+}
+
+/// Midnight (Beijing) starting a day, in epoch milliseconds.
+pub fn day_start(d: NaiveDate) -> i64 {
+    beijing()
+        .from_local_datetime(&d.and_time(NaiveTime::MIN))
+        .single()
+        .expect("fixed offset")
+        .timestamp_millis()
+}
+
+/// The Beijing day of a day number `(ms + 8 h) / 1 day`.
+pub fn day_of_number(n: i64) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(719_163 + n as i32).expect("day number in range")
+}
+
+/// The previous calendar month of `today`: (first day, last day).
+pub fn previous_month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first_this = today.with_day(1).expect("day 1");
+    let last_prev = first_this - Duration::days(1);
+    (last_prev.with_day(1).expect("day 1"), last_prev)
+}
+
+fn text(s: impl Into<String>) -> Value {
+    Value::Text(s.into())
+}
+
+fn opt_ms(v: Option<i64>) -> Value {
+    v.map(Value::Millis).unwrap_or(Value::Empty)
+}
+
+fn staff_name(s: &str) -> String {
+    s.trim_start_matches("staff:").to_owned()
+}
+
+/// The report's rows for the Beijing days [from, to] (both included).
+pub async fn rows(
+    storage: &Storage,
+    layout: &ReportLayout,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<Row>, ReportingError> {
+    let (a, b) = (day_start(from), day_start(to) + 86_400_000);
+    let rows = match layout.source.as_deref().unwrap_or("") {
+        "operations_per_day" => {
+            let mut days: BTreeMap<i64, HashMap<&'static str, i64>> = BTreeMap::new();
+            // Every day of the period has a row, zero or not.
+            let mut d = from;
+            while d <= to {
+                days.insert((day_start(d) + 28_800_000) / 86_400_000, HashMap::new());
+                d += Duration::days(1);
+            }
+            let mut add = |day: i64, key: &'static str, n: i64| {
+                *days.entry(day).or_default().entry(key).or_default() += n;
+            };
+            for c in storage.submitted_per_day(a, b).await? {
+                add(c.day, "submitted", c.n);
+            }
+            for c in storage.decisions_per_day(a, b).await? {
+                add(
+                    c.day,
+                    if c.key == "accepted" {
+                        "accepted"
+                    } else {
+                        "returned"
+                    },
+                    c.n,
+                );
+            }
+            for c in storage.breaches_and_shipments_per_day(a, b).await? {
+                add(
+                    c.day,
+                    if c.key == "breached" {
+                        "breached"
+                    } else {
+                        "shipped"
+                    },
+                    c.n,
+                );
+            }
+            days.into_iter()
+                .map(|(day, m)| {
+                    let mut row: Row =
+                        HashMap::from([("day", Value::Date(day_of_number(day).to_string()))]);
+                    for k in ["submitted", "accepted", "returned", "breached", "shipped"] {
+                        row.insert(k, Value::Int(m.get(k).copied().unwrap_or(0)));
+                    }
+                    row
+                })
+                .collect()
+        }
+        "sla_breaches" => storage
+            .breach_register(a, b, limit)
+            .await?
+            .into_iter()
+            .map(|e| {
+                HashMap::from([
+                    ("application_id", text(e.application_id)),
+                    ("version", Value::Int(e.version)),
+                    ("applicant_name", text(e.applicant_name)),
+                    ("received_at", Value::Millis(e.received_at)),
+                    ("due_at", Value::Millis(e.due_at)),
+                    ("decided_at", opt_ms(e.decided_at)),
+                    (
+                        "decided_by",
+                        e.decided_by
+                            .map(|s| text(staff_name(&s)))
+                            .unwrap_or(Value::Empty),
+                    ),
+                    ("status", text(e.status)),
+                    ("count", Value::Int(1)),
+                ])
+            })
+            .collect(),
+        "return_reasons" => {
+            let catalogue = storage.return_reasons(false).await?;
+            let counts = storage.reason_counts(a, b).await?;
+            let all: i64 = counts.iter().map(|c| c.n).sum();
+            counts
+                .into_iter()
+                .map(|c| {
+                    let shown = catalogue
+                        .iter()
+                        .find(|r| r.code == c.key)
+                        .map(|r| r.text_shown.clone())
+                        .unwrap_or_default();
+                    HashMap::from([
+                        (
+                            "share",
+                            text(format!("{:.1}%", 100.0 * c.n as f64 / all as f64)),
+                        ),
+                        ("code", text(c.key)),
+                        ("text_shown", text(shown)),
+                        ("count", Value::Int(c.n)),
+                    ])
+                })
+                .collect()
+        }
+        "reviewer_workload" => storage
+            .workload(a, b)
+            .await?
+            .into_iter()
+            .map(|w| {
+                HashMap::from([
+                    ("reviewer", text(staff_name(&w.reviewer))),
+                    ("accepted", Value::Int(w.accepted)),
+                    ("returned", Value::Int(w.returned)),
+                    ("total", Value::Int(w.accepted + w.returned)),
+                    ("late", Value::Int(w.late)),
+                ])
+            })
+            .collect(),
+        "finance_days" => storage
+            .daily_figures(&from.to_string(), &to.to_string())
+            .await?
+            .into_iter()
+            .map(|d| {
+                let fee = (d.fee_e5 as f64 / 1000.0).round() as i64;
+                HashMap::from([
+                    ("day", Value::Date(d.bill_day.clone())),
+                    ("channel", text(d.channel.clone())),
+                    ("lines", Value::Int(d.lines)),
+                    ("gross", Value::Money(d.gross_fen)),
+                    ("fees", Value::Money(fee)),
+                    ("refunds", Value::Money(d.refund_fen)),
+                    ("net", Value::Money(d.gross_fen - d.refund_fen - fee)),
+                    ("matched", Value::Int(d.matched)),
+                    ("exceptions", Value::Int(d.exceptions)),
+                ])
+            })
+            .collect(),
+        "shipments" => storage
+            .shipment_register(a, b, limit)
+            .await?
+            .into_iter()
+            .map(|s| {
+                HashMap::from([
+                    ("order_no", text(s.order_no)),
+                    ("application_id", text(s.application_id)),
+                    ("applicant_name", text(s.applicant_name)),
+                    ("courier", text(s.courier)),
+                    ("waybill", s.waybill.map(text).unwrap_or(Value::Empty)),
+                    ("state", text(s.state)),
+                    ("created_at", Value::Millis(s.created_at)),
+                    ("shipped_at", opt_ms(s.shipped_at)),
+                    ("count", Value::Int(1)),
+                ])
+            })
+            .collect(),
+        other => {
+            return Err(ReportError::Layout(
+                layout.sheet.clone(),
+                format!("unknown source {other}"),
+            )
+            .into());
+        }
+    };
+    Ok(rows)
+}
+
+/// The layout with its title naming the period.
+pub fn titled(mut layout: ReportLayout, from: NaiveDate, to: NaiveDate) -> ReportLayout {
+    if let Some(t) = &layout.title {
+        layout.title = Some(format!("{t}（{from} 至 {to}）"));
+    }
+    layout
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_definition_loads_with_a_known_source() {
+        for (name, _) in reports::SUPERVISION {
+            let l = definition(name, None).unwrap();
+            assert!(l.title.is_some(), "{name}");
+        }
+        assert!(definition("finance-daily", None).is_err());
+    }
+
+    #[test]
+    fn day_numbers_and_months() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        assert_eq!(day_of_number((day_start(d) + 28_800_000) / 86_400_000), d);
+        assert_eq!(
+            previous_month(d),
+            (
+                NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 10, 31).unwrap()
+            )
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! The supervision dashboard's and the reports' figures: every one an aggregate computed by the
+//! database over indexed columns, so the page costs the same with a million applications.
+//! Days are Beijing days numbered from the epoch: `(ms + 8h) / 24h` in both databases.
+
+use super::{DbResult, Storage};
+use crate::on_pool;
+
+/// `(ms + 8 h) / 1 day`: the Beijing day number of an instant, the same integer on both backends.
+const BJ_DAY: &str = "28800000) / 86400000";
+
+/// Applications waiting for review.
+const WAITING: &str = "status in ('submitted', 'in_review')";
+
+/// Which applications a figure stands for (the list behind a figure on the dashboard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Figure {
+    /// Waiting, received in [from, to).
+    Waiting { from: i64, to: i64 },
+    /// Waiting, due in [from, to).
+    Due { from: i64, to: i64 },
+    /// Decided by a reviewer in [from, to).
+    DecidedBy {
+        reviewer: String,
+        from: i64,
+        to: i64,
+    },
+    /// Returned for a reason in [from, to).
+    Reason { code: String, from: i64, to: i64 },
+    /// Submitted in [from, to) and needing this many rounds (`rounds` ≥ 5 means five or more).
+    Rounds { rounds: i64, from: i64, to: i64 },
+    /// Accepted (not shipped yet), accepted in [from, to).
+    Unshipped { from: i64, to: i64 },
+    /// A review window breached, deadline in [from, to).
+    Breached { from: i64, to: i64 },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FigureRow {
+    pub application_id: String,
+    pub applicant_name: String,
+    pub status: String,
+    pub version: i64,
+    pub received_at: i64,
+    pub review_due_at: i64,
+    pub claimed_by: Option<String>,
+}
+
+/// One (day, key, count) of a grouped figure; `key` is empty when grouped by day only.
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct DayCount {
+    pub day: i64,
+    pub key: String,
+    pub n: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, PartialEq, Eq)]
+pub struct KeyCount {
+    pub key: String,
+    pub n: i64,
+}
+
+/// A reviewer's decisions over a period (the workload report).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Workload {
+    pub reviewer: String,
+    pub accepted: i64,
+    pub returned: i64,
+    pub late: i64,
+}
+
+/// A breach in the register.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreachEntry {
+    pub application_id: String,
+    pub version: i64,
+    pub applicant_name: String,
+    pub received_at: i64,
+    pub due_at: i64,
+    pub decided_at: Option<i64>,
+    pub decided_by: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShipmentEntry {
+    pub order_no: String,
+    pub application_id: String,
+    pub applicant_name: String,
+    pub courier: String,
+    pub waybill: Option<String>,
+    pub state: String,
+    pub created_at: i64,
+    pub shipped_at: Option<i64>,
+}
+
+impl Storage {
+    /// Waiting applications per Beijing day of receipt (the age histogram maps days to working days).
+    pub async fn waiting_by_received_day(&self) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (received_at + {BJ_DAY} as day, '' as key, count(*) as n
+             from applications where {WAITING} group by (received_at + {BJ_DAY} order by 1"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Decisions per (day, reviewer) in [from, to).
+    pub async fn decisions_per_reviewer_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (decided_at + {BJ_DAY} as day, decided_by as key, count(*) as n
+             from decisions where decided_at >= $1 and decided_at < $2
+             group by (decided_at + {BJ_DAY}, decided_by order by 1, 2"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Return reasons given in [from, to), most frequent first.
+    pub async fn reason_counts(&self, from: i64, to: i64) -> DbResult<Vec<KeyCount>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, KeyCount>(
+            "select r.code as key, count(*) as n from decisions d join decision_reasons r using (decision_id)
+             where d.decided_at >= $1 and d.decided_at < $2 group by r.code order by 2 desc, 1"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// How many applications first submitted in [from, to) needed each number of rounds.
+    pub async fn rounds_counts(&self, from: i64, to: i64) -> DbResult<Vec<(i64, i64)>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, (i64, i64)>(
+            "select version, count(*) from applications where submitted_at >= $1 and submitted_at < $2
+             group by version order by version"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// Accepted applications not shipped yet, per Beijing day of acceptance.
+    pub async fn unshipped_by_accepted_day(&self) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (d.decided_at + {BJ_DAY} as day, '' as key, count(*) as n
+             from applications a join decisions d on d.application_id = a.application_id and d.version = a.version
+             where a.status in ('accepted', 'in_production') and d.outcome = 'accepted'
+             group by (d.decided_at + {BJ_DAY} order by 1"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Applications (first) submitted per day in [from, to).
+    pub async fn submitted_per_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (submitted_at + {BJ_DAY} as day, '' as key, count(*) as n
+             from applications where submitted_at >= $1 and submitted_at < $2
+             group by (submitted_at + {BJ_DAY} order by 1"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Decisions per day and outcome (`accepted`, `returned`).
+    pub async fn decisions_per_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (decided_at + {BJ_DAY} as day, outcome as key, count(*) as n
+             from decisions where decided_at >= $1 and decided_at < $2
+             group by (decided_at + {BJ_DAY}, outcome order by 1, 2"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Breaches (recorded, or decided late) per day of the deadline, and shipments per day
+    /// shipped, in [from, to).
+    pub async fn breaches_and_shipments_per_day(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> DbResult<Vec<DayCount>> {
+        let sql = format!(
+            "select (due_at + {BJ_DAY} as day, 'breached' as key, count(*) as n
+             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
+                   union
+                   select application_id, version, due_at from review_windows
+                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
+             group by (due_at + {BJ_DAY}
+             union all
+             select (shipped_at + {BJ_DAY} as day, 'shipped' as key, count(*) as n
+             from shipments where shipped_at >= $1 and shipped_at < $2 group by (shipped_at + {BJ_DAY}
+             order by 1, 2"
+        );
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await)
+    }
+
+    /// Decisions per reviewer in [from, to); late = decided after the window's deadline.
+    pub async fn workload(&self, from: i64, to: i64) -> DbResult<Vec<Workload>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, Workload>(
+            "select d.decided_by as reviewer,
+                 cast(coalesce(sum(case when d.outcome = 'accepted' then 1 else 0 end), 0) as bigint) as accepted,
+                 cast(coalesce(sum(case when d.outcome = 'returned' then 1 else 0 end), 0) as bigint) as returned,
+                 cast(coalesce(sum(case when w.decided_at > w.due_at then 1 else 0 end), 0) as bigint) as late
+             from decisions d left join review_windows w on w.application_id = d.application_id and w.version = d.version
+             where d.decided_at >= $1 and d.decided_at < $2 group by d.decided_by order by d.decided_by"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// Windows whose deadline in [from, to) was missed: recorded by the sweep, or decided late.
+    pub async fn breach_register(
+        &self,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> DbResult<Vec<BreachEntry>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, BreachEntry>(
+            "select x.application_id, x.version, a.applicant_name, v.received_at, x.due_at,
+                    w.decided_at, d.decided_by, a.status
+             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
+                   union
+                   select application_id, version, due_at from review_windows
+                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
+             join applications a on a.application_id = x.application_id
+             join application_versions v on v.application_id = x.application_id and v.version = x.version
+             left join review_windows w on w.application_id = x.application_id and w.version = x.version
+             left join decisions d on d.application_id = x.application_id and d.version = x.version
+             order by x.due_at, x.application_id limit $3"
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// Parcels created in [from, to), by order number.
+    pub async fn shipment_register(
+        &self,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> DbResult<Vec<ShipmentEntry>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, ShipmentEntry>(
+            "select s.order_no, s.application_id, a.applicant_name, s.courier, s.waybill, s.state, s.created_at, s.shipped_at
+             from shipments s join applications a on a.application_id = s.application_id
+             where s.created_at >= $1 and s.created_at < $2 order by s.created_at, s.order_no limit $3"
+        )
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(p)
+        .await
+        })
+    }
+
+    /// The applications behind a figure, oldest first.
+    pub async fn figure_applications(&self, f: &Figure, limit: i64) -> DbResult<Vec<FigureRow>> {
+        const COLS: &str = "a.application_id, a.applicant_name, a.status, a.version, a.received_at, a.review_due_at, a.claimed_by";
+        let (sql, key, from, to) = match f {
+            Figure::Waiting { from, to } => (
+                format!("select {COLS} from applications a where a.{WAITING} and a.received_at >= $1 and a.received_at < $2 and $3 = $3 order by a.received_at limit $4"),
+                String::new(), *from, *to,
+            ),
+            Figure::Due { from, to } => (
+                format!("select {COLS} from applications a where a.{WAITING} and a.review_due_at >= $1 and a.review_due_at < $2 and $3 = $3 order by a.review_due_at limit $4"),
+                String::new(), *from, *to,
+            ),
+            Figure::DecidedBy { reviewer, from, to } => (
+                format!("select distinct {COLS} from applications a join decisions d on d.application_id = a.application_id
+                         where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 order by a.received_at limit $4"),
+                reviewer.clone(), *from, *to,
+            ),
+            Figure::Reason { code, from, to } => (
+                format!("select distinct {COLS} from applications a join decisions d on d.application_id = a.application_id
+                         join decision_reasons r on r.decision_id = d.decision_id
+                         where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 order by a.received_at limit $4"),
+                code.clone(), *from, *to,
+            ),
+            Figure::Rounds { rounds, from, to } => (
+                format!("select {COLS} from applications a where a.submitted_at >= $1 and a.submitted_at < $2
+                         and (a.version = cast($3 as bigint) or (cast($3 as bigint) >= 5 and a.version >= 5)) order by a.received_at limit $4"),
+                rounds.to_string(), *from, *to,
+            ),
+            Figure::Unshipped { from, to } => (
+                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id and d.version = a.version
+                         where a.status in ('accepted', 'in_production') and d.outcome = 'accepted'
+                         and d.decided_at >= $1 and d.decided_at < $2 and $3 = $3 order by d.decided_at limit $4"),
+                String::new(), *from, *to,
+            ),
+            Figure::Breached { from, to } => (
+                format!("select {COLS} from applications a where a.application_id in
+                         (select application_id from sla_breaches where due_at >= $1 and due_at < $2
+                          union select application_id from review_windows where due_at >= $1 and due_at < $2 and decided_at > due_at)
+                         and $3 = $3 order by a.received_at limit $4"),
+                String::new(), *from, *to,
+            ),
+        };
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, FigureRow>(&sql)
+            .bind(from)
+            .bind(to)
+            .bind(&key)
+            .bind(limit)
+            .fetch_all(p)
+            .await)
+    }
+}

@@ -1,0 +1,462 @@
+//! Supervision (supervisors and admins): the dashboard, the list behind each figure, and the
+//! reports defined under `reports/` as pages, xlsx and csv.
+
+use super::{
+    pages::{Ctx, PageError},
+    state::AppState,
+};
+use crate::{
+    domain::calendar::WorkingCalendar,
+    exchange::reports,
+    jobs::sla::beijing_day,
+    reporting::{self, day_of_number, day_start},
+    storage::supervision::Figure,
+    views::{
+        self,
+        layout::PageCtx,
+        supervision::{Dashboard, Linked},
+    },
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const DAY: i64 = 86_400_000;
+const LIST_LIMIT: i64 = 500;
+const PAGE_ROWS: usize = 500;
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn list_href(f: &str, from: i64, to: i64, key: &str) -> String {
+    let mut h = format!("/supervision/applications?f={f}&from={from}&to={to}");
+    if !key.is_empty() {
+        h.push_str("&key=");
+        h.push_str(&enc(key));
+    }
+    h
+}
+
+/// Working days in (d, today]: 0 for an application received today.
+fn working_age(cal: &WorkingCalendar, d: NaiveDate, today: NaiveDate) -> i64 {
+    let mut n = 0;
+    let mut x = d + Duration::days(1);
+    while x <= today {
+        if cal.is_working_day(x) {
+            n += 1;
+        }
+        x += Duration::days(1);
+    }
+    n
+}
+
+/// Every figure of the dashboard, each from an aggregate query.
+pub async fn dashboard(
+    storage: &crate::storage::Storage,
+    cal: &WorkingCalendar,
+    now: i64,
+) -> Result<Dashboard, sqlx::Error> {
+    let (today_start, today_end, today) = beijing_day(now, 0);
+    let due_today = storage.count_due_between(now, today_end).await?;
+    let overdue = storage.count_due_between(0, now).await?;
+
+    // Waiting by age: days of receipt → working days → buckets 0 … 5+ (each a range of receipt).
+    let mut ages: Vec<(i64, i64, i64)> = (0..=5).map(|_| (0, i64::MAX, i64::MIN)).collect();
+    let mut waiting = 0;
+    for c in storage.waiting_by_received_day().await? {
+        let d = day_of_number(c.day);
+        let age = working_age(cal, d, today).min(5) as usize;
+        let (start, end) = (day_start(d), day_start(d) + DAY);
+        let b = &mut ages[age];
+        *b = (b.0 + c.n, b.1.min(start), b.2.max(end));
+        waiting += c.n;
+    }
+    let ages = ages
+        .into_iter()
+        .enumerate()
+        .map(|(i, (n, from, to))| Linked {
+            label: if i == 5 { "5+".into() } else { i.to_string() },
+            n,
+            href: if n > 0 {
+                list_href("waiting", from, to, "")
+            } else {
+                list_href("waiting", 0, 0, "")
+            },
+        })
+        .collect();
+
+    // Thirteen weeks, Monday to Monday, the current one last.
+    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let this_monday_start = today_start - (today - monday).num_days() * DAY;
+    let mut weeks = Vec::new();
+    for i in (0..13).rev() {
+        let from = this_monday_start - i * 7 * DAY;
+        let to = (from + 7 * DAY).min(now);
+        let (w, b) = storage.sla_counts(from, to).await?;
+        weeks.push((
+            monday - Duration::days(7 * i),
+            w,
+            b,
+            list_href("breached", from, to, ""),
+        ));
+    }
+
+    // Decisions per reviewer per day, fourteen days.
+    let first = today_start - 13 * DAY;
+    let days: Vec<NaiveDate> = (0..14).map(|i| today - Duration::days(13 - i)).collect();
+    let mut per: BTreeMap<String, Vec<Linked>> = BTreeMap::new();
+    for c in storage.decisions_per_reviewer_day(first, today_end).await? {
+        let d = day_of_number(c.day);
+        let row = per.entry(c.key.clone()).or_insert_with(|| {
+            days.iter()
+                .map(|d| Linked {
+                    label: d.to_string(),
+                    n: 0,
+                    href: list_href("decided", day_start(*d), day_start(*d) + DAY, &c.key),
+                })
+                .collect()
+        });
+        if let Some(i) = days.iter().position(|x| *x == d) {
+            row[i].n = c.n;
+        }
+    }
+    let reviewers = per
+        .into_iter()
+        .map(|(k, v)| (k.trim_start_matches("staff:").to_owned(), v))
+        .collect();
+
+    // Return reasons: six months, this one last; ordered by this month's count.
+    let mut months = Vec::new();
+    let mut m = today.with_day(1).expect("day 1");
+    for _ in 0..6 {
+        months.push(m);
+        m = (m - Duration::days(1)).with_day(1).expect("day 1");
+    }
+    months.reverse();
+    let mut by_reason: BTreeMap<String, Vec<Linked>> = BTreeMap::new();
+    for (i, m) in months.iter().enumerate() {
+        let from = day_start(*m);
+        let to = months
+            .get(i + 1)
+            .map(|n| day_start(*n))
+            .unwrap_or(today_end);
+        for c in storage.reason_counts(from, to).await? {
+            let row = by_reason.entry(c.key.clone()).or_insert_with(|| {
+                months
+                    .iter()
+                    .enumerate()
+                    .map(|(j, mm)| {
+                        let f = day_start(*mm);
+                        let t = months
+                            .get(j + 1)
+                            .map(|n| day_start(*n))
+                            .unwrap_or(today_end);
+                        Linked {
+                            label: mm.format("%Y-%m").to_string(),
+                            n: 0,
+                            href: list_href("reason", f, t, &c.key),
+                        }
+                    })
+                    .collect()
+            });
+            row[i].n = c.n;
+        }
+    }
+    let mut reasons: Vec<(String, Vec<Linked>)> = by_reason.into_iter().collect();
+    reasons.sort_by_key(|(code, trend)| {
+        (
+            std::cmp::Reverse(trend.last().map(|l| l.n).unwrap_or(0)),
+            code.clone(),
+        )
+    });
+
+    // Rounds needed by applications submitted in the last 90 days.
+    let (rf, rt) = (today_start - 89 * DAY, today_end);
+    let mut rounds: Vec<Linked> = (1..=5)
+        .map(|r| Linked {
+            label: if r == 5 { "5+".into() } else { r.to_string() },
+            n: 0,
+            href: list_href("rounds", rf, rt, &r.to_string()),
+        })
+        .collect();
+    for (version, n) in storage.rounds_counts(rf, rt).await? {
+        rounds[(version.clamp(1, 5) - 1) as usize].n += n;
+    }
+
+    let exceptions = storage
+        .open_case_counts()
+        .await?
+        .into_iter()
+        .map(|(kind, n)| Linked {
+            href: format!("/finance/exceptions?kind={}", enc(&kind)),
+            label: kind,
+            n,
+        })
+        .collect();
+
+    // Accepted, not shipped: calendar days since acceptance, in buckets.
+    const BUCKETS: [(i64, i64, &str); 5] = [
+        (0, 1, "0–1"),
+        (2, 3, "2–3"),
+        (4, 7, "4–7"),
+        (8, 14, "8–14"),
+        (15, i64::MAX / 4, "15+"),
+    ];
+    let today_no = (today_start + 28_800_000) / DAY;
+    let mut unshipped: Vec<Linked> = BUCKETS
+        .iter()
+        .map(|(lo, hi, label)| {
+            // accepted on days (today - hi) ..= (today - lo)
+            let from = if *hi > 10_000 {
+                0
+            } else {
+                today_start - hi * DAY
+            };
+            let to = today_start - lo * DAY + DAY;
+            Linked {
+                label: (*label).into(),
+                n: 0,
+                href: list_href("unshipped", from, to, ""),
+            }
+        })
+        .collect();
+    for c in storage.unshipped_by_accepted_day().await? {
+        let age = today_no - c.day;
+        if let Some(i) = BUCKETS
+            .iter()
+            .position(|(lo, hi, _)| age >= *lo && age <= *hi)
+        {
+            unshipped[i].n += c.n;
+        }
+    }
+
+    Ok(Dashboard {
+        waiting,
+        due_today: Linked {
+            label: String::new(),
+            n: due_today,
+            href: list_href("due", now, today_end, ""),
+        },
+        overdue: Linked {
+            label: String::new(),
+            n: overdue,
+            href: list_href("due", 0, now, ""),
+        },
+        ages,
+        weeks,
+        days,
+        reviewers,
+        months: months
+            .iter()
+            .map(|m| m.format("%Y-%m").to_string())
+            .collect(),
+        reasons,
+        rounds,
+        exceptions,
+        unshipped,
+    })
+}
+
+pub async fn dashboard_page(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let now = state.clock.now().timestamp_millis();
+    let e = |e| PageError::internal(&ctx, e);
+    let cal = state.calendar.get().await.map_err(e)?;
+    let d = dashboard(&state.storage, &cal, now).await.map_err(e)?;
+    Ok(Html(
+        views::supervision::dashboard_page(&ctx, &d).into_string(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct FigureQuery {
+    f: String,
+    from: i64,
+    to: i64,
+    #[serde(default)]
+    key: String,
+}
+
+fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
+    let (from, to) = (q.from, q.to);
+    let span = format!(
+        "{} – {}",
+        views::components::time(from),
+        views::components::time(to)
+    );
+    Some(match q.f.as_str() {
+        "waiting" => (
+            Figure::Waiting { from, to },
+            format!("{}（{span}）", ctx.t("待审核，收件于", "Waiting, received")),
+        ),
+        "due" => (
+            Figure::Due { from, to },
+            format!("{}（{span}）", ctx.t("待审核，期限在", "Waiting, due")),
+        ),
+        "decided" => (
+            Figure::DecidedBy {
+                reviewer: q.key.clone(),
+                from,
+                to,
+            },
+            format!(
+                "{} {}（{span}）",
+                ctx.t("审结人", "Decided by"),
+                q.key.trim_start_matches("staff:")
+            ),
+        ),
+        "reason" => (
+            Figure::Reason {
+                code: q.key.clone(),
+                from,
+                to,
+            },
+            format!("{} {}（{span}）", ctx.t("退回原因", "Returned for"), q.key),
+        ),
+        "rounds" => (
+            Figure::Rounds {
+                rounds: q.key.parse().ok()?,
+                from,
+                to,
+            },
+            format!("{} {}（{span}）", ctx.t("提交轮次", "Rounds"), q.key),
+        ),
+        "unshipped" => (
+            Figure::Unshipped { from, to },
+            format!(
+                "{}（{span}）",
+                ctx.t("已受理未寄出，受理于", "Accepted, not shipped, accepted")
+            ),
+        ),
+        "breached" => (
+            Figure::Breached { from, to },
+            format!(
+                "{}（{span}）",
+                ctx.t("审核超期，期限在", "Breached, deadline")
+            ),
+        ),
+        _ => return None,
+    })
+}
+
+/// The applications behind a figure of the dashboard.
+pub async fn figure_list(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<FigureQuery>,
+) -> Result<Html<String>, PageError> {
+    let Some((figure, title)) = figure_of(&q, &ctx) else {
+        return Err(PageError::NotFound(ctx));
+    };
+    let rows = state
+        .storage
+        .figure_applications(&figure, LIST_LIMIT)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(
+        views::supervision::figure_page(&ctx, &title, &rows, LIST_LIMIT as usize).into_string(),
+    ))
+}
+
+pub async fn reports_list(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let mut list = Vec::new();
+    for (name, _) in reports::SUPERVISION {
+        let l = reporting::definition(name, Some(&state.settings.data_dir))
+            .map_err(|e| PageError::internal(&ctx, e))?;
+        list.push((name.to_string(), l));
+    }
+    Ok(Html(
+        views::supervision::reports_page(&ctx, &list).into_string(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Period {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// The period asked for; by default the month so far (from the 1st to today).
+fn period(state: &AppState, p: &Period) -> (NaiveDate, NaiveDate) {
+    let (_, _, today) = beijing_day(state.clock.now().timestamp_millis(), 0);
+    let to = p.to.unwrap_or(today);
+    let from = p.from.unwrap_or(to.with_day(1).expect("day 1"));
+    if from > to { (to, from) } else { (from, to) }
+}
+
+pub async fn report_page(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(name): Path<String>,
+    Query(p): Query<Period>,
+) -> Result<Html<String>, PageError> {
+    let Ok(l) = reporting::definition(&name, Some(&state.settings.data_dir)) else {
+        return Err(PageError::NotFound(ctx));
+    };
+    let (from, to) = period(&state, &p);
+    let rows = reporting::rows(&state.storage, &l, from, to, reporting::MAX_ROWS)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    Ok(Html(
+        views::supervision::report_page(&ctx, &name, &l, (from, to), &rows, PAGE_ROWS)
+            .into_string(),
+    ))
+}
+
+/// The report as `xlsx` or `csv` (UTF-8 with a BOM).
+pub async fn report_file(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((name, format)): Path<(String, String)>,
+    Query(p): Query<Period>,
+) -> Result<Response, PageError> {
+    let Ok(l) = reporting::definition(&name, Some(&state.settings.data_dir)) else {
+        return Err(PageError::NotFound(ctx));
+    };
+    if format != "xlsx" && format != "csv" {
+        return Err(PageError::NotFound(ctx));
+    }
+    let (from, to) = period(&state, &p);
+    let e = |e| PageError::internal(&ctx, e);
+    let rows = reporting::rows(&state.storage, &l, from, to, reporting::MAX_ROWS)
+        .await
+        .map_err(e)?;
+    let l = reporting::titled(l, from, to);
+    let (bytes, mime) = if format == "xlsx" {
+        (
+            reports::write(&l, &rows).map_err(|x| PageError::internal(&ctx, x))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    } else {
+        (
+            reports::write_csv(&l, &rows).map_err(|x| PageError::internal(&ctx, x))?,
+            "text/csv; charset=utf-8",
+        )
+    };
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{name}-{from}-{to}.{format}\""
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
