@@ -5,6 +5,7 @@
 
 pub mod digest;
 pub mod outbox;
+pub mod reports;
 pub mod sla;
 
 use crate::{mail::Mailer, web::state::AppState};
@@ -47,6 +48,16 @@ async fn run_digest(state: &AppState) {
     }
 }
 
+async fn run_monthly_reports(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    let dir = Some(state.settings.data_dir.as_path());
+    match reports::send_monthly(&state.storage, dir, &state.settings.public_url, now).await {
+        Ok(n) if n > 0 => tracing::info!(queued = n, "monthly reports"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "monthly reports failed"),
+    }
+}
+
 async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
@@ -86,6 +97,14 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             },
         )?)
         .await?;
+    // Daily at 08:00: last month's reports go out once (keyed), so a day missed catches up.
+    let s = state.clone();
+    sched
+        .add(Job::new_async(daily_at((8, 0)).as_str(), move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_monthly_reports(&s).await })
+        })?)
+        .await?;
     let s = state.clone();
     let m = mailer.clone();
     sched
@@ -110,6 +129,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         }
         if hm >= state.settings.warning_at && hm < (18, 0) {
             run_warning(&state).await;
+        }
+        if hm >= (8, 0) {
+            run_monthly_reports(&state).await;
         }
         run_outbox(&state, &mailer).await;
     });

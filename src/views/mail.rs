@@ -1,6 +1,7 @@
 //! E-mail templates (Chinese; plain text and HTML). Each returns (subject, text, html).
 
 use super::components::time;
+use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::sla::DueRow;
 use maud::{DOCTYPE, Markup, html};
 
@@ -278,5 +279,45 @@ pub fn hotline_throttled(agent: &str, when: &str, limit: i64) -> Mail {
         subject,
         text,
         html,
+    }
+}
+
+/// A report as an e-mail: the table (the first 200 rows) and the link to the whole xlsx.
+pub fn report_mail(l: &ReportLayout, rows: &[Row], link: &str) -> Mail {
+    let title = l.title.clone().unwrap_or_else(|| l.sheet.clone());
+    let totals = l.totals(rows);
+    let mut text = format!("{title}\n\n完整报表（xlsx，需登录）：{link}\n\n");
+    text.push_str(
+        &l.columns
+            .iter()
+            .map(|c| c.header.as_str())
+            .collect::<Vec<_>>()
+            .join("\t"),
+    );
+    text.push('\n');
+    for r in rows.iter().take(200) {
+        let line: Vec<String> = l
+            .columns
+            .iter()
+            .map(|c| reports::display(r.get(c.field.as_str()).unwrap_or(&Value::Empty)))
+            .collect();
+        text.push_str(&line.join("\t"));
+        text.push('\n');
+    }
+    let body = html! {
+        h2 { (title) }
+        p { a href=(link) { "下载完整报表（xlsx）" } }
+        table border="1" cellpadding="4" style="border-collapse:collapse" {
+            thead { tr { @for c in &l.columns { th { (c.header) } } } }
+            tbody { @for r in rows.iter().take(200) { tr { @for c in &l.columns { td { (reports::display(r.get(c.field.as_str()).unwrap_or(&Value::Empty))) } } } } }
+            @if !totals.is_empty() {
+                tfoot { tr { @for (i, c) in l.columns.iter().enumerate() { td { strong { @match totals.get(&c.field) { Some(v) => (reports::display(v)), None => (if i == 0 { "合计" } else { "" }) } } } } } }
+            }
+        }
+    };
+    Mail {
+        text,
+        html: shell(&title, body),
+        subject: title,
     }
 }

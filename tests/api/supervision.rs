@@ -371,7 +371,53 @@ async fn quality_sampling_is_reproducible_and_rated(b: Backend) {
     assert!(page.contains(&fx.f) && page.contains("50.0%"), "{page}");
 }
 
+async fn a_report_goes_out_monthly_once_through_the_outbox(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    fixture(&app).await;
+    // The data directory's copy of the definition adds the addresses.
+    let dir = app.state.settings.data_dir.clone();
+    std::fs::create_dir_all(dir.join("reports")).unwrap();
+    let shipped = include_str!("../../reports/monthly-operations.toml");
+    std::fs::write(
+        dir.join("reports/monthly-operations.toml"),
+        shipped.replace(
+            "monthly_to = []",
+            r#"monthly_to = ["boss@ca.example.cn", "audit@ca.example.cn"]"#,
+        ),
+    )
+    .unwrap();
+    let send = |when: &str| {
+        let t = at(when).timestamp_millis();
+        let (storage, dir) = (&app.storage, dir.clone());
+        async move {
+            backoffice::jobs::reports::send_monthly(storage, Some(&dir), "http://bo.test", t)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(send("2026-12-01T08:00:00+08:00").await, 2);
+    assert_eq!(send("2026-12-01T08:01:00+08:00").await, 0, "once per month");
+    assert_eq!(send("2026-12-15T08:00:00+08:00").await, 0);
+    let msgs = app.storage.outbox_messages("pending", 20).await.unwrap();
+    let m: Vec<_> = msgs.iter().filter(|m| m.kind == "monthly_report").collect();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].subject, "月度运营报表（2026-11-01 至 2026-11-30）");
+    assert!(
+        m[0].body_text.contains(
+            "http://bo.test/reports/monthly-operations/xlsx?from=2026-11-01&to=2026-11-30"
+        )
+    );
+    // November: D, B, E and C submitted; B returned.
+    assert!(
+        m[0].body_text.contains("2026-11-23\t0\t0\t1\t0\t0"),
+        "{}",
+        m[0].body_text
+    );
+    assert_eq!(send("2027-01-01T08:00:00+08:00").await, 2, "next month");
+}
+
 both!(
+    a_report_goes_out_monthly_once_through_the_outbox,
     dashboard_figures_match_the_fixture,
     every_report_renders_and_downloads,
     quality_sampling_is_reproducible_and_rated,
