@@ -1,9 +1,14 @@
 -- Supervision: the dashboard's indexes, quality sampling, the report pages.
 
--- Decisions per reviewer per day and per month scan these instead of the whole table.
-create index decisions_decided on decisions (decided_at);
+-- The dashboard's aggregates read these indexes alone (each holds the columns it groups by):
+-- decisions per day, reviewer and outcome; a reviewer's decisions; rounds per submission day;
+-- waiting applications per day of receipt; review windows per week of their deadline.
+create index decisions_decided on decisions (decided_at, decided_by, outcome);
 create index decisions_by on decisions (decided_by, decided_at);
-create index applications_submitted on applications (submitted_at);
+create index applications_submitted on applications (submitted_at, version);
+create index applications_waiting_received on applications (received_at)
+    where status in ('submitted', 'in_review');
+create index review_windows_due on review_windows (due_at, decided_at);
 create index shipments_shipped on shipments (shipped_at) where shipped_at is not null;
 
 -- A decision drawn for a second look: a random N per reviewer and week (reproducible from the

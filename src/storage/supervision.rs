@@ -241,14 +241,14 @@ impl Storage {
     ) -> DbResult<Vec<BreachEntry>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BreachEntry>(
-            "select x.application_id, x.version, a.applicant_name, v.received_at, x.due_at,
+            "select x.application_id, x.version, a.applicant_name, coalesce(v.received_at, a.received_at) as received_at, x.due_at,
                     w.decided_at, d.decided_by, a.status
              from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
                    union
                    select application_id, version, due_at from review_windows
                    where due_at >= $1 and due_at < $2 and decided_at > due_at) x
              join applications a on a.application_id = x.application_id
-             join application_versions v on v.application_id = x.application_id and v.version = x.version
+             left join application_versions v on v.application_id = x.application_id and v.version = x.version
              left join review_windows w on w.application_id = x.application_id and w.version = x.version
              left join decisions d on d.application_id = x.application_id and d.version = x.version
              order by x.due_at, x.application_id limit $3"

@@ -208,3 +208,59 @@ impl Storage {
         Ok(added)
     }
 }
+
+impl Storage {
+    /// The supervision benchmark's history over the applications already seeded: a decision
+    /// (by one of ten reviewers, returns with a reason) and its closed review window for every
+    /// decided application, and `events_per_application` timeline events for each.
+    pub async fn seed_synthetic_history(&self, events_per_application: i64) -> DbResult<u64> {
+        let reviewer = "'staff:r' || substr(hall_reference, length(hall_reference), 1)";
+        let steps = [
+            format!(
+                "insert into decisions (application_id, version, outcome, decided_by, decided_at, note)
+                 select application_id, version, case when status = 'returned' then 'returned' else 'accepted' end,
+                        {reviewer}, received_at + 3600000 * (1 + length(hall_reference) % 5) * 17, null
+                 from applications where status not in ('submitted', 'in_review')"
+            ),
+            "insert into decision_reasons (decision_id, position, code, text_shown)
+             select decision_id, 1, case substr(application_id, length(application_id), 1)
+                 when '1' then 'form_unsigned' when '2' then 'id_front_unclear' when '3' then 'name_mismatch'
+                 when '4' then 'liveness_mismatch' else 'other' end, ''
+             from decisions where outcome = 'returned'"
+                .to_owned(),
+            "insert into review_windows (application_id, version, due_at, decided_at)
+             select d.application_id, d.version, a.review_due_at, d.decided_at
+             from decisions d join applications a on a.application_id = d.application_id"
+                .to_owned(),
+        ];
+        let mut total = 0;
+        for sql in &steps {
+            let mut tx = self.begin().await?;
+            total += crate::on_tx!(&mut tx, |c| sqlx::query(sql)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+        }
+        let seq = match &self.write {
+            Pool::Sqlite(_) => format!(
+                "(with recursive k(n) as (select 1 union all select n + 1 from k where n < {events_per_application}) select n from k)"
+            ),
+            Pool::Postgres(_) => {
+                format!("(select generate_series(1, {events_per_application}) as n)")
+            }
+        };
+        let events = format!(
+            "insert into application_events (application_id, at, status, actor, note)
+             select a.application_id, a.received_at + s.n * 60000, a.status, 'system', null
+             from applications a cross join {seq} s"
+        );
+        let mut tx = self.begin().await?;
+        total += crate::on_tx!(&mut tx, |c| sqlx::query(&events)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(total)
+    }
+}
