@@ -46,6 +46,7 @@ fn nav(ctx: &PageCtx) -> Markup {
         "reviewer" => vec![("/review", l.t("审核队列", "Review queue"))],
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
+            ("/supervision", l.t("运营监督", "Supervision")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
             ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
@@ -57,6 +58,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
             ("/admin/calendar", l.t("工作日历", "Calendar")),
             ("/admin/outbox", l.t("邮件队列", "Outbox")),
+            ("/supervision", l.t("运营监督", "Supervision")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
         ],

@@ -11,4 +11,5 @@ pub mod login;
 pub mod mail;
 pub mod review;
 pub mod sla;
+pub mod supervision;
 pub mod texts;

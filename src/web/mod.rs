@@ -10,11 +10,13 @@ pub mod hotline;
 pub mod identity;
 pub mod intake_api;
 pub mod pages;
+pub mod quality;
 pub mod review;
 pub mod security;
 pub mod session;
 pub mod sla;
 pub mod state;
+pub mod supervision;
 
 use axum::{
     Router,
@@ -63,6 +65,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/hotline/{id}/note"),
     ("GET", "/hotline-lookups"),
     ("GET", "/sla"),
+    ("GET", "/supervision"),
+    ("GET", "/supervision/applications"),
+    ("GET", "/supervision/quality"),
+    ("POST", "/supervision/quality"),
+    ("POST", "/supervision/quality/{id}"),
+    ("GET", "/reports"),
+    ("GET", "/reports/{name}"),
+    ("GET", "/reports/{name}/{format}"),
     ("GET", "/admin/outbox"),
     ("POST", "/admin/outbox/{id}/retry"),
     ("GET", "/admin/calendar"),
@@ -161,6 +171,16 @@ pub fn router(state: AppState) -> Router {
         .route("/hotline/{id}/note", post(hotline::note))
         .route("/hotline-lookups", get(hotline::lookups))
         .route("/sla", get(sla::sla_page))
+        .route("/supervision", get(supervision::dashboard_page))
+        .route("/supervision/applications", get(supervision::figure_list))
+        .route(
+            "/supervision/quality",
+            get(quality::quality_page).post(quality::draw_sample),
+        )
+        .route("/supervision/quality/{id}", post(quality::record_verdict))
+        .route("/reports", get(supervision::reports_list))
+        .route("/reports/{name}", get(supervision::report_page))
+        .route("/reports/{name}/{format}", get(supervision::report_file))
         .route("/admin/outbox", get(sla::outbox_page))
         .route("/admin/outbox/{id}/retry", post(sla::retry_message))
         .route(

@@ -54,6 +54,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/hotline/{id}/note", "hotline"),
     ("GET", "/hotline-lookups", "admin supervisor"),
     ("GET", "/sla", "admin supervisor"),
+    ("GET", "/supervision", "admin supervisor"),
+    ("GET", "/supervision/applications", "admin supervisor"),
+    ("GET", "/supervision/quality", "admin supervisor"),
+    ("POST", "/supervision/quality", "supervisor"),
+    ("POST", "/supervision/quality/{id}", "supervisor"),
+    ("GET", "/reports", "admin supervisor"),
+    ("GET", "/reports/{name}", "admin supervisor"),
+    ("GET", "/reports/{name}/{format}", "admin supervisor"),
     ("GET", "/admin/outbox", "admin"),
     ("POST", "/admin/outbox/{id}/retry", "admin"),
     ("GET", "/admin/calendar", "admin"),
@@ -118,7 +126,9 @@ fn concrete(
         .replace("{version}", "1")
         .replace("{kind}", "id_front")
         .replace("{token}", "0123456789abcdef0123456789abcdef")
-        .replace("{serial}", "0150512140479054C03");
+        .replace("{serial}", "0150512140479054C03")
+        .replace("{name}", "sla-breaches")
+        .replace("{format}", "csv");
     if method == "GET" && pattern == "/api/v1/applications" {
         path.push_str("?hall_reference=WT202611250001");
     }

@@ -17,3 +17,4 @@ mod review_loop;
 mod session_safety;
 mod sla;
 mod smtp_sink;
+mod supervision;
