@@ -267,16 +267,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ImportPayments { channel, file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let channel = PaymentChannel::parse(&channel).expect("checked by clap");
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
             let storage = startup::open_storage(&settings).await?;
+            // From the file: a plain CSV bill is streamed, never held whole.
             let summaries =
-                finance::import_bills(&storage, &bytes, &name, Some(channel), "cli", now()).await?;
+                finance::import_bill_file(&storage, &file, Some(channel), "cli", now()).await?;
             let summary = summaries.into_iter().next().unwrap_or_default();
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())

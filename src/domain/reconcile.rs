@@ -41,7 +41,7 @@ pub struct LineIn<'a> {
     pub out_trade_no: &'a str,
     pub transaction_id: &'a str,
     pub amount: Fen,
-    /// Unix seconds
+    /// Unix milliseconds (any unit, the same as the period's)
     pub at: i64,
 }
 
@@ -51,7 +51,7 @@ pub struct AppPayment {
     pub application_id: String,
     pub channel: PaymentChannel,
     pub amount: Fen,
-    /// Unix seconds
+    /// Unix milliseconds (any unit, the same as the period's)
     pub paid_at: i64,
 }
 
@@ -66,41 +66,60 @@ pub struct Known {
 }
 
 #[derive(Debug, Default, PartialEq)]
-pub struct Outcome {
+pub struct Outcome<'k> {
     /// One class per input line, in input order.
     pub classes: Vec<LineClass>,
     /// The application a line belongs to (matched, mismatched, duplicate or refund lines whose
     /// order number is an application's).
-    pub applications: Vec<Option<String>>,
-    /// Applications of the bill's channel paid within [from, to) whose payment is in no bill.
-    pub missing: Vec<String>,
+    pub applications: Vec<Option<&'k str>>,
+    /// Applications of the bill's channel paid within [from, to) whose payment is in no bill,
+    /// by application id.
+    pub missing: Vec<&'k str>,
 }
 
 /// Classifies `lines` (all of one bill of `channel`, none stored yet) and finds the missing
-/// payments of the period `[from, to)` (Unix seconds).
-pub fn reconcile(
+/// payments of the period `[from, to)`.
+///
+/// Of an order's payments the first (by time, then transaction number) is its payment, unless
+/// the order already has one on record; every other is a duplicate. Each order is decided on
+/// its own lines and its own application alone, so a caller may split a bill by order number
+/// and reconcile the parts separately (`the_parts_of_a_split_decide_as_the_whole`). Linear: no
+/// sort, a few hash look-ups a line.
+pub fn reconcile<'k>(
     channel: PaymentChannel,
     (from, to): (i64, i64),
     lines: &[LineIn<'_>],
-    known: &Known,
-) -> Outcome {
+    known: &'k Known,
+) -> Outcome<'k> {
     let mut classes = vec![LineClass::Refund; lines.len()];
-    let mut applications: Vec<Option<String>> = vec![None; lines.len()];
-    // Payments in time order: of two payments for one order, the later one is the duplicate.
-    let mut payments: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].refund).collect();
-    payments.sort_unstable_by(|&a, &b| {
-        (lines[a].at, lines[a].transaction_id).cmp(&(lines[b].at, lines[b].transaction_id))
-    });
-    let mut paid_now: HashSet<&str> = HashSet::with_capacity(payments.len());
-    let mut paid_apps: HashSet<&str> = HashSet::with_capacity(payments.len());
-    for i in payments {
-        let l = &lines[i];
+    let mut applications: Vec<Option<&'k str>> = vec![None; lines.len()];
+    // Each order's first payment in this bill; a payment that is not (or stops being) the first
+    // is a duplicate on the spot.
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate().filter(|(_, l)| !l.refund) {
+        let j = *first.entry(l.out_trade_no).or_insert(i);
+        if j != i {
+            let m = &lines[j];
+            let (later, earlier) = if (l.at, l.transaction_id) < (m.at, m.transaction_id) {
+                (j, i)
+            } else {
+                (i, j)
+            };
+            classes[later] = LineClass::DuplicatePayment;
+            first.insert(l.out_trade_no, earlier);
+        }
+    }
+    for (i, l) in lines.iter().enumerate() {
         let app = known.apps.get(l.out_trade_no);
-        let first = !known.paid_orders.contains(l.out_trade_no) && paid_now.insert(l.out_trade_no);
+        if l.refund {
+            applications[i] = app.map(|a| a.application_id.as_str());
+            continue;
+        }
+        let is_first = classes[i] != LineClass::DuplicatePayment
+            && !known.paid_orders.contains(l.out_trade_no);
         classes[i] = match app {
-            _ if !first => LineClass::DuplicatePayment,
+            _ if !is_first => LineClass::DuplicatePayment,
             Some(a) if a.channel == channel => {
-                paid_apps.insert(&a.application_id);
                 if a.amount == l.amount {
                     LineClass::Matched
                 } else {
@@ -110,25 +129,20 @@ pub fn reconcile(
             _ => LineClass::UnmatchedPayment,
         };
         if classes[i] != LineClass::UnmatchedPayment {
-            applications[i] = app.map(|a| a.application_id.clone());
+            applications[i] = app.map(|a| a.application_id.as_str());
         }
     }
-    for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.refund) {
-        applications[i] = known
-            .apps
-            .get(l.out_trade_no)
-            .map(|a| a.application_id.clone());
-    }
-    let mut missing: Vec<String> = known
+    // An application of the channel whose order has a first payment in this bill is paid by it.
+    let mut missing: Vec<&'k str> = known
         .apps
         .iter()
         .filter(|(order, a)| {
             a.channel == channel
                 && (from..to).contains(&a.paid_at)
                 && !known.paid_orders.contains(order.as_str())
-                && !paid_apps.contains(a.application_id.as_str())
+                && !first.contains_key(order.as_str())
         })
-        .map(|(_, a)| a.application_id.clone())
+        .map(|(_, a)| a.application_id.as_str())
         .collect();
     missing.sort_unstable();
     Outcome {
@@ -212,7 +226,7 @@ mod tests {
                 DuplicatePayment
             ]
         );
-        assert_eq!(out.applications[3].as_deref(), Some("A3"));
+        assert_eq!(out.applications[3], Some("A3"));
         assert_eq!(out.applications[2], None);
         // A4: paid in the period, in no bill. A5: on record. A6: the other channel. A7: later.
         assert_eq!(out.missing, ["A4"]);
@@ -281,12 +295,156 @@ mod tests {
             for (order, a) in &known.apps {
                 if a.channel != W || !(from..to).contains(&a.paid_at) { continue; }
                 let by_line = out.applications.iter().zip(&out.classes).filter(|(x, c)|
-                    x.as_deref() == Some(a.application_id.as_str())
+                    **x == Some(a.application_id.as_str())
                     && matches!(c, LineClass::Matched | LineClass::AmountMismatch)).count();
                 let on_record = usize::from(known.paid_orders.contains(order));
                 let missing = out.missing.iter().filter(|m| **m == a.application_id).count();
                 prop_assert_eq!(by_line + on_record + missing, 1, "{}", order);
             }
+        }
+    }
+
+    /// The rule as first written: payments sorted by time, a set of the orders paid so far. The
+    /// linear version must decide exactly as it does.
+    fn reference(
+        channel: PaymentChannel,
+        (from, to): (i64, i64),
+        lines: &[LineIn<'_>],
+        known: &Known,
+    ) -> (Vec<LineClass>, Vec<Option<String>>, Vec<String>) {
+        let mut classes = vec![LineClass::Refund; lines.len()];
+        let mut applications: Vec<Option<String>> = vec![None; lines.len()];
+        let mut payments: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].refund).collect();
+        payments.sort_by(|&a, &b| {
+            (lines[a].at, lines[a].transaction_id).cmp(&(lines[b].at, lines[b].transaction_id))
+        });
+        let mut paid_now: HashSet<&str> = HashSet::new();
+        let mut paid_apps: HashSet<&str> = HashSet::new();
+        for i in payments {
+            let l = &lines[i];
+            let app = known.apps.get(l.out_trade_no);
+            let first =
+                !known.paid_orders.contains(l.out_trade_no) && paid_now.insert(l.out_trade_no);
+            classes[i] = match app {
+                _ if !first => LineClass::DuplicatePayment,
+                Some(a) if a.channel == channel => {
+                    paid_apps.insert(&a.application_id);
+                    if a.amount == l.amount {
+                        LineClass::Matched
+                    } else {
+                        LineClass::AmountMismatch
+                    }
+                }
+                _ => LineClass::UnmatchedPayment,
+            };
+            if classes[i] != LineClass::UnmatchedPayment {
+                applications[i] = app.map(|a| a.application_id.clone());
+            }
+        }
+        for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.refund) {
+            applications[i] = known
+                .apps
+                .get(l.out_trade_no)
+                .map(|a| a.application_id.clone());
+        }
+        let mut missing: Vec<String> = known
+            .apps
+            .iter()
+            .filter(|(order, a)| {
+                a.channel == channel
+                    && (from..to).contains(&a.paid_at)
+                    && !known.paid_orders.contains(order.as_str())
+                    && !paid_apps.contains(a.application_id.as_str())
+            })
+            .map(|(_, a)| a.application_id.clone())
+            .collect();
+        missing.sort_unstable();
+        (classes, applications, missing)
+    }
+
+    /// The scenario's applications (by order) and lines' texts.
+    fn build(
+        (raw_lines, raw_apps): &Scenario,
+        on_record: &HashSet<u8>,
+    ) -> (Known, Vec<String>, Vec<String>) {
+        let mut known = Known::default();
+        for (k, (order, wechat, fen, paid_at)) in raw_apps.iter().enumerate() {
+            known.apps.entry(format!("O{order}")).or_insert_with(|| {
+                app(
+                    &format!("A{k}"),
+                    if *wechat { W } else { A },
+                    *fen * 100,
+                    *paid_at,
+                )
+            });
+        }
+        known.paid_orders = on_record.iter().map(|o| format!("O{o}")).collect();
+        let orders = raw_lines.iter().map(|l| format!("O{}", l.0)).collect();
+        let txs = raw_lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("T{}-{}", l.1 % 7, i % 3))
+            .collect();
+        (known, orders, txs)
+    }
+
+    fn lines_of<'a>(
+        raw: &[(u8, u8, i64, i64, bool)],
+        orders: &'a [String],
+        txs: &'a [String],
+    ) -> Vec<LineIn<'a>> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, l)| line(&orders[i], &txs[i], l.2 * 100, l.3 % 20, l.4))
+            .collect()
+    }
+
+    proptest! {
+        /// Same-second payments and shared transaction numbers included (times mod 20, few
+        /// transaction numbers).
+        #[test]
+        fn decides_as_the_rule_as_first_written(sc in scenario(), on_record in prop::collection::hash_set(0u8..30, 0..5)) {
+            let (known, orders, txs) = build(&sc, &on_record);
+            let lines = lines_of(&sc.0, &orders, &txs);
+            let out = reconcile(W, (0, 100), &lines, &known);
+            let (classes, applications, missing) = reference(W, (0, 100), &lines, &known);
+            prop_assert_eq!(&out.classes, &classes);
+            let apps: Vec<Option<String>> = out.applications.iter().map(|a| a.map(str::to_owned)).collect();
+            prop_assert_eq!(apps, applications);
+            prop_assert_eq!(out.missing, missing);
+        }
+
+        /// Split by order number (any split), each part with the applications its lines name,
+        /// plus a part of the applications no line names: together they decide as the whole.
+        #[test]
+        fn the_parts_of_a_split_decide_as_the_whole(sc in scenario(), on_record in prop::collection::hash_set(0u8..30, 0..5),
+                                                    part_of in prop::collection::vec(0usize..3, 30)) {
+            let (known, orders, txs) = build(&sc, &on_record);
+            let lines = lines_of(&sc.0, &orders, &txs);
+            let whole = reconcile(W, (0, 100), &lines, &known);
+            let restrict = |keep: &dyn Fn(&str) -> bool| Known {
+                apps: known.apps.iter().filter(|(o, _)| keep(o)).map(|(o, a)| (o.clone(), a.clone())).collect(),
+                paid_orders: known.paid_orders.iter().filter(|o| keep(o)).cloned().collect(),
+            };
+            let part = |o: &str| part_of[o[1..].parse::<usize>().unwrap()];
+            let mut missing = Vec::new();
+            for p in 0..3 {
+                let idx: Vec<usize> = (0..lines.len()).filter(|&i| part(lines[i].out_trade_no) == p).collect();
+                let named: HashSet<&str> = idx.iter().map(|&i| lines[i].out_trade_no).collect();
+                let k = restrict(&|o| named.contains(o));
+                let mine: Vec<LineIn> = idx.iter().map(|&i| lines[i]).collect();
+                let out = reconcile(W, (0, 100), &mine, &k);
+                for (j, &i) in idx.iter().enumerate() {
+                    prop_assert_eq!(out.classes[j], whole.classes[i]);
+                    prop_assert_eq!(out.applications[j], whole.applications[i]);
+                }
+                missing.extend(out.missing.iter().map(|m| m.to_string()));
+            }
+            let named: HashSet<&str> = lines.iter().map(|l| l.out_trade_no).collect();
+            let rest = restrict(&|o| !named.contains(o));
+            missing.extend(reconcile(W, (0, 100), &[], &rest).missing.iter().map(|m| m.to_string()));
+            missing.sort();
+            prop_assert_eq!(missing, whole.missing);
         }
     }
 }

@@ -2,37 +2,140 @@
 //! platforms export them (`../shared/contracts/payment-bills.md`): recognised by content, UTF-8 or
 //! GBK, columns by name, amounts as exact decimals, totals recomputed and checked. A bad line refuses
 //! the whole file, naming its line number and column. `parse_any` also opens the zip and gzip
-//! wrappers the channels hand out. Not yet read here: the Alipay account detail (§3); the
-//! reconciliation that uses these lines is issue 7's.
+//! wrappers the channels hand out. Not yet read here: the Alipay account detail (§3).
+//!
+//! A plain file is read as a stream of lines ([`parse_reader`]): a daily bill of a million lines
+//! is never held whole, and its lines are kept packed ([`Lines`]: one text buffer and small
+//! fixed-size records), so a large bill costs about 90 bytes a line.
 
 use super::sheet::decode_text;
 use crate::domain::{calendar::beijing, intake::PaymentChannel, money::Fen};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LineKind {
     Payment,
     Refund,
 }
 
-/// One transaction line of a bill.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BillLine {
+/// One transaction line of a bill, as borrowed from its [`Lines`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BillLine<'a> {
     /// The file's line number (the first line is 1).
-    pub line: usize,
+    pub line: u32,
     pub kind: LineKind,
-    /// WeChat: payment success or refund acceptance; Alipay: completion.
-    pub at: DateTime<Utc>,
-    pub transaction_id: String,
-    pub out_trade_no: String,
+    /// Unix milliseconds. WeChat: payment success or refund acceptance; Alipay: completion.
+    pub at: i64,
+    pub transaction_id: &'a str,
+    pub out_trade_no: &'a str,
     /// The payment amount, or the refund amount; positive.
     pub amount: Fen,
     /// The refund's own number (WeChat 商户退款单号, Alipay 退款批次号/请求号).
-    pub refund_no: Option<String>,
+    pub refund_no: Option<&'a str>,
     /// The channel's fee in 1/100,000 yuan (WeChat prints five decimals), as signed in the file.
     pub fee_e5: i64,
+}
+
+impl BillLine<'_> {
+    pub fn at(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.at).unwrap_or_default()
+    }
+    /// The Beijing calendar day of the line.
+    pub fn day(&self) -> NaiveDate {
+        self.at().with_timezone(&beijing()).date_naive()
+    }
+}
+
+/// A bill's lines, packed: the texts one after another in one buffer, the rest in a record of
+/// 40 bytes (a million `String`s would cost three times as much).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lines {
+    text: String,
+    recs: Vec<Rec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rec {
+    at: i64,
+    amount: i64,
+    fee_e5: i64,
+    line: u32,
+    /// Where the transaction id starts in `text`; the order number and the refund number follow it.
+    start: u32,
+    tx_len: u16,
+    order_len: u16,
+    refund_len: u16,
+    kind: LineKind,
+}
+
+impl Lines {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+    pub fn get(&self, i: usize) -> BillLine<'_> {
+        let r = &self.recs[i];
+        let s = r.start as usize;
+        let (o, f) = (
+            s + usize::from(r.tx_len),
+            s + usize::from(r.tx_len + r.order_len),
+        );
+        BillLine {
+            line: r.line,
+            kind: r.kind,
+            at: r.at,
+            transaction_id: &self.text[s..o],
+            out_trade_no: &self.text[o..f],
+            amount: Fen::new(r.amount),
+            refund_no: (r.refund_len > 0).then(|| &self.text[f..f + usize::from(r.refund_len)]),
+            fee_e5: r.fee_e5,
+        }
+    }
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = BillLine<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+    /// Adds a line; an empty refund number counts as none.
+    fn push(&mut self, l: &BillLine<'_>) -> Result<(), String> {
+        let refund = l.refund_no.unwrap_or("");
+        let len = |s: &str, what: &str| {
+            u16::try_from(s.len()).map_err(|_| format!("the {what} is too long"))
+        };
+        let (tx_len, order_len, refund_len) = (
+            len(l.transaction_id, "transaction number")?,
+            len(l.out_trade_no, "order number")?,
+            len(refund, "refund number")?,
+        );
+        let start = u32::try_from(self.text.len())
+            .ok()
+            .filter(|s| {
+                s.checked_add(u32::from(tx_len) + u32::from(order_len) + u32::from(refund_len))
+                    .is_some()
+            })
+            .ok_or("the bill is too large (over 4 GiB of identifiers)")?;
+        self.text.push_str(l.transaction_id);
+        self.text.push_str(l.out_trade_no);
+        self.text.push_str(refund);
+        self.recs.push(Rec {
+            at: l.at,
+            amount: l.amount.get(),
+            fee_e5: l.fee_e5,
+            line: l.line,
+            start,
+            tx_len,
+            order_len,
+            refund_len,
+            kind: l.kind,
+        });
+        Ok(())
+    }
+    fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.recs.shrink_to_fit();
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +143,7 @@ pub struct Bill {
     pub channel: PaymentChannel,
     /// Beijing days [first, last] the bill covers.
     pub period: (NaiveDate, NaiveDate),
-    pub lines: Vec<BillLine>,
+    pub lines: Lines,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,9 +189,18 @@ fn parse_e5(s: &str) -> Result<i64, String> {
             format!("'{t}' is not an amount")
         });
     }
-    let v: i64 = format!("{int}{frac:0<5}")
-        .parse()
-        .map_err(|_| format!("'{t}' is too large"))?;
+    // The digits of int and frac, frac padded to five places.
+    let digits = int
+        .bytes()
+        .chain(frac.bytes())
+        .chain(std::iter::repeat_n(b'0', 5 - frac.len()));
+    let mut v: i64 = 0;
+    for d in digits {
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(d - b'0')))
+            .ok_or_else(|| format!("'{t}' is too large"))?;
+    }
     Ok(if neg { -v } else { v })
 }
 
@@ -99,36 +211,152 @@ fn fen(e5: i64, line: usize, column: &str) -> Result<Fen, BillError> {
     Ok(Fen::new(e5 / 1000))
 }
 
-fn beijing_time(s: &str, line: usize, column: &str) -> Result<DateTime<Utc>, BillError> {
-    let t = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
-        err(
-            line,
-            Some(column),
-            format!("'{}' is not a time (YYYY-MM-DD HH:MM:SS)", s.trim()),
-        )
-    })?;
+/// `YYYY-MM-DD HH:MM:SS` Beijing time, as Unix milliseconds.
+fn beijing_time(s: &str, line: usize, column: &str) -> Result<i64, BillError> {
+    let s = s.trim();
+    let t = fast_time(s)
+        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok())
+        .ok_or_else(|| {
+            err(
+                line,
+                Some(column),
+                format!("'{s}' is not a time (YYYY-MM-DD HH:MM:SS)"),
+            )
+        })?;
     Ok(beijing()
         .from_local_datetime(&t)
         .single()
         .expect("fixed offset")
-        .with_timezone(&Utc))
+        .timestamp_millis())
+}
+
+/// The exact form every bill prints, without chrono's format parser (a million lines a file).
+fn fast_time(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?.and_hms_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    )
+}
+
+/// The lines of a text file, decoded one at a time: without their terminators (CRLF or LF), the
+/// UTF-8 BOM dropped. The encoding is decided by the first line that is not blank: UTF-8 when it
+/// is valid UTF-8, otherwise GB18030 (a superset of GBK) for the whole file; a later line that
+/// is not valid UTF-8 in a UTF-8 file refuses it (the bill would not read as GB18030 either).
+struct LineReader<R> {
+    r: R,
+    buf: Vec<u8>,
+    decoded: String,
+    /// Lines read so far: the number of the last one.
+    n: usize,
+    gb18030: Option<bool>,
+}
+
+impl<R: BufRead> LineReader<R> {
+    fn new(r: R) -> Self {
+        LineReader {
+            r,
+            buf: Vec::with_capacity(1024),
+            decoded: String::new(),
+            n: 0,
+            gb18030: None,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<(usize, &str)>, BillError> {
+        self.buf.clear();
+        let got = self
+            .r
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| err(self.n + 1, None, format!("the file cannot be read: {e}")))?;
+        if got == 0 {
+            return Ok(None);
+        }
+        self.n += 1;
+        let start = if self.n == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let mut end = self.buf.len();
+        if self.buf[start..end].ends_with(b"\n") {
+            end -= 1;
+        }
+        while end > start && self.buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let bytes = &self.buf[start..end];
+        let gb = match self.gb18030 {
+            Some(gb) => gb,
+            None if bytes.iter().all(u8::is_ascii_whitespace) => false,
+            None => *self.gb18030.insert(std::str::from_utf8(bytes).is_err()),
+        };
+        if gb {
+            self.decoded = encoding_rs::GB18030
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned();
+            Ok(Some((self.n, &self.decoded)))
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(l) => Ok(Some((self.n, l))),
+                Err(_) => Err(err(
+                    self.n,
+                    None,
+                    "is not UTF-8 like the lines before it: the file is damaged",
+                )),
+            }
+        }
+    }
 }
 
 /// Reads one bill file (not a zip or gzip).
 pub fn parse(bytes: &[u8]) -> Result<Bill, BillError> {
-    let text = decode_text(bytes);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if first.starts_with("交易时间,") || first.starts_with("`交易时间,") {
-        parse_wechat(&text)
-    } else if first.starts_with("#支付宝业务明细查询") {
-        parse_alipay(&text)
-    } else {
-        Err(err(
+    parse_reader(bytes)
+}
+
+/// Reads one bill file (not a zip or gzip) as a stream of lines; the reader is read to its end.
+pub fn parse_reader<R: BufRead>(r: R) -> Result<Bill, BillError> {
+    let mut rd = LineReader::new(r);
+    let first = loop {
+        match rd.next()? {
+            None => break None,
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((n, l)) => break Some((n, l.to_owned())),
+        }
+    };
+    let bill = match first {
+        Some((n, l)) if l.starts_with("交易时间,") || l.starts_with("`交易时间,") => {
+            parse_wechat(n, &l, &mut rd)
+        }
+        Some((n, l)) if l.starts_with("#支付宝业务明细查询") => {
+            parse_alipay(n, l, &mut rd)
+        }
+        _ => Err(err(
             1,
             None,
             "not a WeChat Pay trade bill nor an Alipay business-detail bill",
-        ))
-    }
+        )),
+    }?;
+    // Whatever follows the bill (nothing, normally) is read, so a caller hashing the stream
+    // hashes all of it.
+    while rd.next()?.is_some() {}
+    Ok(bill)
 }
 
 /// The most a zip or gzip may unpack to, all members together (a guard against zip bombs).
@@ -140,6 +368,30 @@ pub const MAX_UNPACKED: u64 = 512 * 1024 * 1024;
 pub fn parse_any(bytes: &[u8]) -> Result<Vec<Bill>, BillError> {
     let mut budget = MAX_UNPACKED;
     parse_nested(bytes, 0, &mut budget)
+}
+
+/// As [`parse_any`], from a stream: a plain bill is read line by line and never held whole; a
+/// zip or gzip (told by its first bytes) is read into memory first.
+pub fn parse_any_reader<R: BufRead>(mut r: R) -> Result<Vec<Bill>, BillError> {
+    let io = |e: std::io::Error| err(1, None, format!("the file cannot be read: {e}"));
+    let head = r.fill_buf().map_err(io)?;
+    // fill_buf may return fewer bytes than a signature needs: short reads are rare but legal.
+    let mut peek = head.to_vec();
+    if peek.len() < 4 && !peek.is_empty() {
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).map_err(io)?;
+        return parse_any(&all);
+    }
+    peek.truncate(4);
+    if is_gzip(&peek) || is_zip(&peek) {
+        let mut all = Vec::new();
+        r.take(MAX_UNPACKED + 1).read_to_end(&mut all).map_err(io)?;
+        if all.len() as u64 > MAX_UNPACKED {
+            return Err(err(1, None, too_large()));
+        }
+        return parse_any(&all);
+    }
+    Ok(vec![parse_reader(r)?])
 }
 
 fn parse_nested(bytes: &[u8], depth: u8, budget: &mut u64) -> Result<Vec<Bill>, BillError> {
@@ -289,23 +541,47 @@ const WECHAT_MONEY: &[&str] = &[
     "总金额",
 ];
 
-fn wechat_values(l: &str) -> Vec<String> {
-    l.trim_end_matches(['\r', '\n'])
-        .strip_prefix('`')
-        .unwrap_or(l)
-        .split(",`")
-        .map(str::to_owned)
-        .collect()
+/// Splits a WeChat values line: drop the first backtick, split on `` ,` `` (`ranges` gets the
+/// byte ranges of the values).
+fn wechat_split(l: &str, ranges: &mut Vec<(usize, usize)>) {
+    ranges.clear();
+    let t = l.trim_end_matches(['\r', '\n']);
+    let (b, base) = match t.strip_prefix('`') {
+        Some(r) => (r.as_bytes(), 1),
+        None => (l.as_bytes(), 0),
+    };
+    let (mut start, mut i) = (0, 0);
+    while let Some(p) = b[i..].iter().position(|&c| c == b',') {
+        let at = i + p;
+        if b.get(at + 1) == Some(&b'`') {
+            ranges.push((base + start, base + at));
+            start = at + 2;
+            i = at + 2;
+        } else {
+            i = at + 1;
+        }
+    }
+    ranges.push((base + start, base + b.len()));
 }
 
-fn parse_wechat(text: &str) -> Result<Bill, BillError> {
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
-    let (hline, header) = lines[0];
+fn wechat_values(l: &str) -> Vec<String> {
+    let mut r = Vec::new();
+    wechat_split(l, &mut r);
+    r.iter().map(|&(a, b)| l[a..b].to_owned()).collect()
+}
+
+/// The summary's header: its first name is 总交易单数.
+fn is_wechat_summary(l: &str) -> bool {
+    l.trim_matches([' ', '\t'])
+        .trim_start_matches('`')
+        .starts_with("总交易单数")
+}
+
+fn parse_wechat<R: BufRead>(
+    hline: usize,
+    header: &str,
+    rd: &mut LineReader<R>,
+) -> Result<Bill, BillError> {
     let headers: Vec<String> = header
         .trim_start_matches('\u{feff}')
         .split(',')
@@ -315,80 +591,117 @@ fn parse_wechat(text: &str) -> Result<Bill, BillError> {
     let at = c.need(&["交易时间"], hline)?;
     let txid = c.need(&["微信订单号"], hline)?;
     let order = c.need(&["商户订单号"], hline)?;
-    let state = c.need(&["交易状态"], hline)?;
-    let amount = c.need(&["订单金额", "总金额"], hline)?;
-    let refund_amount = c.need(&["申请退款金额", "退款金额"], hline)?;
+    let cols = WechatCols {
+        state: c.need(&["交易状态"], hline)?,
+        amount: c.need(&["订单金额", "总金额"], hline)?,
+        refund_amount: c.need(&["申请退款金额", "退款金额"], hline)?,
+    };
     let refund_no = c.find(&["商户退款单号"]);
     let fee = c.need(&["手续费"], hline)?;
-    let summary_at = lines
+    // Every money column is read strictly and summed for the summary's check: (column, slot in
+    // WECHAT_MONEY).
+    let money: Vec<(usize, usize)> = headers
         .iter()
-        .position(|(_, l)| norm(l).starts_with("总交易单数"))
-        .ok_or_else(|| {
-            err(
-                lines.last().map(|l| l.0).unwrap_or(1),
+        .enumerate()
+        .filter_map(|(i, h)| WECHAT_MONEY.iter().position(|m| m == h).map(|s| (i, s)))
+        .collect();
+    let mut present = [false; WECHAT_MONEY.len()];
+    for &(_, s) in &money {
+        present[s] = true;
+    }
+    let mut sums = [0i64; WECHAT_MONEY.len()];
+    let mut parsed = vec![None::<i64>; headers.len()];
+    let mut out = Lines::default();
+    let mut ranges = Vec::with_capacity(headers.len());
+    let (mut first_at, mut last_at) = (i64::MAX, i64::MIN);
+    // The first bad line; reported only if the file has its summary (a truncated file is told
+    // as such, whatever its last line looks like).
+    let mut bad: Option<BillError> = None;
+    let mut last_line = hline;
+    let summary = loop {
+        let Some((n, l)) = rd.next()? else {
+            return Err(err(
+                last_line,
                 None,
                 "the summary is missing: the file is truncated",
-            )
-        })?;
-    let mut out = Vec::new();
-    let mut sums: HashMap<String, i64> = HashMap::new();
-    for &(n, l) in &lines[1..summary_at] {
-        let v = wechat_values(l);
-        if v.len() != headers.len() {
-            return Err(err(
-                n,
-                None,
-                format!("has {} values, the header {}", v.len(), headers.len()),
             ));
-        }
-        // Every money column is read strictly (and summed for the summary's check).
-        for (i, h) in headers.iter().enumerate() {
-            if WECHAT_MONEY.contains(&h.as_str()) {
-                let x = parse_e5(&v[i]).map_err(|m| err(n, Some(h), m))?;
-                *sums.entry(h.clone()).or_default() += x;
-            }
-        }
-        let kind = match v[state].trim() {
-            "SUCCESS" => LineKind::Payment,
-            "REFUND" | "REVOKED" => LineKind::Refund,
-            other => {
-                return Err(err(
-                    n,
-                    Some("交易状态"),
-                    format!("'{other}' is not SUCCESS, REFUND or REVOKED"),
-                ));
-            }
         };
-        let col = if kind == LineKind::Payment {
-            amount
-        } else {
-            refund_amount
-        };
-        let e5 = parse_e5(&v[col]).map_err(|m| err(n, Some(&headers[col]), m))?;
-        out.push(BillLine {
-            line: n,
-            kind,
-            at: beijing_time(&v[at], n, "交易时间")?,
-            transaction_id: v[txid].trim().to_owned(),
-            out_trade_no: v[order].trim().to_owned(),
-            amount: fen(e5.abs(), n, &headers[col])?,
-            refund_no: refund_no
-                .map(|i| v[i].trim().to_owned())
-                .filter(|r| kind == LineKind::Refund && !r.is_empty() && r != "0"),
-            fee_e5: parse_e5(&v[fee]).map_err(|m| err(n, Some("手续费"), m))?,
+        if l.trim().is_empty() {
+            continue;
+        }
+        last_line = n;
+        if is_wechat_summary(l) {
+            break (n, l.to_owned());
+        }
+        if bad.is_some() {
+            continue;
+        }
+        wechat_split(l, &mut ranges);
+        let line = wechat_line(
+            n,
+            l,
+            &ranges,
+            &headers,
+            &cols,
+            &money,
+            &mut parsed,
+            &mut sums,
+        )
+        .and_then(|(kind, e5_col)| {
+            let v = |i: usize| &l[ranges[i].0..ranges[i].1];
+            let e5 = parsed[e5_col].expect("a money column");
+            let at_ms = beijing_time(v(at), n, "交易时间")?;
+            let tx = v(txid).trim();
+            let ord = v(order).trim();
+            let amount = fen(e5.abs(), n, &headers[e5_col])?;
+            let refund_no = refund_no
+                .map(|i| v(i).trim())
+                .filter(|r| kind == LineKind::Refund && !r.is_empty() && *r != "0");
+            let fee_e5 = match parsed[fee] {
+                Some(x) => x,
+                None => parse_e5(v(fee)).map_err(|m| err(n, Some("手续费"), m))?,
+            };
+            let bl = BillLine {
+                line: u32::try_from(n).map_err(|_| err(n, None, "the file is too long"))?,
+                kind,
+                at: at_ms,
+                transaction_id: tx,
+                out_trade_no: ord,
+                amount,
+                refund_no,
+                fee_e5,
+            };
+            out.push(&bl).map_err(|m| err(n, None, m))?;
+            Ok(at_ms)
         });
+        match line {
+            Ok(t) => {
+                first_at = first_at.min(t);
+                last_at = last_at.max(t);
+            }
+            Err(e) => bad = Some(e),
+        }
+    };
+    if let Some(e) = bad {
+        return Err(e);
     }
     // The summary: a count of all lines, and for every other column the sum of the same-named detail column.
-    let (sn, sh) = lines[summary_at];
-    let (vn, vl) = *lines.get(summary_at + 1).ok_or_else(|| {
-        err(
-            sn,
-            None,
-            "the summary values are missing: the file is truncated",
-        )
-    })?;
+    let (sn, sh) = summary;
+    let (vn, vl) = loop {
+        match rd.next()? {
+            Some((_, l)) if l.trim().is_empty() => continue,
+            Some((n, l)) => break (n, l.to_owned()),
+            None => {
+                return Err(err(
+                    sn,
+                    None,
+                    "the summary values are missing: the file is truncated",
+                ));
+            }
+        }
+    };
     let names: Vec<String> = sh.split(',').map(norm).collect();
-    let values = wechat_values(vl);
+    let values = wechat_values(&vl);
     if values.len() != names.len() {
         return Err(err(
             vn,
@@ -407,20 +720,23 @@ fn parse_wechat(text: &str) -> Result<Bill, BillError> {
             _ => return None,
         })
     };
+    let sum_of = |name: &str| {
+        let s = WECHAT_MONEY.iter().position(|m| *m == name)?;
+        (present[s] && !out.is_empty()).then_some(sums[s])
+    };
     for (name, value) in names.iter().zip(&values) {
         let printed = parse_e5(value).map_err(|m| err(vn, Some(name), m))?;
         let computed = if name == "总交易单数" {
             out.len() as i64 * 100_000
         } else if let Some(d) = detail_of(name) {
-            sums.get(d)
+            sum_of(d)
                 .or_else(|| {
                     if d == "订单金额" {
-                        sums.get("总金额")
+                        sum_of("总金额")
                     } else {
                         None
                     }
                 })
-                .copied()
                 .unwrap_or(0)
         } else {
             continue;
@@ -433,14 +749,18 @@ fn parse_wechat(text: &str) -> Result<Bill, BillError> {
             ));
         }
     }
-    let days: Vec<NaiveDate> = out
-        .iter()
-        .map(|l| l.at.with_timezone(&beijing()).date_naive())
-        .collect();
-    let period = (
-        days.iter().min().copied().unwrap_or_default(),
-        days.iter().max().copied().unwrap_or_default(),
-    );
+    let day = |ms: i64| {
+        DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .with_timezone(&beijing())
+            .date_naive()
+    };
+    let period = if out.is_empty() {
+        (NaiveDate::default(), NaiveDate::default())
+    } else {
+        (day(first_at), day(last_at))
+    };
+    out.shrink_to_fit();
     Ok(Bill {
         channel: PaymentChannel::Wechat,
         period,
@@ -448,36 +768,237 @@ fn parse_wechat(text: &str) -> Result<Bill, BillError> {
     })
 }
 
+/// Where a WeChat line's kind and amounts are.
+struct WechatCols {
+    state: usize,
+    amount: usize,
+    refund_amount: usize,
+}
+
+/// Checks one WeChat detail line's values: their count, every money column (summed), the state.
+/// The line's kind and the column holding its amount.
+#[allow(clippy::too_many_arguments)]
+fn wechat_line(
+    n: usize,
+    l: &str,
+    ranges: &[(usize, usize)],
+    headers: &[String],
+    c: &WechatCols,
+    money: &[(usize, usize)],
+    parsed: &mut [Option<i64>],
+    sums: &mut [i64],
+) -> Result<(LineKind, usize), BillError> {
+    if ranges.len() != headers.len() {
+        return Err(err(
+            n,
+            None,
+            format!("has {} values, the header {}", ranges.len(), headers.len()),
+        ));
+    }
+    let v = |i: usize| &l[ranges[i].0..ranges[i].1];
+    for &(i, s) in money {
+        let x = parse_e5(v(i)).map_err(|m| err(n, Some(&headers[i]), m))?;
+        sums[s] += x;
+        parsed[i] = Some(x);
+    }
+    let kind = match v(c.state).trim() {
+        "SUCCESS" => LineKind::Payment,
+        "REFUND" | "REVOKED" => LineKind::Refund,
+        other => {
+            return Err(err(
+                n,
+                Some("交易状态"),
+                format!("'{other}' is not SUCCESS, REFUND or REVOKED"),
+            ));
+        }
+    };
+    Ok((
+        kind,
+        if kind == LineKind::Payment {
+            c.amount
+        } else {
+            c.refund_amount
+        },
+    ))
+}
+
 fn alipay_date(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s.trim(), "%Y年%m月%d日 %H:%M:%S").ok()
 }
 
-fn parse_alipay(text: &str) -> Result<Bill, BillError> {
-    let lines: Vec<(usize, String)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            let l = l.trim_end_matches('\r');
-            // A spreadsheet's re-save leaves commas after `#` lines.
-            (
-                i + 1,
-                if l.starts_with('#') {
-                    l.trim_end_matches(',').to_owned()
-                } else {
-                    l.to_owned()
-                },
-            )
+/// Where an Alipay line's values are.
+struct AlipayCols {
+    width: usize,
+    tx: usize,
+    order: usize,
+    kind: usize,
+    done: usize,
+    amount: usize,
+    received: usize,
+    refund_no: usize,
+    fee: usize,
+}
+
+impl AlipayCols {
+    fn new(hn: usize, header: &str) -> Result<Self, BillError> {
+        let headers: Vec<String> = split_csv(header).iter().map(|h| norm(h)).collect();
+        let c = Cols::new(&headers);
+        Ok(AlipayCols {
+            width: headers.len(),
+            tx: c.need(&["支付宝交易号"], hn)?,
+            order: c.need(&["商户订单号"], hn)?,
+            kind: c.need(&["业务类型"], hn)?,
+            done: c.need(&["完成时间"], hn)?,
+            amount: c.need(&["订单金额(元)"], hn)?,
+            received: c.need(&["商家实收(元)"], hn)?,
+            refund_no: c.need(&["退款批次号/请求号"], hn)?,
+            fee: c.need(&["服务费(元)"], hn)?,
         })
+    }
+}
+
+/// Payments and refunds counted and summed (商家实收) for the totals lines.
+#[derive(Default)]
+struct AlipayTotals {
+    pay_n: i64,
+    pay_sum: i64,
+    ref_n: i64,
+    ref_sum: i64,
+}
+
+fn alipay_line(
+    n: usize,
+    l: &str,
+    c: &AlipayCols,
+    totals: &mut AlipayTotals,
+    out: &mut Lines,
+) -> Result<i64, BillError> {
+    let v: Vec<String> = split_csv(l)
+        .iter()
+        .map(|x| x.trim_matches([' ', '\t']).to_owned())
         .collect();
-    let hash = |words: &str| {
-        lines
-            .iter()
-            .position(|(_, l)| l.starts_with('#') && l.contains(words))
+    if v.len() < c.width {
+        return Err(err(
+            n,
+            None,
+            format!("has {} values, the header {}", v.len(), c.width),
+        ));
+    }
+    let kind = match v[c.kind].as_str() {
+        "交易" => LineKind::Payment,
+        "退款" => LineKind::Refund,
+        other => {
+            return Err(err(
+                n,
+                Some("业务类型"),
+                format!("'{other}' is neither 交易 nor 退款"),
+            ));
+        }
     };
+    let got = parse_e5(&v[c.received]).map_err(|m| err(n, Some("商家实收（元）"), m))?;
+    match kind {
+        LineKind::Payment => {
+            (totals.pay_n, totals.pay_sum) = (totals.pay_n + 1, totals.pay_sum + got)
+        }
+        LineKind::Refund => {
+            (totals.ref_n, totals.ref_sum) = (totals.ref_n + 1, totals.ref_sum + got)
+        }
+    }
+    let e5 = parse_e5(&v[c.amount]).map_err(|m| err(n, Some("订单金额（元）"), m))?;
+    let bl = BillLine {
+        line: u32::try_from(n).map_err(|_| err(n, None, "the file is too long"))?,
+        kind,
+        at: beijing_time(&v[c.done], n, "完成时间")?,
+        transaction_id: &v[c.tx],
+        out_trade_no: &v[c.order],
+        amount: fen(e5.abs(), n, "订单金额（元）")?,
+        refund_no: Some(v[c.refund_no].as_str())
+            .filter(|r| kind == LineKind::Refund && !r.is_empty()),
+        fee_e5: parse_e5(&v[c.fee]).map_err(|m| err(n, Some("服务费（元）"), m))?,
+    };
+    out.push(&bl).map_err(|m| err(n, None, m))?;
+    Ok(bl.at)
+}
+
+/// Where the Alipay reader is in the file.
+enum AlipayAt {
+    /// Before the list's start marker.
+    Before,
+    /// The line after the start marker is the header.
+    Header,
+    Data,
+    /// After the end marker.
+    After,
+}
+
+fn parse_alipay<R: BufRead>(
+    first_no: usize,
+    first: String,
+    rd: &mut LineReader<R>,
+) -> Result<Bill, BillError> {
+    // Every `#` line (a spreadsheet's re-save leaves commas after them): the period, the
+    // markers and the totals are found among them by their words.
+    let mut hashes: Vec<(usize, String)> = Vec::new();
+    let mut at = AlipayAt::Before;
+    let mut begin: Option<usize> = None;
+    let mut header: Option<(usize, Result<AlipayCols, BillError>)> = None;
+    let mut finish: Option<usize> = None;
+    let mut bad: Option<BillError> = None;
+    let mut totals = AlipayTotals::default();
+    let mut out = Lines::default();
+    let mut last = first_no;
+    let mut pending = Some((first_no, first));
+    loop {
+        let owned;
+        let (n, raw): (usize, &str) = match pending.take() {
+            Some((n, l)) => {
+                owned = l;
+                (n, &owned)
+            }
+            None => match rd.next()? {
+                Some(x) => x,
+                None => break,
+            },
+        };
+        last = n;
+        let l = if raw.starts_with('#') {
+            raw.trim_end_matches(',')
+        } else {
+            raw
+        };
+        if l.starts_with('#') {
+            hashes.push((n, l.to_owned()));
+        }
+        match at {
+            AlipayAt::Before => {
+                if l.starts_with('#') && l.contains("业务明细列表") && !l.contains("结束") {
+                    begin = Some(n);
+                    at = AlipayAt::Header;
+                }
+            }
+            AlipayAt::Header => {
+                header = Some((n, AlipayCols::new(n, l)));
+                at = AlipayAt::Data;
+            }
+            AlipayAt::Data => {
+                if l.starts_with('#') && l.contains("业务明细列表结束") {
+                    finish = Some(n);
+                    at = AlipayAt::After;
+                } else if let Some((_, Ok(c))) = &header
+                    && bad.is_none()
+                    && !l.trim().is_empty()
+                    && let Err(e) = alipay_line(n, l, c, &mut totals, &mut out)
+                {
+                    bad = Some(e);
+                }
+            }
+            AlipayAt::After => {}
+        }
+    }
+    let hash = |words: &str| hashes.iter().find(|(_, l)| l.contains(words));
     // 起始日期 inclusive, 终止日期 exclusive.
-    let pline =
+    let (pline, p) =
         hash("起始日期").ok_or_else(|| err(3, None, "the period line (#起始日期…) is missing"))?;
-    let p = &lines[pline].1;
     let grab = |key: &str| {
         p.split(key)
             .nth(1)
@@ -486,90 +1007,30 @@ fn parse_alipay(text: &str) -> Result<Bill, BillError> {
     };
     let (start, end) = match (grab("起始日期："), grab("终止日期：")) {
         (Some(s), Some(e)) => (s, e),
-        _ => return Err(err(lines[pline].0, None, "the period cannot be read")),
+        _ => return Err(err(*pline, None, "the period cannot be read")),
     };
-    let begin = lines
-        .iter()
-        .position(|(_, l)| l.starts_with('#') && l.contains("业务明细列表") && !l.contains("结束"))
-        .ok_or_else(|| err(1, None, "the list's start marker is missing"))?;
-    let finish = hash("业务明细列表结束").ok_or_else(|| {
-        err(
-            lines.len(),
+    let begin = begin.ok_or_else(|| err(1, None, "the list's start marker is missing"))?;
+    if finish.is_none() && hash("业务明细列表结束").is_none() {
+        return Err(err(
+            last,
             None,
             "the end marker is missing: the file is truncated",
-        )
-    })?;
-    let (hn, header) = lines
-        .get(begin + 1)
-        .ok_or_else(|| err(begin + 1, None, "the header is missing"))?;
-    let headers: Vec<String> = split_csv(header).iter().map(|h| norm(h)).collect();
-    let c = Cols::new(&headers);
-    let (tx, order, kind_c, done, amount, received, refund_no, fee) = (
-        c.need(&["支付宝交易号"], *hn)?,
-        c.need(&["商户订单号"], *hn)?,
-        c.need(&["业务类型"], *hn)?,
-        c.need(&["完成时间"], *hn)?,
-        c.need(&["订单金额(元)"], *hn)?,
-        c.need(&["商家实收(元)"], *hn)?,
-        c.need(&["退款批次号/请求号"], *hn)?,
-        c.need(&["服务费(元)"], *hn)?,
-    );
-    let mut out = Vec::new();
-    let (mut pay_n, mut pay_sum, mut ref_n, mut ref_sum) = (0i64, 0i64, 0i64, 0i64);
-    for (n, l) in &lines[begin + 2..finish] {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let v: Vec<String> = split_csv(l)
-            .iter()
-            .map(|x| x.trim_matches([' ', '\t']).to_owned())
-            .collect();
-        if v.len() < headers.len() {
-            return Err(err(
-                *n,
-                None,
-                format!("has {} values, the header {}", v.len(), headers.len()),
-            ));
-        }
-        let kind = match v[kind_c].as_str() {
-            "交易" => LineKind::Payment,
-            "退款" => LineKind::Refund,
-            other => {
-                return Err(err(
-                    *n,
-                    Some("业务类型"),
-                    format!("'{other}' is neither 交易 nor 退款"),
-                ));
-            }
-        };
-        let got = parse_e5(&v[received]).map_err(|m| err(*n, Some("商家实收（元）"), m))?;
-        match kind {
-            LineKind::Payment => (pay_n, pay_sum) = (pay_n + 1, pay_sum + got),
-            LineKind::Refund => (ref_n, ref_sum) = (ref_n + 1, ref_sum + got),
-        }
-        let e5 = parse_e5(&v[amount]).map_err(|m| err(*n, Some("订单金额（元）"), m))?;
-        out.push(BillLine {
-            line: *n,
-            kind,
-            at: beijing_time(&v[done], *n, "完成时间")?,
-            transaction_id: v[tx].clone(),
-            out_trade_no: v[order].clone(),
-            amount: fen(e5.abs(), *n, "订单金额（元）")?,
-            refund_no: Some(v[refund_no].clone())
-                .filter(|r| kind == LineKind::Refund && !r.is_empty()),
-            fee_e5: parse_e5(&v[fee]).map_err(|m| err(*n, Some("服务费（元）"), m))?,
-        });
+        ));
+    }
+    let (_, cols) = header.ok_or_else(|| err(begin, None, "the header is missing"))?;
+    cols?;
+    if let Some(e) = bad {
+        return Err(e);
     }
     // #交易合计：<n>笔，商家实收共<yuan>元… and #退款合计：…
     let total = |key: &str| -> Result<(usize, i64, i64), BillError> {
-        let i = hash(key).ok_or_else(|| {
+        let (i, l) = hash(key).ok_or_else(|| {
             err(
-                lines.len(),
+                last,
                 None,
                 format!("the {key} line is missing: the file is truncated"),
             )
         })?;
-        let l = &lines[i].1;
         let count = l
             .split('：')
             .nth(1)
@@ -581,15 +1042,14 @@ fn parse_alipay(text: &str) -> Result<Bill, BillError> {
             .and_then(|r| r.split('元').next())
             .and_then(|y| parse_e5(y).ok());
         match (count, yuan) {
-            (Some(c), Some(y)) => Ok((lines[i].0, c, y)),
-            _ => Err(err(
-                lines[i].0,
-                None,
-                format!("the {key} line cannot be read"),
-            )),
+            (Some(c), Some(y)) => Ok((*i, c, y)),
+            _ => Err(err(*i, None, format!("the {key} line cannot be read"))),
         }
     };
-    for (key, n, sum) in [("交易合计", pay_n, pay_sum), ("退款合计", ref_n, ref_sum)] {
+    for (key, n, sum) in [
+        ("交易合计", totals.pay_n, totals.pay_sum),
+        ("退款合计", totals.ref_n, totals.ref_sum),
+    ] {
         let (line, count, yuan) = total(key)?;
         if count != n || yuan != sum {
             return Err(err(
@@ -599,10 +1059,11 @@ fn parse_alipay(text: &str) -> Result<Bill, BillError> {
             ));
         }
     }
-    let last = end - chrono::Duration::seconds(1);
+    let last_second = end - chrono::Duration::seconds(1);
+    out.shrink_to_fit();
     Ok(Bill {
         channel: PaymentChannel::Alipay,
-        period: (start.date(), last.date()),
+        period: (start.date(), last_second.date()),
         lines: out,
     })
 }
@@ -816,5 +1277,46 @@ mod tests {
         let mut budget = 10_000;
         assert_eq!(zip_members(&z, &mut budget).unwrap().len(), 1);
         assert_eq!(budget, 5000);
+    }
+
+    #[test]
+    fn a_stream_reads_as_the_bytes_do() {
+        use std::io::Cursor;
+        let bills = parse_any_reader(Cursor::new(WECHAT)).unwrap();
+        assert_eq!(bills, vec![parse(WECHAT).unwrap()]);
+        // LF instead of CRLF, blank lines, no final newline: the same lines, other numbers.
+        let text = String::from_utf8(WECHAT.to_vec())
+            .unwrap()
+            .replace("\r\n", "\n")
+            .replace('\u{feff}', "");
+        let spaced = format!("\n{}", text.trim_end().replacen('\n', "\n\n", 2));
+        let b = parse(spaced.as_bytes()).unwrap();
+        assert_eq!(b.lines.len(), 13);
+        assert_eq!(b.lines.get(0).line, 4);
+        assert_eq!(b.lines.get(1).line, 6);
+        let first = parse(WECHAT).unwrap();
+        fn strip(l: BillLine<'_>) -> BillLine<'_> {
+            BillLine { line: 0, ..l }
+        }
+        assert!(b.lines.iter().map(strip).eq(first.lines.iter().map(strip)));
+        // A gzip is unpacked in memory.
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(WECHAT).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(parse_any_reader(Cursor::new(gz)).unwrap(), bills);
+    }
+
+    #[test]
+    fn a_cut_line_is_told_as_truncation_and_a_broken_byte_by_its_line() {
+        let cut = &WECHAT[..WECHAT.len() * 3 / 5];
+        let e = parse(cut).unwrap_err();
+        assert!(e.message.contains("truncated"), "{e}");
+        let mut broken = WECHAT.to_vec();
+        let at = broken.windows(4).position(|w| w == b"SZCA").unwrap();
+        broken[at] = 0xFF;
+        let e = parse(&broken).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("UTF-8"), "{e}");
     }
 }

@@ -60,15 +60,15 @@ impl Storage {
 }
 
 /// SQL for the payment columns (channel, out_trade_no, amount_fen, paid_at) of row `i`.
-struct PaymentSql {
-    channel: &'static str,
-    order: &'static str,
-    amount: &'static str,
-    paid_at: &'static str,
+struct PaymentSql<'a> {
+    channel: &'a str,
+    order: &'a str,
+    amount: &'a str,
+    paid_at: &'a str,
 }
 
 /// The queue benchmarks' payments: order SZCA + i, 200 yuan, paid over the last ten days.
-const GENERATED_PAYMENT: PaymentSql = PaymentSql {
+const GENERATED_PAYMENT: PaymentSql<'static> = PaymentSql {
     channel: "case when i % 3 = 0 then 'alipay' else 'wechat' end",
     order: "'SZCA' || {lpad16}",
     amount: "20000",
@@ -131,29 +131,42 @@ impl Storage {
         let status = "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
                        when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end";
         let due = "$1 - 864000000 + (i % 1728000) * 1000";
+        // Literals rather than parameters for what every row shares: SQLite looks a numbered
+        // parameter up by a linear search per bind, so the values must be anonymous `?` there.
+        assert!(
+            channel.bytes().all(|b| b.is_ascii_lowercase()),
+            "a channel code"
+        );
+        let channel_sql = format!("'{channel}'");
+        let paid_sql = format!("{paid_from} + (i * 7919 % 86400) * 1000");
         let pay = PaymentSql {
-            channel: "$2",
+            channel: &channel_sql,
             order: "p.o",
             amount: "p.f",
-            paid_at: "$3 + (i * 7919 % 86400) * 1000",
+            paid_at: &paid_sql,
         };
         let backend = self.backend();
         let mut values = String::with_capacity(payments.len() * 24);
         for k in 0..payments.len() {
-            let b = 4 + k * 3;
             if k > 0 {
                 values.push(',');
             }
-            values.push_str(&format!("(${}, ${}, ${})", b, b + 1, b + 2));
+            match backend {
+                Backend::Sqlite => values.push_str("(?, ?, ?)"),
+                Backend::Postgres => {
+                    let b = 1 + k * 3;
+                    values.push_str(&format!("(${}, ${}, ${})", b, b + 1, b + 2));
+                }
+            }
         }
         let sql = format!(
             "with p(i, o, f) as (values {values})
              insert into applications ({COLUMNS}) {} from p",
-            row_expr(backend, status, due, false, &pay)
+            row_expr(backend, status, due, false, &pay).replace("$1", &now.to_string())
         );
         let mut tx = self.begin().await?;
         let n = crate::on_tx!(&mut tx, |c| {
-            let mut q = sqlx::query(&sql).bind(now).bind(channel).bind(paid_from);
+            let mut q = sqlx::query(&sql);
             for (k, (order, fen)) in payments.iter().enumerate() {
                 q = q.bind(start + k as i64).bind(*order).bind(*fen);
             }
