@@ -73,6 +73,15 @@ impl Render for Yuan {
     }
 }
 
+/// An outcome's counts in one line: `行数 3 · 已匹配 2 · …`.
+pub fn counts_line(items: &[(&str, usize)]) -> String {
+    items
+        .iter()
+        .map(|(label, n)| format!("{label} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

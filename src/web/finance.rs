@@ -11,7 +11,7 @@ use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::finance::{self, FinanceError, Resolution};
 use crate::invoicing::{self, InvoiceError};
 use crate::storage::audit::AuditEntry;
-use crate::views::{self, finance as v};
+use crate::views::{self, components::counts_line, finance as v};
 use axum::{
     extract::{Multipart, Path, Query, State},
     http::{HeaderValue, StatusCode, header},
@@ -536,23 +536,15 @@ pub async fn import_issued(
     .await;
     match r {
         Ok(sum) => {
-            let text = format!(
-                "{} {} · {} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
-                ctx.t("行数", "lines"),
-                sum.lines,
-                ctx.t("已匹配", "matched"),
-                sum.matched,
-                ctx.t("已有", "already known"),
-                sum.already_known,
-                ctx.t("无对应", "unmatched"),
-                sum.unmatched,
-                ctx.t("多个可能", "ambiguous"),
-                sum.ambiguous,
-                ctx.t("红字", "red-letter"),
-                sum.red_letter,
-                ctx.t("附件", "files"),
-                sum.files_attached,
-            );
+            let text = counts_line(&[
+                (ctx.t("行数", "lines"), sum.lines),
+                (ctx.t("已匹配", "matched"), sum.matched),
+                (ctx.t("已有", "already known"), sum.already_known),
+                (ctx.t("无对应", "unmatched"), sum.unmatched),
+                (ctx.t("多个可能", "ambiguous"), sum.ambiguous),
+                (ctx.t("红字", "red-letter"), sum.red_letter),
+                (ctx.t("附件", "files"), sum.files_attached),
+            ]);
             render_invoices(&state, &ctx, None, Some(&text)).await
         }
         Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),

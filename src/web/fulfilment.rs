@@ -9,7 +9,7 @@ use super::{
 use crate::exchange::couriers::Courier;
 use crate::fulfilment::{self, FulfilmentError, Production};
 use crate::storage::audit::AuditEntry;
-use crate::views::{self, fulfilment as v};
+use crate::views::{self, components::counts_line, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State},
     http::{HeaderValue, header},
@@ -310,21 +310,17 @@ pub async fn import_tracking(
     .await
     {
         Ok(sum) => {
-            let text = format!(
-                "{} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
-                ctx.t("行数", "lines"),
-                sum.lines,
-                ctx.t("已寄出", "shipped"),
-                sum.shipped,
-                ctx.t("无变化", "unchanged"),
-                sum.unchanged,
-                ctx.t("冲突", "conflict"),
-                sum.conflict,
-                ctx.t("运单号重复", "duplicate waybill"),
-                sum.duplicate_waybill,
-                ctx.t("订单号不存在", "unknown order"),
-                sum.unknown_order,
-            );
+            let text = counts_line(&[
+                (ctx.t("行数", "lines"), sum.lines),
+                (ctx.t("已寄出", "shipped"), sum.shipped),
+                (ctx.t("无变化", "unchanged"), sum.unchanged),
+                (ctx.t("冲突", "conflict"), sum.conflict),
+                (
+                    ctx.t("运单号重复", "duplicate waybill"),
+                    sum.duplicate_waybill,
+                ),
+                (ctx.t("订单号不存在", "unknown order"), sum.unknown_order),
+            ]);
             render_batches(&state, &ctx, None, Some(&text), &sum.problems).await
         }
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
