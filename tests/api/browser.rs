@@ -13,12 +13,29 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub struct Browser {
     http: reqwest::Client,
     base: String,
+    port: u16,
+    session: String,
     driver: Child,
+    _profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
+    /// Ends the WebDriver session first (chromedriver then quits Chromium, which killing the
+    /// driver alone would leave running), then stops the driver; the profile folder goes last.
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let req = format!(
+                "DELETE /session/{} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                self.session, self.port
+            );
+            if s.write_all(req.as_bytes()).is_ok() {
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+        }
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
@@ -48,12 +65,12 @@ impl Browser {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let profile = tempfile::tempdir().unwrap().keep();
+        let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1600,1000",
                      "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", format!("--user-data-dir={}", profile.display())]
+                     "--disable-sync", format!("--user-data-dir={}", profile.path().display())]
         }}}});
         let r: Value = http
             .post(format!("{driver_url}/session"))
@@ -71,7 +88,10 @@ impl Browser {
         Browser {
             http,
             base: format!("{driver_url}/session/{session}"),
+            port,
+            session,
             driver,
+            _profile: profile,
         }
     }
 
