@@ -58,6 +58,12 @@ async fn run_monthly_reports(state: &AppState) {
     }
 }
 
+async fn run_compact(state: &AppState) {
+    if let Err(e) = state.storage.compact_supervision_counts().await {
+        tracing::error!(error = %e, "supervision summary compaction failed");
+    }
+}
+
 async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
@@ -103,6 +109,14 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async(daily_at((8, 0)).as_str(), move |_, _| {
             let s = s.clone();
             Box::pin(async move { run_monthly_reports(&s).await })
+        })?)
+        .await?;
+    // Every minute: the supervision summary's +1 / -1 rows folded (safe on several instances).
+    let s = state.clone();
+    sched
+        .add(Job::new_async("45 * * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_compact(&s).await })
         })?)
         .await?;
     let s = state.clone();

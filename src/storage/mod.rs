@@ -26,6 +26,7 @@ pub mod scan_files;
 pub mod sessions;
 pub mod sla;
 pub mod staff;
+pub mod summary;
 pub mod supervision;
 pub mod synthetic;
 pub mod tokens;

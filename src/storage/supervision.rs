@@ -94,31 +94,6 @@ pub struct ShipmentEntry {
 }
 
 impl Storage {
-    /// Waiting applications per Beijing day of receipt (the age histogram maps days to working days).
-    pub async fn waiting_by_received_day(&self) -> DbResult<Vec<DayCount>> {
-        let sql = format!(
-            "select (received_at + {BJ_DAY} as day, '' as key, count(*) as n
-             from applications where {WAITING} group by (received_at + {BJ_DAY} order by 1"
-        );
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
-            .fetch_all(p)
-            .await)
-    }
-
-    /// Decisions per (day, reviewer) in [from, to).
-    pub async fn decisions_per_reviewer_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
-        let sql = format!(
-            "select (decided_at + {BJ_DAY} as day, decided_by as key, count(*) as n
-             from decisions where decided_at >= $1 and decided_at < $2
-             group by (decided_at + {BJ_DAY}, decided_by order by 1, 2"
-        );
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
-            .bind(from)
-            .bind(to)
-            .fetch_all(p)
-            .await)
-    }
-
     /// Return reasons given in [from, to), most frequent first.
     pub async fn reason_counts(&self, from: i64, to: i64) -> DbResult<Vec<KeyCount>> {
         on_pool!(self.read_pool(), |p| {
@@ -131,33 +106,6 @@ impl Storage {
         .fetch_all(p)
         .await
         })
-    }
-
-    /// How many applications first submitted in [from, to) needed each number of rounds.
-    pub async fn rounds_counts(&self, from: i64, to: i64) -> DbResult<Vec<(i64, i64)>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, (i64, i64)>(
-            "select version, count(*) from applications where submitted_at >= $1 and submitted_at < $2
-             group by version order by version"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await
-        })
-    }
-
-    /// Accepted applications not shipped yet, per Beijing day of acceptance.
-    pub async fn unshipped_by_accepted_day(&self) -> DbResult<Vec<DayCount>> {
-        let sql = format!(
-            "select (d.decided_at + {BJ_DAY} as day, '' as key, count(*) as n
-             from applications a join decisions d on d.application_id = a.application_id and d.version = a.version
-             where a.status in ('accepted', 'in_production') and d.outcome = 'accepted'
-             group by (d.decided_at + {BJ_DAY} order by 1"
-        );
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
-            .fetch_all(p)
-            .await)
     }
 
     /// Applications (first) submitted per day in [from, to).

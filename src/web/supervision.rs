@@ -10,7 +10,7 @@ use crate::{
     exchange::reports,
     jobs::sla::beijing_day,
     reporting::{self, day_of_number, day_start},
-    storage::supervision::Figure,
+    storage::{summary::FIGURES, supervision::Figure},
     views::{
         self,
         layout::PageCtx,
@@ -61,26 +61,76 @@ fn working_age(cal: &WorkingCalendar, d: NaiveDate, today: NaiveDate) -> i64 {
     n
 }
 
-/// Every figure of the dashboard, each from an aggregate query.
+/// Every figure of the dashboard: the supervision summary's daily counts (two queries), and
+/// today's part of the figures that stop at this instant (three counts over today's deadlines).
 pub async fn dashboard(
     storage: &crate::storage::Storage,
     cal: &WorkingCalendar,
     now: i64,
 ) -> Result<Dashboard, sqlx::Error> {
     let (today_start, today_end, today) = beijing_day(now, 0);
+    let today_no = (today_start + 28_800_000) / DAY;
+    let no = |d: NaiveDate| (day_start(d) + 28_800_000) / DAY;
+
+    // Thirteen weeks, Monday to Monday; six months of reasons; fourteen days of decisions;
+    // ninety of rounds: one query back to the earliest of them, one for the figures of all time.
+    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let mut months = Vec::new();
+    let mut m = today.with_day(1).expect("day 1");
+    for _ in 0..6 {
+        months.push(m);
+        m = (m - Duration::days(1)).with_day(1).expect("day 1");
+    }
+    months.reverse();
+    let first_monday = monday - Duration::days(7 * 12);
+    let since = no(first_monday).min(no(months[0])).min(today_no - 89);
+    let mut by: BTreeMap<&str, Vec<(i64, String, i64)>> = BTreeMap::new();
+    for c in storage
+        .summary_counts(
+            &["windows", "breached", "decided", "reason", "rounds"],
+            since,
+            today_no + 1,
+        )
+        .await?
+        .into_iter()
+        .chain(
+            storage
+                .summary_counts(&["waiting", "due", "unshipped"], i64::MIN, i64::MAX)
+                .await?,
+        )
+    {
+        let f = FIGURES
+            .iter()
+            .find(|f| **f == c.figure)
+            .copied()
+            .unwrap_or("");
+        by.entry(f).or_default().push((c.day, c.key, c.n));
+    }
+    let figure = |f: &str| by.get(f).map(Vec::as_slice).unwrap_or(&[]);
+    let sum_days = |f: &str, from: i64, to: i64| -> i64 {
+        figure(f)
+            .iter()
+            .filter(|(d, _, _)| *d >= from && *d < to)
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+
+    // Today so far and the rest of today, counted live (the summary is by whole days).
     let due_today = storage.count_due_between(now, today_end).await?;
-    let overdue = storage.count_due_between(0, now).await?;
+    let (today_closed, today_breached) = storage.sla_counts(today_start, now).await?;
+    let overdue =
+        sum_days("due", i64::MIN, today_no) + storage.count_due_between(today_start, now).await?;
 
     // Waiting by age: days of receipt → working days → buckets 0 … 5+ (each a range of receipt).
     let mut ages: Vec<(i64, i64, i64)> = (0..=5).map(|_| (0, i64::MAX, i64::MIN)).collect();
     let mut waiting = 0;
-    for c in storage.waiting_by_received_day().await? {
-        let d = day_of_number(c.day);
+    for (day, _, n) in figure("waiting") {
+        let d = day_of_number(*day);
         let age = working_age(cal, d, today).min(5) as usize;
         let (start, end) = (day_start(d), day_start(d) + DAY);
         let b = &mut ages[age];
-        *b = (b.0 + c.n, b.1.min(start), b.2.max(end));
-        waiting += c.n;
+        *b = (b.0 + n, b.1.min(start), b.2.max(end));
+        waiting += n;
     }
     let ages = ages
         .into_iter()
@@ -96,40 +146,42 @@ pub async fn dashboard(
         })
         .collect();
 
-    // Thirteen weeks, Monday to Monday, the current one last.
-    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
-    let this_monday_start = today_start - (today - monday).num_days() * DAY;
+    // Compliance per week, the current one last and up to now: windows closed or still open
+    // with a deadline in the week, and how many of them were breached.
     let mut weeks = Vec::new();
     for i in (0..13).rev() {
-        let from = this_monday_start - i * 7 * DAY;
+        let start = monday - Duration::days(7 * i);
+        let (from_no, from) = (no(start), day_start(start));
+        let (mut w, mut b) = if i == 0 {
+            (today_closed, today_breached)
+        } else {
+            (0, 0)
+        };
+        let to_no = (from_no + 7).min(today_no);
+        w += sum_days("windows", from_no, to_no) + sum_days("due", from_no, to_no);
+        b += sum_days("breached", from_no, to_no);
         let to = (from + 7 * DAY).min(now);
-        let (w, b) = storage.sla_counts(from, to).await?;
-        weeks.push((
-            monday - Duration::days(7 * i),
-            w,
-            b,
-            list_href("breached", from, to, ""),
-        ));
+        weeks.push((start, w, b, list_href("breached", from, to, "")));
     }
 
     // Decisions per reviewer per day, fourteen days.
-    let first = today_start - 13 * DAY;
     let days: Vec<NaiveDate> = (0..14).map(|i| today - Duration::days(13 - i)).collect();
     let mut per: BTreeMap<String, Vec<Linked>> = BTreeMap::new();
-    for c in storage.decisions_per_reviewer_day(first, today_end).await? {
-        let d = day_of_number(c.day);
-        let row = per.entry(c.key.clone()).or_insert_with(|| {
+    for (day, key, n) in figure("decided") {
+        let d = day_of_number(*day);
+        let Some(i) = days.iter().position(|x| *x == d) else {
+            continue;
+        };
+        let row = per.entry(key.clone()).or_insert_with(|| {
             days.iter()
                 .map(|d| Linked {
                     label: d.to_string(),
                     n: 0,
-                    href: list_href("decided", day_start(*d), day_start(*d) + DAY, &c.key),
+                    href: list_href("decided", day_start(*d), day_start(*d) + DAY, key),
                 })
                 .collect()
         });
-        if let Some(i) = days.iter().position(|x| *x == d) {
-            row[i].n = c.n;
-        }
+        row[i].n = *n;
     }
     let reviewers = per
         .into_iter()
@@ -137,41 +189,32 @@ pub async fn dashboard(
         .collect();
 
     // Return reasons: six months, this one last; ordered by this month's count.
-    let mut months = Vec::new();
-    let mut m = today.with_day(1).expect("day 1");
-    for _ in 0..6 {
-        months.push(m);
-        m = (m - Duration::days(1)).with_day(1).expect("day 1");
-    }
-    months.reverse();
-    let mut by_reason: BTreeMap<String, Vec<Linked>> = BTreeMap::new();
-    for (i, m) in months.iter().enumerate() {
-        let from = day_start(*m);
-        let to = months
+    let month_end = |i: usize| {
+        months
             .get(i + 1)
             .map(|n| day_start(*n))
-            .unwrap_or(today_end);
-        for c in storage.reason_counts(from, to).await? {
-            let row = by_reason.entry(c.key.clone()).or_insert_with(|| {
-                months
-                    .iter()
-                    .enumerate()
-                    .map(|(j, mm)| {
-                        let f = day_start(*mm);
-                        let t = months
-                            .get(j + 1)
-                            .map(|n| day_start(*n))
-                            .unwrap_or(today_end);
-                        Linked {
-                            label: mm.format("%Y-%m").to_string(),
-                            n: 0,
-                            href: list_href("reason", f, t, &c.key),
-                        }
-                    })
-                    .collect()
-            });
-            row[i].n = c.n;
-        }
+            .unwrap_or(today_end)
+    };
+    let mut by_reason: BTreeMap<String, Vec<Linked>> = BTreeMap::new();
+    for (day, code, n) in figure("reason") {
+        let Some(i) = (0..months.len())
+            .rev()
+            .find(|i| *day >= no(months[*i]) && *day <= today_no)
+        else {
+            continue;
+        };
+        let row = by_reason.entry(code.clone()).or_insert_with(|| {
+            months
+                .iter()
+                .enumerate()
+                .map(|(j, mm)| Linked {
+                    label: mm.format("%Y-%m").to_string(),
+                    n: 0,
+                    href: list_href("reason", day_start(*mm), month_end(j), code),
+                })
+                .collect()
+        });
+        row[i].n += n;
     }
     let mut reasons: Vec<(String, Vec<Linked>)> = by_reason.into_iter().collect();
     reasons.sort_by_key(|(code, trend)| {
@@ -190,7 +233,11 @@ pub async fn dashboard(
             href: list_href("rounds", rf, rt, &r.to_string()),
         })
         .collect();
-    for (version, n) in storage.rounds_counts(rf, rt).await? {
+    for (day, version, n) in figure("rounds") {
+        if *day < today_no - 89 {
+            continue;
+        }
+        let version: i64 = version.parse().unwrap_or(1);
         rounds[(version.clamp(1, 5) - 1) as usize].n += n;
     }
 
@@ -213,7 +260,6 @@ pub async fn dashboard(
         (8, 14, "8–14"),
         (15, i64::MAX / 4, "15+"),
     ];
-    let today_no = (today_start + 28_800_000) / DAY;
     let mut unshipped: Vec<Linked> = BUCKETS
         .iter()
         .map(|(lo, hi, label)| {
@@ -231,13 +277,13 @@ pub async fn dashboard(
             }
         })
         .collect();
-    for c in storage.unshipped_by_accepted_day().await? {
-        let age = today_no - c.day;
+    for (day, _, n) in figure("unshipped") {
+        let age = today_no - day;
         if let Some(i) = BUCKETS
             .iter()
             .position(|(lo, hi, _)| age >= *lo && age <= *hi)
         {
-            unshipped[i].n += c.n;
+            unshipped[i].n += n;
         }
     }
 

@@ -18,3 +18,4 @@ mod session_safety;
 mod sla;
 mod smtp_sink;
 mod supervision;
+mod supervision_summary;
