@@ -58,6 +58,14 @@ async fn run_monthly_reports(state: &AppState) {
     }
 }
 
+/// Seals new audit records into the hash chain; an instance that finds another sealing skips.
+async fn run_seal(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    if let Err(e) = state.storage.seal_audit(now, false).await {
+        tracing::error!(error = %e, "audit sealing failed");
+    }
+}
+
 async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
@@ -111,6 +119,14 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async("*/10 * * * * *", move |_, _| {
             let (s, m) = (s.clone(), m.clone());
             Box::pin(async move { run_outbox(&s, &m).await })
+        })?)
+        .await?;
+    // The audit chain: records wait at most a few seconds for their position and hash.
+    let s = state.clone();
+    sched
+        .add(Job::new_async("*/5 * * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_seal(&s).await })
         })?)
         .await?;
     sched.start().await?;

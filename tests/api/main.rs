@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod audit_chain;
 mod authz_matrix;
 mod browser;
 mod certificates;

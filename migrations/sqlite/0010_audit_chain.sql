@@ -1,0 +1,23 @@
+-- The tamper-evident audit trail (issue 10, part 3).
+-- Inserts stay as they were: cheap and unserialised, inside the caller's transaction. A sealing
+-- step (a scheduled job every few seconds, and `verify-audit` before it checks) gives unsealed
+-- records the next chain position in audit_id order and stores
+--   hash = SHA-256(previous hash || canonical encoding of the record, its position included),
+-- under the single writer (SQLite) or an advisory lock (PostgreSQL), so exactly once.
+alter table audit_log add column chain_pos bigint;
+alter table audit_log add column hash text;
+create unique index audit_log_chain_pos on audit_log (chain_pos) where chain_pos is not null;
+-- What the sealer reads next: small, as sealed rows leave it.
+create index audit_log_unsealed on audit_log (audit_id) where chain_pos is null;
+
+-- One row per Beijing day of the chain: its first and last position and the hash of its last
+-- record, so verification can go day by day and the anchor can be written down or sent out.
+-- A record's day is the Beijing day of its `at`, but never earlier than its predecessor's.
+create table audit_anchors (
+    day        text primary key,
+    first_pos  bigint not null,
+    last_pos   bigint not null,
+    last_hash  text not null,
+    records    bigint not null,
+    updated_at bigint not null
+);
