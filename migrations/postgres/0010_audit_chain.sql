@@ -21,3 +21,7 @@ create table audit_anchors (
     records    bigint not null,
     updated_at bigint not null
 );
+
+-- The admin page of the latest anchor, and sending it to the auditor.
+insert into authz_policies (role, path, methods) values
+    ('admin', '/admin/audit', 'GET'), ('admin', '/admin/audit/anchor-mail', 'POST');

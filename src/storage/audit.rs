@@ -340,3 +340,58 @@ impl super::Storage {
         })
     }
 }
+
+impl super::Storage {
+    /// Queues the anchor's e-mail to the auditor and audits that it was sent, in one
+    /// transaction. The same anchor goes to the same address once (false the second time).
+    pub async fn send_audit_anchor(
+        &self,
+        anchor: &Anchor,
+        recipient: &str,
+        mail: &crate::views::mail::Mail,
+        actor: &str,
+        request_id: Option<&str>,
+        now: i64,
+    ) -> DbResult<bool> {
+        let key = format!(
+            "audit-anchor:{}:{}:{recipient}",
+            anchor.day, anchor.last_pos
+        );
+        let mut tx = self.begin().await?;
+        let queued =
+            super::outbox::enqueue_mail(&mut tx, &key, "audit_anchor", recipient, mail, None, now)
+                .await?;
+        if !queued {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let after = serde_json::json!({
+            "day": anchor.day.to_string(),
+            "last_pos": anchor.last_pos,
+            "last_hash": anchor.last_hash,
+            "to": recipient,
+        })
+        .to_string();
+        record(
+            &mut tx,
+            &AuditEntry {
+                at: now,
+                actor,
+                action: "audit.anchor_sent",
+                subject_type: "audit_anchor",
+                subject_id: &anchor.day.to_string(),
+                before: None,
+                after: Some(&after),
+                request_id,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// How many records the chain holds (sealed).
+    pub async fn audit_sealed(&self) -> DbResult<i64> {
+        Ok(self.latest_audit_anchor().await?.map_or(0, |a| a.last_pos))
+    }
+}

@@ -75,6 +75,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/reports/{name}/{format}"),
     ("GET", "/admin/outbox"),
     ("POST", "/admin/outbox/{id}/retry"),
+    ("GET", "/admin/audit"),
+    ("POST", "/admin/audit/anchor-mail"),
     ("GET", "/admin/calendar"),
     ("POST", "/admin/calendar"),
     ("POST", "/admin/calendar/import"),
@@ -183,6 +185,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}/{format}", get(supervision::report_file))
         .route("/admin/outbox", get(sla::outbox_page))
         .route("/admin/outbox/{id}/retry", post(sla::retry_message))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/anchor-mail", post(admin::send_anchor))
         .route(
             "/admin/calendar",
             get(sla::calendar_page).post(sla::set_day),

@@ -323,7 +323,50 @@ async fn concurrent_writers_and_sealers_keep_one_chain(b: Backend) {
     assert_eq!(distinct, total);
 }
 
+/// The admin page shows the latest anchor; sending it queues one e-mail to the auditor with the
+/// hash, audited; the same anchor is not queued twice.
+async fn the_latest_anchor_is_shown_and_mailed_to_the_auditor(b: Backend) {
+    let app =
+        TestApp::spawn_with(b, |s| s.auditor_email = Some("auditor@example.org".into())).await;
+    let admin = app.signed_in_staff("zhao.admin", "admin").await;
+    write_records(&app.storage, 5, 5, test_now().timestamp_millis()).await;
+    let page = admin.get_page("/admin/audit").await;
+    assert!(page.contains("待封存"), "{page}");
+    app.storage.seal_audit(0, true).await.unwrap();
+    let anchor = app.storage.latest_audit_anchor().await.unwrap().unwrap();
+    assert_eq!(anchor.day.to_string(), "2026-11-25");
+    let page = admin.get_page("/admin/audit").await;
+    assert!(page.contains(&anchor.last_hash), "{page}");
+    assert!(page.contains("auditor@example.org"));
+
+    let r = admin.post_form("/admin/audit/anchor-mail", &[]).await;
+    assert_eq!(location(&r), "/admin/audit?msg=anchor_sent");
+    let queued = app.storage.outbox_messages("pending", 10).await.unwrap();
+    let mail: Vec<_> = queued.iter().filter(|m| m.kind == "audit_anchor").collect();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].recipient, "auditor@example.org");
+    assert!(mail[0].body_text.contains(&anchor.last_hash));
+    assert_eq!(app.audited("2026-11-25", "audit.anchor_sent").await, 1);
+
+    // The sending itself is a new record, so the anchor moves on once sealed; the old one is
+    // not queued again.
+    let r = admin.post_form("/admin/audit/anchor-mail", &[]).await;
+    assert_eq!(location(&r), "/admin/audit?msg=anchor_already_sent");
+    app.storage.seal_audit(0, true).await.unwrap();
+    let r = admin.post_form("/admin/audit/anchor-mail", &[]).await;
+    assert_eq!(location(&r), "/admin/audit?msg=anchor_sent");
+    assert_eq!(app.audited("2026-11-25", "audit.anchor_sent").await, 2);
+
+    // Without an auditor address nothing is queued.
+    let bare = TestApp::spawn(b).await;
+    let admin = bare.signed_in_staff("zhao.admin", "admin").await;
+    let r = admin.post_form("/admin/audit/anchor-mail", &[]).await;
+    assert_eq!(location(&r), "/admin/audit?msg=no_auditor");
+    assert_eq!(bare.storage.outbox_count("pending").await.unwrap(), 0);
+}
+
 both!(
+    the_latest_anchor_is_shown_and_mailed_to_the_auditor,
     tampering_is_found_and_named,
     concurrent_writers_and_sealers_keep_one_chain
 );

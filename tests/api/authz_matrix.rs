@@ -64,6 +64,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/reports/{name}/{format}", "admin supervisor"),
     ("GET", "/admin/outbox", "admin"),
     ("POST", "/admin/outbox/{id}/retry", "admin"),
+    ("GET", "/admin/audit", "admin"),
+    ("POST", "/admin/audit/anchor-mail", "admin"),
     ("GET", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar/import", "admin"),
