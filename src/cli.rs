@@ -97,6 +97,12 @@ pub enum Command {
     /// Seals what is unsealed, then checks the audit trail's hash chain day by day; prints
     /// `ok N records`, or names the first broken record and exits non-zero.
     VerifyAudit,
+    /// Writes a consistent copy of the SQLite database to a new file while servers run
+    /// (PostgreSQL: use pg_dump, see the README).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 impl Cli {
@@ -288,6 +294,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     Ok(())
                 }
                 storage::audit::Verdict::Broken(b) => bail!("audit trail broken: {b}"),
+            }
+        }
+        Command::Backup { out } => {
+            if out.exists() {
+                bail!("{} exists already; give a new file name", out.display());
+            }
+            let storage = startup::open_storage(&settings).await?;
+            match storage.backup_sqlite(&out).await? {
+                None => bail!(
+                    "backup copies SQLite databases only; for PostgreSQL use pg_dump -Fc (see the README's Backups section)"
+                ),
+                Some(check) if check == "ok" => {
+                    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+                    println!(
+                        "backup written to {} ({size} bytes, integrity ok)",
+                        out.display()
+                    );
+                    Ok(())
+                }
+                Some(check) => bail!(
+                    "the copy in {} fails its integrity check: {check}",
+                    out.display()
+                ),
             }
         }
     }

@@ -25,3 +25,14 @@ create table audit_anchors (
 -- The admin page of the latest anchor, and sending it to the auditor.
 insert into authz_policies (role, path, methods) values
     ('admin', '/admin/audit', 'GET'), ('admin', '/admin/audit/anchor-mail', 'POST');
+
+-- /metrics counts imports from the audit trail; this index holds only those records.
+create index audit_log_imports on audit_log (action)
+    where action in ('certificates.imported', 'calendar.imported', 'payments.imported', 'invoices.imported', 'tracking.imported');
+
+-- /metrics: only the scraper's bearer token (the subject `metrics`) may read it.
+insert into authz_policies (role, path, methods) values ('metrics', '/metrics', 'GET');
+
+-- Retention (issue 10, part 5): when the application's personal data was replaced by a
+-- tombstone, its certificate being past its expiry by the configured years.
+alter table applications add column erased_at bigint;

@@ -18,6 +18,11 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
+    // Written while serving a request, a record names it even when its caller did not.
+    let request_id = e
+        .request_id
+        .map(str::to_owned)
+        .or_else(crate::telemetry::current_request_id);
     on_tx!(tx, |c| {
         sqlx::query(
         "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
@@ -30,7 +35,7 @@ pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
     .bind(e.subject_id)
     .bind(e.before)
     .bind(e.after)
-    .bind(e.request_id)
+    .bind(&request_id)
     .execute(c)
     .await.map(|r| r.rows_affected())
     })?;
