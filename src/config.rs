@@ -40,6 +40,12 @@ pub struct Settings {
     pub invoice: crate::exchange::invoices::InvoiceConfig,
     /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
     pub courier: crate::exchange::couriers::CourierConfig,
+    /// Where the audit trail's latest anchor is e-mailed for an outside witness.
+    pub auditor_email: Option<String>,
+    /// The bearer token `/metrics` requires; unset, `/metrics` answers nobody.
+    pub metrics_token: Option<String>,
+    /// Whole years after a certificate's expiry that an application's personal data is kept.
+    pub retention_years: u32,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -73,6 +79,9 @@ struct FileSettings {
     smtp: Option<FileSmtp>,
     invoice: Option<crate::exchange::invoices::InvoiceConfig>,
     courier: Option<crate::exchange::couriers::CourierConfig>,
+    auditor_email: Option<String>,
+    metrics_token: Option<String>,
+    retention_years: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -196,7 +205,29 @@ impl Settings {
         courier
             .validate()
             .map_err(|e| anyhow::anyhow!("courier settings: {e}"))?;
+        let auditor_email = env("BACKOFFICE_AUDITOR_EMAIL").or(file.auditor_email);
+        if let Some(a) = &auditor_email
+            && crate::domain::contact::Email::parse(a).is_err()
+        {
+            bail!("BACKOFFICE_AUDITOR_EMAIL '{a}' is not an e-mail address");
+        }
+        let metrics_token = env("BACKOFFICE_METRICS_TOKEN").or(file.metrics_token);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("BACKOFFICE_METRICS_TOKEN must have at least 16 characters");
+        }
+        let retention_years = match env("BACKOFFICE_RETENTION_YEARS") {
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!("BACKOFFICE_RETENTION_YEARS must be a whole number of years")
+            })?,
+            None => file.retention_years.unwrap_or(5),
+        };
+        if !(1..=100).contains(&retention_years) {
+            bail!("BACKOFFICE_RETENTION_YEARS must be between 1 and 100");
+        }
         Ok(Settings {
+            auditor_email,
+            metrics_token,
+            retention_years,
             courier,
             invoice,
             hotline_lookups_per_hour,
@@ -248,6 +279,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp.url.as_deref().map(redact_url))
             .field("smtp_password", &self.smtp.password.as_ref().map(|_| "***"))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }

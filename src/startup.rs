@@ -88,6 +88,7 @@ pub async fn build_state(
         web::identity::build_enforcer(&storage).await?,
     ));
     Ok(AppState {
+        metrics: Arc::new(web::metrics::Metrics::new()),
         authz,
         storage,
         settings: Arc::new(settings),

@@ -1,6 +1,7 @@
 //! The domain: validated types, the status machine and the working-day calendar.
 //! Pure: no database, no HTTP, no clock, no I/O.
 
+pub mod audit;
 pub mod calendar;
 pub mod certificate;
 pub mod contact;

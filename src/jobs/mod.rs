@@ -6,6 +6,7 @@
 pub mod digest;
 pub mod outbox;
 pub mod reports;
+pub mod retention;
 pub mod sla;
 
 use crate::{mail::Mailer, web::state::AppState};
@@ -18,7 +19,9 @@ fn daily_at((h, m): (u32, u32)) -> String {
 
 async fn run_sweep(state: &AppState) {
     let now = state.clock.now().timestamp_millis();
-    match sla::sweep(&state.storage, &state.settings.public_url, now).await {
+    let r = sla::sweep(&state.storage, &state.settings.public_url, now).await;
+    state.metrics.job("sla_sweep", r.is_err());
+    match r {
         Ok(n) if n > 0 => tracing::info!(escalated = n, "sla sweep"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "sla sweep failed"),
@@ -30,8 +33,9 @@ async fn run_warning(state: &AppState) {
     let Ok(cal) = state.calendar.get().await else {
         return;
     };
-    if let Err(e) = sla::warn_due_today(&state.storage, &cal, &state.settings.public_url, now).await
-    {
+    let r = sla::warn_due_today(&state.storage, &cal, &state.settings.public_url, now).await;
+    state.metrics.job("deadline_warning", r.is_err());
+    if let Err(e) = r {
         tracing::error!(error = %e, "deadline warning failed");
     }
 }
@@ -42,8 +46,9 @@ async fn run_digest(state: &AppState) {
         return;
     };
     let team = state.settings.team_email.as_deref();
-    if let Err(e) = digest::send(&state.storage, &cal, team, &state.settings.public_url, now).await
-    {
+    let r = digest::send(&state.storage, &cal, team, &state.settings.public_url, now).await;
+    state.metrics.job("digest", r.is_err());
+    if let Err(e) = r {
         tracing::error!(error = %e, "digest failed");
     }
 }
@@ -51,7 +56,9 @@ async fn run_digest(state: &AppState) {
 async fn run_monthly_reports(state: &AppState) {
     let now = state.clock.now().timestamp_millis();
     let dir = Some(state.settings.data_dir.as_path());
-    match reports::send_monthly(&state.storage, dir, &state.settings.public_url, now).await {
+    let r = reports::send_monthly(&state.storage, dir, &state.settings.public_url, now).await;
+    state.metrics.job("monthly_reports", r.is_err());
+    match r {
         Ok(n) if n > 0 => tracing::info!(queued = n, "monthly reports"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "monthly reports failed"),
@@ -59,15 +66,51 @@ async fn run_monthly_reports(state: &AppState) {
 }
 
 async fn run_compact(state: &AppState) {
-    if let Err(e) = state.storage.compact_supervision_counts().await {
+    let r = state.storage.compact_supervision_counts().await;
+    state.metrics.job("supervision_compact", r.is_err());
+    if let Err(e) = r {
         tracing::error!(error = %e, "supervision summary compaction failed");
+    }
+}
+
+/// Seals new audit records into the hash chain; an instance that finds another sealing skips.
+pub async fn run_seal(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    let r = state.storage.seal_audit(now, false).await;
+    state.metrics.job("audit_seal", r.is_err());
+    if let Err(e) = r {
+        tracing::error!(error = %e, "audit sealing failed");
+    }
+}
+
+/// Erases what is past the retention period (daily).
+pub async fn run_retention(state: &AppState) {
+    let now = state.clock.now().timestamp_millis();
+    let r = retention::run(
+        &state.storage,
+        &state.scans,
+        state.settings.retention_years,
+        now,
+    )
+    .await;
+    state.metrics.job("retention", r.is_err());
+    match r {
+        Ok(s) if s.applications > 0 => tracing::info!(
+            applications = s.applications,
+            scan_files = s.scan_files,
+            "retention: personal data past its period erased"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "retention failed"),
     }
 }
 
 async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
-    if let Err(e) = outbox::deliver(&state.storage, mailer, now, 10).await {
+    let r = outbox::deliver(&state.storage, mailer, now, 10).await;
+    state.metrics.job("outbox", r.is_err());
+    if let Err(e) = r {
         tracing::error!(error = %e, "outbox delivery failed");
     }
 }
@@ -125,6 +168,22 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async("*/10 * * * * *", move |_, _| {
             let (s, m) = (s.clone(), m.clone());
             Box::pin(async move { run_outbox(&s, &m).await })
+        })?)
+        .await?;
+    // Retention, daily at 03:00 Beijing time.
+    let s = state.clone();
+    sched
+        .add(Job::new_async(daily_at((3, 0)).as_str(), move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_retention(&s).await })
+        })?)
+        .await?;
+    // The audit chain: records wait at most a few seconds for their position and hash.
+    let s = state.clone();
+    sched
+        .add(Job::new_async("*/5 * * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { run_seal(&s).await })
         })?)
         .await?;
     sched.start().await?;

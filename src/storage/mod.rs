@@ -17,11 +17,13 @@ pub mod fulfilment;
 pub mod hotline;
 pub mod idempotency;
 pub mod invoices;
+pub mod metrics;
 pub mod outbox;
 pub mod policies;
 pub mod quality;
 pub mod queue;
 pub mod reasons;
+pub mod retention;
 pub mod scan_files;
 pub mod sessions;
 pub mod sla;
@@ -215,4 +217,26 @@ pub fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
 
 pub fn from_ms(v: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+impl Storage {
+    /// A consistent copy of the SQLite database in a new file (`VACUUM INTO`: one read
+    /// transaction, so writers carry on and the copy is the database as of one instant),
+    /// then checked with `pragma integrity_check` on the copy. PostgreSQL: `None` (pg_dump).
+    pub async fn backup_sqlite(&self, out: &std::path::Path) -> DbResult<Option<String>> {
+        let Pool::Sqlite(p) = &self.read else {
+            return Ok(None);
+        };
+        let name = out.to_str().ok_or_else(|| {
+            sqlx::Error::Protocol(format!("{} is not a UTF-8 path", out.display()))
+        })?;
+        sqlx::query("vacuum into $1").bind(name).execute(p).await?;
+        let opts = SqliteConnectOptions::new().filename(out).read_only(true);
+        let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts).await?;
+        let check: String = sqlx::query_scalar("pragma integrity_check")
+            .fetch_one(&mut c)
+            .await?;
+        <sqlx::SqliteConnection as sqlx::Connection>::close(c).await?;
+        Ok(Some(check))
+    }
 }

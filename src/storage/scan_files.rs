@@ -85,6 +85,19 @@ impl ScanStore {
     }
 }
 
+impl ScanStore {
+    /// Removes the file stored under `sha256` (the retention job, once no row refers to it);
+    /// a file already gone is not an error.
+    pub async fn delete(&self, sha256: &str) -> io::Result<()> {
+        match self {
+            ScanStore::Local(l) => match tokio::fs::remove_file(l.path(sha256)?).await {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                r => r,
+            },
+        }
+    }
+}
+
 impl LocalScans {
     fn path(&self, sha256: &str) -> io::Result<PathBuf> {
         if sha256.len() != 64

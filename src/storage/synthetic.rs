@@ -277,3 +277,54 @@ impl Storage {
         Ok(total)
     }
 }
+
+impl Storage {
+    /// Adds `n` unsealed audit records numbered from `start` (`benches/audit_chain.rs`): a
+    /// decision-like record each, `per_day` records per Beijing day from `from` on.
+    pub async fn seed_synthetic_audit(
+        &self,
+        start: i64,
+        n: i64,
+        from: i64,
+        per_day: i64,
+    ) -> DbResult<u64> {
+        let select = "select $1 + (i / $4) * 86400000 + (i % $4), 'staff:reviewer' || (i % 50), 'application.accepted',
+                'application', 'BF20261125-' || i, '{\"status\":\"in_review\",\"row_version\":3}',
+                '{\"status\":\"accepted\",\"row_version\":4,\"reasons\":[]}', 'req-' || i";
+        let sql = match &self.write {
+            Pool::Sqlite(_) => format!(
+                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
+                 insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
+                 {select} from seq"
+            ),
+            Pool::Postgres(_) => format!(
+                "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
+                 {select} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i"
+            ),
+        };
+        let mut tx = self.begin().await?;
+        let n = crate::on_tx!(&mut tx, |c| sqlx::query(&sql)
+            .bind(from)
+            .bind(start)
+            .bind(n)
+            .bind(per_day)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The insert path as it was before the chain (the benchmark's baseline): drops the
+    /// chain's two indexes, so an insert maintains what it maintained before.
+    pub async fn drop_audit_chain_indexes(&self) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        for sql in [
+            "drop index audit_log_unsealed",
+            "drop index audit_log_chain_pos",
+        ] {
+            crate::on_tx!(&mut tx, |c| sqlx::query(sql).execute(c).await.map(|_| ()))?;
+        }
+        tx.commit().await
+    }
+}

@@ -89,3 +89,45 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
     };
     page(ctx, ctx.t("退回原因目录", "Return reasons"), body)
 }
+
+/// What the audit page shows: the latest anchor of the hash chain and where it can be sent.
+pub struct AuditFigures<'a> {
+    pub anchor: Option<&'a crate::domain::audit::Anchor>,
+    pub total: i64,
+    pub unsealed: i64,
+    pub auditor: Option<&'a str>,
+}
+
+/// The audit trail's latest anchor, to be written down or e-mailed to the auditor.
+pub fn audit_page(ctx: &PageCtx, f: &AuditFigures<'_>) -> Markup {
+    let body = html! {
+        h1 { (ctx.t("审计日志锚点", "Audit trail anchor")) }
+        p.hint { (ctx.t("每条审计记录都带有前一条记录的哈希；每个北京日的最后一条记录的哈希即当日锚点。把锚点抄下或发给外部审计员留存，日后运行 verify-audit 即可证明此前的记录未被改动、删除或调换。",
+                        "Each audit record carries the hash of the one before; the hash of each Beijing day's last record is that day's anchor. Write it down or send it to an outside auditor: verify-audit then proves that no earlier record was edited, deleted or reordered.")) }
+        @match f.anchor {
+            Some(a) => {
+                table.grid.anchor {
+                    tbody {
+                        tr { th { (ctx.t("日期（北京时间）", "Day (Beijing)")) } td #anchor-day { (a.day) } }
+                        tr { th { (ctx.t("链上位置", "Positions")) } td { (a.first_pos) "–" (a.last_pos) } }
+                        tr { th { (ctx.t("当日记录数", "Records that day")) } td { (a.records) } }
+                        tr { th { (ctx.t("锚点哈希（SHA-256）", "Anchor hash (SHA-256)")) } td { code #anchor-hash { (a.last_hash) } } }
+                    }
+                }
+            }
+            None => p.empty { (ctx.t("尚无已封存的审计记录。", "No audit record is sealed yet.")) }
+        }
+        p { (ctx.t("链上记录", "Records in the chain")) " " strong { (f.total) } " · "
+            (ctx.t("待封存（每 5 秒封存一次）", "Waiting to be sealed (every 5 seconds)")) " " strong { (f.unsealed) } }
+        @match f.auditor {
+            Some(to) => @if f.anchor.is_some() {
+                form method="post" action="/admin/audit/anchor-mail" {
+                    (csrf(ctx))
+                    button type="submit" { (ctx.t("发送锚点给审计员", "E-mail the anchor to the auditor")) " (" (to) ")" }
+                }
+            },
+            None => p.hint { (ctx.t("未配置审计员邮箱（BACKOFFICE_AUDITOR_EMAIL），无法发送。", "No auditor address is configured (BACKOFFICE_AUDITOR_EMAIL).")) }
+        }
+    };
+    page(ctx, ctx.t("审计日志锚点", "Audit trail anchor"), body)
+}

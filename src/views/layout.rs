@@ -58,6 +58,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
             ("/admin/calendar", l.t("工作日历", "Calendar")),
             ("/admin/outbox", l.t("邮件队列", "Outbox")),
+            ("/admin/audit", l.t("审计锚点", "Audit anchor")),
             ("/supervision", l.t("运营监督", "Supervision")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),

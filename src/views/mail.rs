@@ -321,3 +321,40 @@ pub fn report_mail(l: &ReportLayout, rows: &[Row], link: &str) -> Mail {
         subject: title,
     }
 }
+
+/// To the auditor: the audit trail's latest anchor, to be kept as an outside witness.
+pub fn audit_anchor(
+    anchor: &crate::domain::audit::Anchor,
+    sent_by: &str,
+    public_url: &str,
+) -> Mail {
+    let subject = format!(
+        "审计日志锚点 {}（截至第 {} 条）",
+        anchor.day, anchor.last_pos
+    );
+    let text = format!(
+        "审计员您好：\n\n以下是证书补办后台审计日志哈希链的最新锚点，请妥善留存，以便日后核对日志未被篡改。\n\n\
+         日期（北京时间）：{}\n链上位置：{}–{}（当日 {} 条）\n最后一条记录的哈希（SHA-256）：{}\n\n\
+         发送人：{sent_by}\n系统：{public_url}\n\n核对方法：在系统上运行 verify-audit，并确认该日锚点的哈希与本邮件一致。\n",
+        anchor.day, anchor.first_pos, anchor.last_pos, anchor.records, anchor.last_hash
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { "审计员您好：" }
+            p { "以下是证书补办后台审计日志哈希链的最新锚点，请妥善留存，以便日后核对日志未被篡改。" }
+            table {
+                tr { td { "日期（北京时间）" } td { (anchor.day) } }
+                tr { td { "链上位置" } td { (anchor.first_pos) "–" (anchor.last_pos) "（当日 " (anchor.records) " 条）" } }
+                tr { td { "最后一条记录的哈希（SHA-256）" } td { code { (anchor.last_hash) } } }
+            }
+            p { "发送人：" (sent_by) " · 系统：" (public_url) }
+            p { "核对方法：在系统上运行 verify-audit，并确认该日锚点的哈希与本邮件一致。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}

@@ -90,6 +90,10 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "noted" => ("ok", l.t("通话记录已保存，审核人员可见。", "Call note saved; reviewers see it.")),
         "need_note" => ("warn", l.t("请填写 1–500 字的记录。", "Write a note of 1–500 characters.")),
         "user_created" => ("ok", l.t("用户已创建。", "User created.")),
+        "anchor_sent" => ("ok", l.t("锚点已放入邮件发送队列。", "The anchor is queued for the auditor.")),
+        "anchor_already_sent" => ("warn", l.t("该锚点此前已发给这位审计员。", "This anchor was sent to this auditor before.")),
+        "no_auditor" => ("warn", l.t("未配置审计员邮箱。", "No auditor address is configured.")),
+        "no_anchor" => ("warn", l.t("尚无已封存的审计记录。", "No audit record is sealed yet.")),
         _ => return None,
     })
 }

@@ -212,3 +212,50 @@ pub async fn save_reason(
         .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(see_other("/admin/reasons", "saved"))
 }
+
+/// The audit trail's latest anchor (admins).
+pub async fn audit(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let anchor = state.storage.latest_audit_anchor().await.map_err(e)?;
+    let unsealed = state.storage.audit_unsealed().await.map_err(e)?;
+    let f = views::admin::AuditFigures {
+        anchor: anchor.as_ref(),
+        total: anchor.as_ref().map_or(0, |a| a.last_pos),
+        unsealed,
+        auditor: state.settings.auditor_email.as_deref(),
+    };
+    Ok(Html(views::admin::audit_page(&ctx, &f).into_string()))
+}
+
+/// E-mails the latest anchor to the configured auditor through the outbox (audited).
+pub async fn send_anchor(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::internal(&ctx, e);
+    let Some(to) = state.settings.auditor_email.as_deref() else {
+        return Ok(see_other("/admin/audit", "no_auditor"));
+    };
+    let Some(anchor) = state.storage.latest_audit_anchor().await.map_err(e)? else {
+        return Ok(see_other("/admin/audit", "no_anchor"));
+    };
+    let mail = views::mail::audit_anchor(&anchor, &s.actor(), &state.settings.public_url);
+    let now = state.clock.now().timestamp_millis();
+    let queued = state
+        .storage
+        .send_audit_anchor(&anchor, to, &mail, &s.actor(), Some(&ctx.request_id), now)
+        .await
+        .map_err(e)?;
+    Ok(see_other(
+        "/admin/audit",
+        if queued {
+            "anchor_sent"
+        } else {
+            "anchor_already_sent"
+        },
+    ))
+}

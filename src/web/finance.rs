@@ -77,9 +77,9 @@ pub async fn upload_bill(
     let storage = state.storage.clone();
     let actor = s.actor();
     // In a task of its own: a closed tab cannot abandon the transaction half-way.
-    let r = tokio::spawn(async move {
+    let r = tokio::spawn(crate::telemetry::carry(async move {
         finance::import_bills(&storage, &bytes, &name, None, &actor, at).await
-    })
+    }))
     .await
     .map_err(|e| PageError::internal(&ctx, e))?;
     match r {
@@ -230,7 +230,7 @@ pub async fn resolve(
     };
     let at = state.clock.now().timestamp_millis();
     let (storage, actor) = (state.storage.clone(), s.actor());
-    let r = tokio::spawn(async move {
+    let r = tokio::spawn(crate::telemetry::carry(async move {
         finance::resolve_case(
             &storage,
             id,
@@ -241,7 +241,7 @@ pub async fn resolve(
             at,
         )
         .await
-    })
+    }))
     .await
     .map_err(|e| PageError::internal(&ctx, e))?;
     let page = format!("/finance/exceptions/{id}");

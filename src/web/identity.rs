@@ -47,6 +47,8 @@ pub enum Identity {
     },
     Staff(Arc<StaffIdentity>),
     Api(String),
+    /// The scraper of `/metrics`, by the configured bearer token.
+    Metrics,
 }
 
 impl Identity {
@@ -55,6 +57,7 @@ impl Identity {
             Identity::Anonymous { .. } => "anonymous",
             Identity::Staff(s) => &s.role,
             Identity::Api(_) => "api_client",
+            Identity::Metrics => "metrics",
         }
     }
 }
@@ -144,6 +147,17 @@ async fn resolve(
                 }));
             }
             let _ = state.storage.delete_session(&hash).await;
+        }
+    }
+    if path == "/metrics" {
+        let sent = authorization
+            .as_deref()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let (Some(sent), Some(want)) = (sent, state.settings.metrics_token.as_deref())
+            && constant_time_eq(sent.as_bytes(), want.as_bytes())
+        {
+            return Identity::Metrics;
         }
     }
     if path.starts_with("/api/") {
@@ -253,6 +267,14 @@ pub async fn authorize(
 }
 
 fn deny(identity: &Identity, is_api: bool, path: &str, method: &Method) -> Response {
+    if path == "/metrics" && !matches!(identity, Identity::Staff(_)) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "the metrics token is required\n",
+        )
+            .into_response();
+    }
     match (identity, is_api) {
         (Identity::Anonymous { .. }, true) => {
             super::intake_api::ApiError::unauthorized().into_response()

@@ -9,6 +9,7 @@ pub mod health;
 pub mod hotline;
 pub mod identity;
 pub mod intake_api;
+pub mod metrics;
 pub mod pages;
 pub mod quality;
 pub mod review;
@@ -36,6 +37,7 @@ use tower_http::{
 /// walks this list, so a new route without a test expectation fails that test.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/metrics"),
     ("GET", "/static/app.css"),
     ("GET", "/static/app.js"),
     ("GET", "/"),
@@ -75,6 +77,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/reports/{name}/{format}"),
     ("GET", "/admin/outbox"),
     ("POST", "/admin/outbox/{id}/retry"),
+    ("GET", "/admin/audit"),
+    ("POST", "/admin/audit/anchor-mail"),
     ("GET", "/admin/calendar"),
     ("POST", "/admin/calendar"),
     ("POST", "/admin/calendar/import"),
@@ -140,6 +144,19 @@ async fn sanitize_request_id(
     next.run(req).await
 }
 
+/// Makes the request id known to everything the request runs (audit records take it).
+async fn scope_request_id(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    crate::telemetry::with_request_id(id, next.run(req)).await
+}
+
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(session::home))
@@ -183,6 +200,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{name}/{format}", get(supervision::report_file))
         .route("/admin/outbox", get(sla::outbox_page))
         .route("/admin/outbox/{id}/retry", post(sla::retry_message))
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/anchor-mail", post(admin::send_anchor))
         .route(
             "/admin/calendar",
             get(sla::calendar_page).post(sla::set_day),
@@ -238,9 +257,11 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.js", get(assets::js));
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .merge(pages)
         .nest("/api/v1", intake_api::routes())
         .layer(middleware::from_fn_with_state(state.clone(), identity::authorize))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(security::headers))
         .layer(
             ServiceBuilder::new()
@@ -252,6 +273,7 @@ pub fn router(state: AppState) -> Router {
                     // The path only: query strings may carry personal data (id_number).
                     tracing::info_span!("request", request_id = %rid, method = %req.method(), path = %req.uri().path())
                 }))
+                .layer(middleware::from_fn(scope_request_id))
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)

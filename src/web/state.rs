@@ -16,4 +16,6 @@ pub struct AppState {
     pub clock: Clock,
     /// casbin: the model of roles.conf with the policy rows of the database.
     pub authz: Arc<crate::web::identity::Authz>,
+    /// This process's request and job counters (`/metrics`).
+    pub metrics: Arc<crate::web::metrics::Metrics>,
 }

@@ -25,6 +25,8 @@ const FULFILMENT_READ: &str = "admin supervisor fulfillment";
 /// page sees it as signed out), then the roles. Everyone not listed must be denied.
 const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", EVERYONE),
+    // only the scraper's own bearer token (tests/api/metrics.rs); nobody of these
+    ("GET", "/metrics", ""),
     ("GET", "/static/app.css", EVERYONE),
     ("GET", "/static/app.js", EVERYONE),
     ("GET", "/", STAFF),
@@ -64,6 +66,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/reports/{name}/{format}", "admin supervisor"),
     ("GET", "/admin/outbox", "admin"),
     ("POST", "/admin/outbox/{id}/retry", "admin"),
+    ("GET", "/admin/audit", "admin"),
+    ("POST", "/admin/audit/anchor-mail", "admin"),
     ("GET", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar", "admin"),
     ("POST", "/admin/calendar/import", "admin"),
@@ -216,6 +220,8 @@ async fn try_route(
     let staff = ROLES.contains(&who);
     let route_path = path.split('?').next().unwrap();
     let denied = match (path.starts_with("/api/"), staff) {
+        // The scraper's route answers a missing token with 401, a staff session with the page.
+        (false, false) if route_path == "/metrics" => status == 401,
         (true, false) => status == 401,
         (true, true) => status == 403,
         (false, false) if method == "GET" => {

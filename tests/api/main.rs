@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod audit_chain;
 mod authz_matrix;
+mod backup;
 mod browser;
 mod certificates;
 mod cli;
@@ -12,6 +14,8 @@ mod fulfilment;
 mod hotline;
 mod intake;
 mod intake_errors;
+mod metrics;
+mod retention;
 mod review_concurrency;
 mod review_loop;
 mod session_safety;
