@@ -40,6 +40,13 @@ pub struct Settings {
     pub invoice: crate::exchange::invoices::InvoiceConfig,
     /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
     pub courier: crate::exchange::couriers::CourierConfig,
+    /// Where scans live: `BACKOFFICE_SCAN_STORE` (TOML `scan_store`), `<data dir>/scans` by
+    /// default, or `s3://bucket/prefix` with the endpoint from `BACKOFFICE_S3_ENDPOINT` or
+    /// `AWS_ENDPOINT_URL` and credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub scan_store: crate::storage::scan_files::ScanLocation,
+    /// Hours an unreferenced object is left before the sweep deletes it
+    /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
+    pub scan_sweep_grace_hours: i64,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -73,6 +80,8 @@ struct FileSettings {
     smtp: Option<FileSmtp>,
     invoice: Option<crate::exchange::invoices::InvoiceConfig>,
     courier: Option<crate::exchange::couriers::CourierConfig>,
+    scan_store: Option<String>,
+    scan_sweep_grace_hours: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -196,7 +205,20 @@ impl Settings {
         courier
             .validate()
             .map_err(|e| anyhow::anyhow!("courier settings: {e}"))?;
+        let scan_store = match env("BACKOFFICE_SCAN_STORE").or(file.scan_store) {
+            None => crate::storage::scan_files::ScanLocation::Local(data_dir.join("scans")),
+            Some(t) => crate::storage::scan_files::ScanLocation::parse(&t, &env)
+                .map_err(|e| anyhow::anyhow!("BACKOFFICE_SCAN_STORE: {e}"))?,
+        };
+        let scan_sweep_grace_hours = match env("BACKOFFICE_SCAN_SWEEP_GRACE_HOURS") {
+            Some(v) => v.parse().ok().filter(|h| *h >= 1).ok_or_else(|| {
+                anyhow::anyhow!("BACKOFFICE_SCAN_SWEEP_GRACE_HOURS must be a whole number ≥ 1")
+            })?,
+            None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
+        };
         Ok(Settings {
+            scan_store,
+            scan_sweep_grace_hours,
             courier,
             invoice,
             hotline_lookups_per_hour,
@@ -223,6 +245,12 @@ impl Settings {
     pub fn scans_dir(&self) -> PathBuf {
         self.data_dir.join("scans")
     }
+
+    /// Opens the configured scan store.
+    pub fn open_scan_store(&self) -> anyhow::Result<crate::storage::scan_files::ScanStore> {
+        crate::storage::scan_files::ScanStore::open(&self.scan_store)
+            .with_context(|| format!("cannot use the scan store {:?}", self.scan_store))
+    }
 }
 
 /// Hides a password in `scheme://user:password@host` forms.
@@ -248,6 +276,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp.url.as_deref().map(redact_url))
             .field("smtp_password", &self.smtp.password.as_ref().map(|_| "***"))
+            .field("scan_store", &self.scan_store)
             .finish_non_exhaustive()
     }
 }

@@ -17,6 +17,7 @@ pub mod fulfilment;
 pub mod hotline;
 pub mod idempotency;
 pub mod invoices;
+pub mod job_runs;
 pub mod outbox;
 pub mod policies;
 pub mod quality;
@@ -162,6 +163,10 @@ impl Storage {
 
     pub fn read_pool(&self) -> &Pool {
         &self.read
+    }
+
+    pub fn write_pool(&self) -> &Pool {
+        &self.write
     }
 
     /// Begins a write transaction. On SQLite `begin immediate` takes the write lock up front,
