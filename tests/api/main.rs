@@ -20,3 +20,4 @@ mod session_safety;
 mod sla;
 mod smtp_sink;
 mod supervision;
+mod two_instances;
