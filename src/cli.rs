@@ -103,6 +103,13 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copies every scan of the configured store (and every scan a row references) into another
+    /// store (`s3://bucket/prefix` or a directory), verifying each; resumable. Prints a JSON
+    /// summary last; fails if a referenced scan is missing or corrupt.
+    MoveScans {
+        #[arg(long)]
+        to: String,
+    },
 }
 
 impl Cli {
@@ -261,7 +268,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let storage = startup::open_storage(&settings).await?;
-            let scans = crate::storage::scan_files::ScanStore::local(settings.scans_dir())?;
+            let scans = settings.open_scan_store()?;
             let summary = invoicing::import_issued(
                 &storage,
                 &scans,
@@ -273,6 +280,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::MoveScans { to } => {
+            let target = storage::scan_files::ScanLocation::parse(&to, |k| {
+                std::env::var(k).ok().filter(|v| !v.is_empty())
+            })
+            .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            if target == settings.scan_store {
+                bail!("--to names the store already configured");
+            }
+            let to = storage::scan_files::ScanStore::open(&target)
+                .with_context(|| format!("cannot use the scan store {to}"))?;
+            let from = settings.open_scan_store()?;
+            let storage = startup::open_storage(&settings).await?;
+            let s = storage::scan_files::transfer::move_scans(&storage, &from, &to).await?;
+            println!("{}", serde_json::to_string(&s)?);
+            if !s.missing.is_empty() || !s.corrupt.is_empty() {
+                bail!(
+                    "{} referenced scans missing, {} corrupt (listed above)",
+                    s.missing.len(),
+                    s.corrupt.len()
+                );
+            }
             Ok(())
         }
         Command::ImportPayments { channel, file } => {

@@ -46,6 +46,13 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// Whole years after a certificate's expiry that an application's personal data is kept.
     pub retention_years: u32,
+    /// Where scans live: `BACKOFFICE_SCAN_STORE` (TOML `scan_store`), `<data dir>/scans` by
+    /// default, or `s3://bucket/prefix` with the endpoint from `BACKOFFICE_S3_ENDPOINT` or
+    /// `AWS_ENDPOINT_URL` and credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+    pub scan_store: crate::storage::scan_files::ScanLocation,
+    /// Hours an unreferenced object is left before the sweep deletes it
+    /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
+    pub scan_sweep_grace_hours: i64,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -82,6 +89,8 @@ struct FileSettings {
     auditor_email: Option<String>,
     metrics_token: Option<String>,
     retention_years: Option<u32>,
+    scan_store: Option<String>,
+    scan_sweep_grace_hours: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -224,10 +233,23 @@ impl Settings {
         if !(1..=100).contains(&retention_years) {
             bail!("BACKOFFICE_RETENTION_YEARS must be between 1 and 100");
         }
+        let scan_store = match env("BACKOFFICE_SCAN_STORE").or(file.scan_store) {
+            None => crate::storage::scan_files::ScanLocation::Local(data_dir.join("scans")),
+            Some(t) => crate::storage::scan_files::ScanLocation::parse(&t, &env)
+                .map_err(|e| anyhow::anyhow!("BACKOFFICE_SCAN_STORE: {e}"))?,
+        };
+        let scan_sweep_grace_hours = match env("BACKOFFICE_SCAN_SWEEP_GRACE_HOURS") {
+            Some(v) => v.parse().ok().filter(|h| *h >= 1).ok_or_else(|| {
+                anyhow::anyhow!("BACKOFFICE_SCAN_SWEEP_GRACE_HOURS must be a whole number ≥ 1")
+            })?,
+            None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
+        };
         Ok(Settings {
             auditor_email,
             metrics_token,
             retention_years,
+            scan_store,
+            scan_sweep_grace_hours,
             courier,
             invoice,
             hotline_lookups_per_hour,
@@ -253,6 +275,12 @@ impl Settings {
 
     pub fn scans_dir(&self) -> PathBuf {
         self.data_dir.join("scans")
+    }
+
+    /// Opens the configured scan store.
+    pub fn open_scan_store(&self) -> anyhow::Result<crate::storage::scan_files::ScanStore> {
+        crate::storage::scan_files::ScanStore::open(&self.scan_store)
+            .with_context(|| format!("cannot use the scan store {:?}", self.scan_store))
     }
 }
 
@@ -280,6 +308,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &self.smtp.url.as_deref().map(redact_url))
             .field("smtp_password", &self.smtp.password.as_ref().map(|_| "***"))
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("scan_store", &self.scan_store)
             .finish_non_exhaustive()
     }
 }

@@ -233,19 +233,20 @@ pub async fn import_issued(
     }
     // Files first to the store (content-addressed, harmless if the import then fails).
     let mut stored_files = Vec::new();
+    let mut to_stage = Vec::new();
     for f in &file.files {
-        let sha = scans
-            .put_all(vec![bytes::Bytes::from(f.bytes.clone())])
-            .await?
-            .remove(0);
+        let sha = crate::storage::scan_files::sha256_hex(&f.bytes);
+        to_stage.push((sha.clone(), bytes::Bytes::from(f.bytes.clone())));
         stored_files.push((f.number.clone(), f.name.clone(), sha));
     }
+    let staged = scans.stage(storage, to_stage).await?;
     let mut s = IssuedSummary {
         lines: file.lines.len(),
         ..Default::default()
     };
     let mut tx = storage.begin().await?;
     store::lock_invoicing(&mut tx).await?;
+    staged.confirm(&mut tx).await?;
     for f in &file.failures {
         if store::fail_serial(&mut tx, &f.serial, &f.reason, at).await? {
             s.failed += 1;

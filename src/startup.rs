@@ -4,7 +4,7 @@
 use crate::{
     clock::Clock,
     config::Settings,
-    storage::{Storage, calendar::CalendarCache, scan_files::ScanStore},
+    storage::{Storage, calendar::CalendarCache},
     web::{self, state::AppState},
 };
 use anyhow::Context;
@@ -77,12 +77,7 @@ pub async fn build_state(
     storage: Storage,
     clock: Clock,
 ) -> anyhow::Result<AppState> {
-    let scans = ScanStore::local(settings.scans_dir()).with_context(|| {
-        format!(
-            "cannot use the scan directory {}",
-            settings.scans_dir().display()
-        )
-    })?;
+    let scans = settings.open_scan_store()?;
     let calendar = CalendarCache::new(storage.clone()).await?;
     let authz = Arc::new(web::identity::Authz::new(
         web::identity::build_enforcer(&storage).await?,

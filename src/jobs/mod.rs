@@ -7,6 +7,7 @@ pub mod digest;
 pub mod outbox;
 pub mod reports;
 pub mod retention;
+pub mod scan_sweep;
 pub mod sla;
 
 use crate::{mail::Mailer, web::state::AppState};
@@ -184,6 +185,14 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async("*/5 * * * * *", move |_, _| {
             let s = s.clone();
             Box::pin(async move { run_seal(&s).await })
+        })?)
+        .await?;
+    // Hourly at :17, one instance per hour: objects no row references, past the grace period.
+    let s = state.clone();
+    sched
+        .add(Job::new_async("0 17 * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { scan_sweep::run(&s).await })
         })?)
         .await?;
     sched.start().await?;

@@ -4,7 +4,10 @@
 //! Exactly once across instances: each erasure is a conditional update (`erased_at is null`),
 //! and deleting a file already gone is not an error.
 
-use crate::storage::{Storage, scan_files::ScanStore};
+use crate::storage::{
+    Storage,
+    scan_files::{ScanStore, sweep},
+};
 use chrono::{Datelike, NaiveDate};
 
 #[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -44,12 +47,9 @@ pub async fn run(
                 continue;
             };
             summary.applications += 1;
-            for sha in &erased.scans {
-                if !storage.scan_referenced(sha).await? {
-                    scans.delete(sha).await?;
-                    summary.scan_files += 1;
-                }
-            }
+            // Deleted under the scan store's fence, so an upload of the same file in flight
+            // (a photo sent again) keeps its object.
+            summary.scan_files += sweep::sweep_batch(storage, scans, &erased.scans).await?;
         }
         if due.len() < 500 {
             break;

@@ -18,6 +18,7 @@ pub mod hotline;
 pub mod idempotency;
 pub mod invoices;
 pub mod metrics;
+pub mod job_runs;
 pub mod outbox;
 pub mod policies;
 pub mod quality;
@@ -165,6 +166,10 @@ impl Storage {
 
     pub fn read_pool(&self) -> &Pool {
         &self.read
+    }
+
+    pub fn write_pool(&self) -> &Pool {
+        &self.write
     }
 
     /// Begins a write transaction. On SQLite `begin immediate` takes the write lock up front,

@@ -131,6 +131,11 @@ impl TestApp {
 
     /// A second instance on an existing database (its own data directory and port).
     pub async fn spawn_on(database_url: &str) -> TestApp {
+        Self::spawn_on_with(database_url, |_| {}).await
+    }
+
+    /// A further instance on an existing database, with settings changed before start.
+    pub async fn spawn_on_with(database_url: &str, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let backend = if database_url.starts_with("postgres") {
             Backend::Postgres
         } else {
@@ -142,7 +147,7 @@ impl TestApp {
             database_url.to_owned(),
             None,
             false,
-            |_| {},
+            tweak,
         )
         .await
     }
@@ -556,6 +561,16 @@ impl StaffBrowser {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The same browser (cookies and all) pointed at another instance.
+    pub fn at(&self, base: &str) -> StaffBrowser {
+        StaffBrowser {
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+            base: base.to_owned(),
+            csrf: std::sync::Mutex::new(self.csrf.lock().unwrap().clone()),
+        }
     }
 
     /// The value of a cookie the browser holds for the server.

@@ -22,7 +22,7 @@ use crate::storage::{
     certificates,
     idempotency::{self, Stored},
     ms,
-    scan_files::{ScanStore, sha256_hex},
+    scan_files::{ScanStore, Staged, sha256_hex},
 };
 use crate::web::state::AppState;
 use crate::workflow::{self, ActionError};
@@ -92,16 +92,14 @@ async fn hash_scans(
     Ok((refs, files))
 }
 
+/// Writes the scans; `Staged::confirm` in the transaction then fences them from the sweep.
 async fn store_scans(
     state: &AppState,
     refs: &[ScanRef],
     files: Vec<Bytes>,
-) -> Result<(), ApiError> {
-    state
-        .scans
-        .write_all(refs.iter().map(|r| r.sha256.clone()).zip(files).collect())
-        .await?;
-    Ok(())
+) -> Result<Staged, ApiError> {
+    let files = refs.iter().map(|r| r.sha256.clone()).zip(files).collect();
+    Ok(state.scans.stage(&state.storage, files).await?)
 }
 
 fn parse_application(v: &Value, now: DateTime<Utc>) -> Result<NewApplication, ApiError> {
@@ -241,7 +239,7 @@ pub async fn submit_application(
         }
         return Err(ApiError::duplicate_hall_reference());
     }
-    store_scans(&state, &scans, files).await?;
+    let staged = store_scans(&state, &scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
         let cal = state.calendar.get().await?;
@@ -249,6 +247,7 @@ pub async fn submit_application(
         if let Some(replay) = claim_or_replay(&mut tx, &client, &key, &hash, ms(now)).await? {
             return Ok(replay);
         }
+        staged.confirm(&mut tx).await?;
         check_registry(&mut tx, &app).await?;
         if applications::id_by_hall_reference(&mut tx, &app.hall_reference)
             .await?
@@ -358,7 +357,7 @@ pub async fn resubmit_application(
     if let Some(app) = &new_app {
         precheck_registry(&state, app).await?;
     }
-    store_scans(&state, &new_scans, files).await?;
+    let staged = store_scans(&state, &new_scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
         let cal = state.calendar.get().await?;
@@ -366,6 +365,7 @@ pub async fn resubmit_application(
         if let Some(replay) = claim_or_replay(&mut tx, &client, &key, &hash, ms(now)).await? {
             return Ok(replay);
         }
+        staged.confirm(&mut tx).await?;
         let seen = applications::current(&mut tx, id.as_str())
             .await?
             .ok_or_else(ApiError::not_found)?;

@@ -1,0 +1,35 @@
+//! The hourly orphan sweep of the scan store, run by one instance per hour (`job_runs`).
+
+use crate::{
+    storage::{job_runs, scan_files::sweep},
+    web::state::AppState,
+};
+
+pub const JOB: &str = "scan_sweep";
+
+/// Claims this hour's slot and sweeps; another instance that claimed it first makes this a no-op.
+/// Returns whether this instance ran it.
+pub async fn run_once(state: &AppState) -> anyhow::Result<Option<sweep::SweepSummary>> {
+    let now = state.clock.now();
+    let slot = now.format("%Y-%m-%dT%H").to_string();
+    if !job_runs::claim(&state.storage, JOB, &slot, now.timestamp_millis()).await? {
+        return Ok(None);
+    }
+    let grace_ms = state.settings.scan_sweep_grace_hours * 3_600_000;
+    let s = sweep::sweep(
+        &state.storage,
+        &state.scans,
+        now.timestamp_millis(),
+        grace_ms,
+    )
+    .await?;
+    Ok(Some(s))
+}
+
+pub async fn run(state: &AppState) {
+    match run_once(state).await {
+        Ok(Some(s)) => tracing::info!(listed = s.listed, deleted = s.deleted, "scan sweep"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "scan sweep failed"),
+    }
+}
