@@ -47,7 +47,11 @@ pub async fn sweep(
     Ok(s)
 }
 
-pub async fn sweep_batch(storage: &Storage, store: &ScanStore, shas: &[String]) -> anyhow::Result<u64> {
+pub async fn sweep_batch(
+    storage: &Storage,
+    store: &ScanStore,
+    shas: &[String],
+) -> anyhow::Result<u64> {
     if shas.is_empty() {
         return Ok(0);
     }
