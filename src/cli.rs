@@ -110,6 +110,12 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Runs the machine pre-checks on one scan and prints its findings as one JSON object.
+    Precheck {
+        #[arg(long, value_parser = ["id_front", "id_back", "application_form", "photo"])]
+        kind: String,
+        file: PathBuf,
+    },
 }
 
 impl Cli {
@@ -130,6 +136,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::telemetry::init(&settings.log_format);
     let now = || chrono::Utc::now().timestamp_millis();
     match cli.command {
+        // No database: one file in, one JSON object out.
+        Command::Precheck { kind, file } => precheck(&kind, &file).await,
         Command::Serve { .. } => {
             let app = startup::Application::build(settings, Clock::system()).await?;
             app.run_until_stopped(startup::shutdown_signal()).await
@@ -350,4 +358,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// operations.md: `precheck --kind K FILE`.
+async fn precheck(kind: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    use crate::domain::precheck::CheckKind;
+    let kind = CheckKind::parse(kind).context("unknown kind")?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let check = crate::prechecks::check_scan(kind, &bytes).await?;
+    println!("{}", serde_json::to_string(&check.findings)?);
+    Ok(())
 }

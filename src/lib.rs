@@ -24,6 +24,8 @@ pub mod invoicing;
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).
 pub mod mail;
+/// Machine pre-checks of the scans: decoding, OCR (tesseract), the pure checks.
+pub mod prechecks;
 /// The supervision reports: definitions under reports/ run for a period.
 pub mod reporting;
 /// Building and running the server.
