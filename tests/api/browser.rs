@@ -163,7 +163,7 @@ impl Browser {
 
     /// Waits until `script` returns true (pages load images asynchronously).
     pub async fn wait_for(&self, script: &str) -> bool {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if self.eval(script).await == json!(true) {
                 return true;
             }
@@ -242,6 +242,9 @@ async fn reviewer_sees_five_scans_side_by_side() {
     );
 
     // All five scans are there: three images decoded, two PDFs framed.
+    // The path changes when the new document commits, before it is parsed: wait for it.
+    b.wait_for("return document.readyState === 'complete'")
+        .await;
     assert_eq!(
         b.eval("return document.querySelectorAll('figure.scan').length")
             .await,
