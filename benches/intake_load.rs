@@ -6,6 +6,9 @@
 //!
 //!   cargo bench --bench intake_load -- URL TOKEN [CONNS=16] [SECS=10] [--anchor]
 //!
+//! URL may be several, comma-separated (instances sharing one database): client i posts to
+//! the (i mod n)-th.
+//!
 //! With `--anchor` the JSON part is named `form` and the URL is the side-by-side baseline's
 //! (`../shared/bench/bare-axum`, route /intake/sqlite), which ignores the token and the key.
 //! `benches/intake.sh` runs both in one run.
@@ -109,7 +112,7 @@ async fn main() {
         eprintln!("usage: intake_load URL TOKEN [CONNS=16] [SECS=10] [--anchor]");
         std::process::exit(2);
     }
-    let url = pos[0].clone();
+    let urls: Vec<String> = pos[0].split(',').map(str::to_owned).collect();
     let token = pos[1].clone();
     let conns: usize = pos.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let secs: u64 = pos.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
@@ -138,10 +141,10 @@ async fn main() {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut tasks = Vec::new();
-    for _ in 0..conns {
+    for i in 0..conns {
         let (client, url, token, tpl, counter) = (
             client.clone(),
-            url.clone(),
+            urls[i % urls.len()].clone(),
             token.clone(),
             tpl.clone(),
             counter.clone(),

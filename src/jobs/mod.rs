@@ -187,10 +187,11 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { run_seal(&s).await })
         })?)
         .await?;
-    // Hourly at :17, one instance per hour: objects no row references, past the grace period.
+    // Daily at 03:17, one instance per day: objects no row references, past the grace period.
+    // (Listing a large bucket costs a request per thousand objects, so not more often.)
     let s = state.clone();
     sched
-        .add(Job::new_async("0 17 * * * *", move |_, _| {
+        .add(Job::new_async(daily_at((3, 17)).as_str(), move |_, _| {
             let s = s.clone();
             Box::pin(async move { scan_sweep::run(&s).await })
         })?)

@@ -1,4 +1,4 @@
-//! The hourly orphan sweep of the scan store, run by one instance per hour (`job_runs`).
+//! The daily orphan sweep of the scan store, run by one instance per Beijing day (`job_runs`).
 
 use crate::{
     storage::{job_runs, scan_files::sweep},
@@ -7,11 +7,14 @@ use crate::{
 
 pub const JOB: &str = "scan_sweep";
 
-/// Claims this hour's slot and sweeps; another instance that claimed it first makes this a no-op.
+/// Claims today's slot and sweeps; another instance that claimed it first makes this a no-op.
 /// Returns whether this instance ran it.
 pub async fn run_once(state: &AppState) -> anyhow::Result<Option<sweep::SweepSummary>> {
     let now = state.clock.now();
-    let slot = now.format("%Y-%m-%dT%H").to_string();
+    let slot = now
+        .with_timezone(&crate::domain::calendar::beijing())
+        .format("%Y-%m-%d")
+        .to_string();
     if !job_runs::claim(&state.storage, JOB, &slot, now.timestamp_millis()).await? {
         return Ok(None);
     }

@@ -193,7 +193,7 @@ async fn two_instances_on_postgres_behave_as_one() {
         assert_eq!(a.storage.shipments_of(id).await.unwrap().len(), 1, "{id}");
     }
 
-    // The hourly scan sweep: one instance runs it, the other sees the hour taken.
+    // The daily scan sweep: one instance runs it, the other sees the day taken.
     let (ra, rb) = tokio::join!(
         scan_sweep::run_once(&a.state),
         scan_sweep::run_once(&b.state)
