@@ -3,7 +3,7 @@
 # (unsealed), sealed, then verified as `verify-audit` does (one process per phase under GNU time:
 # wall seconds, peak RSS); and the insert path with the chain (its indexes, a sealer every second)
 # against the insert path without it, alternating, RUNS times each, in the same run.
-#   bash benches/audit_chain.sh        N=10000000 INSERTS=20000 WRITERS=8 RUNS=3 DBS="sqlite postgres"
+#   bash benches/audit_chain.sh        N=10000000 VRUNS=2 INSERTS=20000 WRITERS=8 RUNS=3 DBS="sqlite postgres"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/bo-target}
@@ -33,7 +33,7 @@ for db in ${DBS:-sqlite postgres}; do
   url=$(fresh "$db")
   timed "$B" seed "$url" "$N"
   timed "$B" seal "$url"
-  for r in $(seq "$RUNS"); do timed "$B" verify "$url"; done
+  for r in $(seq "${VRUNS:-2}"); do timed "$B" verify "$url"; done
   if [ "$db" = postgres ]; then psql -h 127.0.0.1 -U postgres -qc "drop database ${DBNAMES[-1]}" >/dev/null; else rm -f "$WORK"/*.db*; fi
   for r in $(seq "$RUNS"); do
     "$B" insert "$(fresh "$db")" "$INSERTS" "$WRITERS" baseline

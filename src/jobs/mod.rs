@@ -217,6 +217,9 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             run_monthly_reports(&state).await;
         }
         run_outbox(&state, &mailer).await;
+        run_seal(&state).await;
+        // A server that was down at 03:00 catches up (erasing twice is impossible).
+        run_retention(&state).await;
     });
     Ok(sched)
 }
