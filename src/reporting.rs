@@ -3,8 +3,12 @@
 //! csv all show. The sources are named here; their SQL is in `storage::supervision`.
 
 use crate::domain::calendar::beijing;
+use crate::exchange::report_stream::{CsvReport, XlsxReport};
 use crate::exchange::reports::{self, ReportError, ReportLayout, Row, Value};
-use crate::storage::Storage;
+use crate::storage::{
+    Storage,
+    supervision::{BreachEntry, ShipmentEntry},
+};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -78,7 +82,7 @@ fn staff_name(s: &str) -> String {
     s.trim_start_matches("staff:").to_owned()
 }
 
-/// The report's rows for the Beijing days [from, to] (both included).
+/// The report's rows for the Beijing days [from, to] (both included), in memory (the page, the mail).
 pub async fn rows(
     storage: &Storage,
     layout: &ReportLayout,
@@ -86,8 +90,69 @@ pub async fn rows(
     to: NaiveDate,
     limit: i64,
 ) -> Result<Vec<Row>, ReportingError> {
+    let mut out = Vec::new();
+    each_row(storage, layout, from, to, limit, |r| {
+        out.push(r);
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+fn breach_row(e: BreachEntry) -> Row {
+    HashMap::from([
+        ("application_id", text(e.application_id)),
+        ("version", Value::Int(e.version)),
+        ("applicant_name", text(e.applicant_name)),
+        ("received_at", Value::Millis(e.received_at)),
+        ("due_at", Value::Millis(e.due_at)),
+        ("decided_at", opt_ms(e.decided_at)),
+        (
+            "decided_by",
+            e.decided_by
+                .map(|s| text(staff_name(&s)))
+                .unwrap_or(Value::Empty),
+        ),
+        ("status", text(e.status)),
+        ("count", Value::Int(1)),
+    ])
+}
+
+fn shipment_row(s: ShipmentEntry) -> Row {
+    HashMap::from([
+        ("order_no", text(s.order_no)),
+        ("application_id", text(s.application_id)),
+        ("applicant_name", text(s.applicant_name)),
+        ("courier", text(s.courier)),
+        ("waybill", s.waybill.map(text).unwrap_or(Value::Empty)),
+        ("state", text(s.state)),
+        ("created_at", Value::Millis(s.created_at)),
+        ("shipped_at", opt_ms(s.shipped_at)),
+        ("count", Value::Int(1)),
+    ])
+}
+
+/// Hands the report's rows to `f` one by one. The registers (breaches, shipments) come straight
+/// from the database cursor, so a report of any length is written in constant memory; the other
+/// sources are a row per day, reason or reviewer.
+pub async fn each_row(
+    storage: &Storage,
+    layout: &ReportLayout,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+    mut f: impl FnMut(Row) -> Result<(), ReportError>,
+) -> Result<(), ReportingError> {
     let (a, b) = (day_start(from), day_start(to) + 86_400_000);
-    let rows = match layout.source.as_deref().unwrap_or("") {
+    let mut failed = None;
+    let mut feed = |row: Row| match f(row) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    };
+    let rows: Vec<Row> = match layout.source.as_deref().unwrap_or("") {
         "operations_per_day" => {
             let mut days: BTreeMap<i64, HashMap<&'static str, i64>> = BTreeMap::new();
             // Every day of the period has a row, zero or not.
@@ -135,29 +200,12 @@ pub async fn rows(
                 })
                 .collect()
         }
-        "sla_breaches" => storage
-            .breach_register(a, b, limit)
-            .await?
-            .into_iter()
-            .map(|e| {
-                HashMap::from([
-                    ("application_id", text(e.application_id)),
-                    ("version", Value::Int(e.version)),
-                    ("applicant_name", text(e.applicant_name)),
-                    ("received_at", Value::Millis(e.received_at)),
-                    ("due_at", Value::Millis(e.due_at)),
-                    ("decided_at", opt_ms(e.decided_at)),
-                    (
-                        "decided_by",
-                        e.decided_by
-                            .map(|s| text(staff_name(&s)))
-                            .unwrap_or(Value::Empty),
-                    ),
-                    ("status", text(e.status)),
-                    ("count", Value::Int(1)),
-                ])
-            })
-            .collect(),
+        "sla_breaches" => {
+            storage
+                .breach_register_each(a, b, limit, |e| feed(breach_row(e)))
+                .await?;
+            Vec::new()
+        }
         "return_reasons" => {
             let catalogue = storage.return_reasons(false).await?;
             let counts = storage.reason_counts(a, b).await?;
@@ -215,24 +263,12 @@ pub async fn rows(
                 ])
             })
             .collect(),
-        "shipments" => storage
-            .shipment_register(a, b, limit)
-            .await?
-            .into_iter()
-            .map(|s| {
-                HashMap::from([
-                    ("order_no", text(s.order_no)),
-                    ("application_id", text(s.application_id)),
-                    ("applicant_name", text(s.applicant_name)),
-                    ("courier", text(s.courier)),
-                    ("waybill", s.waybill.map(text).unwrap_or(Value::Empty)),
-                    ("state", text(s.state)),
-                    ("created_at", Value::Millis(s.created_at)),
-                    ("shipped_at", opt_ms(s.shipped_at)),
-                    ("count", Value::Int(1)),
-                ])
-            })
-            .collect(),
+        "shipments" => {
+            storage
+                .shipment_register_each(a, b, limit, |s| feed(shipment_row(s)))
+                .await?;
+            Vec::new()
+        }
         other => {
             return Err(ReportError::Layout(
                 layout.sheet.clone(),
@@ -241,7 +277,41 @@ pub async fn rows(
             .into());
         }
     };
-    Ok(rows)
+    for row in rows {
+        if !feed(row) {
+            break;
+        }
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// The report as xlsx, rows streamed from the database into a constant-memory sheet.
+pub async fn xlsx(
+    storage: &Storage,
+    layout: &ReportLayout,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<u8>, ReportingError> {
+    let mut w = XlsxReport::new(layout)?;
+    each_row(storage, layout, from, to, limit, |r| w.push(&r)).await?;
+    Ok(w.finish()?)
+}
+
+/// The report as csv (UTF-8 with a BOM), rows streamed from the database.
+pub async fn csv(
+    storage: &Storage,
+    layout: &ReportLayout,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<u8>, ReportingError> {
+    let mut w = CsvReport::new(layout, Vec::new())?;
+    each_row(storage, layout, from, to, limit, |r| w.push(&r)).await?;
+    Ok(w.finish()?)
 }
 
 /// The layout with its title naming the period.

@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod couriers;
 pub mod invoices;
 pub mod payment_bills;
+pub mod report_stream;
 pub mod reports;
 pub mod sheet;
 

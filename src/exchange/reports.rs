@@ -5,7 +5,8 @@
 //! header and a totals row below the data; the supervision reports also name their data
 //! source and can be written as csv (UTF-8 with a BOM, so Excel in China opens it).
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook};
+use super::report_stream::{CsvReport, XlsxReport};
+use rust_xlsxwriter::ExcelDateTime;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -26,6 +27,32 @@ pub struct ReportLayout {
     #[serde(default)]
     pub monthly_to: Vec<String>,
     pub columns: Vec<ReportColumn>,
+    /// A chart sheet after the data (xlsx only).
+    #[serde(default)]
+    pub chart: Option<ReportChart>,
+}
+
+/// A chart of some columns against one, on a sheet of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportChart {
+    pub kind: ChartKind,
+    pub title: String,
+    /// The chart sheet's name (图表 by default).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// The field along the axis (a day, a reason code).
+    pub category: String,
+    /// The fields drawn, one series each.
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartKind {
+    Line,
+    Column,
+    Bar,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,10 +182,6 @@ impl ReportLayout {
         }
         out
     }
-
-    fn has_totals(&self) -> bool {
-        self.columns.iter().any(|c| c.total)
-    }
 }
 
 /// A cell as text: money in yuan with two decimals, dates and Beijing date-times.
@@ -185,51 +208,20 @@ pub fn display(v: &Value) -> String {
 
 /// The rows as csv: UTF-8 with a BOM, CRLF, the header, then the totals row when the layout has one.
 pub fn write_csv(layout: &ReportLayout, rows: &[Row]) -> Result<Vec<u8>, ReportError> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(&mut out);
-        let csv_err = |e: csv::Error| ReportError::Layout(layout.sheet.clone(), e.to_string());
-        w.write_record(layout.columns.iter().map(|c| c.header.as_str()))
-            .map_err(csv_err)?;
-        for row in rows {
-            w.write_record(
-                layout
-                    .columns
-                    .iter()
-                    .map(|c| display(row.get(c.field.as_str()).unwrap_or(&Value::Empty))),
-            )
-            .map_err(csv_err)?;
-        }
-        if layout.has_totals() {
-            let t = layout.totals(rows);
-            w.write_record(
-                layout
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| match t.get(&c.field) {
-                        Some(v) => display(v),
-                        None if i == 0 => "合计".to_owned(),
-                        None => String::new(),
-                    }),
-            )
-            .map_err(csv_err)?;
-        }
-        w.flush()
-            .map_err(|e| ReportError::Layout(layout.sheet.clone(), e.to_string()))?;
+    let mut w = CsvReport::new(layout, Vec::new())?;
+    for row in rows {
+        w.push(row)?;
     }
-    Ok(out)
+    w.finish()
 }
 
-fn excel_date(day: &str) -> Option<ExcelDateTime> {
+pub(crate) fn excel_date(day: &str) -> Option<ExcelDateTime> {
     let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
     use chrono::Datelike;
     ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).ok()
 }
 
-fn excel_datetime(ms: i64) -> Option<ExcelDateTime> {
+pub(crate) fn excel_datetime(ms: i64) -> Option<ExcelDateTime> {
     use chrono::{Datelike, Timelike};
     let t = chrono::DateTime::from_timestamp_millis(ms)?
         .with_timezone(&crate::domain::calendar::beijing())
@@ -242,87 +234,11 @@ fn excel_datetime(ms: i64) -> Option<ExcelDateTime> {
 
 /// Writes the rows under the layout's header; a field a row lacks is an empty cell.
 pub fn write(layout: &ReportLayout, rows: &[Row]) -> Result<Vec<u8>, ReportError> {
-    let mut wb = Workbook::new();
-    let fixed = ExcelDateTime::from_ymd(2026, 1, 1)?;
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
-    let ws = wb.add_worksheet();
-    ws.set_name(&layout.sheet)?;
-    let head = Format::new()
-        .set_bold()
-        .set_background_color("#E8ECF1")
-        .set_border_bottom(FormatBorder::Thin);
-    let money = Format::new().set_num_format("#,##0.00");
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let text = Format::new().set_num_format("@");
-    // With a title, the title is row 0 and the header row 1.
-    let top = u32::from(layout.title.is_some());
-    if let Some(t) = &layout.title {
-        ws.write_string_with_format(0, 0, t, &Format::new().set_bold().set_font_size(14))?;
+    let mut w = XlsxReport::new(layout)?;
+    for row in rows {
+        w.push(row)?;
     }
-    for (c, col) in layout.columns.iter().enumerate() {
-        let c = c as u16;
-        ws.write_string_with_format(top, c, &col.header, &head)?;
-        ws.set_column_width(c, col.width)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1 + top;
-        for (c, col) in layout.columns.iter().enumerate() {
-            let c = c as u16;
-            match row.get(col.field.as_str()).unwrap_or(&Value::Empty) {
-                Value::Text(s) => {
-                    ws.write_string_with_format(r, c, s, &text)?;
-                }
-                Value::Int(n) => {
-                    ws.write_number(r, c, *n as f64)?;
-                }
-                Value::Money(f) => {
-                    ws.write_number_with_format(r, c, *f as f64 / 100.0, &money)?;
-                }
-                Value::Date(d) => match excel_date(d) {
-                    Some(x) => {
-                        ws.write_datetime_with_format(r, c, &x, &date)?;
-                    }
-                    None => {
-                        ws.write_string(r, c, d)?;
-                    }
-                },
-                Value::Millis(ms) => {
-                    if let Some(x) = excel_datetime(*ms) {
-                        ws.write_datetime_with_format(r, c, &x, &datetime)?;
-                    }
-                }
-                Value::Empty => {}
-            }
-        }
-    }
-    if layout.has_totals() {
-        let r = rows.len() as u32 + 1 + top;
-        let bold = Format::new().set_bold().set_border_top(FormatBorder::Thin);
-        let bold_money = bold.clone().set_num_format("#,##0.00");
-        let totals = layout.totals(rows);
-        for (c, col) in layout.columns.iter().enumerate() {
-            let c = c as u16;
-            match totals.get(&col.field) {
-                Some(Value::Money(f)) => {
-                    ws.write_number_with_format(r, c, *f as f64 / 100.0, &bold_money)?;
-                }
-                Some(Value::Int(n)) => {
-                    ws.write_number_with_format(r, c, *n as f64, &bold)?;
-                }
-                _ if c == 0 => {
-                    ws.write_string_with_format(r, c, "合计", &bold)?;
-                }
-                _ => {
-                    ws.write_blank(r, c, &bold)?;
-                }
-            }
-        }
-    }
-    ws.set_freeze_panes(top + 1, 0)?;
-    let last_col = layout.columns.len().saturating_sub(1) as u16;
-    ws.autofilter(top, 0, rows.len() as u32 + top, last_col)?;
-    Ok(wb.save_to_buffer()?)
+    w.finish()
 }
 
 #[cfg(test)]

@@ -4,12 +4,31 @@
 
 use super::{DbResult, Storage};
 use crate::on_pool;
+use futures_util::TryStreamExt;
 
 /// `(ms + 8 h) / 1 day`: the Beijing day number of an instant, the same integer on both backends.
 const BJ_DAY: &str = "28800000) / 86400000";
 
 /// Applications waiting for review.
 const WAITING: &str = "status in ('submitted', 'in_review')";
+
+/// The breach register: windows missed, recorded by the sweep or decided late.
+const BREACH_REGISTER: &str = "select x.application_id, x.version, a.applicant_name, coalesce(v.received_at, a.received_at) as received_at, x.due_at,
+                    w.decided_at, d.decided_by, a.status
+             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
+                   union
+                   select application_id, version, due_at from review_windows
+                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
+             join applications a on a.application_id = x.application_id
+             left join application_versions v on v.application_id = x.application_id and v.version = x.version
+             left join review_windows w on w.application_id = x.application_id and w.version = x.version
+             left join decisions d on d.application_id = x.application_id and d.version = x.version
+             order by x.due_at, x.application_id limit $3";
+
+/// The shipment register: parcels created in a period.
+const SHIPMENT_REGISTER: &str = "select s.order_no, s.application_id, a.applicant_name, s.courier, s.waybill, s.state, s.created_at, s.shipped_at
+             from shipments s join applications a on a.application_id = s.application_id
+             where s.created_at >= $1 and s.created_at < $2 order by s.created_at, s.order_no limit $3";
 
 /// Which applications a figure stands for (the list behind a figure on the dashboard).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,52 +200,50 @@ impl Storage {
     }
 
     /// Windows whose deadline in [from, to) was missed: recorded by the sweep, or decided late.
-    pub async fn breach_register(
+    /// Each row is handed to `f` as the database returns it; `f` returns false to stop.
+    pub async fn breach_register_each(
         &self,
         from: i64,
         to: i64,
         limit: i64,
-    ) -> DbResult<Vec<BreachEntry>> {
+        mut f: impl FnMut(BreachEntry) -> bool,
+    ) -> DbResult<()> {
         on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, BreachEntry>(
-            "select x.application_id, x.version, a.applicant_name, coalesce(v.received_at, a.received_at) as received_at, x.due_at,
-                    w.decided_at, d.decided_by, a.status
-             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
-                   union
-                   select application_id, version, due_at from review_windows
-                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
-             join applications a on a.application_id = x.application_id
-             left join application_versions v on v.application_id = x.application_id and v.version = x.version
-             left join review_windows w on w.application_id = x.application_id and w.version = x.version
-             left join decisions d on d.application_id = x.application_id and d.version = x.version
-             order by x.due_at, x.application_id limit $3"
-        )
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(p)
-        .await
+            let mut rows = sqlx::query_as::<_, BreachEntry>(BREACH_REGISTER)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch(p);
+            while let Some(e) = rows.try_next().await? {
+                if !f(e) {
+                    break;
+                }
+            }
+            Ok(())
         })
     }
 
-    /// Parcels created in [from, to), by order number.
-    pub async fn shipment_register(
+    /// Parcels created in [from, to), by order number, each handed to `f` as it comes (false
+    /// stops).
+    pub async fn shipment_register_each(
         &self,
         from: i64,
         to: i64,
         limit: i64,
-    ) -> DbResult<Vec<ShipmentEntry>> {
+        mut f: impl FnMut(ShipmentEntry) -> bool,
+    ) -> DbResult<()> {
         on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, ShipmentEntry>(
-            "select s.order_no, s.application_id, a.applicant_name, s.courier, s.waybill, s.state, s.created_at, s.shipped_at
-             from shipments s join applications a on a.application_id = s.application_id
-             where s.created_at >= $1 and s.created_at < $2 order by s.created_at, s.order_no limit $3"
-        )
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(p)
-        .await
+            let mut rows = sqlx::query_as::<_, ShipmentEntry>(SHIPMENT_REGISTER)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .fetch(p);
+            while let Some(e) = rows.try_next().await? {
+                if !f(e) {
+                    break;
+                }
+            }
+            Ok(())
         })
     }
 

@@ -327,4 +327,28 @@ impl Storage {
         }
         tx.commit().await
     }
+
+    /// The supervision benchmarks' database: `n` applications (as
+    /// [`Storage::seed_synthetic_applications`]), their history with `events_per_application`
+    /// events each, the summary folded and, on PostgreSQL, the statistics gathered. Returns the
+    /// history rows added.
+    pub async fn seed_synthetic_supervision(
+        &self,
+        n: i64,
+        events_per_application: i64,
+        now: i64,
+    ) -> DbResult<u64> {
+        let mut done = 0;
+        while done < n {
+            done += self
+                .seed_synthetic_applications(done + 1, (n - done).min(100_000), now)
+                .await? as i64;
+        }
+        let history = self.seed_synthetic_history(events_per_application).await?;
+        self.compact_supervision_counts().await?;
+        if let Pool::Postgres(p) = &self.write {
+            sqlx::query("analyze").execute(p).await?;
+        }
+        Ok(history)
+    }
 }

@@ -479,22 +479,19 @@ pub async fn report_file(
         return Err(PageError::NotFound(ctx));
     }
     let (from, to) = period(&state, &p);
-    let e = |e| PageError::internal(&ctx, e);
-    let rows = reporting::rows(&state.storage, &l, from, to, reporting::MAX_ROWS)
-        .await
-        .map_err(e)?;
     let l = reporting::titled(l, from, to);
     let (bytes, mime) = if format == "xlsx" {
         (
-            reports::write(&l, &rows).map_err(|x| PageError::internal(&ctx, x))?,
+            reporting::xlsx(&state.storage, &l, from, to, reporting::MAX_ROWS).await,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     } else {
         (
-            reports::write_csv(&l, &rows).map_err(|x| PageError::internal(&ctx, x))?,
+            reporting::csv(&state.storage, &l, from, to, reporting::MAX_ROWS).await,
             "text/csv; charset=utf-8",
         )
     };
+    let bytes = bytes.map_err(|e| PageError::internal(&ctx, e))?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));

@@ -243,6 +243,40 @@ async fn every_report_renders_and_downloads(b: Backend) {
             Some(Data::Float(0.0)),
         ]
     );
+    // The chart sheets after the data: the daily figures, the reasons.
+    let names = |bytes: Vec<u8>| {
+        use calamine::Reader;
+        let x: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        x.sheets_metadata()
+            .iter()
+            .map(|m| (m.name.clone(), m.typ))
+            .collect::<Vec<_>>()
+    };
+    let r = boss
+        .get("/reports/monthly-operations/xlsx?from=2026-10-01&to=2026-10-31")
+        .await;
+    assert_eq!(
+        names(r.bytes().await.unwrap().to_vec()),
+        [
+            ("运营月报".to_owned(), calamine::SheetType::WorkSheet),
+            ("趋势图".to_owned(), calamine::SheetType::ChartSheet)
+        ]
+    );
+    let r = boss.get(&format!("/reports/return-reasons/xlsx?{q}")).await;
+    let bytes = r.bytes().await.unwrap().to_vec();
+    assert_eq!(names(bytes.clone())[1].0, "原因图");
+    let reasons = sheet(&bytes);
+    assert_eq!(
+        reasons.get((2, 0)),
+        Some(&Data::String("id_front_unclear".into()))
+    );
+    assert_eq!(reasons.get((2, 2)), Some(&Data::Float(1.0)));
+    let r = boss.get(&format!("/reports/sla-breaches/xlsx?{q}")).await;
+    assert_eq!(
+        names(r.bytes().await.unwrap().to_vec()).len(),
+        1,
+        "no chart"
+    );
     // Oct 9: F returned, A's deadline missed; Oct 12: A accepted.
     assert_eq!(s.get((2 + 8, 3)), Some(&Data::Float(1.0)));
     assert_eq!(s.get((2 + 8, 4)), Some(&Data::Float(1.0)));
