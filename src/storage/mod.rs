@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod invoices;
 pub mod outbox;
 pub mod policies;
+pub mod prechecks;
 pub mod quality;
 pub mod queue;
 pub mod reasons;

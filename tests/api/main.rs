@@ -14,6 +14,7 @@ mod hotline;
 mod intake;
 mod intake_errors;
 mod prechecks;
+mod prechecks_job;
 mod review_concurrency;
 mod review_loop;
 mod session_safety;
