@@ -13,6 +13,9 @@ use crate::storage::{
 };
 use chrono::{NaiveDate, TimeZone};
 
+/// Other applications named by a reused-photo finding, at most.
+const MAX_LINKED: usize = 5;
+
 /// How long a claimed version is a worker's before another may take it over.
 pub const LEASE_MS: i64 = 10 * 60_000;
 
@@ -132,6 +135,8 @@ async fn check_version(
             }
         }
         reused.sort();
+        // The first few are enough to follow; a template image shared by many is one finding.
+        reused.truncate(MAX_LINKED);
         let flagged = !reused.is_empty();
         let outcome = if flagged { "reused" } else { "unique" };
         let detail = flagged.then(|| reused.join(","));
