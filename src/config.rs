@@ -34,6 +34,9 @@ pub struct Settings {
     pub warning_at: (u32, u32),
     /// Whether `serve` runs the scheduled jobs (tests drive them by hand).
     pub run_jobs: bool,
+    /// Whether this instance runs the scans' machine pre-checks (`BACKOFFICE_PRECHECKS`, on by
+    /// default; off leaves the queue to other instances).
+    pub prechecks: bool,
     /// Look-ups, views and checks a hotline agent may make per hour before being throttled (0: no limit).
     pub hotline_lookups_per_hour: i64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
@@ -197,6 +200,11 @@ impl Settings {
             })?,
             None => file.hotline_lookups_per_hour.unwrap_or(60),
         };
+        let prechecks = match env("BACKOFFICE_PRECHECKS").as_deref() {
+            None | Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(other) => bail!("BACKOFFICE_PRECHECKS must be on or off, not '{other}'"),
+        };
         let mut invoice = file.invoice.unwrap_or_default();
         if let Some(p) = env("BACKOFFICE_INVOICE_LAYOUT_FILE") {
             invoice.layout_file = Some(PathBuf::from(p));
@@ -256,6 +264,7 @@ impl Settings {
             digest_at,
             warning_at,
             run_jobs: true,
+            prechecks,
             database_url,
             data_dir,
             listen,

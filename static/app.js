@@ -5,13 +5,15 @@
 
   // Scan tiles: zoom and rotate each one; the focused (or hovered) tile takes +, -, O.
   const state = new WeakMap();
+  // A turned scan starts upright: the pre-checks' rotation (data-rot), applied by the CSS too.
+  const initial = (fig) => ({ zoom: 1, rot: Number(fig.dataset.rot || 0) });
   function apply(fig) {
-    const s = state.get(fig) || { zoom: 1, rot: 0 };
-    const doc = fig.querySelector("img.doc");
+    const s = state.get(fig) || initial(fig);
+    const doc = fig.querySelector(".frame") || fig.querySelector("img.doc");
     if (doc) doc.style.transform = "scale(" + s.zoom + ") rotate(" + s.rot + "deg)";
   }
   function act(fig, what) {
-    const s = state.get(fig) || { zoom: 1, rot: 0 };
+    const s = state.get(fig) || initial(fig);
     if (what === "zoom-in") s.zoom = Math.min(s.zoom * 1.25, 6);
     if (what === "zoom-out") s.zoom = Math.max(s.zoom / 1.25, 0.5);
     if (what === "rotate") s.rot = (s.rot + 90) % 360;

@@ -61,6 +61,33 @@ pub struct Region {
 }
 
 impl Region {
+    /// This region of the upright image, in fractions of the file as stored, which is turned
+    /// `rotation` degrees clockwise to stand upright.
+    pub fn in_stored(self, rotation: u16) -> Region {
+        let Region { x, y, w, h } = self;
+        match rotation {
+            90 => Region {
+                x: y,
+                y: 1.0 - x - w,
+                w: h,
+                h: w,
+            },
+            180 => Region {
+                x: 1.0 - x - w,
+                y: 1.0 - y - h,
+                w,
+                h,
+            },
+            270 => Region {
+                x: 1.0 - y - h,
+                y: x,
+                w: h,
+                h: w,
+            },
+            _ => self,
+        }
+    }
+
     fn pixels(self, img: &GrayImage) -> (u32, u32, u32, u32) {
         let (iw, ih) = (img.width() as f32, img.height() as f32);
         let x = (self.x * iw).round().clamp(0.0, iw - 1.0) as u32;
@@ -375,6 +402,27 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_region_follows_the_turn_back_to_the_stored_file() {
+        // A 4 × 2 image turned 90° clockwise stands 2 × 4; its pixel (0, 0) came from (0, 1).
+        let stored = GrayImage::from_fn(4, 2, |x, y| Luma([(y * 4 + x) as u8]));
+        for turn in [0u16, 90, 180, 270] {
+            let upright = rotate(&stored, turn);
+            let r = Region {
+                x: 0.0,
+                y: 0.0,
+                w: 0.5,
+                h: 0.25,
+            };
+            let (ux, uy, _, _) = r.pixels(&upright);
+            let (sx, sy, sw, sh) = r.in_stored(turn).pixels(&stored);
+            let v = upright.get_pixel(ux, uy).0[0];
+            let inside =
+                (sy..sy + sh).any(|y| (sx..sx + sw).any(|x| stored.get_pixel(x, y).0[0] == v));
+            assert!(inside, "turn {turn}");
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod digest;
 pub mod outbox;
+pub mod prechecks;
 pub mod reports;
 pub mod retention;
 pub mod scan_sweep;
@@ -116,6 +117,23 @@ async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
     }
 }
 
+/// One pre-check pass at a time per instance (ticks that find one running skip): tesseract is
+/// CPU-bound, and the server shares the cores. Other instances take other versions.
+async fn run_prechecks(state: &AppState) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static RUNNING: AtomicBool = AtomicBool::new(false);
+    if RUNNING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let now = state.clock.now().timestamp_millis();
+    match prechecks::run_pending(&state.storage, &state.scans, now, 5).await {
+        Ok(n) if n > 0 => tracing::info!(versions = n, "pre-checks"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "pre-checks failed"),
+    }
+    RUNNING.store(false, Ordering::Release);
+}
+
 /// Starts the schedule, and catches up once on what a stopped server missed today.
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
     let mailer = Mailer::from_settings(&state.settings.smtp)?;
@@ -196,6 +214,15 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { scan_sweep::run(&s).await })
         })?)
         .await?;
+    if state.settings.prechecks {
+        let s = state.clone();
+        sched
+            .add(Job::new_async("*/5 * * * * *", move |_, _| {
+                let s = s.clone();
+                Box::pin(async move { run_prechecks(&s).await })
+            })?)
+            .await?;
+    }
     sched.start().await?;
     tokio::spawn(async move {
         run_sweep(&state).await;

@@ -162,7 +162,11 @@ async fn read_card(upright: &GrayImage, kind: CheckKind) -> anyhow::Result<CardR
 
 /// Runs every pre-check that applies to `kind` on one scan.
 pub async fn check_scan(kind: CheckKind, bytes: &[u8]) -> anyhow::Result<ScanCheck> {
-    let img = decode(bytes).await?;
+    check_decoded(kind, decode(bytes).await?).await
+}
+
+/// The checks on a decoded scan; an error here is the tools' (tesseract, pdftoppm), not the file's.
+pub async fn check_decoded(kind: CheckKind, img: GrayImage) -> anyhow::Result<ScanCheck> {
     let q = {
         let img = img.clone();
         tokio::task::spawn_blocking(move || precheck::quality(&img, kind)).await?

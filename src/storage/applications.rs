@@ -102,7 +102,8 @@ pub async fn insert_version(
         .await.map(|r| r.rows_affected())
         })?;
     }
-    Ok(())
+    // Every version is pre-checked after intake, by the job, never in the request.
+    super::prechecks::enqueue(tx, application_id, version, received_at).await
 }
 
 pub async fn add_event(

@@ -21,6 +21,7 @@ pub mod job_runs;
 pub mod metrics;
 pub mod outbox;
 pub mod policies;
+pub mod prechecks;
 pub mod quality;
 pub mod queue;
 pub mod reasons;

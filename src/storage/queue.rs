@@ -17,6 +17,8 @@ pub struct QueueFilter {
     pub unclaimed: bool,
     /// Only resubmissions (version > 1).
     pub resubmissions: bool,
+    /// Only applications whose current version's pre-checks flagged something.
+    pub with_findings: bool,
     /// An application id, hall reference, certificate serial or mobile number.
     pub search: Option<String>,
 }
@@ -32,7 +34,14 @@ pub struct QueueRow {
     pub review_due_at: i64,
     pub payment_channel: String,
     pub claimed_by: Option<String>,
+    /// Pre-check findings flagged on the current version.
+    pub findings: i64,
 }
+
+/// Flagged pre-check findings of the current version (indexed by application and flag).
+const FLAGGED: &str =
+    "(select count(*) from precheck_findings f where f.application_id = applications.application_id
+     and f.version = applications.version and f.flagged)";
 
 enum Bind {
     I(i64),
@@ -47,8 +56,9 @@ impl Storage {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> DbResult<Vec<QueueRow>> {
-        let mut sql = String::from(
-            "select application_id, applicant_name, status, version, submitted_at, received_at, review_due_at, payment_channel, claimed_by
+        let mut sql = format!(
+            "select application_id, applicant_name, status, version, submitted_at, received_at, review_due_at, payment_channel, claimed_by,
+               {FLAGGED} as findings
              from applications where status in ('submitted', 'in_review')",
         );
         let mut binds = Vec::new();
@@ -74,6 +84,9 @@ impl Storage {
         }
         if f.resubmissions {
             sql.push_str(" and version > 1");
+        }
+        if f.with_findings {
+            sql.push_str(&format!(" and {FLAGGED} > 0"));
         }
         if let Some(q) = &f.search {
             let q = q.trim().to_owned();

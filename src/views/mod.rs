@@ -9,6 +9,7 @@ pub mod labels;
 pub mod layout;
 pub mod login;
 pub mod mail;
+pub mod prechecks;
 pub mod review;
 pub mod sla;
 pub mod supervision;

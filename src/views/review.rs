@@ -11,6 +11,7 @@ use crate::domain::{
 use crate::storage::{
     applications::ScanRef,
     from_ms,
+    prechecks::FindingRow,
     queue::{QueueRow, ReviewDetail},
     reasons::ReasonRow,
 };
@@ -24,6 +25,8 @@ pub struct QueueQuery {
     pub mine: Option<String>,
     pub unclaimed: Option<String>,
     pub resub: Option<String>,
+    /// Only applications whose pre-checks flagged something.
+    pub findings: Option<String>,
     pub q: Option<String>,
     pub after: Option<String>,
     pub msg: Option<String>,
@@ -46,6 +49,7 @@ impl QueueQuery {
         add("mine", &self.mine);
         add("unclaimed", &self.unclaimed);
         add("resub", &self.resub);
+        add("findings", &self.findings);
         add("q", &self.q);
         if let Some(a) = after {
             parts.push(format!("after={}", urlencode(a)));
@@ -116,6 +120,7 @@ pub fn queue_page(
             label.check { input type="checkbox" name="mine" value="1" checked[QueueQuery::on(&q.mine)]; (ctx.t("我认领的", "Mine")) }
             label.check { input type="checkbox" name="unclaimed" value="1" checked[QueueQuery::on(&q.unclaimed)]; (ctx.t("未认领", "Unclaimed")) }
             label.check { input type="checkbox" name="resub" value="1" checked[QueueQuery::on(&q.resub)]; (ctx.t("重新提交", "Resubmissions")) }
+            label.check { input type="checkbox" name="findings" value="1" checked[QueueQuery::on(&q.findings)]; (ctx.t("有机审提示", "Has findings")) }
             input type="search" name="q" value=[q.q.as_deref()] placeholder=(ctx.t("受理编号 / 网厅编号 / 证书序列号 / 手机号", "Id / hall reference / serial / mobile"));
             button type="submit" { (ctx.t("筛选", "Filter")) }
             a href="/review" { (ctx.t("清除", "Clear")) }
@@ -137,7 +142,10 @@ pub fn queue_page(
                     @let u = urgency(now_ms, r.review_due_at);
                     tr.(u.class()) data-href=(format!("/review/{}", r.application_id)) {
                         td { a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } } }
-                        td { (r.applicant_name) }
+                        td {
+                            (r.applicant_name)
+                            @if r.findings > 0 { " " span.tag.warn title=(ctx.t("机审提示", "Pre-check findings")) { "⚑ " (r.findings) } }
+                        }
                         td { (time(r.received_at)) }
                         td { (time(r.review_due_at)) }
                         td.left { (time_left(l, now_ms, r.review_due_at)) }
@@ -179,6 +187,12 @@ pub struct AppPage<'a> {
     pub can_override_payment: bool,
     pub compare: bool,
     pub now_ms: i64,
+    /// The machine pre-checks of this version and, on a resubmission, of the previous one.
+    pub findings: &'a [FindingRow],
+    pub previous_findings: Option<&'a [FindingRow]>,
+    pub prechecked: bool,
+    /// Reviewers and supervisors may say whether a finding was right.
+    pub can_judge: bool,
 }
 
 fn scan_tile(
@@ -188,11 +202,15 @@ fn scan_tile(
     s: &ScanRef,
     changed: bool,
     label_suffix: &str,
+    findings: &[FindingRow],
 ) -> Markup {
     let url = format!("/review/{id}/scans/{version}/{}", s.kind.code());
     let title = format!("{}{label_suffix}", s.kind.label_zh());
+    // A turned scan is shown upright by default (the reviewer can still turn it).
+    let turn = super::prechecks::rotation(findings, s.kind.code());
+    let regions = super::prechecks::regions(findings, s.kind.code());
     html! {
-        figure.scan.changed[changed] data-kind=(s.kind.code()) tabindex="0" {
+        figure.scan.changed[changed] data-kind=(s.kind.code()) data-rot=(turn) tabindex="0" {
             figcaption {
                 span { (title) @if changed { " " span.tag.warn { (ctx.t("已更新", "changed")) } } }
                 span.tools {
@@ -206,7 +224,10 @@ fn scan_tile(
                 @if s.media_type == MediaType::Pdf {
                     iframe.doc src=(url) title=(title) {}
                 } @else {
-                    img.doc src=(url) alt=(title);
+                    div.frame.(format!("rot-{turn}")) {
+                        img.doc src=(url) alt=(title);
+                        (super::prechecks::overlay(&regions))
+                    }
                 }
             }
         }
@@ -262,6 +283,11 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
     };
     let u = urgency(p.now_ms, d.review_due_at);
     let prev_scan = |k: ScanKind| p.detail.previous_scans.iter().find(|s| s.kind == k);
+    let of = super::prechecks::FindingsOf {
+        id,
+        version: d.version,
+        can_judge: p.can_judge,
+    };
     let body = html! {
         div.toolbar {
             h1 { code { (id) } " " (a.applicant.name) " " (status_badge(l, &d.status)) }
@@ -279,14 +305,20 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
                 @else { a href=(format!("/review/{id}?compare=1")) { (ctx.t("显示上一版本扫描件", "Show the previous scans")) } }
             }
         }
+        @if !p.prechecked {
+            p.hint.prechecks { (ctx.t("机审尚未完成：扫描件的自动检查在受理后排队进行。", "Pre-checks pending: the scans are checked by the machine after intake.")) }
+        }
         div.review {
             section.scans {
                 @for s in &p.detail.scans {
                     @let before = prev_scan(s.kind);
                     @let changed = before.is_some_and(|b| b.sha256 != s.sha256);
-                    (scan_tile(ctx, id, d.version, s, changed, ""))
+                    div.scan-cell {
+                        (scan_tile(ctx, id, d.version, s, changed, "", p.findings))
+                        (super::prechecks::scan_findings(ctx, &of, s.kind.code(), p.findings, p.previous_findings))
+                    }
                     @if p.compare { @if let Some(b) = before {
-                        (scan_tile(ctx, id, d.version - 1, b, false, l.t("（上一版本）", " (previous)")))
+                        (scan_tile(ctx, id, d.version - 1, b, false, l.t("（上一版本）", " (previous)"), p.previous_findings.unwrap_or_default()))
                     } }
                 }
             }

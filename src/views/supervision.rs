@@ -160,6 +160,7 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
             h1 { (ctx.t("运营监督", "Supervision")) }
             a href="/reports" { (ctx.t("报表", "Reports")) }
             a href="/supervision/quality" { (ctx.t("质量抽检", "Quality sampling")) }
+            a href="/supervision/prechecks" { (ctx.t("机审准确率", "Pre-check precision")) }
             a href="/sla" { (ctx.t("审核时效", "Review SLA")) }
         }
         div.kpis {

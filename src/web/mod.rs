@@ -11,6 +11,7 @@ pub mod identity;
 pub mod intake_api;
 pub mod metrics;
 pub mod pages;
+pub mod prechecks;
 pub mod quality;
 pub mod review;
 pub mod security;
@@ -56,6 +57,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/review/{id}/accept"),
     ("POST", "/review/{id}/return"),
     ("POST", "/review/{id}/reassign"),
+    ("POST", "/review/{id}/findings"),
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
     ("POST", "/admin/users/{id}"),
@@ -72,6 +74,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/supervision/quality"),
     ("POST", "/supervision/quality"),
     ("POST", "/supervision/quality/{id}"),
+    ("GET", "/supervision/prechecks"),
     ("GET", "/reports"),
     ("GET", "/reports/{name}"),
     ("GET", "/reports/{name}/{format}"),
@@ -176,6 +179,11 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{id}/accept", post(review::accept))
         .route("/review/{id}/return", post(review::return_application))
         .route("/review/{id}/reassign", post(review::reassign))
+        .route(
+            "/review/{id}/findings",
+            post(prechecks::record_finding_verdict),
+        )
+        .route("/supervision/prechecks", get(prechecks::precision_page))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route(

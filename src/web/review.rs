@@ -43,6 +43,7 @@ pub async fn queue(
         claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
         unclaimed: QueueQuery::on(&q.unclaimed),
         resubmissions: QueueQuery::on(&q.resub),
+        with_findings: QueueQuery::on(&q.findings),
         search: q.q.clone().filter(|v| !v.trim().is_empty()),
     };
     let after = q.after.as_deref().and_then(|a| {
@@ -135,6 +136,29 @@ pub async fn application(
         })
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
+    let version = detail.row.version;
+    let findings = state
+        .storage
+        .findings_of(id.as_str(), version)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    let previous_findings = if version > 1 {
+        Some(
+            state
+                .storage
+                .findings_of(id.as_str(), version - 1)
+                .await
+                .map_err(|e| PageError::internal(&ctx, e))?,
+        )
+    } else {
+        None
+    };
+    let prechecked = state
+        .storage
+        .precheck_status(id.as_str(), version)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?
+        .is_some_and(|s| s != "pending");
     let page = views::review::AppPage {
         detail: &detail,
         app: &app,
@@ -149,6 +173,10 @@ pub async fn application(
         can_override_payment: supervisor,
         compare: q.compare.is_some(),
         now_ms: now,
+        findings: &findings,
+        previous_findings: previous_findings.as_deref(),
+        prechecked,
+        can_judge: true,
     };
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),

@@ -18,6 +18,7 @@ mod intake_errors;
 mod metrics;
 mod moto;
 mod prechecks;
+mod prechecks_job;
 mod retention;
 mod review_concurrency;
 mod review_loop;
