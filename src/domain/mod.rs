@@ -10,6 +10,7 @@ pub mod intake;
 pub mod masking;
 pub mod money;
 pub mod personal_id;
+pub mod rate;
 pub mod reconcile;
 pub mod resident_id;
 pub mod sampling;

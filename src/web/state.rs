@@ -16,4 +16,6 @@ pub struct AppState {
     pub clock: Clock,
     /// casbin: the model of roles.conf with the policy rows of the database.
     pub authz: Arc<crate::web::identity::Authz>,
+    /// The intake API's per-client buckets, upload slots and use counters (this instance's).
+    pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
 }

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod api_contract;
+mod api_limits;
 mod authz_matrix;
 mod browser;
 mod certificates;
