@@ -2,12 +2,14 @@
 //! idempotent multipart submissions and resubmissions, status and certificate look-ups.
 
 mod error;
+mod fuzzing;
 pub mod openapi;
 mod parts;
 pub mod schema;
 mod submit;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use fuzzing::{fuzz_json_body, fuzz_multipart};
 pub use parts::BODY_LIMIT;
 
 use super::state::AppState;
