@@ -39,6 +39,12 @@ pub struct Settings {
     pub prechecks: bool,
     /// Look-ups, views and checks a hotline agent may make per hour before being throttled (0: no limit).
     pub hotline_lookups_per_hour: i64,
+    /// The intake API's per-client limits (rate, concurrent uploads, body size) are enforced.
+    pub api_limits: bool,
+    /// Seconds a connection may take to send a request's headers.
+    pub header_read_timeout_secs: u64,
+    /// Seconds an API request's body may stall between two chunks.
+    pub body_read_timeout_secs: u64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
     pub invoice: crate::exchange::invoices::InvoiceConfig,
     /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
@@ -205,6 +211,22 @@ impl Settings {
             Some("off" | "false" | "0") => false,
             Some(other) => bail!("BACKOFFICE_PRECHECKS must be on or off, not '{other}'"),
         };
+        let api_limits = match env("BACKOFFICE_API_LIMITS").as_deref().map(str::trim) {
+            None | Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(_) => bail!("BACKOFFICE_API_LIMITS must be on or off"),
+        };
+        let secs = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match env(name) {
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => bail!("{name} must be a whole number of seconds above 0"),
+                },
+                None => Ok(default),
+            }
+        };
+        let header_read_timeout_secs = secs("BACKOFFICE_HEADER_READ_TIMEOUT", 10)?;
+        let body_read_timeout_secs = secs("BACKOFFICE_BODY_READ_TIMEOUT", 30)?;
         let mut invoice = file.invoice.unwrap_or_default();
         if let Some(p) = env("BACKOFFICE_INVOICE_LAYOUT_FILE") {
             invoice.layout_file = Some(PathBuf::from(p));
@@ -261,6 +283,9 @@ impl Settings {
             courier,
             invoice,
             hotline_lookups_per_hour,
+            api_limits,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
             digest_at,
             warning_at,
             run_jobs: true,

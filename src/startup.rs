@@ -45,11 +45,29 @@ impl Application {
         } else {
             None
         };
+        let header_timeout =
+            std::time::Duration::from_secs(self.state.settings.header_read_timeout_secs);
+        // The API's use counters reach the database every few seconds, and once more at the end.
+        let limits = self.state.api_limits.clone();
+        let flusher = {
+            let (limits, storage) = (limits.clone(), storage.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = limits.flush(&storage).await {
+                        tracing::warn!(error = %e, "API use counters not saved; kept for the next try");
+                    }
+                }
+            })
+        };
         let app = web::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        web::serve::serve(self.listener, app, header_timeout, shutdown).await?;
+        flusher.abort();
+        if let Err(e) = limits.flush(&storage).await {
+            tracing::warn!(error = %e, "API use counters lost at shutdown");
+        }
         if let Some(j) = jobs.as_mut() {
             let _ = j.shutdown().await;
         }
@@ -82,8 +100,10 @@ pub async fn build_state(
     let authz = Arc::new(web::identity::Authz::new(
         web::identity::build_enforcer(&storage).await?,
     ));
+    let api_limits = web::api_limits::ApiLimiter::new(settings.api_limits);
     Ok(AppState {
         metrics: Arc::new(web::metrics::Metrics::new()),
+        api_limits,
         authz,
         storage,
         settings: Arc::new(settings),

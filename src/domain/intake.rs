@@ -170,8 +170,13 @@ impl<'a> Obj<'a> {
             Some(_) => self.obj(key).map(Some),
         }
     }
+    /// A string as sent: the contract's values have no surrounding whitespace (a mobile of
+    /// " 13800138000" is not 11 digits), so one with it is refused rather than trimmed.
     fn str(&self, key: &str) -> Result<&'a str, FieldError> {
         match self.get(key)? {
+            Value::String(s) if s.trim() != s => {
+                Err(self.err(key, "must not begin or end with whitespace"))
+            }
             Value::String(s) => Ok(s),
             _ => Err(self.err(key, "must be a string")),
         }

@@ -13,6 +13,7 @@ pub mod money;
 pub mod ocr_text;
 pub mod personal_id;
 pub mod precheck;
+pub mod rate;
 pub mod reconcile;
 pub mod resident_id;
 pub mod sampling;

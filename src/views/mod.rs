@@ -1,6 +1,8 @@
 //! HTML views (maud): pure functions from view models to markup; no I/O.
 
 pub mod admin;
+pub mod api_clients;
+pub mod api_docs;
 pub mod components;
 pub mod finance;
 pub mod fulfilment;

@@ -259,3 +259,107 @@ pub async fn send_anchor(
         },
     ))
 }
+
+/// The last seven Beijing days, oldest first.
+fn last_days(now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+    let today = now
+        .with_timezone(&crate::domain::calendar::beijing())
+        .date_naive();
+    (0..7)
+        .rev()
+        .map(|i| {
+            (today - chrono::Duration::days(i))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .collect()
+}
+
+async fn api_clients_markup(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    error: Option<&str>,
+) -> Result<Html<String>, PageError> {
+    let days = last_days(state.clock.now());
+    let clients = state
+        .storage
+        .api_clients()
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    let usage = state
+        .storage
+        .api_usage_since(&days[0])
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    Ok(Html(
+        views::api_clients::api_clients_page(ctx, &clients, &usage, &days, error).into_string(),
+    ))
+}
+
+pub async fn api_clients(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+) -> Result<Html<String>, PageError> {
+    // What this instance counted since its last flush shows at once.
+    if let Err(e) = state.api_limits.flush(&state.storage).await {
+        tracing::warn!(error = %e, "API use counters not saved");
+    }
+    api_clients_markup(&state, &ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct LimitsForm {
+    rate_per_minute: String,
+    max_concurrent_uploads: String,
+    max_body_bytes: String,
+}
+
+/// Each limit within the bounds the table allows, or the message naming the one that is not.
+fn parse_limits(f: &LimitsForm) -> Result<storage::tokens::Limits, (&'static str, &'static str)> {
+    let num = |s: &str, lo: i64, hi: i64| {
+        s.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (lo..=hi).contains(n))
+    };
+    Ok(storage::tokens::Limits {
+        rate_per_minute: num(&f.rate_per_minute, 1, 100_000).ok_or((
+            "每分钟请求数须为 1–100000 的整数。",
+            "Requests a minute must be a whole number from 1 to 100000.",
+        ))?,
+        max_concurrent_uploads: num(&f.max_concurrent_uploads, 1, 1000).ok_or((
+            "同时上传数须为 1–1000 的整数。",
+            "Uploads at once must be a whole number from 1 to 1000.",
+        ))?,
+        max_body_bytes: num(&f.max_body_bytes, 1024, 1 << 30).ok_or((
+            "请求体最大字节数须为 1024–1073741824 的整数。",
+            "The largest body must be a whole number of bytes from 1024 to 1073741824.",
+        ))?,
+    })
+}
+
+pub async fn set_api_limits(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<LimitsForm>,
+) -> Result<Response, PageError> {
+    let limits = match parse_limits(&f) {
+        Ok(l) => l,
+        Err((zh, en)) => {
+            let page = api_clients_markup(&state, &ctx, Some(ctx.t(zh, en))).await?;
+            return Ok((axum::http::StatusCode::BAD_REQUEST, page).into_response());
+        }
+    };
+    let now = state.clock.now().timestamp_millis();
+    match state
+        .storage
+        .set_api_limits(id, limits, now, &s.actor())
+        .await
+    {
+        Ok(true) => Ok(see_other("/admin/api-clients", "saved")),
+        Ok(false) => Err(PageError::NotFound(ctx)),
+        Err(e) => Err(PageError::internal(&ctx, e)),
+    }
+}

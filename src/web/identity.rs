@@ -128,6 +128,7 @@ async fn resolve(
     jar: &CookieJar,
     path: &str,
     authorization: Option<String>,
+    api_token: &mut Option<crate::storage::tokens::ApiTokenRow>,
 ) -> Identity {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let hash = sha256_hex(c.value().as_bytes());
@@ -167,11 +168,13 @@ async fn resolve(
             .map(str::trim)
             .filter(|t| !t.is_empty());
         if let Some(t) = token
-            && let Ok(Some(name)) = state
+            && let Ok(Some(row)) = state
                 .storage
-                .api_client_by_token_hash(&sha256_hex(t.as_bytes()))
+                .api_token_by_hash(&sha256_hex(t.as_bytes()))
                 .await
         {
+            let name = row.name.clone();
+            *api_token = Some(row);
             return Identity::Api(name);
         }
     }
@@ -200,7 +203,8 @@ pub async fn authorize(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut identity = resolve(&state, &jar, &path, authorization).await;
+    let mut api_token = None;
+    let mut identity = resolve(&state, &jar, &path, authorization, &mut api_token).await;
     let method = req.method().clone();
     let is_api = path.starts_with("/api/");
     let route = req
@@ -252,6 +256,10 @@ pub async fn authorize(
         req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(identity);
+    if let Some(t) = api_token {
+        // The per-client limits (web::api_limits) read the token's row.
+        req.extensions_mut().insert(t);
+    }
     let mut resp = next.run(req).await;
     if let Some(token) = new_csrf_cookie {
         let c = Cookie::build((CSRF_COOKIE, token))

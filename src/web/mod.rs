@@ -2,6 +2,7 @@
 //! (request id, tracing, security headers, identity + casbin authorisation + CSRF).
 
 pub mod admin;
+pub mod api_limits;
 pub mod assets;
 pub mod finance;
 pub mod fulfilment;
@@ -15,6 +16,7 @@ pub mod prechecks;
 pub mod quality;
 pub mod review;
 pub mod security;
+pub mod serve;
 pub mod session;
 pub mod sla;
 pub mod state;
@@ -28,9 +30,11 @@ use axum::{
     routing::{get, post},
 };
 use state::AppState;
+use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::{
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::RequestBodyTimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -115,6 +119,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/applications/{id}"),
     ("PUT", "/api/v1/applications/{id}/resubmission"),
     ("GET", "/api/v1/certificates/{serial}"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"),
+    ("GET", "/admin/api-clients"),
+    ("POST", "/admin/api-clients/{id}"),
 ];
 
 /// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.
@@ -206,6 +214,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(supervision::reports_list))
         .route("/reports/{name}", get(supervision::report_page))
         .route("/reports/{name}/{format}", get(supervision::report_file))
+        .route("/admin/api-clients", get(admin::api_clients))
+        .route("/admin/api-clients/{id}", post(admin::set_api_limits))
         .route("/admin/outbox", get(sla::outbox_page))
         .route("/admin/outbox/{id}/retry", post(sla::retry_message))
         .route("/admin/audit", get(admin::audit))
@@ -267,7 +277,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .merge(pages)
-        .nest("/api/v1", intake_api::routes())
+        .nest(
+            "/api/v1",
+            intake_api::routes()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    api_limits::enforce,
+                ))
+                .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+                    state.settings.body_read_timeout_secs,
+                ))),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), identity::authorize))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(security::headers))

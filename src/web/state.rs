@@ -18,4 +18,6 @@ pub struct AppState {
     pub authz: Arc<crate::web::identity::Authz>,
     /// This process's request and job counters (`/metrics`).
     pub metrics: Arc<crate::web::metrics::Metrics>,
+    /// The intake API's per-client buckets, upload slots and use counters (this instance's).
+    pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
 }

@@ -104,6 +104,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/applications/{id}", "api"),
     ("PUT", "/api/v1/applications/{id}/resubmission", "api"),
     ("GET", "/api/v1/certificates/{serial}", "api"),
+    // the API's reference: public, so the hall's developers read it without a token
+    ("GET", "/api/v1/openapi.json", EVERYONE),
+    ("GET", "/api/v1/docs", EVERYONE),
+    ("GET", "/admin/api-clients", "admin"),
+    ("POST", "/admin/api-clients/{id}", "admin"),
 ];
 
 fn expected_for(method: &str, pattern: &str) -> &'static str {
@@ -161,6 +166,11 @@ fn concrete(
         ("POST", "/hotline/{id}/verify") => vec![("method", "mobile"), ("value", "x")],
         ("POST", "/hotline/{id}/note") => vec![("note", "")],
         ("POST", "/fulfilment/batches") => vec![("courier", "none")],
+        ("POST", "/admin/api-clients/{id}") => vec![
+            ("rate_per_minute", "0"),
+            ("max_concurrent_uploads", "1"),
+            ("max_body_bytes", "1024"),
+        ],
         ("POST", "/fulfilment/shipments/{id}/returned") => vec![("reason", "")],
         ("POST", "/finance/exceptions/{id}") => vec![("action", "accept"), ("note", "")],
         // A row version nobody saw: the decision is refused as a conflict, nothing changes.

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod api_contract;
+mod api_limits;
 mod audit_chain;
 mod authz_matrix;
 mod backup;

@@ -5,12 +5,52 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Every error code the API answers with (the contract's, plus `forbidden`, `method_not_allowed`,
+/// `rate_limited`, `too_many_uploads`, `body_too_large` and `internal_error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Unauthorized,
+    Forbidden,
+    InvalidField,
+    MissingPart,
+    FileTooLarge,
+    UnsupportedFileType,
+    NotFound,
+    MethodNotAllowed,
+    IdempotencyConflict,
+    InvalidState,
+    DuplicateHallReference,
+    RateLimited,
+    TooManyUploads,
+    BodyTooLarge,
+    InternalError,
+}
+
+/// The error body: `{"error": {"code", "message", "field"}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"error": {"code": ErrorCode::InvalidField, "message": "must be a mainland mobile number: 11 digits starting 13–19", "field": "applicant.mobile"}}))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// For the developer (English).
+    pub message: String,
+    /// The JSON path (`applicant.id_number`), part name or header at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
 }
@@ -18,7 +58,7 @@ pub struct ApiError {
 impl ApiError {
     fn new(
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: impl Into<String>,
         field: Option<String>,
     ) -> Self {
@@ -32,7 +72,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "a valid bearer token is required",
             None,
         )
@@ -40,7 +80,7 @@ impl ApiError {
     pub fn forbidden() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
+            ErrorCode::Forbidden,
             "this client may not use this resource",
             None,
         )
@@ -48,7 +88,7 @@ impl ApiError {
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "invalid_field",
+            ErrorCode::InvalidField,
             message,
             Some(field.into()),
         )
@@ -56,7 +96,7 @@ impl ApiError {
     pub fn missing_part(part: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "missing_part",
+            ErrorCode::MissingPart,
             format!("the part '{part}' is required"),
             Some(part.into()),
         )
@@ -64,7 +104,7 @@ impl ApiError {
     pub fn file_too_large(part: &str) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
+            ErrorCode::FileTooLarge,
             format!("'{part}' is larger than 2 MiB (2,097,152 bytes)"),
             Some(part.into()),
         )
@@ -72,18 +112,23 @@ impl ApiError {
     pub fn unsupported_file_type(part: &str, why: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_file_type",
+            ErrorCode::UnsupportedFileType,
             format!("'{part}': {why}"),
             Some(part.into()),
         )
     }
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource", None)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such resource",
+            None,
+        )
     }
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this method is not allowed here",
             None,
         )
@@ -91,26 +136,61 @@ impl ApiError {
     pub fn idempotency_conflict() -> Self {
         Self::new(
             StatusCode::CONFLICT,
-            "idempotency_conflict",
+            ErrorCode::IdempotencyConflict,
             "this Idempotency-Key was used with a different request",
             Some("Idempotency-Key".into()),
         )
     }
     pub fn invalid_state(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "invalid_state", message, None)
+        Self::new(StatusCode::CONFLICT, ErrorCode::InvalidState, message, None)
     }
     pub fn duplicate_hall_reference() -> Self {
         Self::new(
             StatusCode::CONFLICT,
-            "duplicate_hall_reference",
+            ErrorCode::DuplicateHallReference,
             "an application with this hall_reference exists already",
             Some("hall_reference".into()),
+        )
+    }
+    pub fn rate_limited(per_minute: i64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!(
+                "this client may make {per_minute} requests a minute; wait for Retry-After seconds"
+            ),
+            None,
+        )
+    }
+    pub fn too_many_uploads(max: i64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyUploads,
+            format!("this client may send {max} uploads at once; wait for one to finish"),
+            None,
+        )
+    }
+    pub fn body_too_large(max: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            format!("the request body is larger than this client may send ({max} bytes)"),
+            Some("body".into()),
+        )
+    }
+    /// The body grew past a limit while it streamed in (no or a false Content-Length).
+    pub fn body_cut_off() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            "the request body is larger than this client may send",
+            Some("body".into()),
         )
     }
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "the back office failed to process the request; quote the X-Request-Id when reporting it",
             None,
         )
@@ -133,10 +213,13 @@ impl From<std::io::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut err = json!({"code": self.code, "message": self.message});
-        if let Some(f) = self.field {
-            err["field"] = json!(f);
-        }
-        (self.status, Json(json!({ "error": err }))).into_response()
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        (self.status, Json(body)).into_response()
     }
 }

@@ -7,7 +7,8 @@
 //! points at a missing file. The transaction runs in its own task: a client that hangs up cannot
 //! abandon it half-way.
 
-use super::{ApiClient, ApiError, parts};
+use super::schema::{ApiStatus, ResubmissionForm, SubmissionForm, Submitted};
+use super::{ApiClient, ApiError, ErrorBody, parts};
 use crate::domain::{
     calendar::beijing,
     ids::ApplicationId,
@@ -180,11 +181,12 @@ async fn claim_or_replay(
 }
 
 fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
-    let mut v = json!({"id": id, "status": "submitted", "review_due_at": due.with_timezone(&beijing()).to_rfc3339()});
-    if let Some(n) = version {
-        v["version"] = json!(n);
-    }
-    v
+    json!(Submitted {
+        id: id.to_owned(),
+        status: ApiStatus::Submitted,
+        version,
+        review_due_at: due.with_timezone(&beijing()).to_rfc3339(),
+    })
 }
 
 /// Runs the transaction in its own task, inside the request's span (its log lines keep the id).
@@ -198,6 +200,24 @@ where
     })?
 }
 
+/// Submits an application: the `application` JSON and the five scans.
+// intake-api.md: POST /api/v1/applications
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
+    operation_id = "submit_application",
+    params(("Idempotency-Key" = String, Header, description = "1–64 printable ASCII characters; a retry with the same key and body gets the first answer",
+        pattern = "^[ -~]{1,64}$", example = "WT202611250001-1")),
+    request_body(content = SubmissionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Submitted", body = Submitted),
+        (status = 200, description = "A retry with the same key and body: the first answer again", body = Submitted),
+        (status = 400, description = "A field is malformed (`invalid_field`, naming it) or a part is missing (`missing_part`)", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 409, description = "`idempotency_conflict` (the key was used with another body) or `duplicate_hall_reference`", body = ErrorBody),
+        (status = 413, description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)", body = ErrorBody),
+        (status = 429, description = "Over the client's rate or concurrent uploads (`rate_limited`, `too_many_uploads`), with `Retry-After`", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
 pub async fn submit_application(
     State(state): State<AppState>,
     ApiClient(client): ApiClient,
@@ -310,6 +330,26 @@ fn not_returned(from: Status) -> ApiError {
     ))
 }
 
+/// Resubmits a returned application: every part optional; what is given replaces the previous version's.
+// intake-api.md: PUT /api/v1/applications/{id}/resubmission
+#[utoipa::path(put, path = "/api/v1/applications/{id}/resubmission", tag = "applications",
+    operation_id = "resubmit_application",
+    params(("id" = String, Path, description = "The application id", example = "BF20261125-7K3M9Q"),
+        ("Idempotency-Key" = String, Header, description = "1–64 printable ASCII characters",
+        pattern = "^[ -~]{1,64}$", example = "WT202611250001-2")),
+    request_body(content = ResubmissionForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Resubmitted: a new version waits for review", body = Submitted,
+            example = json!({"id": "BF20261125-7K3M9Q", "status": "submitted", "version": 2, "review_due_at": "2026-12-03T18:00:00+08:00"})),
+        (status = 400, description = "A field is malformed (`invalid_field`) or nothing was sent", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 404, description = "No such application (`not_found`)", body = ErrorBody),
+        (status = 409, description = "Not in status `returned` (`invalid_state`) or `idempotency_conflict`", body = ErrorBody),
+        (status = 413, description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)", body = ErrorBody),
+        (status = 429, description = "Over the client's rate or concurrent uploads, with `Retry-After`", body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
 pub async fn resubmit_application(
     State(state): State<AppState>,
     ApiClient(client): ApiClient,

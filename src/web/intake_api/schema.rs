@@ -1,0 +1,358 @@
+//! The API's wire types. The handlers build their responses from these structs and the OpenAPI
+//! document (`openapi.rs`) derives its schemas from the same structs, so the two cannot drift.
+//! The request body's JSON is read by `domain::intake::NewApplication::parse` (field by field,
+//! first error named); `ApplicationBody` describes that body, and a test deserialises the
+//! contract's example into it.
+
+use crate::domain::status::Status;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `201`/`200` of a submission or resubmission.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "BF20261125-7K3M9Q", "status": "submitted", "review_due_at": "2026-11-30T18:00:00+08:00"}))]
+pub struct Submitted {
+    /// The application id (`BF<date>-<6 Crockford base32>`).
+    pub id: String,
+    pub status: ApiStatus,
+    /// Given for a resubmission: the version it created (the first submission is version 1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(minimum = 2)]
+    pub version: Option<i64>,
+    /// The review deadline, RFC 3339 in +08:00.
+    #[schema(format = DateTime)]
+    pub review_due_at: String,
+}
+
+/// The statuses of `GET /api/v1/applications/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiStatus {
+    Submitted,
+    InReview,
+    Returned,
+    Accepted,
+    InProduction,
+    Shipped,
+    Withdrawn,
+}
+
+impl From<Status> for ApiStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Submitted => ApiStatus::Submitted,
+            Status::InReview => ApiStatus::InReview,
+            Status::Returned => ApiStatus::Returned,
+            Status::Accepted => ApiStatus::Accepted,
+            Status::InProduction => ApiStatus::InProduction,
+            Status::Shipped => ApiStatus::Shipped,
+            Status::Withdrawn => ApiStatus::Withdrawn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"code": "form_unsigned", "text": "申请表未签名"}))]
+pub struct ReturnReason {
+    pub code: String,
+    /// The text the applicant sees (Chinese).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"courier": "SF", "tracking_number": "SF1234567890123", "shipped_at": "2026-12-01T16:20:00+08:00"}))]
+pub struct Shipment {
+    /// `SF` or `EMS`.
+    pub courier: String,
+    pub tracking_number: String,
+    #[schema(format = DateTime)]
+    pub shipped_at: String,
+}
+
+/// Additive to the contract: the invoice (数电票) once issued.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedInvoice {
+    /// Always `issued`.
+    #[schema(pattern = "^issued$")]
+    pub status: String,
+    pub number: String,
+    #[schema(format = DateTime)]
+    pub issued_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    #[schema(format = DateTime)]
+    pub at: String,
+    pub status: ApiStatus,
+}
+
+/// `200` of `GET /api/v1/applications/{id}` and `GET /api/v1/applications?hall_reference=…`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "BF20261125-7K3M9Q", "hall_reference": "WT202611250001", "status": "returned",
+    "status_label": "需修改后重新提交", "version": 1, "review_due_at": "2026-11-30T18:00:00+08:00",
+    "return_reasons": [{"code": "form_unsigned", "text": "申请表未签名"}], "shipment": null, "invoice": null,
+    "history": [{"at": "2026-11-25T10:05:00+08:00", "status": "submitted"}, {"at": "2026-11-26T09:12:00+08:00", "status": "returned"}]}))]
+pub struct ApplicationStatus {
+    pub id: String,
+    pub hall_reference: String,
+    pub status: ApiStatus,
+    /// The status in words for the applicant (Chinese).
+    pub status_label: String,
+    /// How many versions were submitted (1, then one more per resubmission).
+    #[schema(minimum = 1)]
+    pub version: i64,
+    #[schema(format = DateTime)]
+    pub review_due_at: String,
+    pub return_reasons: Vec<ReturnReason>,
+    pub shipment: Option<Shipment>,
+    pub invoice: Option<IssuedInvoice>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// `200` of `GET /api/v1/certificates/{serial}?id_number=…`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"serial": "0150512140479054C03", "type": "natural_person", "holder_name_masked": "张*",
+    "valid_from": "2024-03-01", "valid_to": "2027-02-28", "status": "valid"}))]
+pub struct CertificateView {
+    pub serial: String,
+    /// `natural_person` for the certificates this desk replaces.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub cert_type: String,
+    pub holder_name_masked: String,
+    #[schema(format = Date)]
+    pub valid_from: String,
+    #[schema(format = Date)]
+    pub valid_to: String,
+    pub status: CertificateStatus,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateStatus {
+    Valid,
+    Revoked,
+    Expired,
+}
+
+// ---- the request body (the `application` part) ----
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdTypeCode {
+    ResidentId,
+    HkMacauPermit,
+    TaiwanPermit,
+    ForeignPassport,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicantBody {
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^\S(.*\S)?$",
+        example = "张三"
+    )]
+    pub name: String,
+    pub id_type: IdTypeCode,
+    /// `resident_id`: 18 characters with the GB 11643 check character and a valid birth date;
+    /// the others are checked for shape only.
+    #[schema(pattern = "^[0-9A-Za-z]{5,20}$", example = "11010519491231002X")]
+    pub id_number: String,
+    #[schema(pattern = "^1[3-9][0-9]{9}$", example = "13800138000")]
+    pub mobile: String,
+    #[schema(
+        pattern = r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$",
+        max_length = 254,
+        example = "zhangsan@example.com"
+    )]
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MailingAddressBody {
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^\S(.*\S)?$",
+        example = "张三"
+    )]
+    pub recipient: String,
+    #[schema(pattern = "^1[3-9][0-9]{9}$", example = "13800138000")]
+    pub mobile: String,
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^\S(.*\S)?$",
+        example = "广东省"
+    )]
+    pub province: String,
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = r"^\S(.*\S)?$",
+        example = "深圳市"
+    )]
+    pub city: String,
+    #[schema(
+        min_length = 1,
+        max_length = 30,
+        pattern = r"^\S(.*\S)?$",
+        example = "南山区"
+    )]
+    pub district: String,
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^\S(.*\S)?$",
+        example = "科技园路1号"
+    )]
+    pub detail: String,
+    #[schema(pattern = "^[0-9]{6}$", example = "518000")]
+    pub postcode: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InvoiceBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^\S(.*\S)?$",
+        example = "张三"
+    )]
+    pub title: String,
+    /// An 18-character unified social credit code with a valid GB 32100 check character.
+    #[schema(pattern = "^[0-9A-Za-z]{18}$")]
+    pub tax_id: Option<String>,
+    #[schema(
+        pattern = r"^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$",
+        max_length = 254,
+        example = "zhangsan@example.com"
+    )]
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Wechat,
+    Alipay,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaymentBody {
+    pub channel: Channel,
+    #[schema(pattern = r"^[0-9A-Za-z_\-|*]{1,32}$", example = "SZCA202611250001")]
+    pub out_trade_no: String,
+    #[schema(
+        pattern = "^[0-9A-Za-z]{1,64}$",
+        example = "4200001234202611250000000001"
+    )]
+    pub transaction_id: String,
+    /// Integer fen (1 yuan = 100 fen).
+    #[schema(minimum = 1, maximum = 100_000_000, example = 20000)]
+    pub amount_fen: i64,
+    #[schema(format = DateTime, example = "2026-11-25T10:02:03+08:00")]
+    pub paid_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LivenessBody {
+    pub passed: bool,
+    #[schema(minimum = 0.0, maximum = 1.0, example = 0.97)]
+    pub score: f64,
+    #[schema(format = DateTime, example = "2026-11-25T10:00:00+08:00")]
+    pub checked_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RealNameBody {
+    pub passed: bool,
+    #[schema(format = DateTime, example = "2026-11-25T09:58:00+08:00")]
+    pub checked_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConsentsBody {
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = r"^\S(.*\S)?$",
+        example = "2023-05"
+    )]
+    pub service_agreement_version: String,
+    /// Must be `true`.
+    pub sensitive_pi_authorization: bool,
+    #[schema(format = DateTime, example = "2026-11-25T09:55:00+08:00")]
+    pub agreed_at: String,
+}
+
+/// The `application` part: JSON (intake-api.md, POST /api/v1/applications). Each field is
+/// checked for form first; only then is `certificate_serial` checked against the registry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationBody {
+    #[schema(pattern = "^[!-~]{1,64}$", example = "WT202611250001")]
+    pub hall_reference: String,
+    #[schema(pattern = "^[0-9A-Za-z]{1,64}$", example = "0150512140479054C03")]
+    pub certificate_serial: String,
+    pub applicant: ApplicantBody,
+    pub mailing_address: MailingAddressBody,
+    /// `null`: no invoice wanted.
+    pub invoice: Option<InvoiceBody>,
+    pub payment: PaymentBody,
+    pub liveness: LivenessBody,
+    pub telecom_real_name: RealNameBody,
+    pub consents: ConsentsBody,
+    /// When the applicant completed the submission: at most 30 days ago, at most 5 minutes ahead.
+    #[schema(format = DateTime, example = "2026-11-25T10:05:00+08:00")]
+    pub submitted_at: String,
+}
+
+/// A scan: JPEG, PNG, BMP, GIF or PDF by its content (magic bytes), at most 2 MiB.
+#[derive(ToSchema)]
+#[schema(content_media_type = "application/octet-stream", format = Binary, max_length = 2_097_152)]
+#[allow(dead_code)]
+pub struct ScanFile(Vec<u8>);
+
+/// `multipart/form-data` of a submission: the JSON and the five scans, all required.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubmissionForm {
+    pub application: ApplicationBody,
+    pub application_form: ScanFile,
+    pub eseal_form: ScanFile,
+    pub id_front: ScanFile,
+    pub id_back: ScanFile,
+    pub liveness_photo: ScanFile,
+}
+
+/// `multipart/form-data` of a resubmission: every part optional (at least one), what is given
+/// replaces the previous version's.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(min_properties = 1)]
+pub struct ResubmissionForm {
+    pub application: Option<ApplicationBody>,
+    pub application_form: Option<ScanFile>,
+    pub eseal_form: Option<ScanFile>,
+    pub id_front: Option<ScanFile>,
+    pub id_back: Option<ScanFile>,
+    pub liveness_photo: Option<ScanFile>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contract_example_fits_the_documented_body() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/api/fixtures/application.json"))
+                .unwrap();
+        let body: ApplicationBody = serde_json::from_value(v.clone()).unwrap();
+        // Every key of the example is a documented field (nothing dropped on the way).
+        assert_eq!(serde_json::to_value(&body).unwrap(), v);
+    }
+}

@@ -1,0 +1,288 @@
+//! Per-client limits through the real server: a client over its rate gets 429 with Retry-After
+//! while another client is served; a 100 MB body is refused before it is read (the answer comes
+//! while the upload is still going, and the server's memory does not grow by the body); uploads
+//! in flight are capped; the admin page shows use and edits limits, audited.
+
+use crate::both;
+use crate::helpers::*;
+use backoffice::storage::tokens::Limits;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The token id of the most recent token of `name`.
+async fn token_id(app: &TestApp, name: &str) -> i64 {
+    app.storage
+        .api_clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.name == name)
+        .map(|c| c.token_id)
+        .max()
+        .unwrap()
+}
+
+async fn set(app: &TestApp, name: &str, rate: i64, uploads: i64, body: i64) {
+    let id = token_id(app, name).await;
+    let limits = Limits {
+        rate_per_minute: rate,
+        max_concurrent_uploads: uploads,
+        max_body_bytes: body,
+    };
+    assert!(
+        app.storage
+            .set_api_limits(id, limits, 0, "test")
+            .await
+            .unwrap()
+    );
+}
+
+fn rss_kib() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap()
+}
+
+async fn a_client_over_its_rate_is_refused_while_another_is_served(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let other = app
+        .storage
+        .create_api_token("other-hall", 0, "test")
+        .await
+        .unwrap();
+    // 6 a minute: a burst of one request, then one every ten seconds.
+    set(&app, "online-hall", 6, 32, 10 << 20).await;
+    let path = "/api/v1/certificates/0150512140479054C03?id_number=11010519491231002X";
+    assert_eq!(app.get(path).await.status(), 200);
+    let r = app.get(path).await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&retry), "Retry-After {retry}");
+    assert_error(r, 429, "rate_limited", None).await;
+    // The other client is still served, several times over.
+    for _ in 0..5 {
+        let r = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // The use is counted and shown to admins.
+    app.state.api_limits.flush(&app.storage).await.unwrap();
+    let day = app.storage.api_usage_since("2000-01-01").await.unwrap();
+    let mine_id = token_id(&app, "online-hall").await;
+    let mine = day.iter().find(|u| u.token_id == mine_id);
+    let mine = mine.expect("counted");
+    assert_eq!((mine.requests, mine.errors, mine.limited), (2, 1, 1));
+    let admin = app.signed_in_staff("a.admin", "admin").await;
+    let page = admin.get_page("/admin/api-clients").await;
+    assert!(
+        page.contains("other-hall") && page.contains("5 / 0 / 0"),
+        "{page}"
+    );
+    assert!(page.contains("2 / 1 / 1"));
+}
+
+/// Offers `total` bytes of body over a raw connection (declared by Content-Length, or chunked)
+/// and reads the answer while still sending. Returns the answer and whether the whole body had
+/// gone out before the answer came.
+async fn offer(app: &TestApp, key: &str, total: u64, chunked: bool) -> (String, bool) {
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+    let s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let length = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {total}")
+    };
+    let head = format!(
+        "POST /api/v1/applications HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: {key}\r\nContent-Type: multipart/form-data; boundary=X\r\n{length}\r\n\r\n",
+        app.token
+    );
+    let (mut rd, mut wr) = s.into_split();
+    wr.write_all(head.as_bytes()).await.unwrap();
+    let sender = tokio::spawn(async move {
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut sent = 0u64;
+        while sent < total {
+            let r = if chunked {
+                let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                framed.extend_from_slice(&chunk);
+                framed.extend_from_slice(b"\r\n");
+                wr.write_all(&framed).await
+            } else {
+                wr.write_all(&chunk).await
+            };
+            if r.is_err() {
+                break;
+            }
+            sent += chunk.len() as u64;
+        }
+        sent
+    });
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("}}") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), rd.read(&mut buf))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    // The whole body went out before the answer only if the sender had finished and sent it
+    // all (it also stops early when the server closes the connection).
+    let finished_first = if sender.is_finished() {
+        sender.await.unwrap() >= total
+    } else {
+        sender.abort();
+        false
+    };
+    (String::from_utf8_lossy(&answer).to_string(), finished_first)
+}
+
+async fn an_oversized_body_is_refused_before_it_is_read(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    set(&app, "online-hall", 600, 32, 1 << 20).await;
+    const TOTAL: u64 = 100 * 1024 * 1024;
+    let rss_before = rss_kib();
+    let (text, finished_first) = offer(&app, "big-1", TOTAL, false).await;
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"body_too_large\""), "{text}");
+    assert!(
+        !finished_first,
+        "the answer came only after the whole body was sent"
+    );
+    let grown = rss_kib().saturating_sub(rss_before);
+    assert!(
+        grown < 50 * 1024,
+        "memory grew by {grown} KiB while 100 MB were offered"
+    );
+
+    // Without a Content-Length the body is cut off at the limit while it streams.
+    let (text, finished_first) = offer(&app, "big-2", TOTAL, true).await;
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("\"body_too_large\""), "{text}");
+    assert!(!finished_first);
+    assert_eq!(app.stored_scan_files(), 0);
+}
+
+async fn uploads_in_flight_are_capped(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    set(&app, "online-hall", 600, 1, 10 << 20).await;
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+    // One upload that stalls half-way holds the only slot.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/applications HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: slow-1\r\nContent-Type: multipart/form-data; boundary=X\r\n\
+         Content-Length: 100000\r\n\r\n--X\r\nContent-Disposition: form-data; name=\"application_form\"\r\n\r\n%PDF-",
+        app.token
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = app.submit("second", Submission::example().form()).await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_error(r, 429, "too_many_uploads", None).await;
+    // Reads are not uploads.
+    assert_eq!(
+        app.get("/api/v1/certificates/0150512140479054C03?id_number=11010519491231002X")
+            .await
+            .status(),
+        200
+    );
+    drop(s);
+    // The slot is free again once the stalled upload is gone.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app
+            .submit("third", Submission::example().form())
+            .await
+            .status()
+            .as_u16();
+        if status != 429 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 201);
+}
+
+async fn admins_edit_limits_audited(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let id = token_id(&app, "online-hall").await;
+    let admin = app.signed_in_staff("a.admin", "admin").await;
+    let path = format!("/admin/api-clients/{id}");
+    let bad = admin
+        .post_form(
+            &path,
+            &[
+                ("rate_per_minute", "0"),
+                ("max_concurrent_uploads", "2"),
+                ("max_body_bytes", "1024"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("每分钟请求数须为 1–100000 的整数")
+    );
+    let before = app.storage.api_clients().await.unwrap();
+    assert_eq!(
+        before
+            .iter()
+            .find(|c| c.token_id == id)
+            .unwrap()
+            .rate_per_minute,
+        600
+    );
+    let ok = admin
+        .post_form(
+            &path,
+            &[
+                ("rate_per_minute", "30"),
+                ("max_concurrent_uploads", "2"),
+                ("max_body_bytes", "1024"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), 303);
+    let after = app.storage.api_clients().await.unwrap();
+    let row = after.iter().find(|c| c.token_id == id).unwrap();
+    assert_eq!(
+        (
+            row.rate_per_minute,
+            row.max_concurrent_uploads,
+            row.max_body_bytes
+        ),
+        (30, 2, 1024)
+    );
+    assert_eq!(
+        app.audited(&id.to_string(), "api_token.limits_changed")
+            .await,
+        1
+    );
+    // The new body limit holds at once: the example's ~1 KB scans are over 1 KiB together.
+    let r = app.submit("k", Submission::example().form()).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "body_too_large");
+}
+
+both!(
+    a_client_over_its_rate_is_refused_while_another_is_served,
+    an_oversized_body_is_refused_before_it_is_read,
+    uploads_in_flight_are_capped,
+    admins_edit_limits_audited,
+);
