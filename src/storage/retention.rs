@@ -7,6 +7,12 @@ use crate::on_tx;
 /// What stands where personal data was.
 pub const TOMBSTONE: &str = "（已按保存期限删除）";
 
+/// Whether a stored submission body is the tombstone the retention job left in its place.
+pub fn is_tombstone(body: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(body)
+        .is_ok_and(|v| v.get("erased").and_then(|e| e.as_str()) == Some(TOMBSTONE))
+}
+
 /// One application erased: its scans' hashes (the files to delete unless another row still
 /// refers to them).
 #[derive(Debug)]

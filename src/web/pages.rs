@@ -95,6 +95,8 @@ impl FromRequestParts<AppState> for Staff {
 /// A page handler's failure, rendered as a page.
 pub enum PageError {
     NotFound(PageCtx),
+    /// The application's personal data was erased at the end of its retention period.
+    Erased(PageCtx),
     Internal(PageCtx),
 }
 
@@ -115,6 +117,21 @@ impl IntoResponse for PageError {
                         &ctx,
                         404,
                         ctx.t("没有这个页面或申请。", "No such page or application."),
+                    )
+                    .into_string(),
+                ),
+            )
+                .into_response(),
+            PageError::Erased(ctx) => (
+                StatusCode::GONE,
+                Html(
+                    error_page(
+                        &ctx,
+                        410,
+                        ctx.t(
+                            "该申请的个人信息与扫描件已按保存期限删除；状态、日期与审计记录仍保留。",
+                            "This application's personal data and scans were erased at the end of their retention period; its status, dates and audit trail are kept.",
+                        ),
                     )
                     .into_string(),
                 ),

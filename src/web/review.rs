@@ -89,6 +89,9 @@ pub async fn application(
             .ok()
             .and_then(|v| NewApplication::parse(&v, None).ok())
     };
+    if crate::storage::retention::is_tombstone(&detail.body) {
+        return Err(PageError::Erased(ctx));
+    }
     let app = parse(&detail.body)
         .ok_or_else(|| PageError::internal(&ctx, "stored body does not parse"))?;
     let previous = detail.previous_body.as_deref().and_then(parse);

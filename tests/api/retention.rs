@@ -127,6 +127,12 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
     assert_eq!(app.audited(&waiting, "retention.erased").await, 0);
     // The audit trail keeps everything it had, plus the erasure.
     assert_eq!(app.storage.audit_count().await.unwrap(), audit_before + 1);
+    // A supervisor opening the erased application is told so (410), not shown an error.
+    let sup = app.signed_in_staff("sup.retention", "supervisor").await;
+    let r = sup.get(&format!("/review/{}", ids[0])).await;
+    assert_eq!(r.status(), 410);
+    assert!(r.text().await.unwrap().contains("已按保存期限删除"));
+    assert_eq!(sup.get(&format!("/review/{}", ids[1])).await.status(), 200);
 
     // Run again the same day: nothing more.
     let s = retention::run(&app.storage, &app.state.scans, 5, now)
