@@ -18,4 +18,5 @@ mod session_safety;
 mod sla;
 mod smtp_sink;
 mod supervision;
+mod supervision_links;
 mod supervision_summary;
