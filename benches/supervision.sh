@@ -12,7 +12,7 @@ N=${N:-1000000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/bo-target}
 PGDB=bench_supervision
 WORK=$(mktemp -d /var/tmp/supervision-bench.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'rc=$?; kill $(jobs -p) 2>/dev/null || true; [ $rc = 0 ] || tail -n 20 "$WORK"/*.seed "$WORK"/*.log 2>/dev/null; rm -rf "$WORK"' EXIT
 . benches/lib.sh
 cargo bench --bench seed_supervision --no-run --quiet 2>/dev/null
 SEED_SUP=$(ls -t "$CARGO_TARGET_DIR"/release/deps/seed_supervision-* | grep -v '\.d$' | head -1)

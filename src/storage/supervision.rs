@@ -51,6 +51,10 @@ pub enum Figure {
     Unshipped { from: i64, to: i64 },
     /// A review window breached, deadline in [from, to).
     Breached { from: i64, to: i64 },
+    /// A review window (closed, or open and waiting) with its deadline in [from, to).
+    Deadline { from: i64, to: i64 },
+    /// Submitted in [from, to) and resubmitted at least once.
+    Resubmitted { from: i64, to: i64 },
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -247,7 +251,8 @@ impl Storage {
         })
     }
 
-    /// The applications behind a figure, oldest first.
+    /// The applications behind a figure, oldest first: one row per thing counted (a decision, a
+    /// reason given, a breached window), so the list is as long as the figure.
     pub async fn figure_applications(&self, f: &Figure, limit: i64) -> DbResult<Vec<FigureRow>> {
         const COLS: &str = "a.application_id, a.applicant_name, a.status, a.version, a.received_at, a.review_due_at, a.claimed_by";
         let (sql, key, from, to) = match f {
@@ -260,14 +265,14 @@ impl Storage {
                 String::new(), *from, *to,
             ),
             Figure::DecidedBy { reviewer, from, to } => (
-                format!("select distinct {COLS} from applications a join decisions d on d.application_id = a.application_id
-                         where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 order by a.received_at limit $4"),
+                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id
+                         where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 order by a.received_at, d.decided_at limit $4"),
                 reviewer.clone(), *from, *to,
             ),
             Figure::Reason { code, from, to } => (
-                format!("select distinct {COLS} from applications a join decisions d on d.application_id = a.application_id
+                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id
                          join decision_reasons r on r.decision_id = d.decision_id
-                         where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 order by a.received_at limit $4"),
+                         where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 order by a.received_at, d.decided_at limit $4"),
                 code.clone(), *from, *to,
             ),
             Figure::Rounds { rounds, from, to } => (
@@ -282,10 +287,22 @@ impl Storage {
                 String::new(), *from, *to,
             ),
             Figure::Breached { from, to } => (
-                format!("select {COLS} from applications a where a.application_id in
-                         (select application_id from sla_breaches where due_at >= $1 and due_at < $2
-                          union select application_id from review_windows where due_at >= $1 and due_at < $2 and decided_at > due_at)
-                         and $3 = $3 order by a.received_at limit $4"),
+                format!("select {COLS} from applications a join
+                         (select application_id, version from sla_breaches where due_at >= $1 and due_at < $2
+                          union select application_id, version from review_windows where due_at >= $1 and due_at < $2 and decided_at > due_at) x
+                         on x.application_id = a.application_id where $3 = $3 order by a.received_at, x.version limit $4"),
+                String::new(), *from, *to,
+            ),
+            Figure::Deadline { from, to } => (
+                format!("select {COLS} from applications a join
+                         (select application_id from review_windows where due_at >= $1 and due_at < $2
+                          union all select application_id from applications where {WAITING} and review_due_at >= $1 and review_due_at < $2) x
+                         on x.application_id = a.application_id where $3 = $3 order by a.received_at limit $4"),
+                String::new(), *from, *to,
+            ),
+            Figure::Resubmitted { from, to } => (
+                format!("select {COLS} from applications a where a.submitted_at >= $1 and a.submitted_at < $2
+                         and a.version >= 2 and $3 = $3 order by a.received_at limit $4"),
                 String::new(), *from, *to,
             ),
         };

@@ -28,25 +28,30 @@ pub struct Linked {
 }
 
 pub struct Dashboard {
-    pub waiting: i64,
+    pub waiting: Linked,
     pub due_today: Linked,
     pub overdue: Linked,
     /// Waiting applications by age in working days (0 … 5+).
     pub ages: Vec<Linked>,
-    /// (week of, windows, breached, link to the breaches), oldest first.
-    pub weeks: Vec<(NaiveDate, i64, i64, String)>,
+    /// (week of, windows, breached, link to the breaches, link to the windows), oldest first.
+    pub weeks: Vec<(NaiveDate, i64, i64, String, String)>,
     /// The days shown, and per reviewer the decisions per day (linked).
     pub days: Vec<NaiveDate>,
     pub reviewers: Vec<(String, Vec<Linked>)>,
+    /// Per reviewer the decisions of the days shown (the bars).
+    pub reviewer_totals: Vec<Linked>,
     /// The months shown (oldest first), and per reason this month's count and the trend.
     pub months: Vec<String>,
     pub reasons: Vec<(String, Vec<Linked>)>,
     /// Applications submitted in the last 90 days by rounds needed (1 … 5+).
     pub rounds: Vec<Linked>,
+    /// Of those, resubmitted at least once (the resubmission rate's numerator).
+    pub resubmitted: Linked,
     /// Open payment exceptions per kind.
     pub exceptions: Vec<Linked>,
     /// Accepted but not shipped, by days since acceptance.
     pub unshipped: Vec<Linked>,
+    pub unshipped_total: Linked,
 }
 
 fn pct(part: i64, all: i64) -> String {
@@ -59,7 +64,14 @@ fn pct(part: i64, all: i64) -> String {
 
 /// Vertical bars scaled to the largest value; printable (no script, plain fills).
 pub fn bar_chart(aria: &str, bars: &[Bar], max: Option<f64>) -> Markup {
-    let (w, h, pad) = (44.0, 110.0, 8.0);
+    // Bars as wide as their longest label (a reason code is wider than a digit).
+    let label_px = |l: &str| -> f64 {
+        l.chars()
+            .map(|c| if c.is_ascii() { 5.2 } else { 9.0 })
+            .sum()
+    };
+    let widest = bars.iter().map(|b| label_px(&b.label)).fold(0.0, f64::max);
+    let (w, h, pad) = (f64::max(44.0, widest + 10.0), 110.0, 8.0);
     let width = pad * 2.0 + w * bars.len().max(1) as f64;
     let top = max
         .unwrap_or_else(|| bars.iter().map(|b| b.value).fold(0.0, f64::max))
@@ -106,14 +118,20 @@ fn figure_table(ctx: &PageCtx, head: &str, items: &[Linked]) -> Markup {
 }
 
 pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
-    let resubmitted: i64 = d.rounds.iter().skip(1).map(|r| r.n).sum();
     let all_rounds: i64 = d.rounds.iter().map(|r| r.n).sum();
-    let unshipped: i64 = d.unshipped.iter().map(|r| r.n).sum();
+    let exceptions: Vec<Linked> = d
+        .exceptions
+        .iter()
+        .map(|l| Linked {
+            label: super::finance::kind_label(ctx, &l.label).to_owned(),
+            ..l.clone()
+        })
+        .collect();
     let open_exc: i64 = d.exceptions.iter().map(|r| r.n).sum();
     let week_bars: Vec<Bar> = d
         .weeks
         .iter()
-        .map(|(m, w, b, href)| Bar {
+        .map(|(m, w, b, href, _)| Bar {
             label: m.format("%m-%d").to_string(),
             value: if *w > 0 {
                 100.0 * (w - b) as f64 / *w as f64
@@ -128,19 +146,7 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
             href: Some(href.clone()),
         })
         .collect();
-    let reviewer_bars: Vec<Bar> = d
-        .reviewers
-        .iter()
-        .map(|(r, per_day)| {
-            let n: i64 = per_day.iter().map(|l| l.n).sum();
-            Bar {
-                label: r.clone(),
-                value: n as f64,
-                text: n.to_string(),
-                href: None,
-            }
-        })
-        .collect();
+    let reviewer_bars = linked_bars(&d.reviewer_totals);
     let reason_bars: Vec<Bar> = d
         .reasons
         .iter()
@@ -164,13 +170,14 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
             a href="/sla" { (ctx.t("审核时效", "Review SLA")) }
         }
         div.kpis {
-            div.kpi { span.v { (d.waiting) } span.l { (ctx.t("待审核", "Waiting")) } }
+            div.kpi { span.v { a href=(d.waiting.href) { (d.waiting.n) } } span.l { (ctx.t("待审核", "Waiting")) } }
             div.kpi { span.v { a href=(d.due_today.href) { (d.due_today.n) } } span.l { (ctx.t("今日到期", "Due today")) } }
             div.kpi.bad[d.overdue.n > 0] { span.v { a href=(d.overdue.href) { (d.overdue.n) } } span.l { (ctx.t("当前超期", "Overdue now")) } }
-            div.kpi { span.v { (pct(resubmitted, all_rounds)) } span.l { (ctx.t("补正重交率（90天）", "Resubmission rate (90 days)")) } }
+            div.kpi { span.v { a href=(d.resubmitted.href) title=(format!("{} / {all_rounds}", d.resubmitted.n)) { (pct(d.resubmitted.n, all_rounds)) } } span.l { (ctx.t("补正重交率（90天）", "Resubmission rate (90 days)")) } }
             div.kpi.bad[open_exc > 0] { span.v { a href="/finance/exceptions" { (open_exc) } } span.l { (ctx.t("未处理支付异常", "Open payment exceptions")) } }
-            div.kpi { span.v { (unshipped) } span.l { (ctx.t("已受理未寄出", "Accepted, not shipped")) } }
+            div.kpi { span.v { a href=(d.unshipped_total.href) { (d.unshipped_total.n) } } span.l { (ctx.t("已受理未寄出", "Accepted, not shipped")) } }
         }
+        div.dashgrid {
         section.dash {
             h2 { (ctx.t("待审核件龄（工作日）", "Waiting by age (working days)")) }
             div.chartbox { (bar_chart(ctx.t("待审核件龄", "Waiting by age"), &linked_bars(&d.ages), None)) (figure_table(ctx, ctx.t("工作日", "Working days"), &d.ages)) }
@@ -181,7 +188,7 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
                 (bar_chart(ctx.t("每周达标率", "Compliance per week"), &week_bars, Some(100.0)))
                 table.grid.compact {
                     thead { tr { th { (ctx.t("周一", "Week of")) } th { (ctx.t("审核窗口", "Windows")) } th { (ctx.t("超期", "Breached")) } th { (ctx.t("达标率", "Compliance")) } } }
-                    tbody { @for (m, w, b, href) in &d.weeks { tr { td { (m) } td.num { (w) } td.num { a href=(href) { (b) } } td.num { (pct(w - b, *w)) } } } }
+                    tbody { @for (m, w, b, href, windows) in &d.weeks { tr { td { (m) } td.num { a href=(windows) { (w) } } td.num { a href=(href) { (b) } } td.num { (pct(w - b, *w)) } } } }
                 }
             }
         }
@@ -221,7 +228,8 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
         }
         section.dash {
             h2 { (ctx.t("未处理支付异常", "Open payment exceptions")) }
-            (figure_table(ctx, ctx.t("类型", "Kind"), &d.exceptions))
+            (figure_table(ctx, ctx.t("类型", "Kind"), &exceptions))
+        }
         }
     };
     page(ctx, ctx.t("运营监督", "Supervision"), body)

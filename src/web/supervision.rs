@@ -161,7 +161,13 @@ pub async fn dashboard(
         w += sum_days("windows", from_no, to_no) + sum_days("due", from_no, to_no);
         b += sum_days("breached", from_no, to_no);
         let to = (from + 7 * DAY).min(now);
-        weeks.push((start, w, b, list_href("breached", from, to, "")));
+        weeks.push((
+            start,
+            w,
+            b,
+            list_href("breached", from, to, ""),
+            list_href("deadline", from, to, ""),
+        ));
     }
 
     // Decisions per reviewer per day, fourteen days.
@@ -183,6 +189,14 @@ pub async fn dashboard(
         });
         row[i].n = *n;
     }
+    let reviewer_totals = per
+        .iter()
+        .map(|(k, v)| Linked {
+            label: k.trim_start_matches("staff:").to_owned(),
+            n: v.iter().map(|l| l.n).sum(),
+            href: list_href("decided", day_start(days[0]), today_end, k),
+        })
+        .collect();
     let reviewers = per
         .into_iter()
         .map(|(k, v)| (k.trim_start_matches("staff:").to_owned(), v))
@@ -233,12 +247,20 @@ pub async fn dashboard(
             href: list_href("rounds", rf, rt, &r.to_string()),
         })
         .collect();
+    let mut resubmitted = Linked {
+        label: String::new(),
+        n: 0,
+        href: list_href("resubmitted", rf, rt, ""),
+    };
     for (day, version, n) in figure("rounds") {
         if *day < today_no - 89 {
             continue;
         }
         let version: i64 = version.parse().unwrap_or(1);
         rounds[(version.clamp(1, 5) - 1) as usize].n += n;
+        if version >= 2 {
+            resubmitted.n += n;
+        }
     }
 
     let exceptions = storage
@@ -287,8 +309,17 @@ pub async fn dashboard(
         }
     }
 
+    let unshipped_total = Linked {
+        label: String::new(),
+        n: unshipped.iter().map(|l| l.n).sum(),
+        href: list_href("unshipped", 0, today_end, ""),
+    };
     Ok(Dashboard {
-        waiting,
+        waiting: Linked {
+            label: String::new(),
+            n: waiting,
+            href: list_href("waiting", 0, today_end, ""),
+        },
         due_today: Linked {
             label: String::new(),
             n: due_today,
@@ -303,14 +334,17 @@ pub async fn dashboard(
         weeks,
         days,
         reviewers,
+        reviewer_totals,
         months: months
             .iter()
             .map(|m| m.format("%Y-%m").to_string())
             .collect(),
         reasons,
         rounds,
+        resubmitted,
         exceptions,
         unshipped,
+        unshipped_total,
     })
 }
 
@@ -385,6 +419,20 @@ fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
             format!(
                 "{}（{span}）",
                 ctx.t("已受理未寄出，受理于", "Accepted, not shipped, accepted")
+            ),
+        ),
+        "deadline" => (
+            Figure::Deadline { from, to },
+            format!(
+                "{}（{span}）",
+                ctx.t("审核窗口，期限在", "Review windows, deadline")
+            ),
+        ),
+        "resubmitted" => (
+            Figure::Resubmitted { from, to },
+            format!(
+                "{}（{span}）",
+                ctx.t("补正重交，提交于", "Resubmitted, submitted")
             ),
         ),
         "breached" => (

@@ -29,5 +29,6 @@ mod session_safety;
 mod sla;
 mod smtp_sink;
 mod supervision;
+mod supervision_links;
 mod supervision_summary;
 mod two_instances;

@@ -45,15 +45,15 @@ async fn act_at(app: &TestApp, id: &str, when: &str, action: Action, reasons: &[
 /// - D: Thu 11-19 → due Tue 11-24 18:00: overdue now (swept: a breach).
 /// - E: Fri 11-20 08:00 → due Wed 11-25 18:00: due today.
 /// - C: the example at test_now (Wed 11-25 10:05).
-struct Fixture {
+pub(crate) struct Fixture {
     a: String,
     b: String,
     d: String,
-    e: String,
+    pub(crate) e: String,
     f: String,
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub(crate) async fn fixture(app: &TestApp) -> Fixture {
     let a = submit_at(app, 1, "2026-09-29T10:00:00+08:00").await;
     app.verify_payment(&a).await;
     let f = submit_at(app, 2, "2026-09-30T09:00:00+08:00").await;
@@ -102,7 +102,7 @@ async fn dashboard_figures_match_the_fixture(b: Backend) {
     let now = test_now().timestamp_millis();
     let d = dashboard(&app.storage, &cal, now).await.unwrap();
 
-    assert_eq!(d.waiting, 4);
+    assert_eq!(d.waiting.n, 4);
     assert_eq!((d.due_today.n, d.overdue.n), (1, 1));
     let ages: Vec<i64> = d.ages.iter().map(|l| l.n).collect();
     // C today: 0; B received 11-24: 1; E (11-20): Mon, Tue, Wed = 3; D (11-19): 4.
