@@ -280,9 +280,82 @@ async fn admins_edit_limits_audited(b: Backend) {
     assert_eq!(body["error"]["code"], "body_too_large");
 }
 
+/// Reads what the server sends until it closes the connection (or `secs` pass: `None`).
+async fn until_closed(s: &mut tokio::net::TcpStream, secs: u64) -> Option<String> {
+    let mut got = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(secs),
+        s.read_to_end(&mut got),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    Some(String::from_utf8_lossy(&got).to_string())
+}
+
+/// A client that stops half-way through its headers is cut off after the header read time-out,
+/// one that stops half-way through its body is answered after the body time-out, and neither
+/// keeps the server from answering others meanwhile.
+async fn stalled_clients_are_cut_off(b: Backend) {
+    let app = TestApp::spawn_with(b, |s| {
+        s.header_read_timeout_secs = 1;
+        s.body_read_timeout_secs = 1;
+    })
+    .await;
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+
+    let mut headers = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    headers
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    body.write_all(
+        format!(
+            "POST /api/v1/applications HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+             Idempotency-Key: stall-1\r\nContent-Type: multipart/form-data; boundary=X\r\n\
+             Content-Length: 100000\r\nConnection: close\r\n\r\n--X\r\n",
+            app.token
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // Others are served while both stall (on new connections: with a 1 s header time-out the
+    // server also closes idle kept-alive ones, which a pooled client could race).
+    let fresh = || async {
+        reqwest::Client::new()
+            .get(format!("{}/healthz", app.addr))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(fresh().await, 200);
+
+    let text = until_closed(&mut headers, 20)
+        .await
+        .expect("a client that never finishes its headers holds its connection");
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    let text = until_closed(&mut body, 20)
+        .await
+        .expect("a client that stalls in its body holds its connection");
+    assert!(text.starts_with("HTTP/1.1 4"), "{text}");
+    assert!(
+        text.contains("\"error\""),
+        "the contract's error body: {text}"
+    );
+    assert_eq!(app.stored_scan_files(), 0);
+    assert_eq!(fresh().await, 200);
+}
+
 both!(
     a_client_over_its_rate_is_refused_while_another_is_served,
     an_oversized_body_is_refused_before_it_is_read,
     uploads_in_flight_are_capped,
     admins_edit_limits_audited,
+    stalled_clients_are_cut_off,
 );
