@@ -102,16 +102,7 @@ fn main() {
                 s.spawn(move || {
                     let inputs: Vec<LineIn> = idx
                         .iter()
-                        .map(|&i| {
-                            let l = lines.get(i as usize);
-                            LineIn {
-                                refund: l.kind == LineKind::Refund,
-                                out_trade_no: l.out_trade_no,
-                                transaction_id: l.transaction_id,
-                                amount: l.amount,
-                                at: l.at,
-                            }
-                        })
+                        .map(|&i| backoffice::finance::line_in(&lines.get(i as usize)))
                         .collect();
                     reconcile::reconcile(PaymentChannel::Wechat, period, &inputs, known)
                 })

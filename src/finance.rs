@@ -373,7 +373,8 @@ async fn classify(
     Ok(d)
 }
 
-fn line_in<'a>(l: &BillLine<'a>) -> LineIn<'a> {
+/// A bill line as the reconciliation core takes it.
+pub fn line_in<'a>(l: &BillLine<'a>) -> LineIn<'a> {
     LineIn {
         refund: l.kind == LineKind::Refund,
         out_trade_no: l.out_trade_no,
