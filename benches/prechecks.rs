@@ -1,19 +1,24 @@
 //! The pre-checks on the generated corpus (`tests/api/corpus.rs`): applications (five scans) per
 //! second, and precision and recall of each check against what was planted.
 //!
-//!   cargo bench --bench prechecks -- [APPLICATIONS=12] [CONCURRENCY=1]
+//!   cargo bench --bench prechecks -- [APPLICATIONS=12] [CONCURRENCY=1] [CASES=80]
 //!   cargo bench --bench prechecks -- seed URL TOKEN N   (posts N applications with corpus scans)
 //!
-//! One application = an ID card front and back, an application form, an e-seal form (a second
-//! form scan) and a liveness photo, as JPEG. The corpus cases for precision/recall are separate:
-//! clean and damaged cards, forms signed and not, photos reused or not. Prints one JSON line per
-//! measure. Each tesseract call is single-threaded; CONCURRENCY applications run at once.
+//! One application = an ID card front and back (in a scene: scanner lid, desk, hand), the hall's
+//! application form, an e-seal form (a second form scan) and a liveness photo, as JPEG. The
+//! corpus cases for precision/recall are separate (`corpus::case`): cards in every scene and
+//! damage, forms in three layouts signed or not, photos reused or not; even seeds calibrate,
+//! odd seeds are held back, and both halves are printed. One JSON line per measure. Each OCR
+//! call is single-threaded; CONCURRENCY applications run at once (`BACKOFFICE_OCR=command`
+//! spawns the tesseract command per call instead of the in-process engines).
 #[path = "../tests/api/corpus.rs"]
 mod corpus;
 
 use backoffice::domain::precheck::{self, CheckKind};
 use backoffice::prechecks::{ScanCheck, check_scan};
-use corpus::{Damage, Person};
+use backoffice::render::Face;
+use backoffice::render::form::Layout;
+use corpus::Damage;
 use futures_util::{StreamExt, stream};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -23,16 +28,24 @@ async fn check(kind: CheckKind, bytes: &[u8]) -> ScanCheck {
 }
 
 fn application(seed: u64) -> Vec<(CheckKind, Vec<u8>)> {
-    let p = corpus::person(seed);
+    let c = corpus::case(seed);
+    let p = &c.person;
+    let clean = corpus::Case {
+        damage: Damage::None,
+        ..c.clone()
+    };
     let jpg = |img: &image::RgbImage| corpus::encode(img, Damage::None);
     vec![
-        (CheckKind::IdFront, jpg(&corpus::id_front(&p, seed))),
-        (CheckKind::IdBack, jpg(&corpus::id_back(&p))),
+        (CheckKind::IdFront, clean.front()),
+        (CheckKind::IdBack, clean.back()),
         (
             CheckKind::ApplicationForm,
-            jpg(&corpus::form(&p, true, seed)),
+            jpg(&corpus::form_in(p, Layout::Hall, Face::Sans, true, seed)),
         ),
-        (CheckKind::EsealForm, jpg(&corpus::form(&p, true, seed + 1))),
+        (
+            CheckKind::EsealForm,
+            jpg(&corpus::form_in(p, Layout::Box, c.face, true, seed + 1)),
+        ),
         (CheckKind::Photo, jpg(&corpus::liveness_photo(seed))),
     ]
 }
@@ -78,86 +91,95 @@ async fn throughput(apps: u64, concurrency: usize) {
     );
 }
 
-async fn precision_recall() {
-    let mut scores: BTreeMap<&str, Score> = BTreeMap::new();
-    let damages = [
-        Damage::None,
-        Damage::Jpeg(30),
-        Damage::Blurred,
-        Damage::Dark,
-        Damage::Bright,
-        Damage::Small,
-        Damage::Turned(90),
-        Damage::Turned(180),
-    ];
-    // Cards: each damage on a few people; the number read exactly counts as found.
-    for seed in 0..4u64 {
-        let p = corpus::person(2000 + seed);
-        let card = corpus::id_front(&p, seed);
-        for d in damages {
-            let c = check(
-                CheckKind::IdFront,
-                &corpus::encode(&corpus::damage(&card, d), d),
-            )
-            .await;
-            quality(&mut scores, d, &c);
-            // The number: tp read exactly, fp a wrong number given, fn none read.
-            let clean = matches!(d, Damage::None | Damage::Jpeg(_) | Damage::Turned(_));
-            let group = if clean {
-                "id_number read (clean, JPEG q30, turned)"
-            } else {
-                "id_number read (blurred, dark, bright, small)"
-            };
-            let s = scores.entry(group).or_default();
-            match c.findings.id_number.as_deref() {
-                Some(n) if n == p.id_number => s.tp += 1,
-                Some(_) => s.fp += 1,
-                None => s.fn_ += 1,
-            }
-            // A typed number that differs from the card: flagged whenever the card is read.
-            let other = corpus::person(9000 + seed);
-            let flagged = !matches!(
-                precheck::compare(c.findings.id_number.as_deref(), &other.id_number),
-                precheck::Comparison::Match
-            );
-            scores
-                .entry("id_number mismatch flagged")
-                .or_default()
-                .add(true, flagged);
-        }
-    }
-    // Backs: expired or not, read from the validity period.
+/// Scores of one half of the corpus, by check.
+type Scores = BTreeMap<&'static str, Score>;
+
+/// Precision and recall per check on each half of the corpus: `cases` cases (a card front and
+/// back and a form each, drawn and damaged as the case's seed says); even seeds calibrate the
+/// thresholds, odd seeds are held back. `CALIBRATE=1` prints each scan's measures.
+async fn precision_recall(cases: u64) {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    for seed in 0..8u64 {
-        let mut p: Person = corpus::person(3000 + seed);
-        if seed % 2 == 0 {
-            p.valid_from = chrono::NaiveDate::from_ymd_opt(2004 + seed as i32, 3, 1).unwrap();
-            p.valid_until = chrono::NaiveDate::from_ymd_opt(2014 + seed as i32, 3, 1);
+    let calibrate = std::env::var_os("CALIBRATE").is_some();
+    let mut halves: [Scores; 2] = Default::default();
+    for seed in 0..cases {
+        let c = corpus::case(seed);
+        let s = &mut halves[usize::from(!corpus::calibration(seed))];
+        let d = c.damage;
+        let legible = matches!(d, Damage::None | Damage::Jpeg(_) | Damage::Turned(_));
+        // The front: quality, the turn, the number and the name.
+        let f = check(CheckKind::IdFront, &c.front()).await;
+        quality(s, d, &f);
+        if legible {
+            let n = s
+                .entry("id_number read exactly (legible cards)")
+                .or_default();
+            match f.findings.id_number.as_deref() {
+                Some(x) if x == c.person.id_number => n.tp += 1,
+                Some(_) => n.fp += 1,
+                None => n.fn_ += 1,
+            }
+            let n = s.entry("name read exactly (legible cards)").or_default();
+            match precheck::compare(f.findings.name.as_deref(), &c.person.name) {
+                precheck::Comparison::Match => n.tp += 1,
+                precheck::Comparison::Mismatch(_) => n.fp += 1,
+                precheck::Comparison::Unreadable => n.fn_ += 1,
+            }
         }
-        let expired = p.valid_until.is_some_and(|d| d < today);
-        let c = check(
-            CheckKind::IdBack,
-            &corpus::encode(&corpus::id_back(&p), Damage::None),
-        )
-        .await;
-        let found = c.findings.valid_until.is_some_and(|v| v.expired_on(today));
-        scores
-            .entry("expired card")
-            .or_default()
-            .add(expired, found);
-    }
-    // Forms: signed or not, clean or damaged.
-    for seed in 0..4u64 {
-        let p = corpus::person(4000 + seed);
-        for signed in [true, false] {
-            for d in [Damage::None, Damage::Jpeg(30), Damage::Dark] {
-                let img = corpus::damage(&corpus::form(&p, signed, seed), d);
-                let c = check(CheckKind::ApplicationForm, &corpus::encode(&img, d)).await;
-                let blank = c.findings.signature_blank == Some(true);
-                scores
-                    .entry("signature_blank")
-                    .or_default()
-                    .add(!signed, blank);
+        // The back: expired or not (every other case planted expired).
+        let mut p = c.person.clone();
+        if seed % 4 < 2 {
+            p.valid_from = chrono::NaiveDate::from_ymd_opt(2004 + (seed % 8) as i32, 3, 1).unwrap();
+            p.valid_until = chrono::NaiveDate::from_ymd_opt(2014 + (seed % 8) as i32, 3, 1);
+        }
+        let back = corpus::Case {
+            person: p.clone(),
+            ..c.clone()
+        };
+        let b = check(CheckKind::IdBack, &back.back()).await;
+        quality(s, d, &b);
+        if legible {
+            let expired = p.valid_until.is_some_and(|u| u < today);
+            let found = b.findings.valid_until.is_some_and(|v| v.expired_on(today));
+            s.entry("expired card (legible backs)")
+                .or_default()
+                .add(expired, found);
+        }
+        // The form: a blank signature, on any layout, in any face.
+        let form = check(CheckKind::ApplicationForm, &c.form()).await;
+        let blank = form.findings.signature_blank == Some(true);
+        let readable = !matches!(
+            d,
+            Damage::Blurred | Damage::Small | Damage::Dark | Damage::Bright | Damage::Glare
+        );
+        if readable {
+            s.entry("signature_blank (legible forms: clean, JPEG, turned)")
+                .or_default()
+                .add(!c.signed, blank);
+        }
+        if calibrate {
+            for (kind, x) in [("front", &f), ("back", &b), ("form", &form)] {
+                let q = &x.quality;
+                println!(
+                    r#"{{"seed": {seed}, "half": "{}", "scan": "{kind}", "damage": "{d:?}", "scene": "{:?}", "layout": "{:?}", "signed": {}, "sharpness": {:.3}, "dark": {}, "light": {}, "clipped": {:.3}, "label_contrast": {:?}, "ink": {:?}, "rotation": {}, "id": {:?}, "name": {:?}, "truth_name": "{}"}}"#,
+                    if corpus::calibration(seed) {
+                        "calibration"
+                    } else {
+                        "held_out"
+                    },
+                    c.background,
+                    c.layout,
+                    c.signed,
+                    q.sharpness,
+                    q.dark_level,
+                    q.light_level,
+                    q.clipped,
+                    q.label_contrast,
+                    x.signature_ink,
+                    x.findings.rotation,
+                    x.findings.id_number,
+                    x.findings.name,
+                    c.person.name,
+                );
             }
         }
     }
@@ -173,27 +195,29 @@ async fn precision_recall() {
         })
         .collect();
     for (i, (a, a2)) in hashes.iter().enumerate() {
-        let s = scores.entry("reused_photo").or_default();
+        let s = halves[i % 2].entry("reused_photo (pairs)").or_default();
         s.add(true, precheck::same_photo(*a, *a2));
         for (b, _) in &hashes[i + 1..] {
             s.add(false, precheck::same_photo(*a, *b));
         }
     }
-    for (name, s) in &scores {
-        let fmt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.3}"));
-        println!(
-            r#"{{"measure": "precision_recall", "check": "{name}", "tp": {}, "fp": {}, "fn": {}, "tn": {}, "precision": {}, "recall": {}}}"#,
-            s.tp,
-            s.fp,
-            s.fn_,
-            s.tn,
-            fmt(Score::ratio(s.tp, s.fp)),
-            fmt(Score::ratio(s.tp, s.fn_)),
-        );
+    for (half, scores) in ["calibration", "held_out"].iter().zip(&halves) {
+        for (name, s) in scores {
+            let fmt = |v: Option<f64>| v.map_or("null".to_string(), |v| format!("{v:.3}"));
+            println!(
+                r#"{{"measure": "precision_recall", "half": "{half}", "check": "{name}", "tp": {}, "fp": {}, "fn": {}, "tn": {}, "precision": {}, "recall": {}}}"#,
+                s.tp,
+                s.fp,
+                s.fn_,
+                s.tn,
+                fmt(Score::ratio(s.tp, s.fp)),
+                fmt(Score::ratio(s.tp, s.fn_)),
+            );
+        }
     }
 }
 
-fn quality(scores: &mut BTreeMap<&str, Score>, d: Damage, c: &ScanCheck) {
+fn quality(scores: &mut Scores, d: Damage, c: &ScanCheck) {
     let f = &c.findings;
     scores
         .entry("blurred")
@@ -204,22 +228,24 @@ fn quality(scores: &mut BTreeMap<&str, Score>, d: Damage, c: &ScanCheck) {
         .or_default()
         .add(d == Damage::Dark, f.too_dark);
     scores
-        .entry("too_bright")
+        .entry("too_bright (washed out or glare)")
         .or_default()
-        .add(d == Damage::Bright, f.too_bright);
+        .add(d.bright(), f.too_bright);
     scores
         .entry("too_small")
         .or_default()
         .add(d == Damage::Small, f.too_small);
-    let turned = matches!(d, Damage::Turned(_));
-    let right = match d {
-        Damage::Turned(t) => f.rotation == (360 - t) % 360,
-        _ => f.rotation != 0,
-    };
-    scores
-        .entry("rotation (cards)")
-        .or_default()
-        .add(turned, right);
+    if matches!(d, Damage::None | Damage::Jpeg(_) | Damage::Turned(_)) {
+        let turned = matches!(d, Damage::Turned(_));
+        let right = match d {
+            Damage::Turned(t) => f.rotation == (360 - t) % 360,
+            _ => f.rotation != 0,
+        };
+        scores
+            .entry("rotation (legible cards)")
+            .or_default()
+            .add(turned, right);
+    }
 }
 
 /// Posts `n` applications whose scans are corpus images, so a server's pre-check queue has real
@@ -274,12 +300,27 @@ async fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.first().map(String::as_str) == Some("dump") {
+        // dump SEED DIR: a case's scans as files, to look at or read with the tesseract command.
+        let seed: u64 = args[1].parse().unwrap();
+        let c = corpus::case(seed);
+        for (name, bytes) in [("front", c.front()), ("back", c.back()), ("form", c.form())] {
+            std::fs::write(format!("{}/{seed}-{name}.jpg", args[2]), bytes).unwrap();
+        }
+        println!("{c:?}");
+        return;
+    }
     if args.first().map(String::as_str) == Some("seed") {
         let n = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(40);
         return seed(&args[1], &args[2], n).await;
     }
     let apps = args.first().and_then(|a| a.parse().ok()).unwrap_or(12);
     let concurrency = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1);
-    throughput(apps, concurrency).await;
-    precision_recall().await;
+    let cases = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(80);
+    if apps > 0 {
+        throughput(apps, concurrency).await;
+    }
+    if cases > 0 {
+        precision_recall(cases).await;
+    }
 }

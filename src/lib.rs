@@ -26,6 +26,8 @@ pub mod jobs;
 pub mod mail;
 /// Machine pre-checks of the scans: decoding, OCR (tesseract), the pure checks.
 pub mod prechecks;
+/// Realistic scans drawn with known content: the demo's and the pre-check corpus'.
+pub mod render;
 /// The supervision reports: definitions under reports/ run for a period.
 pub mod reporting;
 /// Building and running the server.

@@ -2,6 +2,7 @@
 //! scans, so a newcomer sees a working desk at once. Safe to run twice (adds more applications).
 
 pub mod bills;
+pub mod rendered;
 pub mod scans;
 
 use crate::{
@@ -113,24 +114,20 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         }
     }
 
-    // Template scans: stored once, content-addressed; liveness photos and ID fronts vary a little.
-    let form = scans::form_pdf(
-        "Application form / Shen Qing Biao",
-        &[
-            "Applicant name:",
-            "ID number:",
-            "Certificate serial:",
-            "Reason: medium lost",
-        ],
-    );
-    let eseal = scans::form_pdf(
-        "E-seal collection form / Dian Zi Yin Zhang Cai Ji Biao",
-        &["Holder:", "Seal image:"],
-    );
+    // Realistic scans (the renderer the pre-check tests use) when the CJK fonts are installed;
+    // tiny placeholders otherwise, which the pre-checks flag as too small to read.
+    let realistic = crate::render::available();
+    if !realistic {
+        println!("(fonts-noto-cjk is not installed: the demo's scans are small placeholders)");
+    }
+    let form = scans::form_pdf("Application form / Shen Qing Biao", &["Applicant name:"]);
+    let eseal = scans::form_pdf("E-seal collection form", &["Holder:", "Seal image:"]);
+    let today = now.with_timezone(&beijing()).date_naive();
     let cal = state.calendar.get().await?;
     let count = 300;
     let mut made = 0;
     let mut plans: Vec<Plan> = Vec::new();
+    let mut drafts = Vec::new();
     for i in 0..count {
         let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
         let name = format!(
@@ -166,13 +163,18 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             submitted.with_timezone(&beijing()).format("%Y%m%d"),
             rng.random_range(0..1_000_000)
         );
+        let district = DISTRICTS[rng.random_range(0..DISTRICTS.len())];
+        let street = format!(
+            "{}{}号",
+            STREETS[rng.random_range(0..STREETS.len())],
+            rng.random_range(1..300)
+        );
         let body = json!({
             "hall_reference": hall_reference,
             "certificate_serial": serial,
             "applicant": {"name": name, "id_type": "resident_id", "id_number": idn, "mobile": mobile, "email": format!("user{i}@example.com")},
             "mailing_address": {"recipient": name, "mobile": mobile, "province": "广东省", "city": "深圳市",
-                "district": DISTRICTS[rng.random_range(0..DISTRICTS.len())],
-                "detail": format!("{}{}号", STREETS[rng.random_range(0..STREETS.len())], rng.random_range(1..300)), "postcode": "518000"},
+                "district": district, "detail": street, "postcode": "518000"},
             "invoice": if rng.random_bool(0.4) { json!({"title": name, "tax_id": null, "email": format!("user{i}@example.com")}) } else { json!(null) },
             "payment": {"channel": channel, "out_trade_no": format!("SZCA{:016X}", rng.random::<u64>()), "transaction_id": format!("42000{:023}", rng.random_range(0..u64::MAX / 2)),
                 "amount_fen": 20000, "paid_at": t(submitted - Duration::minutes(3))},
@@ -183,13 +185,51 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         });
         let app =
             NewApplication::parse(&body, None).map_err(|e| anyhow::anyhow!("demo body: {e}"))?;
-        let files: Vec<(ScanKind, Vec<u8>)> = vec![
-            (ScanKind::ApplicationForm, form.clone()),
-            (ScanKind::EsealForm, eseal.clone()),
-            (ScanKind::IdFront, scans::id_card(true, i)),
-            (ScanKind::IdBack, scans::id_card(false, 0)),
-            (ScanKind::LivenessPhoto, scans::liveness_photo(i)),
-        ];
+        drafts.push((i, name, idn, district, street, cert, submitted, app));
+    }
+    // One planted defect each on the first applications (kept waiting in the queue).
+    let planted = |i: u64| {
+        rendered::PLANTED
+            .get(i as usize)
+            .copied()
+            .unwrap_or(rendered::Planted::None)
+    };
+    let subjects: Vec<rendered::Subject> = drafts
+        .iter()
+        .map(|(i, name, idn, district, street, ..)| rendered::Subject {
+            index: *i,
+            name,
+            id_number: idn,
+            district,
+            street,
+            today,
+            planted: planted(*i),
+            // The reused photo is the first application's.
+            photo_seed: if planted(*i) == rendered::Planted::ReusedPhoto {
+                0
+            } else {
+                *i
+            },
+        })
+        .collect();
+    let mut drawn = if realistic {
+        rendered::scans_all(&subjects)
+    } else {
+        Vec::new()
+    };
+    drawn.reverse();
+    drop(subjects);
+    for (i, _, _, _, _, cert, submitted, app) in drafts {
+        let files: Vec<(ScanKind, Vec<u8>)> = match drawn.pop() {
+            Some(files) => files,
+            None => vec![
+                (ScanKind::ApplicationForm, form.clone()),
+                (ScanKind::EsealForm, eseal.clone()),
+                (ScanKind::IdFront, scans::id_card(true, i)),
+                (ScanKind::IdBack, scans::id_card(false, 0)),
+                (ScanKind::LivenessPhoto, scans::liveness_photo(i)),
+            ],
+        };
         let shas = state
             .scans
             .put_all(files.iter().map(|(_, b)| Bytes::from(b.clone())).collect())
@@ -236,7 +276,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         .await?;
         tx.commit().await?;
 
-        let roll = rng.random_range(0..100);
+        // The planted ones wait in the queue for a reviewer.
+        let roll = if planted(i) == rendered::Planted::None {
+            rng.random_range(0..100)
+        } else {
+            rng.random_range(0..35)
+        };
         plans.push(Plan {
             id,
             app,
@@ -309,7 +354,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         if (50..58).contains(&roll) {
             at += Duration::minutes(rng.random_range(60..1440));
             let at = at.min(now);
-            let front = scans::id_card(true, i + 1000);
+            let front = if realistic {
+                let typed = &app.applicant;
+                rendered::front_again(&typed.name, typed.id.number(), i + 1000)
+            } else {
+                scans::id_card(true, i + 1000)
+            };
             let sha = state
                 .scans
                 .put_all(vec![Bytes::from(front.clone())])

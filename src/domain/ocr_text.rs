@@ -1,6 +1,8 @@
 //! Reading what the OCR saw on an ID card: tesseract's TSV into lines with their boxes, then the
-//! 18-character number (GB 11643, `ResidentId`), the name after 姓名, and the validity period
-//! after 有效期限 (`YYYY.MM.DD-YYYY.MM.DD` or `…-长期`). Pure: the OCR itself runs elsewhere.
+//! 18-character number (GB 11643, `ResidentId`), the name beside its label 姓名 (printed spaced
+//! out, `姓 名`, and in another typeface than the name: the OCR splits or merges them), and the
+//! validity period after 有效期限 (`YYYY.MM.DD-YYYY.MM.DD` or `…-长期`). Pure: the OCR itself
+//! runs elsewhere.
 
 use crate::domain::resident_id::ResidentId;
 use chrono::NaiveDate;
@@ -31,11 +33,13 @@ impl PixelBox {
     }
 }
 
-/// One line of recognised text, spaces removed, with its words and their boxes.
+/// One line of recognised text, spaces removed, with its words, their boxes and the OCR's
+/// confidence in each (0–100, one per word).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OcrLine {
     pub text: String,
     pub words: Vec<(String, PixelBox)>,
+    pub confs: Vec<f32>,
 }
 
 impl OcrLine {
@@ -76,6 +80,7 @@ pub fn parse_tsv(tsv: &str) -> Vec<OcrLine> {
             continue;
         }
         let key = (num(2), num(3), num(4));
+        let conf = f[10].trim().parse::<f32>().unwrap_or(0.0);
         let b = PixelBox {
             left: num(6),
             top: num(7),
@@ -86,12 +91,14 @@ pub fn parse_tsv(tsv: &str) -> Vec<OcrLine> {
             Some((k, line)) if *k == key => {
                 line.text.push_str(&text);
                 line.words.push((text, b));
+                line.confs.push(conf);
             }
             _ => lines.push((
                 key,
                 OcrLine {
                     text: text.clone(),
                     words: vec![(text, b)],
+                    confs: vec![conf],
                 },
             )),
         }
@@ -143,21 +150,181 @@ pub fn find_id_number(lines: &[OcrLine]) -> Option<(ResidentId, &OcrLine)> {
 }
 
 fn is_name_char(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·' || c == '•'
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || is_dot(c)
 }
 
-/// The name after 姓名: the ideographs that follow it (· for minority names), two or more.
-pub fn find_name(lines: &[OcrLine]) -> Option<(String, &OcrLine)> {
-    lines.iter().find_map(|l| {
-        let at = l.text.find("姓名")?;
-        let name: String = l.text[at + "姓名".len()..]
-            .chars()
-            .skip_while(|c| !is_name_char(*c))
-            .take_while(|c| is_name_char(*c))
-            .map(|c| if c == '•' { '·' } else { c })
-            .collect();
-        (name.chars().count() >= 2).then_some((name, l))
+/// The middle dot of minority names (`买买提·艾力`) and what OCR makes of it.
+fn is_dot(c: char) -> bool {
+    matches!(c, '·' | '•' | '・' | '‧' | '∙' | '⋅' | '．')
+}
+
+/// Where a label ends in `text` (a byte offset): its characters in order, each within `gap`
+/// characters of the previous one, since a spaced-out label (`姓 名`) is read with a stray mark
+/// between its characters or split across words. The first character must start the label.
+pub fn label_end(text: &str, label: &str, gap: usize) -> Option<usize> {
+    let want: Vec<char> = label.chars().collect();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    'start: for (i, &(_, c)) in chars.iter().enumerate() {
+        if c != want[0] {
+            continue;
+        }
+        let mut at = i;
+        for w in &want[1..] {
+            let next = chars[at + 1..]
+                .iter()
+                .take(gap + 1)
+                .position(|&(_, c)| c == *w);
+            match next {
+                Some(k) => at += 1 + k,
+                None => continue 'start,
+            }
+        }
+        return Some(chars.get(at + 1).map_or(text.len(), |&(b, _)| b));
+    }
+    None
+}
+
+/// The name read from what follows its label: ideographs and the middle dot, two or more,
+/// stray marks the OCR put between them (`|`, `_`, quotes) left out.
+fn name_in(rest: &str) -> Option<String> {
+    let name: String = rest
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '|' | '_' | '\'' | '"' | ':' | '：' | ',' | '，' | '、' | '`'
+            )
+        })
+        .skip_while(|c| !is_name_char(*c) || is_dot(*c))
+        .take_while(|c| is_name_char(*c))
+        .map(|c| if is_dot(c) { '·' } else { c })
+        .collect();
+    let name = name.trim_end_matches('·').to_owned();
+    (name.chars().filter(|c| *c != '·').count() >= 2).then_some(name)
+}
+
+/// The vertical middle of a box.
+fn middle(b: PixelBox) -> u32 {
+    b.top + b.height / 2
+}
+
+/// The words of a line from byte offset `from` of its text on, as (text, box): the word the
+/// offset falls in gives only its rest.
+fn words_from(l: &OcrLine, from: usize) -> Vec<(String, PixelBox)> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for (w, b) in &l.words {
+        let end = at + w.len();
+        if end > from {
+            let cut = from.saturating_sub(at);
+            if w.is_char_boundary(cut) {
+                out.push((w[cut..].to_owned(), *b));
+            }
+        }
+        at = end;
+    }
+    out
+}
+
+/// A name from the words after its label: ideographs of words that follow one another without
+/// a wide gap (the portrait's edge further right is not the name), first word from `min_left`.
+fn name_of_words(words: &[(String, PixelBox)], min_left: u32) -> Option<String> {
+    let mut text = String::new();
+    let mut last: Option<PixelBox> = None;
+    for (w, b) in words {
+        if b.left + b.width / 2 < min_left || !w.chars().any(is_name_char) {
+            if last.is_some() && w.chars().any(|c| c.is_alphanumeric()) {
+                break;
+            }
+            continue;
+        }
+        if let Some(p) = last {
+            let gap = b.left.saturating_sub(p.left + p.width);
+            if gap > 2 * p.height.max(b.height) {
+                break;
+            }
+        }
+        text.push_str(w);
+        last = Some(*b);
+    }
+    name_in(&text)
+}
+
+/// Where the 姓名 label ends in a line: its characters whatever the spacing, or its 名 alone
+/// when the OCR misread the 姓 (`符名`, `和名`) at the very start of the line.
+fn name_label_end(text: &str) -> Option<usize> {
+    label_end(text, "姓名", 2).or_else(|| {
+        let (i, _) = text.char_indices().take(2).find(|(_, c)| *c == '名')?;
+        Some(i + '名'.len_utf8())
     })
+}
+
+/// The name beside 姓名: the label found by its characters whatever the spacing, the name read
+/// after it on the same line, or — when the OCR put the name (another typeface, another size) on
+/// a line of its own — from the words right of the label at its height; when the label was not
+/// read at all, from the card's first row (the line above 性别 / 民族), right of where the
+/// labels stand.
+pub fn find_name(lines: &[OcrLine]) -> Option<(String, &OcrLine)> {
+    for l in lines {
+        let Some(end) = name_label_end(&l.text) else {
+            continue;
+        };
+        let found = if l.words.is_empty() {
+            name_in(&l.text[end..])
+        } else {
+            name_of_words(&words_from(l, end), 0)
+        };
+        if let Some(name) = found {
+            return Some((name, l));
+        }
+        // The label's box: its words.
+        let Some(label) = l
+            .words
+            .iter()
+            .filter(|(w, _)| w.contains('姓') || w.contains('名'))
+            .map(|(_, b)| *b)
+            .reduce(PixelBox::union)
+        else {
+            continue;
+        };
+        let (mid, right) = (middle(label), label.left + label.width);
+        let beside = lines.iter().filter(|o| !std::ptr::eq(*o, l)).find_map(|o| {
+            let words: Vec<(String, PixelBox)> = o
+                .words
+                .iter()
+                .filter(|(_, b)| b.left >= right && b.top <= mid && mid <= b.top + b.height)
+                .cloned()
+                .collect();
+            name_of_words(&words, right).map(|n| (n, o))
+        });
+        if beside.is_some() {
+            return beside;
+        }
+    }
+    let second = lines.iter().position(|l| {
+        label_end(&l.text, "性别", 2).is_some() || label_end(&l.text, "民族", 2).is_some()
+    })?;
+    let above = lines.get(second.checked_sub(1)?)?;
+    if above.words.is_empty() {
+        let tail: String = above
+            .text
+            .chars()
+            .rev()
+            .skip_while(|c| !is_name_char(*c))
+            .take_while(|c| is_name_char(*c) || c.is_ascii_punctuation())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return name_in(&tail).map(|n| (n, above));
+    }
+    // The values of the 性别 row start right of the labels' column: so does the name.
+    let values = lines[second]
+        .words
+        .iter()
+        .find(|(w, _)| !w.chars().all(|c| "性别".contains(c)))
+        .map_or(0, |(_, b)| b.left.saturating_sub(b.height));
+    name_of_words(&above.words, values).map(|n| (n, above))
 }
 
 /// The end of an ID card's validity period.
@@ -230,6 +397,26 @@ mod tests {
         OcrLine {
             text: t.into(),
             words: Vec::new(),
+            confs: Vec::new(),
+        }
+    }
+
+    fn boxed(words: &[(&str, u32, u32)]) -> OcrLine {
+        OcrLine {
+            text: words.iter().map(|w| w.0).collect(),
+            words: words
+                .iter()
+                .map(|&(w, left, top)| {
+                    let b = PixelBox {
+                        left,
+                        top,
+                        width: 30 * w.chars().count() as u32,
+                        height: 30,
+                    };
+                    (w.to_owned(), b)
+                })
+                .collect(),
+            confs: vec![90.0; words.len()],
         }
     }
 
@@ -258,6 +445,72 @@ mod tests {
             "买买提·艾力"
         );
         assert!(find_name(&[line("姓名")]).is_none());
+    }
+
+    #[test]
+    fn a_spaced_label_is_found_by_its_characters() {
+        // Split into two words, a stray mark between, merged with the name, dots misread.
+        for (text, name) in [
+            ("姓名张三丰", "张三丰"),
+            ("姓.名张三丰", "张三丰"),
+            ("姓|名|张|三丰", "张三丰"),
+            ("灶姓'名:欧阳娜", "欧阳娜"),
+            ("姓名买买提•艾力", "买买提·艾力"),
+            ("姓名买买提・艾力", "买买提·艾力"),
+        ] {
+            assert_eq!(find_name(&[line(text)]).unwrap().0, name, "{text}");
+        }
+        // 性别 is not the label, nor is 名 inside a line.
+        assert!(find_name(&[line("性别男"), line("地址广东省名城路")]).is_none());
+        // The label lost (read as Latin letters): the row above 性别 holds the name.
+        let lost = [
+            line("es胡强丽"),
+            line("性别男em汉"),
+            line("出生1998年4月10日"),
+        ];
+        assert_eq!(find_name(&lost).unwrap().0, "胡强丽");
+        assert!(find_name(&[line("es胡强丽"), line("出生1998年")]).is_none());
+        // The label's 姓 misread: its 名 at the start of the line still marks it.
+        assert_eq!(find_name(&[line("符名欧阳英静")]).unwrap().0, "欧阳英静");
+        assert_eq!(label_end("性 别", "性别", 2), Some("性 别".len()));
+        assert_eq!(label_end("性别男", "性别", 2), Some("性别".len()));
+    }
+
+    #[test]
+    fn a_name_on_a_line_of_its_own_is_read_beside_its_label() {
+        // The OCR made the label one line and the name (larger, another typeface) another;
+        // the name's line is at the label's height, the address below is not taken.
+        let lines = [
+            boxed(&[("姓", 50, 50), ("名", 110, 50)]),
+            boxed(&[("张", 160, 40), ("三丰", 200, 42)]),
+            boxed(&[("住址广东省", 50, 250)]),
+        ];
+        let (name, from) = find_name(&lines).unwrap();
+        assert_eq!(name, "张三丰");
+        assert_eq!(from.box_of(&name).left, 160);
+        // The label read as one stray ideograph, the portrait's edge read as another far right:
+        // the name is what stands right of the labels' column, up to the wide gap.
+        let lost = [
+            boxed(&[
+                ("全", 50, 50),
+                ("黄海", 160, 45),
+                ("强", 220, 45),
+                ("围", 600, 60),
+            ]),
+            boxed(&[
+                ("性别", 50, 120),
+                ("男", 160, 118),
+                ("民族", 260, 120),
+                ("汉", 370, 118),
+            ]),
+        ];
+        assert_eq!(find_name(&lost).unwrap().0, "黄海强");
+        // A line far below the label is not beside it.
+        let lower = [
+            boxed(&[("姓", 50, 50), ("名", 110, 50)]),
+            boxed(&[("张三丰", 160, 140)]),
+        ];
+        assert!(find_name(&lower).is_none());
     }
 
     #[test]

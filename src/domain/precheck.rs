@@ -1,6 +1,6 @@
-//! Machine pre-checks of a scan, the pure part: image quality from grey-scale statistics, a blank
-//! signature from ink density, a perceptual hash for reused photos, and the findings the CLI
-//! prints (operations.md `precheck`). Hints for the reviewer, never decisions. No I/O here: the
+//! Machine pre-checks of a scan, the pure part: image quality from grey-scale statistics (a blank
+//! signature is `domain::signature`), a perceptual hash for reused photos, and the findings the
+//! CLI prints (operations.md `precheck`). Hints for the reviewer, never decisions. No I/O here: the
 //! caller decodes the file and runs the OCR (`crate::prechecks`).
 
 use crate::domain::ocr_text::ValidUntil;
@@ -98,15 +98,6 @@ impl Region {
     }
 }
 
-/// The signature box of the hall's application form (`demo::scans::form_pdf`: 205 × 90 pt at
-/// (330, 90) on an A4 page of 595 × 842 pt), in fractions of the page.
-pub const SIGNATURE_BOX: Region = Region {
-    x: 330.0 / 595.0,
-    y: (842.0 - 180.0) / 842.0,
-    w: 205.0 / 595.0,
-    h: 90.0 / 842.0,
-};
-
 /// The quality findings of one scan, with the measures they come from (kept for calibration).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Quality {
@@ -119,6 +110,25 @@ pub struct Quality {
     /// The 0.5th and 99.5th percentiles of grey: ink and paper.
     pub dark_level: u8,
     pub light_level: u8,
+    /// Share of pixels at or above `CLIPPED_AT`: highlights the camera or scanner clipped.
+    pub clipped: f32,
+    /// A card's printed labels (`label_contrast`), once the OCR looked for them: `None` when not
+    /// looked for or none was read.
+    pub label_contrast: Option<u8>,
+}
+
+impl Quality {
+    /// Judges a card's exposure once its labels were looked for: washed out when the ink is pale
+    /// (`BRIGHT_ABOVE`), or when the background is clipped and the labels are pale or were not
+    /// legible at all, though the number may still be dark (a phone under strong light).
+    pub fn with_labels(mut self, contrast: Option<u8>) -> Self {
+        self.label_contrast = contrast;
+        let pale = contrast.is_none_or(|c| c < LABEL_CONTRAST_BELOW);
+        let greyed = self.dark_level > CLIPPED_INK_ABOVE;
+        self.too_bright =
+            self.dark_level > BRIGHT_ABOVE || (self.clipped > CLIPPED_ABOVE && (pale || greyed));
+        self
+    }
 }
 
 /// Below this sharpness the edges are smeared over several pixels (calibrated on the corpus).
@@ -127,6 +137,17 @@ pub const BLUR_BELOW: f32 = 0.4;
 pub const DARK_BELOW: u8 = 100;
 /// Ink (the 0.5th percentile) lighter than this: an overexposed, washed-out scan.
 pub const BRIGHT_ABOVE: u8 = 180;
+/// A grey at or above this is a clipped highlight.
+pub const CLIPPED_AT: u8 = 250;
+/// A card or photo with more clipped highlights than this has lost its background (calibrated
+/// on the corpus' calibration half; a card on a white scanner lid stays below it with its labels).
+pub const CLIPPED_ABOVE: f32 = 0.25;
+/// With clipped highlights, ink (the 0.5th percentile) lighter than this is washed out too
+/// (clean cards' darkest ink is below 80 on the corpus; glare lifts it over 110).
+pub const CLIPPED_INK_ABOVE: u8 = 100;
+/// Printed labels with less contrast than this (grey levels between a label's ink and its
+/// paper) are washed out (calibrated on the corpus' calibration half).
+pub const LABEL_CONTRAST_BELOW: u8 = 70;
 
 /// The long side analysis works at: phone photos are shrunk so sharpness means the same thing
 /// whatever the camera's resolution.
@@ -172,15 +193,42 @@ pub fn quality(img: &GrayImage, kind: CheckKind) -> Quality {
     let dark_level = percentile(&hist, total, 5);
     let light_level = percentile(&hist, total, 995);
     let sharpness = sharpness(&work, f32::from(light_level) - f32::from(dark_level));
+    let clipped = hist[usize::from(CLIPPED_AT)..].iter().sum::<u64>() as f32 / total.max(1) as f32;
     Quality {
         blurred: sharpness < BLUR_BELOW,
         too_dark: light_level < DARK_BELOW,
-        too_bright: dark_level > BRIGHT_ABOVE,
+        // A photo that clipped its background is washed out; cards wait for their labels.
+        too_bright: dark_level > BRIGHT_ABOVE
+            || (kind == CheckKind::Photo && clipped > CLIPPED_ABOVE),
         too_small: long < min_long || short < min_short,
         sharpness,
         dark_level,
         light_level,
+        clipped,
+        label_contrast: None,
     }
+}
+
+/// The contrast of printed labels: in each box (pixels of `img`), the grey between the label's
+/// ink (10th percentile) and its paper (90th); the median over the boxes. `None` without boxes.
+pub fn label_contrast(img: &GrayImage, boxes: &[(u32, u32, u32, u32)]) -> Option<u8> {
+    let mut contrasts: Vec<u8> = boxes
+        .iter()
+        .filter_map(|&(x, y, w, h)| {
+            let (x1, y1) = ((x + w).min(img.width()), (y + h).min(img.height()));
+            let mut v: Vec<u8> = (y.min(y1)..y1)
+                .flat_map(|yy| (x.min(x1)..x1).map(move |xx| (xx, yy)))
+                .map(|(xx, yy)| img.get_pixel(xx, yy).0[0])
+                .collect();
+            if v.len() < 16 {
+                return None;
+            }
+            v.sort_unstable();
+            Some(v[v.len() * 9 / 10] - v[v.len() / 10])
+        })
+        .collect();
+    contrasts.sort_unstable();
+    contrasts.get(contrasts.len() / 2).copied()
 }
 
 /// The 99.9th percentile of |Laplacian| over the contrast: a step edge gives about 1, an edge
@@ -228,32 +276,82 @@ pub fn rotate(img: &GrayImage, degrees: u16) -> GrayImage {
     }
 }
 
-/// Share of ink (pixels darker than midway between ink and paper) inside the signature box,
-/// leaving out a margin of 8 % so the box's own border does not count.
-pub fn signature_ink(upright_form: &GrayImage) -> f32 {
-    let inner = Region {
-        x: SIGNATURE_BOX.x + SIGNATURE_BOX.w * 0.08,
-        y: SIGNATURE_BOX.y + SIGNATURE_BOX.h * 0.08,
-        w: SIGNATURE_BOX.w * 0.84,
-        h: SIGNATURE_BOX.h * 0.84,
-    };
-    let (x, y, w, h) = inner.pixels(upright_form);
-    let q = quality(upright_form, CheckKind::ApplicationForm);
+/// Whether a page's lines of print run across the image (upright or upside down) rather than
+/// down it (turned a quarter): on a shrunken, thresholded copy, ink summed along rows varies
+/// more (lines and the gaps between them) than summed along columns. A cheap cue that spares
+/// the OCR two of the four orientations.
+pub fn lines_run_across(img: &GrayImage) -> bool {
+    let work = imageops::thumbnail(img, (img.width() / 3).max(1), (img.height() / 3).max(1));
+    let q = quality(&work, CheckKind::ApplicationForm);
     let mid = (u16::from(q.dark_level) + u16::from(q.light_level)) / 2;
-    let view = imageops::crop_imm(upright_form, x, y, w, h);
-    let inked = view
-        .to_image()
-        .pixels()
-        .filter(|p| u16::from(p.0[0]) < mid)
-        .count();
-    inked as f32 / (w * h) as f32
+    let (w, h) = (work.width() as usize, work.height() as usize);
+    let mut rows = vec![0f32; h];
+    let mut cols = vec![0f32; w];
+    for (x, y, p) in work.enumerate_pixels() {
+        if u16::from(p.0[0]) < mid {
+            rows[y as usize] += 1.0;
+            cols[x as usize] += 1.0;
+        }
+    }
+    // How much each profile changes from one step to the next, over its mean.
+    let rough = |v: &[f32]| {
+        let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
+        let steps: f32 = v.windows(2).map(|p| (p[1] - p[0]).abs()).sum();
+        steps / (v.len().max(2) - 1) as f32 / mean.max(1e-3)
+    };
+    rough(&rows) >= rough(&cols)
 }
 
-/// A signature box with less ink than this is blank (a pen stroke across the box covers ~0.5 %).
-pub const SIGNATURE_INK_BELOW: f32 = 0.002;
-
-pub fn signature_blank(upright_form: &GrayImage) -> bool {
-    signature_ink(upright_form) < SIGNATURE_INK_BELOW
+/// Where the card lies in a photo of it (on a desk, a scanner lid, in a hand): the rows and
+/// columns mostly unlike the border's grey. The whole image when nothing stands out.
+pub fn card_frame(img: &GrayImage) -> Region {
+    let work = imageops::thumbnail(img, (img.width() / 4).max(1), (img.height() / 4).max(1));
+    let (w, h) = (work.width(), work.height());
+    if w < 8 || h < 8 {
+        return Region {
+            x: 0.0,
+            y: 0.0,
+            w: 1.0,
+            h: 1.0,
+        };
+    }
+    let mut border: Vec<u8> = work
+        .enumerate_pixels()
+        .filter(|(x, y, _)| *x == 0 || *y == 0 || *x == w - 1 || *y == h - 1)
+        .map(|(_, _, p)| p.0[0])
+        .collect();
+    border.sort_unstable();
+    let bg = i16::from(border[border.len() / 2]);
+    let unlike = |x: u32, y: u32| (i16::from(work.get_pixel(x, y).0[0]) - bg).abs() > 18;
+    let rows: Vec<bool> = (0..h)
+        .map(|y| (0..w).filter(|x| unlike(*x, y)).count() * 3 > w as usize)
+        .collect();
+    let cols: Vec<bool> = (0..w)
+        .map(|x| (0..h).filter(|y| unlike(x, *y)).count() * 3 > h as usize)
+        .collect();
+    let span = |v: &[bool]| {
+        let first = v.iter().position(|b| *b)?;
+        let last = v.iter().rposition(|b| *b)?;
+        Some((first, last + 1))
+    };
+    match (span(&cols), span(&rows)) {
+        (Some((x0, x1)), Some((y0, y1)))
+            if (x1 - x0) * 3 > w as usize && (y1 - y0) * 3 > h as usize =>
+        {
+            Region {
+                x: x0 as f32 / w as f32,
+                y: y0 as f32 / h as f32,
+                w: (x1 - x0) as f32 / w as f32,
+                h: (y1 - y0) as f32 / h as f32,
+            }
+        }
+        _ => Region {
+            x: 0.0,
+            y: 0.0,
+            w: 1.0,
+            h: 1.0,
+        },
+    }
 }
 
 /// Where the portrait sits on an ID card's front: what is hashed to find a reused card photo.
@@ -310,13 +408,21 @@ pub fn dhash(img: &GrayImage) -> PhotoHash {
     PhotoHash(out)
 }
 
-/// The hash that finds a reused photo, where the kind has one: a card's portrait or the whole
-/// liveness photo. Forms and card backs share one template, so only their SHA-256 is compared.
+/// The hash that finds a reused photo, where the kind has one: a card's portrait (within the
+/// card as `card_frame` finds it) or the whole liveness photo. Forms and card backs share one
+/// template, so only their SHA-256 is compared.
 pub fn photo_hash(upright: &GrayImage, kind: CheckKind) -> Option<PhotoHash> {
     match kind {
         CheckKind::Photo => Some(dhash(upright)),
         CheckKind::IdFront => {
-            let (x, y, w, h) = PORTRAIT.pixels(upright);
+            let card = card_frame(upright);
+            let portrait = Region {
+                x: card.x + PORTRAIT.x * card.w,
+                y: card.y + PORTRAIT.y * card.h,
+                w: PORTRAIT.w * card.w,
+                h: PORTRAIT.h * card.h,
+            };
+            let (x, y, w, h) = portrait.pixels(upright);
             Some(dhash(&imageops::crop_imm(upright, x, y, w, h).to_image()))
         }
         _ => None,
@@ -365,15 +471,16 @@ impl Comparison {
     }
 }
 
-/// Compares a reading with the typed value, ignoring spaces, case and the form of the middle dot.
+/// Compares a reading with the typed value, ignoring spaces, case, traditional against
+/// simplified characters, and the middle dot of minority names (any form of it, or none: the OCR
+/// often loses so small a mark).
 pub fn compare(read: Option<&str>, typed: &str) -> Comparison {
     let norm = |s: &str| -> String {
         s.chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| match c {
-                '•' | '・' | '.' => '·',
-                c => c.to_ascii_uppercase(),
+            .filter(|c| {
+                !c.is_whitespace() && !matches!(c, '·' | '•' | '・' | '.' | '‧' | '∙' | '．')
             })
+            .map(|c| crate::domain::hanzi::simplified(c.to_ascii_uppercase()))
             .collect()
     };
     match read {
@@ -441,6 +548,16 @@ mod tests {
             Comparison::Match
         );
         assert_eq!(compare(None, "张三"), Comparison::Unreadable);
+        // Typed in traditional characters, printed in simplified; the dot lost by the OCR.
+        assert_eq!(compare(Some("张伟华"), "張偉華"), Comparison::Match);
+        assert_eq!(
+            compare(Some("买买提艾力"), "买买提·艾力"),
+            Comparison::Match
+        );
+        assert_eq!(
+            compare(Some("张伟"), "張偉華"),
+            Comparison::Mismatch("张伟".into())
+        );
     }
 
     #[test]
@@ -466,21 +583,21 @@ mod tests {
             GrayImage::from_fn(900, 600, |x, y| Luma([200 + img.get_pixel(x, y).0[0] / 5]));
         assert!(quality(&bright, CheckKind::IdFront).too_bright);
         assert!(quality(&page(400, 250), CheckKind::IdFront).too_small);
+        // A card whose background clipped: washed out when its labels are pale or unread, not
+        // when they keep their contrast.
+        let mut clipped = GrayImage::from_pixel(900, 600, Luma([255]));
+        text_like(&mut clipped);
+        let q = quality(&clipped, CheckKind::IdFront);
+        assert!(!q.too_bright && q.clipped > CLIPPED_ABOVE, "{q:?}");
+        assert!(q.with_labels(None).too_bright);
+        assert!(q.with_labels(Some(40)).too_bright);
+        assert!(!q.with_labels(Some(150)).too_bright);
+        assert!(
+            !quality(&img, CheckKind::IdFront)
+                .with_labels(None)
+                .too_bright
+        );
         assert!(!quality(&page(1200, 1700), CheckKind::ApplicationForm).too_small);
-    }
-
-    #[test]
-    fn a_stroke_in_the_signature_box_is_a_signature() {
-        let mut form = page(1240, 1754);
-        assert!(signature_blank(&form));
-        let (x, y, w, h) = SIGNATURE_BOX.pixels(&form);
-        for i in 0..w * 3 / 4 {
-            let yy = y + h / 2 + ((i as f32 / 9.0).sin() * h as f32 / 4.0) as u32;
-            for d in 0..3 {
-                form.put_pixel(x + w / 8 + i, yy + d, Luma([20]));
-            }
-        }
-        assert!(!signature_blank(&form));
     }
 
     #[test]

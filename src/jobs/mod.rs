@@ -136,6 +136,8 @@ async fn run_prechecks(state: &AppState) {
 
 /// Starts the schedule, and catches up once on what a stopped server missed today.
 pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
+    // The pre-checks' OCR is background work: it takes the cores requests leave idle.
+    crate::prechecks::background();
     let mailer = Mailer::from_settings(&state.settings.smtp)?;
     let sched = JobScheduler::new().await?;
     let s = state.clone();

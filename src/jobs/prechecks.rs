@@ -239,16 +239,20 @@ fn findings(
             ));
         }
         CheckKind::ApplicationForm => {
-            let blank = f.signature_blank == Some(true);
+            // No signature label read: the reviewer looks for the signature.
+            let (outcome, flagged) = match f.signature_blank {
+                Some(true) => ("blank", true),
+                Some(false) => ("signed", false),
+                None => ("unreadable", true),
+            };
             let detail = c.signature_ink.map(|i| format!("{:.4}", i));
-            let outcome = if blank { "blank" } else { "signed" };
             rows.push(row(
                 code,
                 "signature_blank",
                 outcome,
-                blank,
+                flagged,
                 detail,
-                Some(precheck::SIGNATURE_BOX),
+                c.signature_region,
             ));
         }
         _ => {}

@@ -1,13 +1,18 @@
 //! Machine pre-checks of one scan, the part with I/O: decoding the file (images with the `image`
 //! crate, the EXIF orientation applied as a browser shows it; PDFs rasterised by poppler's
-//! `pdftoppm`), reading ID cards with the `tesseract` command, and the pure checks of
-//! `domain::precheck`. The CLI's `precheck` and the pre-check job call `check_scan`.
+//! `pdftoppm`), reading cards and forms with libtesseract (`engine`, or the `tesseract` command),
+//! and the pure checks of `domain::precheck`, `domain::ocr_text` and `domain::signature`. The
+//! CLI's `precheck` and the pre-check job call `check_scan`.
 
+mod engine;
 mod ocr;
+
+pub use engine::background;
 
 use crate::domain::ocr_text::{self, OcrLine, ValidUntil};
 use crate::domain::precheck::{self, CheckKind, Findings, PhotoHash, Quality, Region};
 use crate::domain::scan::{MediaType, sniff};
+use crate::domain::signature;
 use anyhow::{Context, bail};
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader};
 use std::io::Cursor;
@@ -25,6 +30,8 @@ pub struct ScanCheck {
     pub validity_region: Option<Region>,
     pub photo_hash: Option<PhotoHash>,
     pub signature_ink: Option<f32>,
+    /// Where the signature's ink was measured (beside the label read).
+    pub signature_region: Option<Region>,
 }
 
 /// Decodes a scan to grey levels as a browser would show it (EXIF orientation applied).
@@ -104,6 +111,8 @@ struct CardReading {
     id_number: Option<(String, Region)>,
     name: Option<(String, Region)>,
     validity: Option<(ValidUntil, Region)>,
+    /// The printed labels read (姓名, 性别, …, 有效期限), in pixels of the upright card.
+    labels: Vec<(u32, u32, u32, u32)>,
 }
 
 impl CardReading {
@@ -115,12 +124,79 @@ impl CardReading {
     }
 }
 
+/// A card's printed labels.
+const LABELS: [&str; 8] = [
+    "姓名",
+    "性别",
+    "民族",
+    "出生",
+    "住址",
+    "公民身份号码",
+    "签发机关",
+    "有效期限",
+];
+
+/// The words of the printed labels read (on lines where a whole label was found), in pixels of
+/// the image read at `scale`.
+fn label_boxes(lines: &[OcrLine], scale: f32) -> Vec<(u32, u32, u32, u32)> {
+    let px = |v: u32| (v as f32 / scale) as u32;
+    let mut out = Vec::new();
+    for l in lines {
+        for label in LABELS {
+            if ocr_text::label_end(&l.text, label, 2).is_none() {
+                continue;
+            }
+            out.extend(
+                l.words
+                    .iter()
+                    .filter(|(w, _)| !w.is_empty() && w.chars().all(|c| label.contains(c)))
+                    .map(|(_, b)| (px(b.left), px(b.top), px(b.width), px(b.height))),
+            );
+        }
+    }
+    out
+}
+
+/// Where the number is printed: right of its label 公民身份号码 when the OCR read the label,
+/// else the lowest fifth of the card.
+fn number_band(lines: &[OcrLine], img: &GrayImage) -> Region {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let label = lines
+        .iter()
+        .filter(|l| ocr_text::label_end(&l.text, "号码", 1).is_some())
+        .flat_map(|l| &l.words)
+        .filter(|(w, _)| w.contains('号') || w.contains('码'))
+        .map(|(_, b)| *b)
+        .next();
+    match label {
+        Some(b) => {
+            let lh = b.height as f32;
+            let y = (b.top as f32 - lh).max(0.0);
+            Region {
+                x: (b.left + b.width) as f32 / w,
+                y: y / h,
+                w: (1.0 - (b.left + b.width) as f32 / w).max(0.05),
+                h: ((lh * 3.0) / h).min(1.0 - y / h),
+            }
+        }
+        None => Region {
+            x: 0.30,
+            y: 0.76,
+            w: 0.68,
+            h: 0.20,
+        },
+    }
+}
+
 /// Reads an upright card: the whole card in Chinese and English; on the front, when the number
 /// does not pass its check, the number band again with digits only.
 async fn read_card(upright: &GrayImage, kind: CheckKind) -> anyhow::Result<CardReading> {
     let (img, scale) = ocr::legible(upright);
     let lines = ocr::read_lines(&img, ocr::Pass::Card).await?;
-    let mut r = CardReading::default();
+    let mut r = CardReading {
+        labels: label_boxes(&lines, scale),
+        ..Default::default()
+    };
     if kind == CheckKind::IdFront {
         r.id_number = ocr_text::find_id_number(&lines).map(|(id, l)| {
             let region = fraction(l, id.as_str(), upright, scale);
@@ -130,14 +206,8 @@ async fn read_card(upright: &GrayImage, kind: CheckKind) -> anyhow::Result<CardR
             let region = fraction(l, &n, upright, scale);
             (n, region)
         });
-        if r.id_number.is_none() && r.name.is_some() {
-            // The number sits in the lowest fifth of the card, right of its label.
-            let band = Region {
-                x: 0.30,
-                y: 0.76,
-                w: 0.68,
-                h: 0.20,
-            };
+        if r.id_number.is_none() && (r.name.is_some() || !r.labels.is_empty()) {
+            let band = number_band(&lines, &img);
             let crop = ocr::crop(&img, band);
             let digits = ocr::read_lines(&crop, ocr::Pass::Digits).await?;
             r.id_number = ocr_text::find_id_number(&digits).map(|(id, l)| {
@@ -158,6 +228,63 @@ async fn read_card(upright: &GrayImage, kind: CheckKind) -> anyhow::Result<CardR
         });
     }
     Ok(r)
+}
+
+/// A form page read for its words: the size it is read at (a phone photo shrunk to 1800 px on
+/// its long side, a small scan enlarged to 1000 px across), the lines, and that scale.
+async fn read_page(upright: &GrayImage) -> anyhow::Result<(Vec<OcrLine>, f32)> {
+    const LONG: u32 = 1800;
+    let long = upright.width().max(upright.height());
+    let (img, scale) = if long > LONG {
+        let s = LONG as f32 / long as f32;
+        let (w, h) = (
+            (upright.width() as f32 * s).round() as u32,
+            (upright.height() as f32 * s).round() as u32,
+        );
+        (image::imageops::thumbnail(upright, w.max(1), h.max(1)), s)
+    } else {
+        ocr::legible(upright)
+    };
+    Ok((ocr::read_lines(&img, ocr::Pass::Page).await?, scale))
+}
+
+/// How well a page reads: ideographs in words read with confidence (print upside down reads
+/// as a few unsure marks).
+fn legibility(lines: &[OcrLine]) -> usize {
+    lines
+        .iter()
+        .flat_map(|l| l.words.iter().zip(&l.confs))
+        .filter(|(_, c)| **c >= 60.0)
+        .map(|((w, _), _)| {
+            w.chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count()
+        })
+        .sum()
+}
+
+/// A form's turn and its words: the axis of its lines from a cheap cue, then the OCR at the
+/// likelier of the two turns left; the other only when the first reads poorly.
+async fn read_form(img: &GrayImage) -> anyhow::Result<(u16, Vec<OcrLine>, f32)> {
+    let tries: [u16; 2] = if precheck::lines_run_across(img) {
+        [0, 180]
+    } else {
+        [90, 270]
+    };
+    let mut best: Option<(u16, Vec<OcrLine>, f32, usize)> = None;
+    for degrees in tries {
+        let (lines, scale) = read_page(&precheck::rotate(img, degrees)).await?;
+        let score = legibility(&lines);
+        let labelled = !signature::label_boxes(&lines).is_empty();
+        if labelled || score >= 12 {
+            return Ok((degrees, lines, scale));
+        }
+        if best.as_ref().is_none_or(|b| score > b.3) {
+            best = Some((degrees, lines, scale, score));
+        }
+    }
+    let (d, lines, scale, _) = best.expect("two tries");
+    Ok((d, lines, scale))
 }
 
 /// Runs every pre-check that applies to `kind` on one scan.
@@ -189,6 +316,7 @@ pub async fn check_decoded(kind: CheckKind, img: GrayImage) -> anyhow::Result<Sc
         validity_region: None,
         photo_hash: None,
         signature_ink: None,
+        signature_region: None,
     };
     match kind {
         CheckKind::IdFront | CheckKind::IdBack => {
@@ -199,31 +327,43 @@ pub async fn check_decoded(kind: CheckKind, img: GrayImage) -> anyhow::Result<Sc
                 [0, 180]
             };
             let mut reading = CardReading::default();
+            let mut upright = None;
             for degrees in tries {
-                let upright = precheck::rotate(&img, degrees);
-                let r = read_card(&upright, kind).await?;
+                let turned = precheck::rotate(&img, degrees);
+                let r = read_card(&turned, kind).await?;
                 if r.upright(kind) {
                     out.findings.rotation = degrees;
-                    out.photo_hash = precheck::photo_hash(&upright, kind);
                     reading = r;
+                    upright = Some(turned);
                     break;
                 }
             }
-            if !reading.upright(kind) {
+            let upright = upright.unwrap_or_else(|| {
                 out.findings.rotation = tries[0];
-                out.photo_hash = precheck::photo_hash(&precheck::rotate(&img, tries[0]), kind);
-            }
+                precheck::rotate(&img, tries[0])
+            });
+            out.photo_hash = precheck::photo_hash(&upright, kind);
+            out.quality = q.with_labels(precheck::label_contrast(&upright, &reading.labels));
+            out.findings.too_bright = out.quality.too_bright;
             (out.findings.id_number, out.id_number_region) = reading.id_number.unzip();
             (out.findings.name, out.name_region) = reading.name.unzip();
             (out.findings.valid_until, out.validity_region) = reading.validity.unzip();
         }
         CheckKind::ApplicationForm | CheckKind::EsealForm => {
-            out.findings.rotation = ocr::page_rotation(&img).await?;
+            let (rotation, lines, scale) = read_form(&img).await?;
+            out.findings.rotation = rotation;
             if kind == CheckKind::ApplicationForm {
-                let upright = precheck::rotate(&img, out.findings.rotation);
-                let ink = precheck::signature_ink(&upright);
-                out.signature_ink = Some(ink);
-                out.findings.signature_blank = Some(ink < precheck::SIGNATURE_INK_BELOW);
+                let upright = precheck::rotate(&img, rotation);
+                let ink_below = ((u16::from(q.dark_level) + u16::from(q.light_level)) / 2) as u8;
+                let measured = tokio::task::spawn_blocking(move || {
+                    signature::measure(&upright, &lines, scale, ink_below)
+                })
+                .await?;
+                if let Some(m) = measured {
+                    out.signature_ink = Some(m.ink);
+                    out.signature_region = Some(m.region);
+                    out.findings.signature_blank = Some(m.blank());
+                }
             }
         }
         CheckKind::Photo => out.photo_hash = precheck::photo_hash(&img, kind),

@@ -1,6 +1,8 @@
-//! The `tesseract` command (Debian's `tesseract-ocr`, `tesseract-ocr-chi-sim`): the image goes in
-//! on standard input as PNG, TSV comes back (words with their boxes). One thread per call
-//! (`OMP_THREAD_LIMIT=1`): the jobs already run beside the server on few cores.
+//! Reading text: libtesseract in-process (`engine`, the default) or the `tesseract` command
+//! (Debian's `tesseract-ocr`, `tesseract-ocr-chi-sim`; `BACKOFFICE_OCR=command`, kept to measure
+//! one against the other): the image goes in on standard input as PNG, TSV comes back (words
+//! with their boxes). One thread per call (`OMP_THREAD_LIMIT=1`): the jobs already run beside
+//! the server on few cores.
 
 use crate::domain::ocr_text::{self, OcrLine};
 use crate::domain::precheck::Region;
@@ -12,10 +14,19 @@ use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Pass {
-    /// The whole card, Chinese and English, as a block of lines.
+    /// The whole card as a block of lines, in Chinese only (with English too, the OCR takes the
+    /// spaced-out labels' lone characters for Latin letters: `姓 名` comes back `es`).
     Card,
     /// One line of digits and X (the ID number band).
     Digits,
+    /// A page's words wherever they are (sparse text): a form's labels.
+    Page,
+}
+
+/// Whether the command is used instead of the library (`BACKOFFICE_OCR=command`).
+pub fn use_command() -> bool {
+    static COMMAND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COMMAND.get_or_init(|| std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command"))
 }
 
 /// Cards are read at 1000 px across at least (text about 30 px high); returns the image and the
@@ -75,8 +86,12 @@ async fn tesseract(img: &GrayImage, args: &[&str]) -> anyhow::Result<Result<Stri
 
 /// The lines read in one pass, with boxes in pixels of `img`.
 pub async fn read_lines(img: &GrayImage, pass: Pass) -> anyhow::Result<Vec<OcrLine>> {
+    if !use_command() {
+        return super::engine::read_lines(img, pass).await;
+    }
     let args: &[&str] = match pass {
-        Pass::Card => &["-l", "chi_sim+eng", "--psm", "6", "tsv"],
+        Pass::Card => &["-l", "chi_sim", "--psm", "6", "tsv"],
+        Pass::Page => &["-l", "chi_sim", "--psm", "11", "tsv"],
         Pass::Digits => &[
             "-l",
             "eng",
@@ -91,20 +106,4 @@ pub async fn read_lines(img: &GrayImage, pass: Pass) -> anyhow::Result<Vec<OcrLi
         Ok(tsv) => Ok(ocr_text::parse_tsv(&tsv)),
         Err(e) => bail!("tesseract failed: {e}"),
     }
-}
-
-/// The clockwise turn that makes a page of print upright, by tesseract's orientation detection
-/// (`--psm 0`); 0 when it finds too little text to tell.
-pub async fn page_rotation(img: &GrayImage) -> anyhow::Result<u16> {
-    let out = match tesseract(img, &["--psm", "0"]).await? {
-        Ok(out) => out,
-        // "Too few characters": nothing to tell the orientation by.
-        Err(_) => return Ok(0),
-    };
-    Ok(out
-        .lines()
-        .find_map(|l| l.strip_prefix("Rotate:"))
-        .and_then(|v| v.trim().parse::<u16>().ok())
-        .filter(|d| [0, 90, 180, 270].contains(d))
-        .unwrap_or(0))
 }

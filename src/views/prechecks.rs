@@ -61,6 +61,9 @@ fn label(ctx: &PageCtx, r: &FindingRow) -> Option<String> {
         ("valid_until", "valid") => format!("{}{d}", t("有效期至 ", "Valid until ")),
         ("valid_until", _) => t("有效期限无法识别", "Validity period unreadable"),
         ("signature_blank", "blank") => t("签名栏空白", "Signature box blank"),
+        ("signature_blank", "unreadable") => {
+            t("未找到签名栏（签名/签字/盖章）", "No signature label found")
+        }
         ("blurred", "flagged") => t("图像模糊", "Blurred"),
         ("too_dark", "flagged") => t("图像过暗", "Too dark"),
         ("too_bright", "flagged") => t("图像过亮", "Too bright"),

@@ -1,11 +1,16 @@
 //! The pre-checks on the generated corpus (`corpus.rs`): the OCR reads card numbers, names and
-//! validity periods; each quality check finds its planted cases and leaves clean ones alone; a
-//! blank signature box is found on scans and on PDFs; a reused photo hashes alike; the CLI prints
-//! the contract's JSON. Tesseract must be installed: these tests fail, never skip, without it.
+//! validity periods (spaced labels, the name in another typeface, cards on a desk or a scanner
+//! lid or in a hand); each quality check finds its planted cases and leaves clean ones alone,
+//! glare included; a blank signature is found beside its label on three form layouts, on scans
+//! and on PDFs; a reused photo hashes alike; the CLI prints the contract's JSON. Tesseract must
+//! be installed: these tests fail, never skip, without it.
 
 use crate::corpus::{self, Damage};
 use backoffice::domain::precheck::{self, CheckKind, Comparison, compare};
 use backoffice::prechecks::{self, ScanCheck};
+use backoffice::render::Face;
+use backoffice::render::form::Layout;
+use backoffice::render::scene::Background;
 use futures_util::{StreamExt, stream};
 
 async fn check(kind: CheckKind, bytes: Vec<u8>) -> ScanCheck {
@@ -26,10 +31,16 @@ async fn check_all(kind: CheckKind, files: Vec<Vec<u8>>) -> Vec<ScanCheck> {
 #[tokio::test]
 async fn ocr_reads_the_number_and_the_name_of_clean_cards() {
     let people: Vec<_> = (0..20).map(corpus::person).collect();
+    // Spaced labels, the data in another typeface; cut to the card, on a scanner lid, on a
+    // desk and in a hand (perspective), in turn.
     let files = people
         .iter()
         .enumerate()
-        .map(|(i, p)| corpus::encode(&corpus::id_front(p, i as u64), Damage::None))
+        .map(|(i, p)| {
+            let card = corpus::id_front(p, i as u64);
+            let scene = Background::ALL[i % 4];
+            corpus::encode(&corpus::in_scene(&card, scene, i as u64), Damage::None)
+        })
         .collect();
     let checks = check_all(CheckKind::IdFront, files).await;
     let mut numbers = 0;
@@ -47,11 +58,11 @@ async fn ocr_reads_the_number_and_the_name_of_clean_cards() {
         if f.id_number.as_deref() == Some(p.id_number.as_str()) {
             numbers += 1;
             let r = c.id_number_region.unwrap();
-            assert!(r.y > 0.7, "the number is at the bottom: {r:?}");
+            assert!(r.y > 0.6, "the number is at the bottom: {r:?}");
         }
-        if f.name.as_deref() == Some(p.name.as_str()) {
+        if compare(f.name.as_deref(), &p.name) == Comparison::Match {
             names += 1;
-            assert!(c.name_region.unwrap().y < 0.2, "the name is at the top");
+            assert!(c.name_region.unwrap().y < 0.3, "the name is at the top");
         }
         // A number passes GB 11643 or is not given; it is never a wrong valid number here.
         if let Some(n) = &f.id_number {
@@ -74,7 +85,7 @@ async fn ocr_reads_the_number_and_the_name_of_clean_cards() {
     let misread: Vec<_> = people
         .iter()
         .zip(&checks)
-        .filter(|(p, c)| c.findings.name.as_deref() != Some(p.name.as_str()))
+        .filter(|(p, c)| compare(c.findings.name.as_deref(), &p.name) != Comparison::Match)
         .map(|(p, c)| format!("{} read as {:?}", p.name, c.findings.name))
         .collect();
     assert!(numbers >= 19, "read {numbers} of 20 numbers exactly");
@@ -138,7 +149,7 @@ async fn turned_cards_report_the_turn_that_puts_them_upright() {
 }
 
 /// Each quality flag on exactly its planted cases: cards and forms, clean, JPEG at quality 30,
-/// blurred, dark, washed out and too small.
+/// blurred, dark, washed out and too small (glare on cards needs the labels read: below).
 #[tokio::test]
 async fn quality_checks_find_their_planted_cases_and_leave_clean_scans_alone() {
     let damages = [
@@ -184,32 +195,93 @@ async fn quality_checks_find_their_planted_cases_and_leave_clean_scans_alone() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// A phone under strong light: the card's background clipped, its labels pale, its number
+/// still dark. Found from the clipped highlights and the labels' contrast; clean cards on a
+/// white scanner lid (clipped around the card, labels crisp) are left alone.
 #[tokio::test]
-async fn a_blank_signature_box_is_found_on_scans_and_on_pdfs() {
+async fn glare_on_a_card_is_too_bright_and_a_white_scanner_lid_is_not() {
+    let mut files = Vec::new();
+    for seed in 0..6u64 {
+        let p = corpus::person(seed + 400);
+        let card = corpus::id_front(&p, seed);
+        let scene = [Background::None, Background::Scanner, Background::Desk][seed as usize % 3];
+        let placed = corpus::in_scene(&card, scene, seed);
+        files.push((false, corpus::encode(&placed, Damage::None)));
+        files.push((
+            true,
+            corpus::encode(&corpus::damage(&placed, Damage::Glare), Damage::None),
+        ));
+    }
+    let (truth, bytes): (Vec<bool>, Vec<Vec<u8>>) = files.into_iter().unzip();
+    let checks = check_all(CheckKind::IdFront, bytes).await;
+    let wrong: Vec<_> = truth
+        .iter()
+        .zip(&checks)
+        .enumerate()
+        .filter(|(_, (glare, c))| c.findings.too_bright != **glare)
+        .map(|(i, (glare, c))| format!("case {i} glare {glare}: {:?}", c.quality))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_blank_signature_is_found_beside_its_label_on_three_layouts() {
     let p = corpus::person(300);
     let mut files = Vec::new();
-    for seed in 0..3 {
-        for signed in [true, false] {
+    for (i, layout) in Layout::ALL.into_iter().enumerate() {
+        for (j, face) in [Face::Sans, Face::Serif, Face::Ming]
+            .into_iter()
+            .enumerate()
+        {
+            let signed = (i + j) % 2 == 0;
+            let seed = (i * 3 + j) as u64;
+            let img = corpus::form_in(&p, layout, face, signed, seed);
             files.push((
                 signed,
-                corpus::encode(&corpus::form(&p, signed, seed), Damage::None),
+                corpus::encode(&img, Damage::None),
+                format!("{layout:?} {face:?}"),
+            ));
+            let img = corpus::form_in(&p, layout, face, !signed, seed);
+            files.push((
+                !signed,
+                corpus::encode(&img, Damage::Jpeg(60)),
+                format!("{layout:?} {face:?} q60"),
             ));
         }
     }
-    // Scanned sideways: turned back by the orientation detection, the box still found.
+    // Scanned sideways: turned back by the cheap cue and the OCR, the label still found.
     let sideways = corpus::damage(&corpus::form(&p, false, 9), Damage::Turned(90));
-    files.push((false, corpus::encode(&sideways, Damage::None)));
-    files.push((true, corpus::form_pdf(true)));
-    files.push((false, corpus::form_pdf(false)));
-    let (truth, bytes): (Vec<bool>, Vec<Vec<u8>>) = files.into_iter().unzip();
+    files.push((
+        false,
+        corpus::encode(&sideways, Damage::None),
+        "sideways".into(),
+    ));
+    files.push((true, corpus::form_pdf(true), "pdf".into()));
+    files.push((false, corpus::form_pdf(false), "pdf".into()));
+    let n = files.len();
+    let mut truth = Vec::new();
+    let mut names = Vec::new();
+    let mut bytes = Vec::new();
+    for (t, b, name) in files {
+        truth.push(t);
+        bytes.push(b);
+        names.push(name);
+    }
     let checks = check_all(CheckKind::ApplicationForm, bytes).await;
+    let mut wrong = Vec::new();
     for (i, (signed, c)) in truth.iter().zip(&checks).enumerate() {
         let f = &c.findings;
-        assert_eq!(f.signature_blank, Some(!signed), "form {i}: {c:?}");
+        if f.signature_blank != Some(!signed) {
+            wrong.push(format!(
+                "form {i} ({}) signed {signed}: {:?} ink {:?}",
+                names[i], f.signature_blank, c.signature_ink
+            ));
+        }
         assert_eq!((&f.id_number, &f.name, f.valid_until), (&None, &None, None));
-        let turned = i == 6;
+        let turned = i == n - 3;
         assert_eq!(f.rotation, if turned { 270 } else { 0 }, "form {i}");
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 #[tokio::test]
@@ -247,12 +319,13 @@ async fn a_reused_photo_hashes_alike_and_different_photos_do_not() {
             }
         }
     }
-    // The same portrait on a card with another name and number is still the same photo.
+    // The same portrait on a card with another name and number, photographed in another
+    // scene, is still the same photo: the portrait is found within the card.
     let (p, q) = (corpus::person(1), corpus::person(2));
-    assert!(precheck::same_photo(
-        hash(CheckKind::IdFront, &corpus::id_front(&p, 9)),
-        hash(CheckKind::IdFront, &corpus::id_front(&q, 9))
-    ));
+    let here = corpus::in_scene(&corpus::id_front(&p, 9), Background::Scanner, 1);
+    let there = corpus::in_scene(&corpus::id_front(&q, 9), Background::Desk, 2);
+    let d = hash(CheckKind::IdFront, &here).distance(hash(CheckKind::IdFront, &there));
+    assert!(d <= precheck::SAME_PHOTO_WITHIN, "{d} bits apart");
 }
 
 #[test]
