@@ -304,7 +304,18 @@ async fn main() {
         // dump SEED DIR: a case's scans as files, to look at or read with the tesseract command.
         let seed: u64 = args[1].parse().unwrap();
         let c = corpus::case(seed);
-        for (name, bytes) in [("front", c.front()), ("back", c.back()), ("form", c.form())] {
+        let zhang = corpus::Person {
+            name: "张三".into(),
+            id_number: "11010519491231002X".into(),
+            ..corpus::person(1)
+        };
+        let z = corpus::encode(&corpus::id_front(&zhang, seed), Damage::None);
+        for (name, bytes) in [
+            ("front", c.front()),
+            ("back", c.back()),
+            ("form", c.form()),
+            ("zhang", z),
+        ] {
             std::fs::write(format!("{}/{seed}-{name}.jpg", args[2]), bytes).unwrap();
         }
         println!("{c:?}");

@@ -29,11 +29,13 @@ pub fn use_command() -> bool {
     *COMMAND.get_or_init(|| std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command"))
 }
 
-/// Cards are read at 1000 px across at least (text about 30 px high); returns the image and the
-/// scale from the original.
+/// Cards narrower than 800 px are read at 1000 px across (text about 30 px high); wider ones as
+/// they are (enlarging a card that is already legible makes the OCR misread thin strokes: `张`
+/// came back `5`). Returns the image and the scale from the original.
 pub fn legible(img: &GrayImage) -> (GrayImage, f32) {
+    const BELOW: u32 = 800;
     const WIDTH: u32 = 1000;
-    if img.width() >= WIDTH {
+    if img.width() >= BELOW {
         return (img.clone(), 1.0);
     }
     let scale = WIDTH as f32 / img.width() as f32;

@@ -29,7 +29,7 @@ fn submission(reference: &str, card: &Person, signed: bool, photo: Vec<u8>) -> S
             "id_front",
             "front.jpg",
             "image/jpeg",
-            jpg(&corpus::id_front(card, 3)),
+            jpg(&corpus::id_front(card, 5)),
         )
         .set(
             "id_back",
