@@ -43,7 +43,7 @@ pub struct Settings {
     pub api_limits: bool,
     /// Seconds a connection may take to send a request's headers.
     pub header_read_timeout_secs: u64,
-    /// Seconds an API request's body may stall between two chunks.
+    /// Seconds a request's body may stall between two chunks (every route).
     pub body_read_timeout_secs: u64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
     pub invoice: crate::exchange::invoices::InvoiceConfig,
@@ -62,6 +62,8 @@ pub struct Settings {
     /// Hours an unreferenced object is left before the sweep deletes it
     /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
     pub scan_sweep_grace_hours: i64,
+    /// Forms, connections, password hashes, session lifetime (`web::limits`).
+    pub web: crate::web::limits::WebLimits,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -274,7 +276,9 @@ impl Settings {
             })?,
             None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
         };
+        let web = crate::web::limits::WebLimits::load(&env)?;
         Ok(Settings {
+            web,
             auditor_email,
             metrics_token,
             retention_years,

@@ -9,6 +9,7 @@ pub mod prechecks;
 pub mod reports;
 pub mod retention;
 pub mod scan_sweep;
+pub mod session_purge;
 pub mod sla;
 
 use crate::{mail::Mailer, web::state::AppState};
@@ -212,6 +213,14 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
         .add(Job::new_async(daily_at((3, 17)).as_str(), move |_, _| {
             let s = s.clone();
             Box::pin(async move { scan_sweep::run(&s).await })
+        })?)
+        .await?;
+    // Hourly at :23, one instance per hour: ended sessions and old sign-in attempts.
+    let s = state.clone();
+    sched
+        .add(Job::new_async("0 23 * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { session_purge::run(&s).await })
         })?)
         .await?;
     if state.settings.prechecks {

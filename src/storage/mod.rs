@@ -211,6 +211,24 @@ impl Tx {
     }
 }
 
+/// Key spaces of [`lock_key`] (PostgreSQL's two-key advisory locks, apart from sqlx's own).
+pub const LOCK_SIGN_IN: i32 = 17_001;
+pub const LOCK_HOTLINE_VERIFY: i32 = 17_002;
+
+/// Serialises the transactions that check and then raise a count for one key (a username, an
+/// application): on PostgreSQL a transaction-scoped advisory lock on (space, hash of key); on
+/// SQLite the write transaction (`begin immediate` on the single writer) already is one.
+pub async fn lock_key(tx: &mut Tx, space: i32, key: &str) -> DbResult<()> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(space)
+            .bind(key)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether an error is a unique-key violation (the same on both backends).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
