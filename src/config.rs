@@ -17,6 +17,9 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    /// PEM file of further root certificates trusted for the relay's TLS (`BACKOFFICE_SMTP_CA_FILE`,
+    /// `smtp.ca_file`): a relay with a certificate from a private CA. Without it, the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -106,6 +109,7 @@ struct FileSettings {
 #[serde(deny_unknown_fields)]
 struct FileSmtp {
     url: Option<String>,
+    ca_file: Option<PathBuf>,
     username: Option<String>,
     password: Option<String>,
     from: Option<String>,
@@ -298,6 +302,9 @@ impl Settings {
                 url: smtp_url,
                 username: smtp_file.username,
                 password: smtp_file.password,
+                ca_file: env("BACKOFFICE_SMTP_CA_FILE")
+                    .map(PathBuf::from)
+                    .or(smtp_file.ca_file),
                 from: env("BACKOFFICE_MAIL_FROM")
                     .or(smtp_file.from)
                     .unwrap_or_else(|| "backoffice@localhost".into()),
