@@ -383,7 +383,16 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(s.database_url, "sqlite:///srv/bo/backoffice.db");
         assert_eq!(s.smtp.from, "ca@example.com");
+        assert_eq!(s.smtp.ca_file, None);
         assert!(!format!("{s:?}").contains("hunter2"));
+        let with_ca = Settings::load_from(&o, |k| {
+            (k == "BACKOFFICE_SMTP_CA_FILE").then(|| "/etc/bo/relay-ca.pem".into())
+        })
+        .unwrap();
+        assert_eq!(
+            with_ca.smtp.ca_file,
+            Some(PathBuf::from("/etc/bo/relay-ca.pem"))
+        );
         let o2 = Overrides {
             listen: Some("127.0.0.1:9002".into()),
             ..o
