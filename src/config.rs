@@ -17,6 +17,9 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    /// PEM file of further root certificates trusted for the relay's TLS (`BACKOFFICE_SMTP_CA_FILE`,
+    /// `smtp.ca_file`): a relay with a certificate from a private CA. Without it, the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -108,6 +111,7 @@ struct FileSettings {
 #[serde(deny_unknown_fields)]
 struct FileSmtp {
     url: Option<String>,
+    ca_file: Option<PathBuf>,
     username: Option<String>,
     password: Option<String>,
     from: Option<String>,
@@ -302,6 +306,9 @@ impl Settings {
                 url: smtp_url,
                 username: smtp_file.username,
                 password: smtp_file.password,
+                ca_file: env("BACKOFFICE_SMTP_CA_FILE")
+                    .map(PathBuf::from)
+                    .or(smtp_file.ca_file),
                 from: env("BACKOFFICE_MAIL_FROM")
                     .or(smtp_file.from)
                     .unwrap_or_else(|| "backoffice@localhost".into()),
@@ -380,7 +387,16 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(s.database_url, "sqlite:///srv/bo/backoffice.db");
         assert_eq!(s.smtp.from, "ca@example.com");
+        assert_eq!(s.smtp.ca_file, None);
         assert!(!format!("{s:?}").contains("hunter2"));
+        let with_ca = Settings::load_from(&o, |k| {
+            (k == "BACKOFFICE_SMTP_CA_FILE").then(|| "/etc/bo/relay-ca.pem".into())
+        })
+        .unwrap();
+        assert_eq!(
+            with_ca.smtp.ca_file,
+            Some(PathBuf::from("/etc/bo/relay-ca.pem"))
+        );
         let o2 = Overrides {
             listen: Some("127.0.0.1:9002".into()),
             ..o

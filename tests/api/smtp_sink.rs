@@ -203,6 +203,7 @@ pub fn mailer_for(port: u16) -> backoffice::mail::Mailer {
         username: None,
         password: None,
         from: "backoffice@ca.example.cn".into(),
+        ca_file: None,
     };
     backoffice::mail::Mailer::from_settings(&s)
         .unwrap()
