@@ -95,6 +95,33 @@ impl Storage {
         tx.commit().await
     }
 
+    /// Signs a session out: deleted, with its audit record, in one transaction.
+    pub async fn sign_out(&self, session_hash: &str, username: &str, at: i64) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, |c| sqlx::query(
+            "delete from staff_sessions where session_hash = $1"
+        )
+        .bind(session_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n > 0 {
+            super::audit::record(
+                &mut tx,
+                &super::audit::AuditEntry {
+                    at,
+                    actor: &format!("staff:{username}"),
+                    action: "staff.signed_out",
+                    subject_type: "staff",
+                    subject_id: username,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
     /// Counts a sign-in attempt before its password is checked, so parallel attempts see each
     /// other; a successful sign-in clears the user's attempts.
     pub async fn record_login_attempt(&self, username: &str, at: i64) -> DbResult<()> {
