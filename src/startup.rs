@@ -110,6 +110,7 @@ pub async fn build_state(
         scans,
         calendar,
         clock,
+        prechecks_running: Arc::default(),
     })
 }
 

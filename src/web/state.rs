@@ -20,4 +20,6 @@ pub struct AppState {
     pub metrics: Arc<crate::web::metrics::Metrics>,
     /// The intake API's per-client buckets, upload slots and use counters (this instance's).
     pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
+    /// Set while this instance runs a pre-check pass (`jobs::run_prechecks`).
+    pub prechecks_running: Arc<std::sync::atomic::AtomicBool>,
 }
