@@ -137,7 +137,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let now = || chrono::Utc::now().timestamp_millis();
     match cli.command {
         // No database: one file in, one JSON object out.
-        Command::Precheck { kind, file } => precheck(&kind, &file).await,
+        Command::Precheck { kind, file } => {
+            crate::tools::with(settings.tools.clone(), precheck(&kind, &file)).await
+        }
         Command::Serve { .. } => {
             let app = startup::Application::build(settings, Clock::system()).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

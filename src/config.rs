@@ -67,6 +67,9 @@ pub struct Settings {
     pub scan_sweep_grace_hours: i64,
     /// Forms, connections, password hashes, session lifetime (`web::limits`).
     pub web: crate::web::limits::WebLimits,
+    /// The pre-checks' outside programs and the time limit of one run (`BACKOFFICE_PDFTOPPM`,
+    /// `BACKOFFICE_TESSERACT`, `BACKOFFICE_TOOL_TIME_LIMIT` in seconds, 60).
+    pub tools: crate::tools::Tools,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -281,8 +284,18 @@ impl Settings {
             None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
         };
         let web = crate::web::limits::WebLimits::load(&env)?;
+        let tools = crate::tools::Tools {
+            pdftoppm: env("BACKOFFICE_PDFTOPPM").map_or_else(|| "pdftoppm".into(), PathBuf::from),
+            tesseract: env("BACKOFFICE_TESSERACT")
+                .map_or_else(|| "tesseract".into(), PathBuf::from),
+            time_limit: std::time::Duration::from_secs(secs(
+                "BACKOFFICE_TOOL_TIME_LIMIT",
+                crate::tools::DEFAULT_TIME_LIMIT.as_secs(),
+            )?),
+        };
         Ok(Settings {
             web,
+            tools,
             auditor_email,
             metrics_token,
             retention_years,

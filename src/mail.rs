@@ -15,10 +15,16 @@ use lettre::{
 };
 use std::time::Duration;
 
+/// A whole send (connect, greeting, MAIL, RCPT, DATA, the answer) must finish within this;
+/// a slower server is abandoned and the message tried again later. Well inside the outbox's
+/// lease (`jobs::outbox::LEASE_MS`), so no other worker takes over a message still being sent.
+pub const SEND_TIME_LIMIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    time_limit: Duration,
 }
 
 /// One message as the outbox holds it.
@@ -48,7 +54,14 @@ impl Mailer {
         Ok(Some(Mailer {
             transport: builder.build(),
             from,
+            time_limit: SEND_TIME_LIMIT,
         }))
+    }
+
+    /// The same mailer with a shorter bound on a whole send (at most `SEND_TIME_LIMIT`).
+    pub fn with_time_limit(mut self, limit: Duration) -> Mailer {
+        self.time_limit = limit.min(SEND_TIME_LIMIT);
+        self
     }
 
     pub async fn send(&self, m: &Outgoing<'_>) -> anyhow::Result<()> {
@@ -64,8 +77,17 @@ impl Mailer {
                 m.text.to_owned(),
                 m.html.to_owned(),
             ))?;
-        self.transport.send(message).await?;
-        Ok(())
+        match tokio::time::timeout(self.time_limit, self.transport.send(message)).await {
+            Ok(r) => {
+                r?;
+                Ok(())
+            }
+            // Dropping the send closes the connection: the server never sees the end of DATA.
+            Err(_) => anyhow::bail!(
+                "the SMTP server did not finish within {} s; the message will be tried again",
+                self.time_limit.as_secs_f32()
+            ),
+        }
     }
 }
 

@@ -122,6 +122,7 @@ pub async fn build_state(
         scans,
         calendar,
         clock,
+        prechecks_running: Arc::default(),
     })
 }
 

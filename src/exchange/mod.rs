@@ -4,6 +4,7 @@ pub mod barcode;
 pub mod calendar;
 pub mod certificates;
 pub mod couriers;
+pub mod csv_cell;
 pub mod invoices;
 pub mod payment_bills;
 pub mod report_stream;

@@ -96,6 +96,33 @@ impl Storage {
         tx.commit().await
     }
 
+    /// Signs a session out: deleted, with its audit record, in one transaction.
+    pub async fn sign_out(&self, session_hash: &str, username: &str, at: i64) -> DbResult<()> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, |c| sqlx::query(
+            "delete from staff_sessions where session_hash = $1"
+        )
+        .bind(session_hash)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n > 0 {
+            super::audit::record(
+                &mut tx,
+                &super::audit::AuditEntry {
+                    at,
+                    actor: &format!("staff:{username}"),
+                    action: "staff.signed_out",
+                    subject_type: "staff",
+                    subject_id: username,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
     /// Counts a sign-in attempt before its password is checked, unless `max` were already
     /// counted for the username since `since`: one step (on PostgreSQL under a transaction lock
     /// on the username, on SQLite under the single writer's `begin immediate`), so parallel

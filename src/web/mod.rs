@@ -113,7 +113,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/fulfilment/batches/{id}"),
     ("GET", "/fulfilment/batches/{id}/file"),
     ("GET", "/fulfilment/batches/{id}/labels"),
+    ("POST", "/fulfilment/batches/{id}/labels"),
     ("GET", "/fulfilment/batches/{id}/packing"),
+    ("POST", "/fulfilment/batches/{id}/packing"),
     ("POST", "/fulfilment/tracking"),
     ("POST", "/fulfilment/shipments/{id}/returned"),
     ("GET", "/api/v1/applications"),
@@ -281,8 +283,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/fulfilment/batches/{id}", get(fulfilment::batch))
         .route("/fulfilment/batches/{id}/file", get(fulfilment::batch_file))
-        .route("/fulfilment/batches/{id}/labels", get(fulfilment::labels))
-        .route("/fulfilment/batches/{id}/packing", get(fulfilment::packing))
+        .route(
+            "/fulfilment/batches/{id}/labels",
+            get(fulfilment::labels).post(fulfilment::print_labels),
+        )
+        .route(
+            "/fulfilment/batches/{id}/packing",
+            get(fulfilment::packing).post(fulfilment::print_packing),
+        )
         .route(
             "/fulfilment/tracking",
             upload(post(fulfilment::import_tracking), fulfilment::UPLOAD_LIMIT),

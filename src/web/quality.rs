@@ -9,7 +9,6 @@ use crate::{
     domain::sampling,
     jobs::sla::beijing_day,
     reporting::day_start,
-    storage::audit::AuditEntry,
     views::{self, supervision::QualityPage},
 };
 use axum::{
@@ -78,23 +77,9 @@ pub async fn draw_sample(
         .map_err(e)?;
     let drawn = sampling::pick(&pool, f.n.min(100), f.seed);
     let now = state.clock.now().timestamp_millis();
-    let added = state
-        .storage
-        .insert_samples(&drawn, &week.to_string(), f.seed, &s.actor(), now)
-        .await
-        .map_err(e)?;
     state
         .storage
-        .audit_view(&AuditEntry {
-            at: now,
-            actor: &s.actor(),
-            action: "quality.sample_drawn",
-            subject_type: "quality_week",
-            subject_id: &week.to_string(),
-            before: None,
-            after: Some(&format!("n={} seed={} added={added}", f.n, f.seed)),
-            request_id: None,
-        })
+        .insert_samples(&drawn, &week.to_string(), (f.n, f.seed), &s.actor(), now)
         .await
         .map_err(e)?;
     Ok(see_other(

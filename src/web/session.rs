@@ -155,7 +155,14 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, Staff(s): Staff, jar: CookieJar) -> Response {
-    let _ = state.storage.delete_session(&s.session_hash).await;
+    let at = state.clock.now().timestamp_millis();
+    if let Err(e) = state
+        .storage
+        .sign_out(&s.session_hash, &s.username, at)
+        .await
+    {
+        tracing::error!(error = %e, "sign-out not recorded");
+    }
     (
         jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()),
         Redirect::to("/login"),

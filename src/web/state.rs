@@ -22,4 +22,6 @@ pub struct AppState {
     pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
     /// Turns for password hashing (argon2), `WebLimits::password_hashes` at once.
     pub password_hashes: Arc<tokio::sync::Semaphore>,
+    /// Set while this instance runs a pre-check pass (`jobs::run_prechecks`).
+    pub prechecks_running: Arc<std::sync::atomic::AtomicBool>,
 }
