@@ -8,6 +8,7 @@ mod api_limits;
 mod audit_chain;
 mod authz_matrix;
 mod backup;
+mod barcode;
 mod browser;
 mod certificates;
 mod cli;
