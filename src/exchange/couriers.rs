@@ -2066,14 +2066,12 @@ mod tests {
             })
             .collect();
         let layout = CourierLayout::shipped(Courier::Sf);
-        let t = std::time::Instant::now();
+        // Its time is measured in benches/couriers.rs, not bounded here.
         let bytes = write_batch(&layout, &cfg(), Courier::Sf, &rows).unwrap();
-        let took = t.elapsed();
         let mut wb = open(&bytes);
         let range = wb.worksheet_range("Sheet1").unwrap();
         assert_eq!(range.get_value((10_001, 1)), Some(&s("WT2026112510000")));
         assert_eq!(range.get_value((10_001, 0)), Some(&s("10000")));
-        assert!(took.as_secs() < 30, "{took:?}");
     }
 
     // ---- tracking -------------------------------------------------------------------------------
@@ -2320,13 +2318,10 @@ mod tests {
             ));
         }
         let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
-        let t = std::time::Instant::now();
+        // Its time is measured in benches/couriers.rs, not bounded here.
         let rows = read_tracking(&gbk).unwrap();
-        let took = t.elapsed();
         assert_eq!(rows.len(), 100_000);
         assert_eq!(rows[99_999].row, 100_001);
         assert_eq!(rows[99_999].waybill, "SF0000000099999");
-        assert!(took.as_secs() < 20, "{took:?}");
-        eprintln!("100,000 tracking rows in {took:?}");
     }
 }

@@ -9,6 +9,7 @@ mod audit_chain;
 mod audit_gaps;
 mod authz_matrix;
 mod backup;
+mod barcode;
 mod browser;
 mod calendar_race;
 mod certificates;
