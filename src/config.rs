@@ -62,6 +62,9 @@ pub struct Settings {
     /// Hours an unreferenced object is left before the sweep deletes it
     /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
     pub scan_sweep_grace_hours: i64,
+    /// The budgets of every uploaded or imported file (`BACKOFFICE_FILE_*`, README "Limits and
+    /// hostile input"); put in force for the process by the CLI at start.
+    pub files: crate::exchange::budget::FileBudgets,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -274,7 +277,10 @@ impl Settings {
             })?,
             None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
         };
+        let files =
+            crate::exchange::budget::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         Ok(Settings {
+            files,
             auditor_email,
             metrics_token,
             retention_years,

@@ -14,6 +14,8 @@ mod cli;
 mod corpus;
 mod finance;
 mod fulfilment;
+mod hostile_files;
+mod hostile_ranges;
 mod hotline;
 mod intake;
 mod intake_errors;
