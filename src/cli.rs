@@ -133,6 +133,7 @@ impl Cli {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.overrides())?;
+    crate::exchange::budget::install(settings.files);
     crate::telemetry::init(&settings.log_format);
     let now = || chrono::Utc::now().timestamp_millis();
     match cli.command {

@@ -70,6 +70,9 @@ pub struct Settings {
     /// The pre-checks' outside programs and the time limit of one run (`BACKOFFICE_PDFTOPPM`,
     /// `BACKOFFICE_TESSERACT`, `BACKOFFICE_TOOL_TIME_LIMIT` in seconds, 60).
     pub tools: crate::tools::Tools,
+    /// The budgets of every uploaded or imported file (`BACKOFFICE_FILE_*`, README "Limits and
+    /// hostile input"); put in force for the process by the CLI at start.
+    pub files: crate::exchange::budget::FileBudgets,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -293,9 +296,12 @@ impl Settings {
                 crate::tools::DEFAULT_TIME_LIMIT.as_secs(),
             )?),
         };
+        let files =
+            crate::exchange::budget::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         Ok(Settings {
             web,
             tools,
+            files,
             auditor_email,
             metrics_token,
             retention_years,

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod masking;
 pub mod money;
 pub mod ocr_text;
+pub mod period;
 pub mod personal_id;
 pub mod precheck;
 pub mod rate;
@@ -20,3 +21,6 @@ pub mod sampling;
 pub mod scan;
 pub mod serial;
 pub mod status;
+
+#[cfg(test)]
+mod never_panic;

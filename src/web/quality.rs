@@ -27,7 +27,11 @@ pub struct WeekQuery {
 /// The Monday of the week a day is in; by default last week's (the one just finished).
 fn monday_of(state: &AppState, d: Option<NaiveDate>) -> NaiveDate {
     let (_, _, today) = beijing_day(state.clock.now().timestamp_millis(), 0);
-    let d = d.unwrap_or(today - Duration::days(7));
+    // Within 2000–2099: the weeks before and after it are linked, and must exist.
+    let d = d.unwrap_or(today - Duration::days(7)).clamp(
+        crate::domain::period::first_day() + Duration::days(7),
+        crate::domain::period::last_day(),
+    );
     d - Duration::days(d.weekday().num_days_from_monday() as i64)
 }
 
