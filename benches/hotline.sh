@@ -55,7 +55,7 @@ def parse(path):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)), ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)),
             ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)), int(bad.group(1)) if bad else 0)
-print(f"GET /hotline?q=…, {n:,} applications, wrk -t2 -c16, {runs} × {os.environ.get("SECS", "10")} s, {cores} cores shared (medians)")
+print(f"GET /hotline?q=…, {n:,} applications, wrk -t2 -c16, {runs} × {os.environ.get('SECS', '10')} s, {cores} cores shared (medians)")
 for db in ("sqlite", "postgres"):
     for key in ("mobile", "serial", "bare"):
         rs = [parse(f"{w}/{db}.{key}{r}.txt") for r in range(1, runs + 1)]

@@ -50,7 +50,7 @@ def parse(path):
     return (float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)),
             ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)), ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)),
             int(bad.group(1)) if bad else 0)
-print(f"GET /review, first page of 50, {n:,} applications, wrk -t2 -c64, {runs} × {os.environ.get("SECS", "10")} s, {cores} cores shared by wrk and server (medians)")
+print(f"GET /review, first page of 50, {n:,} applications, wrk -t2 -c64, {runs} × {os.environ.get('SECS', '10')} s, {cores} cores shared by wrk and server (medians)")
 for db in ("sqlite", "postgres"):
     ours = [parse(f"{w}/{db}.run{r}.txt") for r in range(1, runs + 1)]
     bare = [parse(f"{w}/{db}.bare{r}.txt") for r in range(1, runs + 1)]

@@ -133,11 +133,14 @@ impl Cli {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.overrides())?;
+    crate::exchange::budget::install(settings.files);
     crate::telemetry::init(&settings.log_format);
     let now = || chrono::Utc::now().timestamp_millis();
     match cli.command {
         // No database: one file in, one JSON object out.
-        Command::Precheck { kind, file } => precheck(&kind, &file).await,
+        Command::Precheck { kind, file } => {
+            crate::tools::with(settings.tools.clone(), precheck(&kind, &file)).await
+        }
         Command::Serve { .. } => {
             let app = startup::Application::build(settings, Clock::system()).await?;
             app.run_until_stopped(startup::shutdown_signal()).await

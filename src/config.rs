@@ -17,6 +17,9 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    /// PEM file of further root certificates trusted for the relay's TLS (`BACKOFFICE_SMTP_CA_FILE`,
+    /// `smtp.ca_file`): a relay with a certificate from a private CA. Without it, the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone)]
@@ -43,7 +46,7 @@ pub struct Settings {
     pub api_limits: bool,
     /// Seconds a connection may take to send a request's headers.
     pub header_read_timeout_secs: u64,
-    /// Seconds an API request's body may stall between two chunks.
+    /// Seconds a request's body may stall between two chunks (every route).
     pub body_read_timeout_secs: u64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
     pub invoice: crate::exchange::invoices::InvoiceConfig,
@@ -62,6 +65,14 @@ pub struct Settings {
     /// Hours an unreferenced object is left before the sweep deletes it
     /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
     pub scan_sweep_grace_hours: i64,
+    /// Forms, connections, password hashes, session lifetime (`web::limits`).
+    pub web: crate::web::limits::WebLimits,
+    /// The pre-checks' outside programs and the time limit of one run (`BACKOFFICE_PDFTOPPM`,
+    /// `BACKOFFICE_TESSERACT`, `BACKOFFICE_TOOL_TIME_LIMIT` in seconds, 60).
+    pub tools: crate::tools::Tools,
+    /// The budgets of every uploaded or imported file (`BACKOFFICE_FILE_*`, README "Limits and
+    /// hostile input"); put in force for the process by the CLI at start.
+    pub files: crate::exchange::budget::FileBudgets,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -106,6 +117,7 @@ struct FileSettings {
 #[serde(deny_unknown_fields)]
 struct FileSmtp {
     url: Option<String>,
+    ca_file: Option<PathBuf>,
     username: Option<String>,
     password: Option<String>,
     from: Option<String>,
@@ -274,7 +286,22 @@ impl Settings {
             })?,
             None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
         };
+        let web = crate::web::limits::WebLimits::load(&env)?;
+        let tools = crate::tools::Tools {
+            pdftoppm: env("BACKOFFICE_PDFTOPPM").map_or_else(|| "pdftoppm".into(), PathBuf::from),
+            tesseract: env("BACKOFFICE_TESSERACT")
+                .map_or_else(|| "tesseract".into(), PathBuf::from),
+            time_limit: std::time::Duration::from_secs(secs(
+                "BACKOFFICE_TOOL_TIME_LIMIT",
+                crate::tools::DEFAULT_TIME_LIMIT.as_secs(),
+            )?),
+        };
+        let files =
+            crate::exchange::budget::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         Ok(Settings {
+            web,
+            tools,
+            files,
             auditor_email,
             metrics_token,
             retention_years,
@@ -298,6 +325,9 @@ impl Settings {
                 url: smtp_url,
                 username: smtp_file.username,
                 password: smtp_file.password,
+                ca_file: env("BACKOFFICE_SMTP_CA_FILE")
+                    .map(PathBuf::from)
+                    .or(smtp_file.ca_file),
                 from: env("BACKOFFICE_MAIL_FROM")
                     .or(smtp_file.from)
                     .unwrap_or_else(|| "backoffice@localhost".into()),
@@ -376,7 +406,16 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:9001");
         assert_eq!(s.database_url, "sqlite:///srv/bo/backoffice.db");
         assert_eq!(s.smtp.from, "ca@example.com");
+        assert_eq!(s.smtp.ca_file, None);
         assert!(!format!("{s:?}").contains("hunter2"));
+        let with_ca = Settings::load_from(&o, |k| {
+            (k == "BACKOFFICE_SMTP_CA_FILE").then(|| "/etc/bo/relay-ca.pem".into())
+        })
+        .unwrap();
+        assert_eq!(
+            with_ca.smtp.ca_file,
+            Some(PathBuf::from("/etc/bo/relay-ca.pem"))
+        );
         let o2 = Overrides {
             listen: Some("127.0.0.1:9002".into()),
             ..o

@@ -36,6 +36,8 @@ pub mod startup;
 pub mod storage;
 /// Structured logs.
 pub mod telemetry;
+/// Outside programs (pdftoppm, tesseract) run with a time limit.
+pub mod tools;
 /// HTML views (maud).
 pub mod views;
 /// HTTP: the intake API and the desks.

@@ -61,9 +61,17 @@ impl Application {
                 }
             })
         };
+        let max_connections = self.state.settings.web.max_connections;
         let app = web::router(self.state);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
-        web::serve::serve(self.listener, app, header_timeout, shutdown).await?;
+        web::serve::serve(
+            self.listener,
+            app,
+            header_timeout,
+            max_connections,
+            shutdown,
+        )
+        .await?;
         flusher.abort();
         if let Err(e) = limits.flush(&storage).await {
             tracing::warn!(error = %e, "API use counters lost at shutdown");
@@ -101,7 +109,11 @@ pub async fn build_state(
         web::identity::build_enforcer(&storage).await?,
     ));
     let api_limits = web::api_limits::ApiLimiter::new(settings.api_limits);
+    let password_hashes = Arc::new(tokio::sync::Semaphore::new(
+        settings.web.password_hashes.max(1),
+    ));
     Ok(AppState {
+        password_hashes,
         metrics: Arc::new(web::metrics::Metrics::new()),
         api_limits,
         authz,
@@ -110,6 +122,7 @@ pub async fn build_state(
         scans,
         calendar,
         clock,
+        prechecks_running: Arc::default(),
     })
 }
 

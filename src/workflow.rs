@@ -8,7 +8,7 @@ use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
-    finance, invoices, outbox, sla,
+    finance, invoices, outbox, pauses, sla,
 };
 use crate::views::mail;
 
@@ -65,10 +65,12 @@ pub async fn act(
         step.note.as_deref(),
         step.expected_row_version,
     );
+    storage.pause_point(pauses::ACT_BEGIN).await;
     let mut tx = storage.begin().await?;
     let seen: Current = applications::current(&mut tx, application_id)
         .await?
         .ok_or(ActionError::NotFound)?;
+    storage.pause_point(pauses::ACT_READ).await;
     if expected_row_version.is_some_and(|v| v != seen.row_version) {
         return Err(ActionError::Conflict);
     }

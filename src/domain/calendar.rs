@@ -74,7 +74,9 @@ impl WorkingCalendar {
     }
 
     /// 18:00 Beijing time on the third working day strictly after the Beijing calendar day of
-    /// `received` (the submission, or the resubmission's receipt).
+    /// `received` (the submission, or the resubmission's receipt). A day of a year the calendar
+    /// lists nothing for counts by the Monday–Friday rule alone (its holidays are not known
+    /// yet); importing that year recomputes the waiting deadlines.
     pub fn review_due_at(&self, received: DateTime<Utc>) -> DateTime<Utc> {
         let day = received.with_timezone(&beijing()).date_naive();
         let due_day = self.add_working_days(day, REVIEW_WORKING_DAYS);
@@ -153,6 +155,53 @@ mod tests {
         assert!(cal.is_working_day(NaiveDate::from_ymd_opt(2026, 10, 10).unwrap()));
     }
 
+    /// Deadlines worked out by hand on the 2026 schedule (migrations/calendar-2025-2026.csv,
+    /// the same as shared/data/cn-calendar-2025-2026.csv). Spring Festival: Sat Feb 14 worked,
+    /// Feb 15–23 off, Sat Feb 28 worked. Mid-Autumn and National Day: Sun Sep 20 worked,
+    /// Fri Sep 25–Sun Sep 27 off, Oct 1–7 off, Sat Oct 10 worked.
+    #[test]
+    fn hand_computed_deadlines_2026() {
+        let cal = cal_2026();
+        for (received, deadline) in [
+            // Thu 12, Fri 13, Sat 14 (调休).
+            ("2026-02-11T09:00:00+08:00", "2026-02-14"),
+            // Fri 13, Sat 14, then the holiday, Tue 24.
+            ("2026-02-12T15:00:00+08:00", "2026-02-24"),
+            ("2026-02-13T15:00:00+08:00", "2026-02-25"),
+            // Received on the worked Saturday itself: Tue 24, Wed 25, Thu 26.
+            ("2026-02-14T10:00:00+08:00", "2026-02-26"),
+            // Received during the holiday.
+            ("2026-02-22T10:00:00+08:00", "2026-02-26"),
+            // Thu 26, Fri 27, Sat 28 (调休).
+            ("2026-02-25T10:00:00+08:00", "2026-02-28"),
+            // Fri 27, Sat 28, (Sun off) Mon Mar 2.
+            ("2026-02-26T10:00:00+08:00", "2026-03-02"),
+            // (Sat off) Sun 20 (调休), Mon 21, Tue 22.
+            ("2026-09-18T10:00:00+08:00", "2026-09-22"),
+            // Thu 24, (Sep 25–27 off) Mon 28, Tue 29.
+            ("2026-09-23T10:00:00+08:00", "2026-09-29"),
+            // Tue 29, Wed 30, (Oct 1–7 off) Thu Oct 8.
+            ("2026-09-28T10:00:00+08:00", "2026-10-08"),
+            ("2026-09-29T10:00:00+08:00", "2026-10-09"),
+            // Oct 8, 9, Sat 10 (调休).
+            ("2026-09-30T11:00:00+08:00", "2026-10-10"),
+            ("2026-10-03T11:00:00+08:00", "2026-10-10"),
+            // Sat 10 (调休), (Sun off) Mon 12, Tue 13.
+            ("2026-10-09T11:00:00+08:00", "2026-10-13"),
+            // New Year 2026: Jan 1–3 off, Sun Jan 4 worked: Sun 4, Mon 5, Tue 6.
+            ("2025-12-31T11:00:00+08:00", "2026-01-06"),
+            // 23:59 Beijing is still that day; 16:00 UTC is already the next.
+            ("2026-02-13T23:59:59+08:00", "2026-02-25"),
+            ("2026-02-13T16:00:00Z", "2026-02-26"),
+        ] {
+            assert_eq!(
+                due(&cal, received),
+                format!("{deadline}T18:00:00+08:00"),
+                "{received}"
+            );
+        }
+    }
+
     #[test]
     fn spring_festival_2026() {
         let cal = cal_2026();
@@ -181,6 +230,58 @@ mod tests {
         );
     }
 
+    /// Past the last year listed (2026), days count Monday–Friday: New Year's Day 2027 is a
+    /// working day until 2027's schedule is loaded, which then moves the deadline.
+    #[test]
+    fn a_year_the_calendar_does_not_cover_counts_weekdays() {
+        let cal = cal_2026();
+        assert_eq!(cal.entries().map(|(d, _)| d.year()).max(), Some(2026));
+        // Wed Dec 30 → Thu 31, Fri Jan 1 (not known as a holiday), Mon Jan 4.
+        assert_eq!(
+            due(&cal, "2026-12-30T10:00:00+08:00"),
+            "2027-01-04T18:00:00+08:00"
+        );
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let with_2027 =
+            WorkingCalendar::new(cal.entries().chain([(d(2027, 1, 1), DayKind::Holiday)]));
+        assert_eq!(
+            due(&with_2027, "2026-12-30T10:00:00+08:00"),
+            "2027-01-05T18:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn day_kinds_and_entries() {
+        assert_eq!(DayKind::Holiday.code(), "holiday");
+        assert_eq!(DayKind::Workday.code(), "workday");
+        for k in [DayKind::Holiday, DayKind::Workday] {
+            assert_eq!(DayKind::parse(k.code()), Some(k));
+        }
+        assert_eq!(DayKind::parse(" 放假 "), Some(DayKind::Holiday));
+        assert_eq!(DayKind::parse("上班"), Some(DayKind::Workday));
+        assert_eq!(DayKind::parse("weekend"), None);
+        let d = |m, dd| NaiveDate::from_ymd_opt(2026, m, dd).unwrap();
+        let cal =
+            WorkingCalendar::new([(d(10, 10), DayKind::Workday), (d(10, 1), DayKind::Holiday)]);
+        assert_eq!(
+            cal.entries().collect::<Vec<_>>(),
+            [(d(10, 1), DayKind::Holiday), (d(10, 10), DayKind::Workday)]
+        );
+        assert_eq!(cal_2026().entries().count(), 72);
+        assert_eq!(WorkingCalendar::default().entries().count(), 0);
+    }
+
+    /// The schedule read straight from the CSV text, as a second reading of what a working
+    /// day is: listed days by their type, others Monday–Friday.
+    fn independent_is_working(d: NaiveDate) -> bool {
+        let csv = include_str!("../../migrations/calendar-2025-2026.csv");
+        let key = d.format("%Y-%m-%d,").to_string();
+        match csv.lines().find(|l| l.starts_with(&key)) {
+            Some(l) => l.split(',').nth(1) == Some("workday"),
+            None => d.weekday().num_days_from_monday() < 5,
+        }
+    }
+
     proptest! {
         #[test]
         fn deadline_is_18h_on_the_third_working_day(secs in 1_735_660_800i64..1_798_732_800) {
@@ -188,10 +289,10 @@ mod tests {
             let t = DateTime::<Utc>::from_timestamp(secs, 0).unwrap();
             let due = cal.review_due_at(t).with_timezone(&beijing());
             prop_assert_eq!(due.time(), NaiveTime::from_hms_opt(18, 0, 0).unwrap());
-            prop_assert!(cal.is_working_day(due.date_naive()));
-            let start = t.with_timezone(&beijing()).date_naive();
+            prop_assert!(independent_is_working(due.date_naive()));
+            let start = (t + Duration::hours(8)).date_naive();
             let between = start.iter_days().skip(1).take_while(|d| *d <= due.date_naive())
-                .filter(|d| cal.is_working_day(*d)).count();
+                .filter(|d| independent_is_working(*d)).count();
             prop_assert_eq!(between, 3);
         }
     }

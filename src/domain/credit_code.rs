@@ -65,9 +65,23 @@ mod tests {
 
     #[test]
     fn known_codes() {
-        // Published codes of real organisations.
-        assert!(CreditCode::parse("91350100M000100Y43").is_ok());
-        assert!(CreditCode::parse("91440300708461136T").is_ok());
+        // The example of GB 32100-2015, and published codes of real organisations (Tencent,
+        // Huawei, Alibaba (China)): their check characters as printed, not computed here.
+        for code in [
+            "91350100M000100Y43",
+            "91440300708461136T",
+            "914403001922038216",
+            "91330100799655058B",
+        ] {
+            let parsed = CreditCode::parse(code).unwrap();
+            assert_eq!(parsed.as_str(), code);
+            assert_eq!(parsed.to_string(), code);
+            assert_eq!(check_char(&code.as_bytes()[..17]), code.as_bytes()[17]);
+        }
+        assert_eq!(
+            CreditCode::parse(" 91440300708461136t ").unwrap().as_str(),
+            "91440300708461136T"
+        );
         assert_eq!(
             CreditCode::parse("91350100M000100Y44"),
             Err(CreditCodeError::CheckChar)
@@ -79,9 +93,20 @@ mod tests {
         assert_eq!(CreditCode::parse("9135"), Err(CreditCodeError::Shape));
     }
 
+    /// The check character by the standard's formula, C18 = 31 − (Σ Cᵢ·3^(i−1) mod 31), with
+    /// the weights raised here rather than read from the code's table.
+    fn gb32100(first17: &[u8]) -> u8 {
+        let chars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+        let (sum, _) = first17.iter().fold((0u64, 1u64), |(sum, w), c| {
+            let v = chars.find(*c as char).expect("in the alphabet") as u64;
+            (sum + v * w, w * 3 % 31)
+        });
+        chars.as_bytes()[((31 - sum % 31) % 31) as usize]
+    }
+
     fn valid_code() -> impl Strategy<Value = String> {
         prop::collection::vec(prop::sample::select(ALPHABET.to_vec()), 17).prop_map(|v| {
-            let c = check_char(&v);
+            let c = gb32100(&v);
             let mut s = String::from_utf8(v).unwrap();
             s.push(c as char);
             s

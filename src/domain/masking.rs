@@ -93,4 +93,21 @@ mod tests {
         assert_eq!(mobile("13800138000"), "138****8000");
         assert_eq!(address("广东省", "深圳市", "南山区"), "广东省深圳市南山区");
     }
+
+    /// At the bounds: the shortest number shown in part, and one character less.
+    #[test]
+    fn masking_bounds() {
+        // Other documents keep 1 + 3 and need at least 3 hidden: 7 characters.
+        assert_eq!(id_number(IdType::ForeignPassport, "E123456"), "E***456");
+        assert_eq!(id_number(IdType::ForeignPassport, "E12345"), "******");
+        // Resident IDs keep 4 + 4: 11 characters are the fewest shown in part.
+        assert_eq!(id_number(IdType::ResidentId, "44030512345"), "4403***2345");
+        assert_eq!(id_number(IdType::ResidentId, "4403051234"), "**********");
+        assert_eq!(id_number(IdType::ResidentId, ""), "");
+        // Only an 11-digit ASCII mobile is shown in part.
+        assert_eq!(mobile("1380013800"), "**********");
+        assert_eq!(mobile("138001380001"), "************");
+        assert_eq!(mobile("１３８００１３８０００"), "***********");
+        assert_eq!(mobile(""), "");
+    }
 }

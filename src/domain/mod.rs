@@ -12,6 +12,7 @@ pub mod intake;
 pub mod masking;
 pub mod money;
 pub mod ocr_text;
+pub mod period;
 pub mod personal_id;
 pub mod precheck;
 pub mod rate;
@@ -22,3 +23,6 @@ pub mod scan;
 pub mod serial;
 pub mod signature;
 pub mod status;
+
+#[cfg(test)]
+mod never_panic;

@@ -234,6 +234,38 @@ mod tests {
     }
 
     #[test]
+    fn class_codes() {
+        assert_eq!(
+            LineClass::ALL.map(LineClass::code),
+            [
+                "matched",
+                "amount_mismatch",
+                "unmatched_payment",
+                "duplicate_payment",
+                "refund"
+            ]
+        );
+    }
+
+    /// An Alipay bill: WeChat applications are neither matched nor missing in it.
+    #[test]
+    fn an_alipay_bill_sees_only_alipay_applications() {
+        let mut known = Known::default();
+        known.apps.insert("O1".into(), app("A1", A, 20000, 10));
+        known.apps.insert("O2".into(), app("A2", W, 20000, 10));
+        known.apps.insert("O3".into(), app("A3", A, 20000, 10));
+        let lines = [
+            line("O1", "T1", 20000, 50, false),
+            line("O2", "T2", 20000, 50, false),
+        ];
+        let out = reconcile(A, (0, 100), &lines, &known);
+        use LineClass::*;
+        assert_eq!(out.classes, [Matched, UnmatchedPayment]);
+        assert_eq!(out.applications, [Some("A1"), None]);
+        assert_eq!(out.missing, ["A3"]);
+    }
+
+    #[test]
     fn an_order_paid_through_the_other_channel_first_is_a_duplicate() {
         let mut known = Known::default();
         known.apps.insert("O1".into(), app("A1", W, 20000, 10));
@@ -257,7 +289,8 @@ mod tests {
     proptest! {
         #[test]
         fn every_line_and_every_application_is_classified_once((raw_lines, raw_apps) in scenario(),
-                                                               on_record in prop::collection::hash_set(0u8..30, 0..5)) {
+                                                               on_record in prop::collection::hash_set(0u8..30, 0..5),
+                                                               channel in prop::sample::select(vec![W, A])) {
             let mut known = Known::default();
             for (k, (order, wechat, fen, paid_at)) in raw_apps.iter().enumerate() {
                 known.apps.entry(format!("O{order}")).or_insert_with(|| app(&format!("A{k}"), if *wechat { W } else { A }, *fen * 100, *paid_at));
@@ -268,7 +301,7 @@ mod tests {
             let lines: Vec<LineIn> = raw_lines.iter().enumerate()
                 .map(|(i, l)| line(&orders[i], &txs[i], l.2 * 100, l.3, l.4)).collect();
             let (from, to) = (0, 100);
-            let out = reconcile(W, (from, to), &lines, &known);
+            let out = reconcile(channel, (from, to), &lines, &known);
 
             // every line exactly one class, and the amounts add up
             prop_assert_eq!(out.classes.len(), lines.len());
@@ -293,13 +326,20 @@ mod tests {
             // every application of the channel paid in the period: exactly one of matched by a
             // line of this bill, already on record, missing
             for (order, a) in &known.apps {
-                if a.channel != W || !(from..to).contains(&a.paid_at) { continue; }
+                if a.channel != channel || !(from..to).contains(&a.paid_at) { continue; }
                 let by_line = out.applications.iter().zip(&out.classes).filter(|(x, c)|
                     **x == Some(a.application_id.as_str())
                     && matches!(c, LineClass::Matched | LineClass::AmountMismatch)).count();
                 let on_record = usize::from(known.paid_orders.contains(order));
                 let missing = out.missing.iter().filter(|m| **m == a.application_id).count();
                 prop_assert_eq!(by_line + on_record + missing, 1, "{}", order);
+            }
+            // an application of the other channel is never matched nor missing in this bill
+            for a in known.apps.values().filter(|a| a.channel != channel) {
+                prop_assert!(!out.missing.contains(&a.application_id.as_str()));
+                prop_assert!(!out.applications.iter().zip(&out.classes).any(|(x, c)|
+                    *x == Some(a.application_id.as_str())
+                    && matches!(c, LineClass::Matched | LineClass::AmountMismatch)));
             }
         }
     }
@@ -403,11 +443,12 @@ mod tests {
         /// Same-second payments and shared transaction numbers included (times mod 20, few
         /// transaction numbers).
         #[test]
-        fn decides_as_the_rule_as_first_written(sc in scenario(), on_record in prop::collection::hash_set(0u8..30, 0..5)) {
+        fn decides_as_the_rule_as_first_written(sc in scenario(), on_record in prop::collection::hash_set(0u8..30, 0..5),
+                                                channel in prop::sample::select(vec![W, A])) {
             let (known, orders, txs) = build(&sc, &on_record);
             let lines = lines_of(&sc.0, &orders, &txs);
-            let out = reconcile(W, (0, 100), &lines, &known);
-            let (classes, applications, missing) = reference(W, (0, 100), &lines, &known);
+            let out = reconcile(channel, (0, 100), &lines, &known);
+            let (classes, applications, missing) = reference(channel, (0, 100), &lines, &known);
             prop_assert_eq!(&out.classes, &classes);
             let apps: Vec<Option<String>> = out.applications.iter().map(|a| a.map(str::to_owned)).collect();
             prop_assert_eq!(apps, applications);
@@ -418,10 +459,11 @@ mod tests {
         /// plus a part of the applications no line names: together they decide as the whole.
         #[test]
         fn the_parts_of_a_split_decide_as_the_whole(sc in scenario(), on_record in prop::collection::hash_set(0u8..30, 0..5),
-                                                    part_of in prop::collection::vec(0usize..3, 30)) {
+                                                    part_of in prop::collection::vec(0usize..3, 30),
+                                                    channel in prop::sample::select(vec![W, A])) {
             let (known, orders, txs) = build(&sc, &on_record);
             let lines = lines_of(&sc.0, &orders, &txs);
-            let whole = reconcile(W, (0, 100), &lines, &known);
+            let whole = reconcile(channel, (0, 100), &lines, &known);
             let restrict = |keep: &dyn Fn(&str) -> bool| Known {
                 apps: known.apps.iter().filter(|(o, _)| keep(o)).map(|(o, a)| (o.clone(), a.clone())).collect(),
                 paid_orders: known.paid_orders.iter().filter(|o| keep(o)).cloned().collect(),
@@ -433,7 +475,7 @@ mod tests {
                 let named: HashSet<&str> = idx.iter().map(|&i| lines[i].out_trade_no).collect();
                 let k = restrict(&|o| named.contains(o));
                 let mine: Vec<LineIn> = idx.iter().map(|&i| lines[i]).collect();
-                let out = reconcile(W, (0, 100), &mine, &k);
+                let out = reconcile(channel, (0, 100), &mine, &k);
                 for (j, &i) in idx.iter().enumerate() {
                     prop_assert_eq!(out.classes[j], whole.classes[i]);
                     prop_assert_eq!(out.applications[j], whole.applications[i]);
@@ -442,7 +484,7 @@ mod tests {
             }
             let named: HashSet<&str> = lines.iter().map(|l| l.out_trade_no).collect();
             let rest = restrict(&|o| !named.contains(o));
-            missing.extend(reconcile(W, (0, 100), &[], &rest).missing.iter().map(|m| m.to_string()));
+            missing.extend(reconcile(channel, (0, 100), &[], &rest).missing.iter().map(|m| m.to_string()));
             missing.sort();
             prop_assert_eq!(missing, whole.missing);
         }

@@ -113,27 +113,111 @@ mod tests {
         );
     }
 
-    /// A valid ID built from its parts, with the check character computed.
+    /// The samples printed in GB 11643-1999 itself, and numbers whose check character was
+    /// worked out by hand. `440524188001010014` (born 1880) is refused for its birth year: only
+    /// 1900–2100 are taken, but its check character is the standard's.
+    #[test]
+    fn published_samples() {
+        assert_eq!(check_char(b"11010519491231002"), b'X');
+        assert_eq!(check_char(b"44052418800101001"), b'4');
+        assert_eq!(
+            ResidentId::parse("440524188001010014"),
+            Err(ResidentIdError::BirthDate)
+        );
+        let id = ResidentId::parse(" 11010519491231002x ").unwrap();
+        assert_eq!(id.to_string(), "11010519491231002X");
+        assert_eq!(id.as_ref(), "11010519491231002X");
+        assert_eq!(
+            id.birth_date(),
+            chrono::NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
+        // Σ weights × digits for 44030519900101123 is 200; 200 mod 11 = 2 → X (GB 11643 table).
+        assert_eq!(check_char(b"44030519900101123"), b'X');
+    }
+
+    /// Birth dates on the last days of months, and 29 February in leap and common years.
+    #[test]
+    fn month_ends_and_leap_days() {
+        let with_check =
+            |first17: &str| format!("{first17}{}", mod11_2(first17.as_bytes()) as char);
+        for (date, ok) in [
+            ("19960229", true),
+            ("20000229", true),
+            ("19000229", false), // 1900 is not a leap year
+            ("20230229", false),
+            ("20240229", true),
+            ("19990131", true),
+            ("19990431", false),
+            ("19990430", true),
+            ("19991231", true),
+            ("19991232", false),
+            ("19990229", false),
+            ("19990228", true),
+            ("19990330", true),
+            ("19990631", false),
+            ("19990000", false),
+            ("19991300", false),
+            ("18991231", false),
+            ("21001231", true),
+            ("21010101", false),
+        ] {
+            let id = with_check(&format!("440305{date}123"));
+            let parsed = ResidentId::parse(&id);
+            if ok {
+                let want = chrono::NaiveDate::parse_from_str(date, "%Y%m%d").unwrap();
+                assert_eq!(parsed.map(|p| p.birth_date()), Ok(want), "{id}");
+            } else {
+                assert_eq!(parsed, Err(ResidentIdError::BirthDate), "{id}");
+            }
+        }
+    }
+
+    /// The check character by ISO 7064 MOD 11-2 worked recursively (p = (p + d) · 2 mod 11),
+    /// not by the weight table of the code under test.
+    fn mod11_2(first17: &[u8]) -> u8 {
+        let p = first17
+            .iter()
+            .fold(0u32, |p, d| ((p + u32::from(d - b'0')) * 2) % 11);
+        match (12 - p) % 11 {
+            10 => b'X',
+            c => b'0' + c as u8,
+        }
+    }
+
+    /// A valid ID built from its parts: any real birth date 1900–2100 (every 29th, 30th, 31st
+    /// and 29 February included), the check character computed independently.
     pub(crate) fn valid_id() -> impl Strategy<Value = String> {
-        (
-            1u8..=8,
-            0u32..100_000,
-            1900i32..2030,
-            1u32..=12,
-            1u32..=28,
-            0u32..1000,
-        )
-            .prop_map(|(p, region, y, m, d, seq)| {
-                let first17 = format!("{p}{region:05}{y:04}{m:02}{d:02}{seq:03}");
-                let c = check_char(first17.as_bytes()) as char;
-                format!("{first17}{c}")
-            })
+        let first = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let days = (chrono::NaiveDate::from_ymd_opt(2100, 12, 31).unwrap() - first).num_days();
+        (1u8..=8, 0u32..100_000, 0..=days, 0u32..1000).prop_map(move |(p, region, d, seq)| {
+            let birth = first + chrono::Duration::days(d);
+            let first17 = format!("{p}{region:05}{}{seq:03}", birth.format("%Y%m%d"));
+            let c = mod11_2(first17.as_bytes()) as char;
+            format!("{first17}{c}")
+        })
     }
 
     proptest! {
         #[test]
         fn every_valid_id_parses(id in valid_id()) {
-            prop_assert_eq!(ResidentId::parse(&id).unwrap().as_str().to_owned(), id);
+            let parsed = ResidentId::parse(&id).unwrap();
+            prop_assert_eq!(parsed.as_str(), id.as_str());
+            prop_assert_eq!(parsed.birth_date().format("%Y%m%d").to_string(), &id[6..14]);
+        }
+
+        /// Birth dates at the ends of months, in the years around leap years.
+        #[test]
+        fn month_end_dates_parse_exactly_when_real(y in 1900i32..=2100, m in 1u32..=12, d in 28u32..=31) {
+            let first17 = format!("440305{y:04}{m:02}{d:02}123");
+            let id = format!("{first17}{}", mod11_2(first17.as_bytes()) as char);
+            let real = chrono::NaiveDate::from_ymd_opt(y, m, d);
+            match ResidentId::parse(&id) {
+                Ok(p) => prop_assert_eq!(Some(p.birth_date()), real),
+                Err(e) => {
+                    prop_assert_eq!(e, ResidentIdError::BirthDate);
+                    prop_assert!(real.is_none());
+                }
+            }
         }
 
         #[test]

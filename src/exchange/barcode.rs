@@ -229,13 +229,13 @@ mod tests {
         // A re-shipment: back to B for "-2".
         let s = symbols("WT202611250001-2").unwrap();
         assert_eq!(&s[10..13], [CODE_B, 13, 18]);
-        assert_eq!(s[13], checksum(&s[..13]));
+        // 104 + 55 + 2·52 + 3·99 + 4·20 + 5·26 + 6·11 + 7·25 + 8·0 + 9·1 + 10·100 + 11·13 + 12·18
+        // = 2379 = 23·103 + 10.
+        assert_eq!(s[13], 10);
         // Runs too short to pay for a switch stay in B.
         let s = symbols("AB12CD").unwrap();
-        assert_eq!(
-            s,
-            [START_B, 33, 34, 17, 18, 35, 36, checksum(&s[..7]), STOP]
-        );
+        // 104 + 33 + 2·34 + 3·17 + 4·18 + 5·35 + 6·36 = 719 = 6·103 + 101.
+        assert_eq!(s, [START_B, 33, 34, 17, 18, 35, 36, 101, STOP]);
         let s = symbols("A1234B").unwrap();
         assert!(!s.contains(&CODE_C));
         assert!(symbols("A123456B").unwrap().contains(&CODE_C));

@@ -28,7 +28,15 @@ const COLUMNS: &[(&str, &str, bool)] = &[
 ];
 
 pub fn parse(bytes: &[u8]) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
-    let s = sheet::read(bytes)?;
+    parse_with(bytes, &super::budget::current())
+}
+
+/// As [`parse`], within the given budgets.
+pub fn parse_with(
+    bytes: &[u8],
+    b: &super::budget::FileBudgets,
+) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
+    let s = sheet::read_with(bytes, b)?;
     let c = Columns::find(&s, COLUMNS)?;
     sheet::collect_rows(
         &s,

@@ -69,7 +69,15 @@ fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
 
 /// Parses every row; all errors are collected (a serial twice in one file is an error too).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Certificate>, SheetError> {
-    let s = sheet::read(bytes)?;
+    parse_with(bytes, &super::budget::current())
+}
+
+/// As [`parse`], within the given budgets.
+pub fn parse_with(
+    bytes: &[u8],
+    b: &super::budget::FileBudgets,
+) -> Result<Vec<Certificate>, SheetError> {
+    let s = sheet::read_with(bytes, b)?;
     let c = Columns::find(&s, COLUMNS)?;
     sheet::collect_rows(
         &s,

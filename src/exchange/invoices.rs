@@ -3,10 +3,10 @@
 //! text, every cell text), the checks a request passes before export, and the read-back of what
 //! was issued (the platform's export, plain lists, invoice files, the failure list), all or nothing.
 
-use super::payment_bills::{MAX_UNPACKED, zip_members};
+use super::budget::{self, ArchiveError, FileBudgets, OverBudget, Unpacked, WorkbookError};
 use super::sheet::{self, RowError, column_letter};
 use crate::domain::calendar::beijing;
-use calamine::{Data, Reader};
+use calamine::Data;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
 use serde::{Deserialize, Serialize};
@@ -845,6 +845,8 @@ pub enum IssuedError {
         sheet: String,
         errors: Vec<RowError>,
     },
+    #[error(transparent)]
+    Over(#[from] OverBudget),
     #[error("in {member}: {error}")]
     Member {
         member: String,
@@ -859,9 +861,14 @@ const REOPEN: &str =
 /// list (xlsx/xls/csv, UTF-8 or GBK), a failure list (by its reason column), or a zip of any of
 /// these plus invoice files named with their number. One bad value refuses everything.
 pub fn read_issued(bytes: &[u8]) -> Result<IssuedFile, IssuedError> {
+    read_issued_with(bytes, &budget::current())
+}
+
+/// As [`read_issued`], within the given budgets.
+pub fn read_issued_with(bytes: &[u8], b: &FileBudgets) -> Result<IssuedFile, IssuedError> {
     let mut out = IssuedFile::default();
-    let mut budget = MAX_UNPACKED;
-    read_into(bytes, 0, &mut budget, &mut out)?;
+    let mut left = Unpacked::new(b);
+    read_into(bytes, 0, b, &mut left, &mut out)?;
     if out.lines.is_empty() && out.files.is_empty() && out.failures.is_empty() {
         return Err(IssuedError::Unreadable(
             "the file holds no issued invoice, invoice file or failure line".into(),
@@ -886,21 +893,40 @@ fn is_workbook_zip(bytes: &[u8]) -> bool {
             .unwrap_or(false)
 }
 
+impl From<ArchiveError> for IssuedError {
+    fn from(e: ArchiveError) -> Self {
+        match e {
+            ArchiveError::Damaged(m) => IssuedError::Unreadable(m),
+            ArchiveError::Over(o) => IssuedError::Over(o),
+        }
+    }
+}
+
+impl From<sheet::SheetError> for IssuedError {
+    fn from(e: sheet::SheetError) -> Self {
+        match e {
+            sheet::SheetError::Over(o) => IssuedError::Over(o),
+            other => IssuedError::Unreadable(other.to_string()),
+        }
+    }
+}
+
 fn read_into(
     bytes: &[u8],
     depth: u8,
-    budget: &mut u64,
+    b: &FileBudgets,
+    budget: &mut Unpacked,
     out: &mut IssuedFile,
 ) -> Result<(), IssuedError> {
     let table = if is_ole(bytes) || is_workbook_zip(bytes) {
-        workbook_table(bytes)?
+        workbook_table(bytes, b)?
     } else if is_zip(bytes) {
         if depth >= 2 {
             return Err(IssuedError::Unreadable(
                 "archives are nested too deeply".into(),
             ));
         }
-        return read_zip(bytes, depth, budget, out);
+        return read_zip(bytes, depth, b, budget, out);
     } else if bytes.starts_with(b"%PDF") || bytes.starts_with(b"<?xml") {
         return Err(IssuedError::Unreadable(
             "an invoice file alone cannot be attached: its number is in its file name; \
@@ -908,7 +934,7 @@ fn read_into(
                 .into(),
         ));
     } else {
-        csv_table(bytes)?
+        csv_table(bytes, b)?
     };
     absorb(&table, out)
 }
@@ -916,10 +942,11 @@ fn read_into(
 fn read_zip(
     bytes: &[u8],
     depth: u8,
-    budget: &mut u64,
+    b: &FileBudgets,
+    budget: &mut Unpacked,
     out: &mut IssuedFile,
 ) -> Result<(), IssuedError> {
-    let members = zip_members(bytes, budget).map_err(IssuedError::Unreadable)?;
+    let members = budget::zip_members(bytes, b, budget)?;
     for m in members {
         let base = m.name.rsplit(['/', '\\']).next().unwrap_or(&m.name);
         if m.name.starts_with("__MACOSX/") || base.starts_with('.') || base.is_empty() {
@@ -943,7 +970,7 @@ fn read_zip(
             });
             continue;
         }
-        read_into(&m.bytes, depth + 1, budget, out).map_err(|e| IssuedError::Member {
+        read_into(&m.bytes, depth + 1, b, budget, out).map_err(|e| IssuedError::Member {
             member: label.clone(),
             error: Box::new(e),
         })?;
@@ -1043,33 +1070,29 @@ fn table_from_grid(sheet: String, grid: Vec<(usize, Vec<Value>)>) -> Result<Tabl
 }
 
 /// The sheet that matters in a workbook: `发票基础信息`, else `信息汇总表`, else the first visible one.
-fn workbook_table(bytes: &[u8]) -> Result<Table, IssuedError> {
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| IssuedError::Unreadable(format!("the workbook cannot be read: {e}")))?;
-    let names = wb.sheet_names();
-    let name = ["发票基础信息", "信息汇总表"]
+fn workbook_table(bytes: &[u8], b: &FileBudgets) -> Result<Table, IssuedError> {
+    let (name, rows) = budget::xlsx_rows(bytes, b, |sheets| {
+        ["发票基础信息", "信息汇总表"]
+            .iter()
+            .find_map(|n| sheets.iter().find(|s| s.name.trim() == *n))
+            .or_else(|| {
+                sheets
+                    .iter()
+                    .find(|s| s.visible == calamine::SheetVisible::Visible)
+            })
+            .map(|s| s.name.clone())
+    })
+    .map_err(|e| match e {
+        WorkbookError::Over(o) => IssuedError::Over(o),
+        WorkbookError::NoSheet => {
+            IssuedError::Unreadable("the workbook has no visible sheet".into())
+        }
+        WorkbookError::Unreadable(m) => IssuedError::Unreadable(m),
+    })?;
+    let grid = rows
         .iter()
-        .find_map(|n| names.iter().find(|s| s.trim() == *n))
-        .cloned()
-        .or_else(|| {
-            wb.sheets_metadata()
-                .iter()
-                .find(|s| s.visible == calamine::SheetVisible::Visible)
-                .map(|s| s.name.clone())
-        })
-        .ok_or_else(|| IssuedError::Unreadable("the workbook has no visible sheet".into()))?;
-    let range = wb
-        .worksheet_range(&name)
-        .map_err(|e| IssuedError::Unreadable(format!("sheet {name} cannot be read: {e}")))?;
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let grid = range
-        .rows()
         .enumerate()
-        .map(|(i, r)| {
-            let mut cells = vec![Value::Empty; left as usize];
-            cells.extend(r.iter().map(value_of));
-            (top as usize + i + 1, cells)
-        })
+        .map(|(i, r)| (i + 1, r.iter().map(value_of).collect()))
         .collect();
     table_from_grid(name.trim().to_owned(), grid)
 }
@@ -1095,8 +1118,8 @@ fn value_of(d: &Data) -> Value {
 }
 
 /// A CSV file (UTF-8 or GBK), through `sheet::read`; every cell is text.
-fn csv_table(bytes: &[u8]) -> Result<Table, IssuedError> {
-    let s = sheet::read(bytes).map_err(|e| IssuedError::Unreadable(e.to_string()))?;
+fn csv_table(bytes: &[u8], b: &FileBudgets) -> Result<Table, IssuedError> {
+    let s = sheet::read_with(bytes, b)?;
     let cell = |c: &sheet::Cell| match c {
         sheet::Cell::Empty => Value::Empty,
         sheet::Cell::Text(t) => Value::Text(t.clone()),

@@ -8,6 +8,7 @@
 //! is never held whole, and its lines are kept packed ([`Lines`]: one text buffer and small
 //! fixed-size records), so a large bill costs about 90 bytes a line.
 
+use super::budget::{self, ArchiveError, FileBudgets, Limit, OverBudget, Unpacked};
 use super::sheet::decode_text;
 use crate::domain::{calendar::beijing, intake::PaymentChannel, money::Fen};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -265,27 +266,34 @@ struct LineReader<R> {
     /// Lines read so far: the number of the last one.
     n: usize,
     gb18030: Option<bool>,
+    /// The longest line read (`BACKOFFICE_FILE_MAX_LINE_BYTES`).
+    max_line: u64,
 }
 
 impl<R: BufRead> LineReader<R> {
-    fn new(r: R) -> Self {
+    fn new(r: R, max_line: u64) -> Self {
         LineReader {
             r,
             buf: Vec::with_capacity(1024),
             decoded: String::new(),
             n: 0,
             gb18030: None,
+            max_line,
         }
     }
 
     fn next(&mut self) -> Result<Option<(usize, &str)>, BillError> {
         self.buf.clear();
-        let got = self
-            .r
+        let got = (&mut self.r)
+            .take(self.max_line.saturating_add(1))
             .read_until(b'\n', &mut self.buf)
             .map_err(|e| err(self.n + 1, None, format!("the file cannot be read: {e}")))?;
         if got == 0 {
             return Ok(None);
+        }
+        if got as u64 > self.max_line {
+            let over = OverBudget::new(Limit::LineBytes, self.max_line).at(self.n as u64, 0);
+            return Err(err(self.n + 1, None, over.to_string()));
         }
         self.n += 1;
         let start = if self.n == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
@@ -332,7 +340,11 @@ pub fn parse(bytes: &[u8]) -> Result<Bill, BillError> {
 
 /// Reads one bill file (not a zip or gzip) as a stream of lines; the reader is read to its end.
 pub fn parse_reader<R: BufRead>(r: R) -> Result<Bill, BillError> {
-    let mut rd = LineReader::new(r);
+    parse_reader_within(r, budget::current().max_line_bytes)
+}
+
+fn parse_reader_within<R: BufRead>(r: R, max_line: u64) -> Result<Bill, BillError> {
+    let mut rd = LineReader::new(r, max_line);
     let first = loop {
         match rd.next()? {
             None => break None,
@@ -359,15 +371,16 @@ pub fn parse_reader<R: BufRead>(r: R) -> Result<Bill, BillError> {
     Ok(bill)
 }
 
-/// The most a zip or gzip may unpack to, all members together (a guard against zip bombs).
-pub const MAX_UNPACKED: u64 = 512 * 1024 * 1024;
-
 /// Reads a bill file, a gzip of one, or a zip of several (the Alipay API's `….csv.zip`, or staff
 /// zipping a month of daily WeChat bills). Zip members are recognised by content, never by name;
 /// Alipay totals files (汇总) and directories are skipped. A zip without any bill is refused.
 pub fn parse_any(bytes: &[u8]) -> Result<Vec<Bill>, BillError> {
-    let mut budget = MAX_UNPACKED;
-    parse_nested(bytes, 0, &mut budget)
+    parse_any_with(bytes, &budget::current())
+}
+
+/// As [`parse_any`], within the given budgets.
+pub fn parse_any_with(bytes: &[u8], b: &FileBudgets) -> Result<Vec<Bill>, BillError> {
+    parse_nested(bytes, 0, b, &mut Unpacked::new(b))
 }
 
 /// As [`parse_any`], from a stream: a plain bill is read line by line and never held whole; a
@@ -384,34 +397,47 @@ pub fn parse_any_reader<R: BufRead>(mut r: R) -> Result<Vec<Bill>, BillError> {
     }
     peek.truncate(4);
     if is_gzip(&peek) || is_zip(&peek) {
+        let b = budget::current();
         let mut all = Vec::new();
-        r.take(MAX_UNPACKED + 1).read_to_end(&mut all).map_err(io)?;
-        if all.len() as u64 > MAX_UNPACKED {
-            return Err(err(1, None, too_large()));
+        r.take(b.max_unpacked_bytes + 1)
+            .read_to_end(&mut all)
+            .map_err(io)?;
+        if all.len() as u64 > b.max_unpacked_bytes {
+            let over = OverBudget::new(Limit::UnpackedBytes, b.max_unpacked_bytes);
+            return Err(err(1, None, over.to_string()));
         }
-        return parse_any(&all);
+        return parse_any_with(&all, &b);
     }
     Ok(vec![parse_reader(r)?])
 }
 
-fn parse_nested(bytes: &[u8], depth: u8, budget: &mut u64) -> Result<Vec<Bill>, BillError> {
+fn archive_err(e: ArchiveError) -> BillError {
+    err(1, None, e.to_string())
+}
+
+fn parse_nested(
+    bytes: &[u8],
+    depth: u8,
+    b: &FileBudgets,
+    budget: &mut Unpacked,
+) -> Result<Vec<Bill>, BillError> {
     if (is_gzip(bytes) || is_zip(bytes)) && depth >= 3 {
         return Err(err(1, None, "archives are nested too deeply"));
     }
     if is_gzip(bytes) {
-        let plain = gunzip(bytes, budget).map_err(|m| err(1, None, m))?;
-        return parse_nested(&plain, depth + 1, budget);
+        let plain = budget::gunzip(bytes, b, budget).map_err(archive_err)?;
+        return parse_nested(&plain, depth + 1, b, budget);
     }
     if !is_zip(bytes) {
-        return Ok(vec![parse(bytes)?]);
+        return Ok(vec![parse_reader_within(bytes, b.max_line_bytes)?]);
     }
-    let members = zip_members(bytes, budget).map_err(|m| err(1, None, m))?;
+    let members = budget::zip_members(bytes, b, budget).map_err(archive_err)?;
     let mut bills = Vec::new();
     for m in members {
         if is_alipay_totals(&m.bytes) {
             continue;
         }
-        let inner = parse_nested(&m.bytes, depth + 1, budget).map_err(|e| BillError {
+        let inner = parse_nested(&m.bytes, depth + 1, b, budget).map_err(|e| BillError {
             message: format!("in member {} ({}): {}", m.index + 1, m.name, e.message),
             ..e
         })?;
@@ -438,74 +464,6 @@ fn is_alipay_totals(bytes: &[u8]) -> bool {
     let text = decode_text(head);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     first.starts_with("#支付宝业务汇总查询") || first.starts_with("#支付宝账务汇总查询")
-}
-
-/// Decompresses a gzip stream (also several concatenated members), within `budget` bytes.
-pub fn gunzip(bytes: &[u8], budget: &mut u64) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(*budget + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("the gzip stream is damaged: {e}"))?;
-    take_budget(budget, out.len() as u64)?;
-    Ok(out)
-}
-
-/// One file inside a zip.
-#[derive(Debug, Clone)]
-pub struct ZipMember {
-    /// Its position in the zip (0-based).
-    pub index: usize,
-    /// Its name: UTF-8 when valid, otherwise GBK (Chinese tools write GBK without the UTF-8 flag).
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-/// The files of a zip (directories left out), unpacked within `budget` bytes in all. The sizes
-/// the zip declares are not trusted: what is actually unpacked is counted.
-pub fn zip_members(bytes: &[u8], budget: &mut u64) -> Result<Vec<ZipMember>, String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("the zip cannot be opened: {e}"))?;
-    let mut out = Vec::new();
-    for index in 0..zip.len() {
-        let mut f = zip
-            .by_index(index)
-            .map_err(|e| format!("member {} cannot be read: {e}", index + 1))?;
-        let name = decode_text(f.name_raw());
-        if f.is_dir() {
-            continue;
-        }
-        if f.size() > *budget {
-            return Err(too_large());
-        }
-        let mut data = Vec::new();
-        (&mut f)
-            .take(*budget + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| format!("member {} ({name}) cannot be unpacked: {e}", index + 1))?;
-        take_budget(budget, data.len() as u64)?;
-        out.push(ZipMember {
-            index,
-            name,
-            bytes: data,
-        });
-    }
-    Ok(out)
-}
-
-fn take_budget(budget: &mut u64, used: u64) -> Result<(), String> {
-    if used > *budget {
-        return Err(too_large());
-    }
-    *budget -= used;
-    Ok(())
-}
-
-fn too_large() -> String {
-    format!(
-        "the archive unpacks to more than {} MiB; refused",
-        MAX_UNPACKED / (1024 * 1024)
-    )
 }
 
 struct Cols(HashMap<String, usize>);
@@ -1249,7 +1207,8 @@ mod tests {
         assert_eq!(bills.len(), 1);
         assert_eq!(bills[0].channel, PaymentChannel::Alipay);
         // The names come back readable.
-        let members = zip_members(&z, &mut MAX_UNPACKED.clone()).unwrap();
+        let b = FileBudgets::default();
+        let members = budget::zip_members(&z, &b, &mut Unpacked::new(&b)).unwrap();
         assert_eq!(members[0].name, format!("{account}_业务明细.csv"));
         // Only totals: no bill in the zip.
         let only_totals = zip_of(&[(&totals_name, &totals)]);
@@ -1271,12 +1230,35 @@ mod tests {
 
     #[test]
     fn a_zip_bomb_is_refused() {
-        let mut budget = 1000;
+        let b = FileBudgets::default();
         let z = zip_of(&[(b"big.csv", &[b'a'; 5000])]);
-        assert!(zip_members(&z, &mut budget).unwrap_err().contains("MiB"));
-        let mut budget = 10_000;
-        assert_eq!(zip_members(&z, &mut budget).unwrap().len(), 1);
-        assert_eq!(budget, 5000);
+        let e = budget::zip_members(&z, &b, &mut Unpacked(1000)).unwrap_err();
+        assert!(
+            matches!(e, ArchiveError::Over(ref o) if o.limit == Limit::UnpackedBytes),
+            "{e}"
+        );
+        let mut left = Unpacked(10_000);
+        assert_eq!(budget::zip_members(&z, &b, &mut left).unwrap().len(), 1);
+        assert_eq!(left.0, 5000);
+        // One member over its own budget, whatever is left in all.
+        let small = FileBudgets {
+            max_member_bytes: 4999,
+            ..b
+        };
+        let e = parse_any_with(&z, &small).unwrap_err();
+        assert!(
+            e.message.contains("BACKOFFICE_FILE_MAX_MEMBER_BYTES"),
+            "{e}"
+        );
+        // More members than allowed.
+        let two = zip_of(&[(b"a.csv", WECHAT), (b"b.csv", WECHAT)]);
+        let one = FileBudgets {
+            max_zip_members: 1,
+            ..b
+        };
+        let e = parse_any_with(&two, &one).unwrap_err();
+        assert!(e.message.contains("BACKOFFICE_FILE_MAX_ZIP_MEMBERS"), "{e}");
+        assert_eq!(parse_any_with(&two, &b).unwrap().len(), 2);
     }
 
     #[test]

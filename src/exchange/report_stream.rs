@@ -5,6 +5,7 @@
 //! into the shared-string table (a larger file, but no table growing with the rows). A layout
 //! with a `[chart]` gets a chart sheet after the data sheet.
 
+use super::csv_cell::{neutralise, neutralised};
 use super::reports::{
     ChartKind, ColumnFormat, ReportError, ReportLayout, Row, Value, display, excel_date,
     excel_datetime,
@@ -227,6 +228,7 @@ impl<'a> XlsxReport<'a> {
 }
 
 /// A csv report being written: UTF-8 with a BOM, CRLF, the header, the rows, the totals row.
+/// Every cell goes through `csv_cell::neutralise` (no cell starts a formula).
 pub struct CsvReport<'a, W: Write> {
     layout: &'a ReportLayout,
     w: csv::Writer<W>,
@@ -240,8 +242,13 @@ impl<'a, W: Write> CsvReport<'a, W> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
-        w.write_record(layout.columns.iter().map(|c| c.header.as_str()))
-            .map_err(|e| csv_err(layout, e))?;
+        w.write_record(
+            layout
+                .columns
+                .iter()
+                .map(|c| neutralise(&c.header).into_owned()),
+        )
+        .map_err(|e| csv_err(layout, e))?;
         Ok(CsvReport {
             layout,
             w,
@@ -256,7 +263,8 @@ impl<'a, W: Write> CsvReport<'a, W> {
                 layout
                     .columns
                     .iter()
-                    .map(|c| display(row.get(c.field.as_str()).unwrap_or(&Value::Empty))),
+                    .map(|c| display(row.get(c.field.as_str()).unwrap_or(&Value::Empty)))
+                    .map(neutralised),
             )
             .map_err(|e| csv_err(layout, e))?;
         self.totals.add(layout, row);
@@ -269,7 +277,7 @@ impl<'a, W: Write> CsvReport<'a, W> {
         if self.totals.any() {
             let cells = self.totals.cells(layout);
             self.w
-                .write_record(cells.iter().map(display))
+                .write_record(cells.iter().map(|c| neutralised(display(c))))
                 .map_err(|e| csv_err(layout, e))?;
         }
         self.w

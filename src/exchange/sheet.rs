@@ -1,10 +1,10 @@
-//! Spreadsheets in: xlsx/xls/ods (calamine) and CSV (UTF-8, or GBK/GB18030 as Excel in China
+//! Spreadsheets in: xlsx (calamine, read cell by cell within the budgets of `budget`) and CSV (UTF-8, or GBK/GB18030 as Excel in China
 //! writes it) become rows of cells under a header row. Errors name the row as a spreadsheet
 //! shows it (the header is row 1) and the column by letter and header.
 
-use calamine::{Data, Reader};
+use super::budget::{self, FileBudgets, OverBudget, WorkbookError};
+use calamine::Data;
 use chrono::NaiveDate;
-use std::io::Cursor;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -45,6 +45,8 @@ pub enum SheetError {
     Empty,
     #[error("the required column '{0}' is missing from the header row")]
     MissingColumn(String),
+    #[error(transparent)]
+    Over(#[from] OverBudget),
     #[error("{}{}", .0.first().map(|e| e.to_string()).unwrap_or_default(), if .0.len() > 1 { format!(" (and {} more errors)", .0.len() - 1) } else { String::new() })]
     Rows(Vec<RowError>),
 }
@@ -75,14 +77,30 @@ pub fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
-/// Reads the first sheet of a workbook, or a CSV file, told apart by content.
+impl From<WorkbookError> for SheetError {
+    fn from(e: WorkbookError) -> Self {
+        match e {
+            WorkbookError::Unreadable(m) => SheetError::Unreadable(m),
+            WorkbookError::NoSheet => SheetError::Empty,
+            WorkbookError::Over(o) => SheetError::Over(o),
+        }
+    }
+}
+
+/// Reads the first sheet of a workbook, or a CSV file, told apart by content, within the
+/// budgets in force ([`budget::current`]).
 pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
+    read_with(bytes, &budget::current())
+}
+
+/// As [`read`], within the given budgets.
+pub fn read_with(bytes: &[u8], b: &FileBudgets) -> Result<Sheet, SheetError> {
     let is_zip = bytes.starts_with(b"PK\x03\x04");
     let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
     let grid = if is_zip || is_ole {
-        workbook_grid(bytes)?
+        workbook_grid(bytes, b)?
     } else {
-        csv_grid(bytes)?
+        csv_grid(bytes, b)?
     };
     let mut it = grid.into_iter().enumerate();
     let headers = loop {
@@ -111,51 +129,45 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
     Ok(Sheet { headers, rows })
 }
 
-fn workbook_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| SheetError::Unreadable(e.to_string()))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or(SheetError::Empty)?
-        .map_err(|e| SheetError::Unreadable(e.to_string()))?;
-    // Rows above the used range still count in the numbering a spreadsheet shows.
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let mut grid: Vec<Vec<Cell>> = (0..top).map(|_| Vec::new()).collect();
-    for r in range.rows() {
-        let mut cells: Vec<Cell> = (0..left).map(|_| Cell::Empty).collect();
-        cells.extend(r.iter().map(|d| {
-            match d {
-                Data::Empty => Cell::Empty,
-                Data::String(s) if s.trim().is_empty() => Cell::Empty,
-                Data::String(s) => Cell::Text(s.trim().to_owned()),
-                Data::Int(i) => Cell::Number(*i as f64),
-                Data::Float(f) => Cell::Number(*f),
-                Data::Bool(b) => Cell::Bool(*b),
-                Data::DateTime(dt) => dt
-                    .as_datetime()
-                    .map(|d| Cell::Date(d.date()))
-                    .unwrap_or(Cell::Empty),
-                Data::DateTimeIso(s) => {
-                    NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d")
-                        .map(Cell::Date)
-                        .unwrap_or_else(|_| Cell::Text(s.clone()))
-                }
-                Data::DurationIso(s) => Cell::Text(s.clone()),
-                Data::Error(e) => Cell::Text(format!("#{e:?}")),
-            }
-        }));
-        grid.push(cells);
-    }
-    Ok(grid)
+fn workbook_grid(bytes: &[u8], b: &FileBudgets) -> Result<Vec<Vec<Cell>>, SheetError> {
+    let (_, rows) = budget::xlsx_rows(bytes, b, |sheets| sheets.first().map(|s| s.name.clone()))?;
+    Ok(rows
+        .iter()
+        .map(|r| r.iter().map(cell_of).collect())
+        .collect())
 }
 
-fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
+fn cell_of(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) if s.trim().is_empty() => Cell::Empty,
+        Data::String(s) => Cell::Text(s.trim().to_owned()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map(|d| Cell::Date(d.date()))
+            .unwrap_or(Cell::Empty),
+        // `YYYY-MM-DD…`: the first ten bytes, when they end on a character boundary.
+        Data::DateTimeIso(s) => s
+            .get(..s.len().min(10))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(Cell::Date)
+            .unwrap_or_else(|| Cell::Text(s.clone())),
+        Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
+}
+
+fn csv_grid(bytes: &[u8], b: &FileBudgets) -> Result<Vec<Vec<Cell>>, SheetError> {
     let text = decode_text(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut grid = Vec::new();
+    let mut laid_out = 0;
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| SheetError::Unreadable(format!("line {}: {e}", i + 1)))?;
         // The csv reader skips blank lines; keep the numbering a spreadsheet would show.
@@ -171,6 +183,15 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
                 p.line() as usize + skipped
             })
             .unwrap_or(grid.len() + 1);
+        budget::check_csv_row(
+            b,
+            (line as u64).saturating_sub(1),
+            rec.len() as u64,
+            &mut laid_out,
+        )?;
+        for (c, f) in rec.iter().enumerate() {
+            budget::check_csv_field(b, (line as u64).saturating_sub(1), c as u64, f.len())?;
+        }
         while grid.len() + 1 < line {
             grid.push(Vec::new());
         }
@@ -331,3 +352,7 @@ mod tests {
         assert_eq!(s.rows[0].cells[1], Cell::Text("放假".into()));
     }
 }
+
+#[cfg(test)]
+#[path = "sheet_budget_tests.rs"]
+mod budget_tests;

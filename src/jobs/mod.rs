@@ -9,6 +9,8 @@ pub mod prechecks;
 pub mod reports;
 pub mod retention;
 pub mod scan_sweep;
+pub mod session_purge;
+pub mod single;
 pub mod sla;
 
 use crate::{mail::Mailer, web::state::AppState};
@@ -118,20 +120,21 @@ async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
 }
 
 /// One pre-check pass at a time per instance (ticks that find one running skip): tesseract is
-/// CPU-bound, and the server shares the cores. Other instances take other versions.
-async fn run_prechecks(state: &AppState) {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static RUNNING: AtomicBool = AtomicBool::new(false);
-    if RUNNING.swap(true, Ordering::AcqRel) {
-        return;
-    }
+/// CPU-bound, and the server shares the cores. Other instances take other versions. The flag is
+/// cleared by a guard, so a pass that fails or panics does not stop the ones after it; the
+/// outside programs run with the configured paths and time limit. False when a pass was running.
+pub async fn run_prechecks(state: &AppState) -> bool {
+    let Some(_running) = single::Running::take(&state.prechecks_running) else {
+        return false;
+    };
     let now = state.clock.now().timestamp_millis();
-    match prechecks::run_pending(&state.storage, &state.scans, now, 5).await {
+    let pass = prechecks::run_pending(&state.storage, &state.scans, now, 5);
+    match crate::tools::with(state.settings.tools.clone(), pass).await {
         Ok(n) if n > 0 => tracing::info!(versions = n, "pre-checks"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "pre-checks failed"),
     }
-    RUNNING.store(false, Ordering::Release);
+    true
 }
 
 /// Starts the schedule, and catches up once on what a stopped server missed today.
@@ -216,12 +219,22 @@ pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
             Box::pin(async move { scan_sweep::run(&s).await })
         })?)
         .await?;
+    // Hourly at :23, one instance per hour: ended sessions and old sign-in attempts.
+    let s = state.clone();
+    sched
+        .add(Job::new_async("0 23 * * * *", move |_, _| {
+            let s = s.clone();
+            Box::pin(async move { session_purge::run(&s).await })
+        })?)
+        .await?;
     if state.settings.prechecks {
         let s = state.clone();
         sched
             .add(Job::new_async("*/5 * * * * *", move |_, _| {
                 let s = s.clone();
-                Box::pin(async move { run_prechecks(&s).await })
+                Box::pin(async move {
+                    run_prechecks(&s).await;
+                })
             })?)
             .await?;
     }

@@ -1,13 +1,16 @@
-//! Delivers queued e-mail. Each pass claims due messages under a lease, sends them, and marks
-//! each sent, or due again after a backoff, or parked.
+//! Delivers queued e-mail. Each message is claimed under a lease just before it is sent, the
+//! send is bounded by `mail::SEND_TIME_LIMIT` (well inside the lease), and the message is marked
+//! sent, or due again after a backoff, or parked — each only while the claim is still ours.
 
-use crate::mail::{Mailer, Outgoing};
+use crate::mail::{Mailer, Outgoing, SEND_TIME_LIMIT};
 use crate::storage::{DbResult, Storage};
 
-/// A claim holds its messages this long; a worker that dies mid-send releases them by expiry.
-/// Batches of 10 with lettre's 20 s timeout finish well inside it, so a live worker's claim
-/// never lapses and no other instance takes a message it is still sending.
+/// A claim holds its message this long; a worker that dies mid-send releases it by expiry.
+/// One message is claimed at a time and its send is cut off after `SEND_TIME_LIMIT`, so a live
+/// worker's claim never lapses while it sends and no other instance takes that message.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
+
+const _: () = assert!((SEND_TIME_LIMIT.as_millis() as i64) * 2 < LEASE_MS);
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
@@ -23,7 +26,18 @@ pub async fn deliver(
     limit: i64,
 ) -> DbResult<Delivered> {
     let mut d = Delivered::default();
-    for row in storage.claim_outbox(now, now + LEASE_MS, limit).await? {
+    let started = std::time::Instant::now();
+    for _ in 0..limit.max(0) {
+        // Each claim starts its lease when its send starts, however long the pass has taken.
+        let at = now + started.elapsed().as_millis() as i64;
+        let Some(row) = storage
+            .claim_outbox(now, at + LEASE_MS, 1)
+            .await?
+            .into_iter()
+            .next()
+        else {
+            break;
+        };
         let out = Outgoing {
             to: &row.recipient,
             subject: &row.subject,
@@ -32,12 +46,22 @@ pub async fn deliver(
         };
         match mailer.send(&out).await {
             Ok(()) => {
-                storage.mark_sent(row.message_id, now).await?;
+                if !storage.mark_sent(&row, now).await? {
+                    tracing::warn!(
+                        message_id = row.message_id,
+                        "e-mail sent after its claim was lost"
+                    );
+                }
                 d.sent += 1;
             }
             Err(e) => {
                 tracing::warn!(message_id = row.message_id, error = %e, "e-mail not delivered; will retry");
-                storage.mark_failed(&row, &format!("{e:#}"), now).await?;
+                if !storage.mark_failed(&row, &format!("{e:#}"), now).await? {
+                    tracing::warn!(
+                        message_id = row.message_id,
+                        "late failure ignored: the claim was taken over"
+                    );
+                }
                 d.failed += 1;
             }
         }

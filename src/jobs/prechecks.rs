@@ -119,7 +119,22 @@ async fn check_version(
                 continue;
             }
         };
-        let check = prechecks::check_decoded(kind, img).await?;
+        let check = match prechecks::check_decoded(kind, img).await {
+            Ok(check) => check,
+            // An outside program (tesseract) stalled on this scan: unreadable, with the reason.
+            Err(e) if crate::tools::timed_out(&e).is_some() => {
+                rows.push(row(
+                    code,
+                    "unreadable_file",
+                    "flagged",
+                    true,
+                    Some(format!("{e:#}")),
+                    None,
+                ));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         rows.extend(findings(code, kind, &check, &typed, today));
         // Reuse: the same bytes anywhere else, or a photo within the hash distance.
         let mut reused = storage

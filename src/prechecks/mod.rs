@@ -16,8 +16,6 @@ use crate::domain::signature;
 use anyhow::{Context, bail};
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader};
 use std::io::Cursor;
-use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
 
 /// Everything one scan's pre-check found: the CLI's findings, plus what the review page and the
 /// reuse check need (the regions read, the perceptual hash, the measures behind each flag).
@@ -58,8 +56,9 @@ fn decode_image(bytes: &[u8]) -> anyhow::Result<GrayImage> {
 
 /// The first page of a PDF at 150 dpi (an A4 form comes out 1240 × 1754).
 async fn rasterise_pdf(bytes: &[u8]) -> anyhow::Result<GrayImage> {
-    let mut child = tokio::process::Command::new("pdftoppm")
-        .args([
+    let out = crate::tools::run(
+        crate::tools::Program::Pdftoppm,
+        &[
             "-png",
             "-gray",
             "-r",
@@ -70,20 +69,11 @@ async fn rasterise_pdf(bytes: &[u8]) -> anyhow::Result<GrayImage> {
             "1",
             "-singlefile",
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("pdftoppm (poppler-utils) is not installed")?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let input = bytes.to_vec();
-    let writer = tokio::spawn(async move {
-        let _ = stdin.write_all(&input).await;
-    });
-    let out = child.wait_with_output().await?;
-    writer.await?;
+        ],
+        &[],
+        bytes.to_vec(),
+    )
+    .await?;
     if !out.status.success() {
         bail!(
             "pdftoppm could not read the PDF: {}",

@@ -6,11 +6,9 @@
 
 use crate::domain::ocr_text::{self, OcrLine};
 use crate::domain::precheck::Region;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use image::{GrayImage, ImageFormat, imageops};
 use std::io::Cursor;
-use std::process::Stdio;
-use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Pass {
@@ -64,22 +62,17 @@ fn png(img: &GrayImage) -> anyhow::Result<Vec<u8>> {
 /// Runs tesseract; a missing command is an error, a failed reading is `Ok(Err(stderr))`.
 async fn tesseract(img: &GrayImage, args: &[&str]) -> anyhow::Result<Result<String, String>> {
     let input = png(img)?;
-    let mut child = tokio::process::Command::new("tesseract")
-        .args(["stdin", "stdout"])
-        .args(args)
-        .env("OMP_THREAD_LIMIT", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .context("tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-chi-sim)")?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let writer = tokio::spawn(async move {
-        let _ = stdin.write_all(&input).await;
-    });
-    let out = child.wait_with_output().await?;
-    writer.await?;
+    let args: Vec<&str> = ["stdin", "stdout"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    let out = crate::tools::run(
+        crate::tools::Program::Tesseract,
+        &args,
+        &[("OMP_THREAD_LIMIT", "1")],
+        input,
+    )
+    .await?;
     if !out.status.success() {
         return Ok(Err(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }

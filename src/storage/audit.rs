@@ -193,6 +193,7 @@ impl super::Storage {
     /// Seals one run of at most `batch` unsealed records in one transaction. `None` when another
     /// instance holds the sealing lock and `wait` is false.
     async fn seal_batch(&self, now: i64, batch: i64, wait: bool) -> DbResult<Option<u64>> {
+        self.pause_point(super::pauses::SEAL_BEGIN).await;
         let mut tx = self.begin().await?;
         if let Tx::Postgres(t) = &mut tx {
             let sql = if wait {
@@ -209,6 +210,7 @@ impl super::Storage {
                 return Ok(None);
             }
         }
+        self.pause_point(super::pauses::SEAL_LOCKED).await;
         let rows = on_tx!(&mut tx, |c| {
             sqlx::query_as::<_, ChainRow>(&format!(
             "select {CHAIN_COLUMNS} from audit_log where chain_pos is null order by audit_id limit $1"

@@ -95,6 +95,21 @@ impl CalendarCache {
     }
 }
 
+/// The calendar in effect for a deadline stored in this transaction. It is read in the
+/// transaction, not from a server's cache: an import by the CLI or another instance counts at
+/// once. On PostgreSQL a share lock on `calendar_days` orders this against a change of the
+/// calendar (whose writes need a lock that conflicts with it): either the change commits first
+/// and is read here, or it waits for this transaction and its recompute sees this deadline.
+/// On SQLite `begin immediate` orders every writer already. Submissions do not block each other.
+pub async fn in_effect(tx: &mut Tx) -> DbResult<WorkingCalendar> {
+    if let Tx::Postgres(c) = tx {
+        sqlx::query("lock table calendar_days in share mode")
+            .execute(&mut **c)
+            .await?;
+    }
+    load_in(tx).await
+}
+
 /// The calendar as the transaction sees it.
 pub async fn load_in(tx: &mut Tx) -> DbResult<WorkingCalendar> {
     let rows = on_tx!(tx, |c| sqlx::query_as::<_, DayRow>(

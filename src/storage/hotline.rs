@@ -174,6 +174,20 @@ impl Storage {
     }
 }
 
+/// Failed verifications of an application since `since`, read inside the transaction that will
+/// record the next one (after `lock_key`).
+pub async fn failed_verifications_in(tx: &mut Tx, id: &str, since: i64) -> DbResult<i64> {
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+        "select count(*) from hotline_verifications where application_id = $1 and not matched and at >= $2"
+    )
+    .bind(id)
+    .bind(since)
+    .fetch_one(c)
+    .await
+    })
+}
+
 pub async fn record_verification(
     tx: &mut Tx,
     id: &str,

@@ -20,6 +20,7 @@ pub mod invoices;
 pub mod job_runs;
 pub mod metrics;
 pub mod outbox;
+pub mod pauses;
 pub mod policies;
 pub mod prechecks;
 pub mod quality;
@@ -90,6 +91,8 @@ pub struct Storage {
     /// Writers. On SQLite a single connection, so writers queue in the pool (async, fair)
     /// instead of spinning in SQLite's busy handler.
     write: Pool,
+    /// Pause points for tests that force a race (`pauses`); never set by the application.
+    pauses: std::sync::Arc<std::sync::OnceLock<pauses::Pauses>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -125,6 +128,7 @@ impl Storage {
             Ok(Storage {
                 read: Pool::Sqlite(read),
                 write: Pool::Sqlite(write),
+                pauses: Default::default(),
             })
         } else {
             let opts = PgConnectOptions::from_str(url)?;
@@ -136,6 +140,7 @@ impl Storage {
             Ok(Storage {
                 read: Pool::Postgres(pool.clone()),
                 write: Pool::Postgres(pool),
+                pauses: Default::default(),
             })
         }
     }
@@ -171,6 +176,18 @@ impl Storage {
 
     pub fn write_pool(&self) -> &Pool {
         &self.write
+    }
+
+    /// The pause points of this storage and its clones, armed by a test that forces a race.
+    pub fn test_pauses(&self) -> &pauses::Pauses {
+        self.pauses.get_or_init(Default::default)
+    }
+
+    /// Passes a pause point: nothing unless a test armed one (`test_pauses`).
+    pub(crate) async fn pause_point(&self, name: &str) {
+        if let Some(p) = self.pauses.get() {
+            p.pass(name).await;
+        }
     }
 
     /// Begins a write transaction. On SQLite `begin immediate` takes the write lock up front,
@@ -209,6 +226,24 @@ impl Tx {
             Tx::Postgres(t) => t.rollback().await,
         }
     }
+}
+
+/// Key spaces of [`lock_key`] (PostgreSQL's two-key advisory locks, apart from sqlx's own).
+pub const LOCK_SIGN_IN: i32 = 17_001;
+pub const LOCK_HOTLINE_VERIFY: i32 = 17_002;
+
+/// Serialises the transactions that check and then raise a count for one key (a username, an
+/// application): on PostgreSQL a transaction-scoped advisory lock on (space, hash of key); on
+/// SQLite the write transaction (`begin immediate` on the single writer) already is one.
+pub async fn lock_key(tx: &mut Tx, space: i32, key: &str) -> DbResult<()> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(space)
+            .bind(key)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Whether an error is a unique-key violation (the same on both backends).

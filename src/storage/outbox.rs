@@ -2,7 +2,9 @@
 //! delivered by a worker: it claims due messages with a lease (on PostgreSQL with
 //! `for update skip locked`, so instances never claim the same row), sends them outside any
 //! transaction, then marks them sent, or due again later with exponential backoff, or parked
-//! after too many failures.
+//! after too many failures. Each claim writes a fresh token; marking sent or failed changes
+//! the row only while that token is still there, so a send that outlived its lease (and was
+//! taken over by another worker) neither sends twice on the record nor turns `sent` back.
 
 use super::{DbResult, Pool, Storage, Tx};
 use crate::{on_pool, on_tx};
@@ -78,23 +80,26 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
+    /// The claim this row was read under (None for rows not read by a claim).
+    pub claim_token: Option<String>,
 }
 
 const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_text, body_html, application_id, status, attempts,
-    next_attempt_at, last_error, created_at, sent_at";
+    next_attempt_at, last_error, created_at, sent_at, claim_token";
 
 /// After this many failed attempts a message is parked for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
 
 impl Storage {
-    /// Claims up to `limit` due messages until `lease_until`; another worker will not see them
-    /// before then (if this one dies mid-send, they become due again).
+    /// Claims up to `limit` due messages until `lease_until` under a fresh token; another worker
+    /// will not see them before then (if this one dies mid-send, they become due again).
     pub async fn claim_outbox(
         &self,
         now: i64,
         lease_until: i64,
         limit: i64,
     ) -> DbResult<Vec<OutboxRow>> {
+        let token = uuid::Uuid::new_v4().to_string();
         let mut tx = self.begin().await?;
         // SQLite: the single writer serialises claims; PostgreSQL: skip rows another instance holds.
         let lock = match &self.write {
@@ -102,7 +107,7 @@ impl Storage {
             Pool::Postgres(_) => "for update skip locked",
         };
         let sql = format!(
-            "update outbox set next_attempt_at = $1 where message_id in
+            "update outbox set next_attempt_at = $1, claim_token = $4 where message_id in
                (select message_id from outbox where status = 'pending' and next_attempt_at <= $2
                 order by next_attempt_at, message_id limit $3 {lock})
              returning {COLUMNS}"
@@ -111,28 +116,36 @@ impl Storage {
             .bind(lease_until)
             .bind(now)
             .bind(limit)
+            .bind(&token)
             .fetch_all(c)
             .await)?;
         tx.commit().await?;
         Ok(rows)
     }
 
-    pub async fn mark_sent(&self, message_id: i64, at: i64) -> DbResult<()> {
+    /// Marks a claimed message sent; false (and nothing changed) when the claim was lost, i.e.
+    /// its lease ran out and another worker took the message over.
+    pub async fn mark_sent(&self, row: &OutboxRow, at: i64) -> DbResult<bool> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
+        let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = null where message_id = $2"
+            "update outbox set status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = null, claim_token = null
+             where message_id = $2 and status = 'pending' and claim_token = $3"
         )
         .bind(at)
-        .bind(message_id)
+        .bind(row.message_id)
+        .bind(&row.claim_token)
         .execute(c)
         .await.map(|r| r.rows_affected())
         })?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Records a failed attempt: due again after a backoff that doubles (1 min … 2 h), or parked.
-    pub async fn mark_failed(&self, row: &OutboxRow, error: &str, now: i64) -> DbResult<()> {
+    /// Only while the claim holds: a late failure of a send another worker took over (and may
+    /// have delivered) changes nothing. False when the claim was lost.
+    pub async fn mark_failed(&self, row: &OutboxRow, error: &str, now: i64) -> DbResult<bool> {
         let attempts = row.attempts + 1;
         let status = if attempts >= MAX_ATTEMPTS {
             "parked"
@@ -141,19 +154,22 @@ impl Storage {
         };
         let backoff = (60_000i64 << (attempts - 1).min(7)).min(2 * 3_600_000);
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| {
+        let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 where message_id = $5"
+            "update outbox set status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, claim_token = null
+             where message_id = $5 and status = 'pending' and claim_token = $6"
         )
         .bind(status)
         .bind(attempts)
         .bind(error)
         .bind(now + backoff)
         .bind(row.message_id)
+        .bind(&row.claim_token)
         .execute(c)
         .await.map(|r| r.rows_affected())
         })?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// An administrator sends a parked (or failing) message again now.

@@ -49,11 +49,12 @@ impl Storage {
     }
 
     /// Records drawn decisions; a decision drawn before stays as it was. Returns how many are new.
+    /// The draw's audit record (`n` asked for) is written in the same transaction.
     pub async fn insert_samples(
         &self,
         drawn: &[Candidate],
         week: &str,
-        seed: i64,
+        (n, seed): (usize, i64),
         actor: &str,
         at: i64,
     ) -> DbResult<u64> {
@@ -77,6 +78,19 @@ impl Storage {
             .map(|r| r.rows_affected())
             })?;
         }
+        super::audit::record(
+            &mut tx,
+            &super::audit::AuditEntry {
+                at,
+                actor,
+                action: "quality.sample_drawn",
+                subject_type: "quality_week",
+                subject_id: week,
+                after: Some(&format!("n={n} seed={seed} added={added}")),
+                ..Default::default()
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(added)
     }
@@ -105,6 +119,12 @@ impl Storage {
         at: i64,
     ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
+        let before = crate::on_tx!(&mut tx, |p| sqlx::query_scalar::<_, Option<String>>(
+            "select verdict from quality_samples where sample_id = $1"
+        )
+        .bind(sample_id)
+        .fetch_optional(p)
+        .await)?;
         let won = crate::on_tx!(&mut tx, |p| {
             sqlx::query(
             "update quality_samples set verdict = $1, verdict_note = $2, judged_by = $3, judged_at = $4, updated_at = $4
@@ -119,6 +139,22 @@ impl Storage {
         .await
         .map(|r| r.rows_affected() == 1)
         })?;
+        if won {
+            super::audit::record(
+                &mut tx,
+                &super::audit::AuditEntry {
+                    at,
+                    actor,
+                    action: "quality.verdict_recorded",
+                    subject_type: "quality_sample",
+                    subject_id: &sample_id.to_string(),
+                    before: before.flatten().as_deref(),
+                    after: Some(verdict),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(won)
     }

@@ -358,6 +358,7 @@ pub fn report_page(ctx: &PageCtx, from: &str, to: &str, days: &[DayFigures]) -> 
             label { (ctx.t("到", "To")) " " input type="date" name="to" value=(to); }
             button type="submit" { (ctx.t("查看", "Show")) }
             " " a.button href=(format!("/finance/report.xlsx?from={from}&to={to}")) id="report-xlsx" { (ctx.t("导出 xlsx", "Export xlsx")) }
+            " " span.hint id="range-limit" { (ctx.t(crate::views::texts::RANGE_LIMIT_ZH, crate::views::texts::RANGE_LIMIT_EN)) }
         }
         (chart(ctx, days))
         p.legend { span.key.wechat {} (ctx.t("微信支付", "WeChat Pay")) " " span.key.alipay {} (ctx.t("支付宝", "Alipay")) }

@@ -186,8 +186,20 @@ pub fn batch_page(
         h1 { (b.batch_no) " · " (courier_label(ctx, &b.courier)) }
         p.toolbar {
             a.button href=(format!("/fulfilment/batches/{id}/file")) id="batch-file" { (ctx.t("下载批量下单文件 xlsx", "Download the batch-order file")) }
-            a.button href=(format!("/fulfilment/batches/{id}/labels")) target="_blank" id="labels" { (ctx.t("打印面单（100×150）", "Print labels (100×150)")) }
-            a.button href=(format!("/fulfilment/batches/{id}/packing")) target="_blank" id="packing" { (ctx.t("打印装箱单（A4）", "Print packing list (A4)")) }
+            // Printing is recorded (timelines, audit), so it is a POST; a look at the pages is a link.
+            @if can_act(ctx) {
+                form.inline method="post" action=(format!("/fulfilment/batches/{id}/labels")) target="_blank" {
+                    (csrf(ctx))
+                    button.button type="submit" id="labels" { (ctx.t("打印面单（100×150）", "Print labels (100×150)")) }
+                }
+                form.inline method="post" action=(format!("/fulfilment/batches/{id}/packing")) target="_blank" {
+                    (csrf(ctx))
+                    button.button type="submit" id="packing" { (ctx.t("打印装箱单（A4）", "Print packing list (A4)")) }
+                }
+            } @else {
+                a.button href=(format!("/fulfilment/batches/{id}/labels")) target="_blank" id="labels" { (ctx.t("查看面单", "View labels")) }
+                a.button href=(format!("/fulfilment/batches/{id}/packing")) target="_blank" id="packing" { (ctx.t("查看装箱单", "View packing list")) }
+            }
         }
         table.grid.dense id="parcels" {
             thead { tr { th { (ctx.t("订单号", "Order no.")) } th { (ctx.t("受理编号", "Application")) } th { (ctx.t("运单号", "Waybill")) }

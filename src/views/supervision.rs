@@ -302,6 +302,7 @@ pub fn report_page(
             label { (ctx.t("自", "From")) " " input type="date" name="from" value=(from); }
             label { (ctx.t("至", "to")) " " input type="date" name="to" value=(to); }
             button type="submit" { (ctx.t("查询", "Show")) }
+            " " span.hint id="range-limit" { (ctx.t(crate::views::texts::RANGE_LIMIT_ZH, crate::views::texts::RANGE_LIMIT_EN)) }
         }
         p.hint { (rows.len()) " " (ctx.t("行", "rows")) @if rows.len() > shown { (ctx.t("，页面显示前 ", "; the page shows the first ")) (shown) (ctx.t(" 行，完整内容请下载。", "; download for all.")) } }
         table.grid {

@@ -97,3 +97,8 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         _ => return None,
     })
 }
+
+/// Beside every date range asked for in a URL (`domain::period`).
+pub const RANGE_LIMIT_ZH: &str =
+    "日期范围最长一年（366 天），限 2000–2099 年；更长的范围截为截止日前的一年。";
+pub const RANGE_LIMIT_EN: &str = "A range is at most a year (366 days), within 2000–2099; a longer one is cut to the year ending on its last day.";

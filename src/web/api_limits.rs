@@ -100,6 +100,12 @@ impl ApiLimiter {
         })
     }
 
+    /// Uploads in flight for a token now (tests wait for this state instead of sleeping).
+    pub fn uploads_in_flight(&self, token_id: i64) -> i64 {
+        let clients = self.clients.lock().expect("not poisoned");
+        clients.get(&token_id).map_or(0, |c| c.uploads)
+    }
+
     /// Counts one answered request.
     pub fn count(&self, token_id: i64, at: DateTime<Utc>, error: bool, limited: bool) {
         let day = at.with_timezone(&beijing()).format("%Y-%m-%d").to_string();

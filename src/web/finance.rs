@@ -7,6 +7,7 @@ use super::{
     state::AppState,
 };
 use crate::domain::calendar::beijing;
+use crate::domain::period;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::finance::{self, FinanceError, Resolution};
 use crate::invoicing::{self, InvoiceError};
@@ -368,11 +369,15 @@ fn period(state: &AppState, q: &Period) -> (String, String) {
         s.as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     };
-    let to = parse(&q.to).unwrap_or(today - Duration::days(1));
+    let to = parse(&q.to)
+        .map(|t| t.clamp(period::first_day(), period::last_day()))
+        .unwrap_or(today - Duration::days(1));
     let from = parse(&q.from)
         .filter(|f| *f <= to)
         .unwrap_or(to - Duration::days(13));
-    (from.to_string(), to.to_string())
+    // At most a year, within 2000–2099 (the page says so).
+    let p = period::bounded(from, to);
+    (p.from.to_string(), p.to.to_string())
 }
 
 pub async fn report(

@@ -229,12 +229,16 @@ pub async fn batch_file(
     Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
 }
 
+/// The labels (or the packing list) of a batch as a print page. Only a print (`record`, a
+/// POST from the batch page's print button) goes on the timelines and the audit trail; the same
+/// page fetched by GET (a link, a prefetch, a supervisor's look) records nothing.
 async fn print(
     state: &AppState,
     ctx: &views::layout::PageCtx,
     actor: &str,
     id: &str,
     packing: bool,
+    record: bool,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(ctx, e);
     let id = batch_id(ctx, id)?;
@@ -246,14 +250,16 @@ async fn print(
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let shipments = state.storage.batch_shipments(id).await.map_err(e)?;
     let at = state.clock.now();
-    let what = if packing {
-        "装箱单已打印"
-    } else {
-        "面单已打印"
-    };
-    fulfilment::record_print(&state.storage, id, what, actor, at.timestamp_millis())
-        .await
-        .map_err(|e| PageError::internal(ctx, e))?;
+    if record {
+        let what = if packing {
+            "装箱单已打印"
+        } else {
+            "面单已打印"
+        };
+        fulfilment::record_print(&state.storage, id, what, actor, at.timestamp_millis())
+            .await
+            .map_err(|e| PageError::internal(ctx, e))?;
+    }
     let batch = crate::fulfilment::label_batch(&state.settings.courier, &b, &shipments, at);
     let markup = if packing {
         views::labels::packing_list(&batch)
@@ -270,13 +276,24 @@ async fn print(
     Ok(r)
 }
 
+/// The labels to look at (GET): nothing recorded.
 pub async fn labels(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, false).await
+    print(&state, &ctx, &s.actor(), &id, false, false).await
+}
+
+/// The labels printed (POST from the print button): on the timelines and the audit trail.
+pub async fn print_labels(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    print(&state, &ctx, &s.actor(), &id, false, true).await
 }
 
 pub async fn packing(
@@ -285,7 +302,16 @@ pub async fn packing(
     Staff(s): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, true).await
+    print(&state, &ctx, &s.actor(), &id, true, false).await
+}
+
+pub async fn print_packing(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Staff(s): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    print(&state, &ctx, &s.actor(), &id, true, true).await
 }
 
 pub async fn import_tracking(

@@ -372,15 +372,9 @@ pub async fn verify(
         .map_err(e)?
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let now = state.clock.now().timestamp_millis();
-    // Guessing is bounded: by the agent's hourly limit, and three failed checks per application and hour.
-    if over_limit(&state, &s.actor()).await.map_err(e)?
-        || state
-            .storage
-            .failed_verifications_since(id.as_str(), now - 3_600_000)
-            .await
-            .map_err(e)?
-            >= 3
-    {
+    // Guessing is bounded: by the agent's hourly limit, and three failed checks per application
+    // and hour (counted below, in the transaction that records this check).
+    if over_limit(&state, &s.actor()).await.map_err(e)? {
         return Ok(see_other(&format!("/hotline/{id}"), "verify_limit"));
     }
     let said = f.value.trim().to_ascii_uppercase();
@@ -393,6 +387,18 @@ pub async fn verify(
     };
 
     let mut tx = state.storage.begin().await.map_err(e)?;
+    // The count and this check's row are one step: parallel checks queue on the application.
+    crate::storage::lock_key(&mut tx, crate::storage::LOCK_HOTLINE_VERIFY, id.as_str())
+        .await
+        .map_err(e)?;
+    if hotline::failed_verifications_in(&mut tx, id.as_str(), now - 3_600_000)
+        .await
+        .map_err(e)?
+        >= 3
+    {
+        tx.rollback().await.map_err(e)?;
+        return Ok(see_other(&format!("/hotline/{id}"), "verify_limit"));
+    }
     hotline::record_verification(&mut tx, id.as_str(), now, &s.actor(), method, matched)
         .await
         .map_err(e)?;

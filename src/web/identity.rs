@@ -1,12 +1,11 @@
 //! Who is asking, and may they: every request passes here. The identity comes from the staff
 //! session cookie, or a bearer token on the API; casbin (model `roles.conf`, policy rows in the
 //! database) decides on (role, path, method); a route without a policy row is denied. POSTs from
-//! browsers must carry the form's CSRF token.
+//! browsers must carry the form's CSRF token (`web::csrf`).
 
 use super::state::AppState;
 use crate::storage::scan_files::sha256_hex;
 use axum::{
-    body::{Body, to_bytes},
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::Next,
@@ -19,7 +18,8 @@ use std::sync::Arc;
 pub const SESSION_COOKIE: &str = "bo_session";
 pub const CSRF_COOKIE: &str = "bo_csrf";
 pub const LOCALE_COOKIE: &str = "bo_locale";
-/// A session unused this long is over.
+/// A session unused this long is over; however busy, it ends after the configured lifetime
+/// (`WebLimits::session_lifetime_hours`).
 pub const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
 
 #[derive(Clone, Debug)]
@@ -134,7 +134,11 @@ async fn resolve(
         let hash = sha256_hex(c.value().as_bytes());
         if let Ok(Some(s)) = state.storage.session(&hash).await {
             let now = state.clock.now().timestamp_millis();
-            if !s.disabled && now - s.last_seen_at < SESSION_IDLE_MS {
+            let lifetime = state.settings.web.session_lifetime_ms();
+            if !s.disabled
+                && now - s.last_seen_at < SESSION_IDLE_MS
+                && now - s.created_at < lifetime
+            {
                 if now - s.last_seen_at > 60_000 {
                     let _ = state.storage.touch_session(&hash, now).await;
                 }
@@ -233,27 +237,10 @@ pub async fn authorize(
             Identity::Anonymous { csrf } if new_csrf_cookie.is_none() => csrf.clone(),
             _ => String::new(),
         };
-        let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, 4 * 1024 * 1024).await else {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+        req = match super::csrf::check(&state, &identity, &jar, &expected, req).await {
+            Ok(r) => r,
+            Err(refused) => return refused,
         };
-        // Forms send the token as a field; file uploads (multipart) in the action's query.
-        let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "_csrf")
-                .map(|(_, v)| v.into_owned())
-        });
-        let sent = from_query
-            .or_else(|| {
-                form_urlencoded::parse(&bytes)
-                    .find(|(k, _)| k == "_csrf")
-                    .map(|(_, v)| v.into_owned())
-            })
-            .unwrap_or_default();
-        if expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
-            return super::pages::forbidden_csrf(&state, &identity, &jar);
-        }
-        req = Request::from_parts(parts, Body::from(bytes));
     }
     req.extensions_mut().insert(identity);
     if let Some(t) = api_token {

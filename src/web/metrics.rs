@@ -214,14 +214,33 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard methods by name, anything else `other`, so a client
+/// inventing methods cannot grow the label set.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Counts every request by its matched route pattern (never the raw path: ids stay out of
-/// the label values), method and final status.
+/// the label values; a path no route matched is `other`), method (bounded: `method_label`)
+/// and final status.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+        .map_or_else(|| "other".to_owned(), |m| m.as_str().to_owned());
+    let method = method_label(req.method()).to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
     state.metrics.request(

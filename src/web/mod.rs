@@ -4,12 +4,14 @@
 pub mod admin;
 pub mod api_limits;
 pub mod assets;
+pub mod csrf;
 pub mod finance;
 pub mod fulfilment;
 pub mod health;
 pub mod hotline;
 pub mod identity;
 pub mod intake_api;
+pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod prechecks;
@@ -111,7 +113,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/fulfilment/batches/{id}"),
     ("GET", "/fulfilment/batches/{id}/file"),
     ("GET", "/fulfilment/batches/{id}/labels"),
+    ("POST", "/fulfilment/batches/{id}/labels"),
     ("GET", "/fulfilment/batches/{id}/packing"),
+    ("POST", "/fulfilment/batches/{id}/packing"),
     ("POST", "/fulfilment/tracking"),
     ("POST", "/fulfilment/shipments/{id}/returned"),
     ("GET", "/api/v1/applications"),
@@ -166,6 +170,21 @@ async fn scope_request_id(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     crate::telemetry::with_request_id(id, next.run(req)).await
+}
+
+/// A desk's upload route: its own body limit, and a body declared over it refused with a page
+/// before it is read.
+fn upload(
+    route: axum::routing::MethodRouter<AppState>,
+    limit: usize,
+) -> axum::routing::MethodRouter<AppState> {
+    route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(
+            move |req: axum::extract::Request, next: middleware::Next| {
+                csrf::upload_limit(limit, req, next)
+            },
+        ))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -224,13 +243,17 @@ pub fn router(state: AppState) -> Router {
             "/admin/calendar",
             get(sla::calendar_page).post(sla::set_day),
         )
-        .route("/admin/calendar/import", post(sla::import_calendar))
+        .route(
+            "/admin/calendar/import",
+            upload(post(sla::import_calendar), sla::UPLOAD_LIMIT),
+        )
         .route("/finance", get(finance::home))
         .route(
             "/finance/bills",
-            get(finance::bills)
-                .post(finance::upload_bill)
-                .layer(DefaultBodyLimit::max(finance::UPLOAD_LIMIT)),
+            upload(
+                get(finance::bills).post(finance::upload_bill),
+                finance::UPLOAD_LIMIT,
+            ),
         )
         .route("/finance/exceptions", get(finance::exceptions))
         .route(
@@ -246,7 +269,7 @@ pub fn router(state: AppState) -> Router {
         .route("/finance/invoices/batches/{id}", get(finance::batch_file))
         .route(
             "/finance/invoices/issued",
-            post(finance::import_issued).layer(DefaultBodyLimit::max(finance::UPLOAD_LIMIT)),
+            upload(post(finance::import_issued), finance::UPLOAD_LIMIT),
         )
         .route("/invoice-files/{token}", get(finance::invoice_file))
         .route("/fulfilment", get(fulfilment::queue))
@@ -260,12 +283,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/fulfilment/batches/{id}", get(fulfilment::batch))
         .route("/fulfilment/batches/{id}/file", get(fulfilment::batch_file))
-        .route("/fulfilment/batches/{id}/labels", get(fulfilment::labels))
-        .route("/fulfilment/batches/{id}/packing", get(fulfilment::packing))
+        .route(
+            "/fulfilment/batches/{id}/labels",
+            get(fulfilment::labels).post(fulfilment::print_labels),
+        )
+        .route(
+            "/fulfilment/batches/{id}/packing",
+            get(fulfilment::packing).post(fulfilment::print_packing),
+        )
         .route(
             "/fulfilment/tracking",
-            post(fulfilment::import_tracking)
-                .layer(DefaultBodyLimit::max(fulfilment::UPLOAD_LIMIT)),
+            upload(post(fulfilment::import_tracking), fulfilment::UPLOAD_LIMIT),
         )
         .route(
             "/fulfilment/shipments/{id}/returned",
@@ -279,16 +307,16 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest(
             "/api/v1",
-            intake_api::routes()
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    api_limits::enforce,
-                ))
-                .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
-                    state.settings.body_read_timeout_secs,
-                ))),
+            intake_api::routes().layer(middleware::from_fn_with_state(
+                state.clone(),
+                api_limits::enforce,
+            )),
         )
         .layer(middleware::from_fn_with_state(state.clone(), identity::authorize))
+        // Every body, pages and API: a client that stalls mid-body is answered and let go.
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            state.settings.body_read_timeout_secs,
+        )))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(security::headers))
         .layer(

@@ -176,21 +176,34 @@ pub fn forbidden_page(identity: &Identity) -> Html<String> {
     )
 }
 
-pub fn forbidden_csrf(_state: &AppState, identity: &Identity, _jar: &CookieJar) -> Response {
-    let ctx = minimal_ctx(identity);
-    (
+pub fn forbidden_csrf(_state: &AppState, identity: &Identity, jar: &CookieJar) -> Response {
+    refusal(
+        identity,
+        jar,
         StatusCode::FORBIDDEN,
-        Html(
-            error_page(
-                &ctx,
-                403,
-                ctx.t(
-                    "表单已过期，请刷新页面后重试。",
-                    "The form has expired; reload the page and try again.",
-                ),
-            )
-            .into_string(),
-        ),
+        "表单已过期，请刷新页面后重试。",
+        "The form has expired; reload the page and try again.",
+    )
+}
+
+/// A refusal as a page in the reader's language (the locale cookie), for the layers that answer
+/// before any handler runs.
+pub fn refusal(
+    identity: &Identity,
+    jar: &CookieJar,
+    status: StatusCode,
+    zh: &str,
+    en: &str,
+) -> Response {
+    let mut ctx = minimal_ctx(identity);
+    ctx.locale = Locale::parse(jar.get(LOCALE_COOKIE).map(|c| c.value()).unwrap_or("zh"));
+    let text = match ctx.locale {
+        Locale::Zh => zh,
+        Locale::En => en,
+    };
+    (
+        status,
+        Html(error_page(&ctx, status.as_u16(), text).into_string()),
     )
         .into_response()
 }

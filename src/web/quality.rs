@@ -9,7 +9,6 @@ use crate::{
     domain::sampling,
     jobs::sla::beijing_day,
     reporting::day_start,
-    storage::audit::AuditEntry,
     views::{self, supervision::QualityPage},
 };
 use axum::{
@@ -28,7 +27,11 @@ pub struct WeekQuery {
 /// The Monday of the week a day is in; by default last week's (the one just finished).
 fn monday_of(state: &AppState, d: Option<NaiveDate>) -> NaiveDate {
     let (_, _, today) = beijing_day(state.clock.now().timestamp_millis(), 0);
-    let d = d.unwrap_or(today - Duration::days(7));
+    // Within 2000–2099: the weeks before and after it are linked, and must exist.
+    let d = d.unwrap_or(today - Duration::days(7)).clamp(
+        crate::domain::period::first_day() + Duration::days(7),
+        crate::domain::period::last_day(),
+    );
     d - Duration::days(d.weekday().num_days_from_monday() as i64)
 }
 
@@ -78,23 +81,9 @@ pub async fn draw_sample(
         .map_err(e)?;
     let drawn = sampling::pick(&pool, f.n.min(100), f.seed);
     let now = state.clock.now().timestamp_millis();
-    let added = state
-        .storage
-        .insert_samples(&drawn, &week.to_string(), f.seed, &s.actor(), now)
-        .await
-        .map_err(e)?;
     state
         .storage
-        .audit_view(&AuditEntry {
-            at: now,
-            actor: &s.actor(),
-            action: "quality.sample_drawn",
-            subject_type: "quality_week",
-            subject_id: &week.to_string(),
-            before: None,
-            after: Some(&format!("n={} seed={} added={added}", f.n, f.seed)),
-            request_id: None,
-        })
+        .insert_samples(&drawn, &week.to_string(), (f.n, f.seed), &s.actor(), now)
         .await
         .map_err(e)?;
     Ok(see_other(

@@ -190,6 +190,7 @@ pub async fn application(
 pub async fn scan(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    Staff(s): Staff,
     Path((id, version, kind)): Path<(String, i64, String)>,
 ) -> Result<Response, PageError> {
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
@@ -199,24 +200,39 @@ pub async fn scan(
         .scans(id.as_str(), version)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    let s = scans
+    let scan = scans
         .into_iter()
         .find(|s| s.kind == kind)
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let bytes = state
         .scans
-        .get(&s.sha256)
+        .get(&scan.sha256)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    // Each fetch of a scan is a view of personal data: one small insert, before the bytes go out.
+    state
+        .storage
+        .audit_view(&AuditEntry {
+            at: state.clock.now().timestamp_millis(),
+            actor: &s.actor(),
+            action: "scan.viewed",
+            subject_type: "application",
+            subject_id: id.as_str(),
+            after: Some(&format!("v{version}/{}", kind.code())),
+            request_id: Some(&ctx.request_id),
+            ..Default::default()
+        })
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(s.media_type.mime()),
+        HeaderValue::from_static(scan.media_type.mime()),
     );
     // Framed by our own application page only; scripts in a PDF get nowhere.
     // (A PDF gets no stricter policy: the browser's own PDF viewer runs inside that frame.)
-    let csp = if s.media_type == crate::domain::scan::MediaType::Pdf {
+    let csp = if scan.media_type == crate::domain::scan::MediaType::Pdf {
         "frame-ancestors 'self'"
     } else {
         "default-src 'none'; frame-ancestors 'self'"

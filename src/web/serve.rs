@@ -1,7 +1,9 @@
 //! The accept loop: hyper-util's HTTP/1 + HTTP/2 server with a time-out on reading a request's
 //! headers (a client that opens connections and trickles bytes cannot hold them for ever), and a
-//! graceful shutdown that stops accepting and finishes the requests in flight. The body's
-//! time-out is a layer on the API (`RequestBodyTimeoutLayer`).
+//! graceful shutdown that stops accepting and finishes the requests in flight. At most
+//! `max_connections` are served at once: the loop accepts the next only when one has closed (the
+//! others wait in the kernel's listen queue). The body's time-out is a layer on every route
+//! (`RequestBodyTimeoutLayer`).
 
 use axum::Router;
 use hyper_util::{
@@ -16,6 +18,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_read_timeout: Duration,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -24,8 +27,16 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -45,6 +56,7 @@ pub async fn serve(
                     if let Err(e) = conn.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             _ = &mut shutdown => break,

@@ -2,6 +2,7 @@
 
 use super::{
     identity::{CSRF_COOKIE, LOCALE_COOKIE, SESSION_COOKIE, random_token},
+    limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES},
     pages::{Ctx, PageError, Staff, see_other},
     state::AppState,
 };
@@ -17,6 +18,28 @@ use serde::Deserialize;
 /// Failed sign-ins allowed per username within the window before it is refused for a while.
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// Checks a password against a hash (or spends the same time against none) off the async
+/// workers, waiting for one of the configured turns (`BACKOFFICE_PASSWORD_HASHES`): argon2 is
+/// slow by design, and a burst of sign-ins must not take every core.
+async fn check_password(
+    state: &AppState,
+    password: String,
+    hash: Option<String>,
+) -> anyhow::Result<bool> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Ok(false);
+    }
+    let _turn = state.password_hashes.acquire().await?;
+    Ok(tokio::task::spawn_blocking(move || match hash {
+        Some(h) => auth::verify_password(&password, &h),
+        None => {
+            auth::verify_against_nothing(&password);
+            false
+        }
+    })
+    .await?)
+}
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -63,12 +86,25 @@ pub async fn login(
         Html(views::login::login_page(&ctx, &username, &next, Some(msg)).into_string())
             .into_response()
     };
-    let failures = state
+    // Bounded before anything is written or hashed; no account has such a name.
+    if username.len() > MAX_USERNAME_BYTES {
+        let msg = ctx.t(
+            "用户名过长（最多 64 个字符），未作任何记录。",
+            "The username is too long (64 characters at most); nothing was recorded.",
+        );
+        return Ok(
+            Html(views::login::login_page(&ctx, "", &next, Some(msg)).into_string())
+                .into_response(),
+        );
+    }
+    // Checking the window and counting this try is one step, so parallel guesses cannot all
+    // pass a count read before any of them was written.
+    let counted = state
         .storage
-        .login_failures_since(&username, now - FAILURE_WINDOW_MS)
+        .count_login_attempt(&username, now, now - FAILURE_WINDOW_MS, MAX_FAILURES)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    if failures >= MAX_FAILURES {
+    if !counted {
         return Ok(refuse(ctx.t(
             "登录失败次数过多，请 15 分钟后再试。",
             "Too many failed sign-ins; try again in 15 minutes.",
@@ -79,23 +115,11 @@ pub async fn login(
         .staff_by_username(&username)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    state
-        .storage
-        .record_login_attempt(&username, now)
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
-    // argon2 is deliberately slow: off the async workers.
-    let (password, hash) = (
+    let matches = check_password(
+        &state,
         f.password.clone(),
         staff.as_ref().map(|s| s.password_hash.clone()),
-    );
-    let matches = tokio::task::spawn_blocking(move || match hash {
-        Some(h) => auth::verify_password(&password, &h),
-        None => {
-            auth::verify_against_nothing(&password);
-            false
-        }
-    })
+    )
     .await
     .map_err(|e| PageError::internal(&ctx, e))?;
     let ok = matches && staff.as_ref().is_some_and(|s| !s.disabled);
@@ -131,7 +155,14 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, Staff(s): Staff, jar: CookieJar) -> Response {
-    let _ = state.storage.delete_session(&s.session_hash).await;
+    let at = state.clock.now().timestamp_millis();
+    if let Err(e) = state
+        .storage
+        .sign_out(&s.session_hash, &s.username, at)
+        .await
+    {
+        tracing::error!(error = %e, "sign-out not recorded");
+    }
     (
         jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()),
         Redirect::to("/login"),
@@ -192,7 +223,13 @@ pub async fn change_password(
         .staff_by_username(&s.username)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    if !row.is_some_and(|r| auth::verify_password(&f.current, &r.password_hash)) {
+    let matches = match row {
+        Some(r) => check_password(&state, f.current.clone(), Some(r.password_hash))
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?,
+        None => false,
+    };
+    if !matches {
         return Ok(refuse(
             ctx.t("当前密码不正确。", "The current password is wrong."),
         ));
@@ -208,7 +245,14 @@ pub async fn change_password(
             ctx.t("两次输入的新密码不一致。", "The two new passwords differ."),
         ));
     }
-    let hash = auth::hash_password(&f.new).map_err(|e| PageError::internal(&ctx, e))?;
+    let hash = {
+        let _turn = state.password_hashes.acquire().await;
+        let new = f.new.clone();
+        tokio::task::spawn_blocking(move || auth::hash_password(&new))
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?
+            .map_err(|e| PageError::internal(&ctx, e))?
+    };
     let now = state.clock.now().timestamp_millis();
     state
         .storage

@@ -22,6 +22,9 @@ use serde::Deserialize;
 
 const DAY: i64 = 86_400_000;
 
+/// The largest calendar file taken (axum's default body limit for extractors).
+pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
+
 pub async fn sla_page(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

@@ -20,4 +20,8 @@ pub struct AppState {
     pub metrics: Arc<crate::web::metrics::Metrics>,
     /// The intake API's per-client buckets, upload slots and use counters (this instance's).
     pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
+    /// Turns for password hashing (argon2), `WebLimits::password_hashes` at once.
+    pub password_hashes: Arc<tokio::sync::Semaphore>,
+    /// Set while this instance runs a pre-check pass (`jobs::run_prechecks`).
+    pub prechecks_running: Arc<std::sync::atomic::AtomicBool>,
 }

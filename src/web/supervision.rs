@@ -5,6 +5,7 @@ use super::{
     pages::{Ctx, PageError},
     state::AppState,
 };
+use crate::domain::period;
 use crate::{
     domain::calendar::WorkingCalendar,
     exchange::reports,
@@ -489,9 +490,13 @@ pub struct Period {
 /// The period asked for; by default the month so far (from the 1st to today).
 fn period(state: &AppState, p: &Period) -> (NaiveDate, NaiveDate) {
     let (_, _, today) = beijing_day(state.clock.now().timestamp_millis(), 0);
-    let to = p.to.unwrap_or(today);
+    // At most a year, within 2000–2099 (the page says so).
+    let to =
+        p.to.unwrap_or(today)
+            .clamp(period::first_day(), period::last_day());
     let from = p.from.unwrap_or(to.with_day(1).expect("day 1"));
-    if from > to { (to, from) } else { (from, to) }
+    let p = period::bounded(from, to);
+    (p.from, p.to)
 }
 
 pub async fn report_page(

@@ -37,13 +37,75 @@ async fn set(app: &TestApp, name: &str, rate: i64, uploads: i64, body: i64) {
     );
 }
 
-fn rss_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap()
+/// The real server binary on the test's database, in a process of its own: its memory is the
+/// server's alone (the test binary runs other tests beside this one).
+struct ServerProcess {
+    child: std::process::Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    fn start(app: &TestApp) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backoffice"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("BACKOFFICE_DATA_DIR", dir.path())
+            .env("RUST_LOG", "warn,backoffice::startup=info")
+            .env("BACKOFFICE_LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        // The port it bound is in its "serving" line.
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(&l).ok()?;
+                (v["message"] == "serving").then(|| v["addr"].as_str().map(str::to_owned))?
+            })
+            .expect("the server says where it listens");
+        // Keep reading its log, so a full pipe never stalls it.
+        std::thread::spawn(move || lines.for_each(drop));
+        ServerProcess {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    /// The process's peak resident memory so far (VmHWM), in KiB.
+    fn peak_rss_kib(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        s.lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the token has `n` uploads in flight.
+pub async fn wait_for_uploads(app: &TestApp, token_id: i64, n: i64) {
+    let limiter = &app.state.api_limits;
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while limiter.uploads_in_flight(token_id) != n {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{n} uploads in flight never came"));
 }
 
 async fn a_client_over_its_rate_is_refused_while_another_is_served(b: Backend) {
@@ -96,7 +158,19 @@ async fn a_client_over_its_rate_is_refused_while_another_is_served(b: Backend) {
 /// and reads the answer while still sending. Returns the answer and whether the whole body had
 /// gone out before the answer came.
 async fn offer(app: &TestApp, key: &str, total: u64, chunked: bool) -> (String, bool) {
-    let addr = app.addr.trim_start_matches("http://").to_owned();
+    offer_to(
+        app.addr.trim_start_matches("http://"),
+        &app.token,
+        key,
+        total,
+        chunked,
+    )
+    .await
+}
+
+/// Offers `total` bytes to the server at `addr`; the answer, and whether all was sent first.
+async fn offer_to(addr: &str, token: &str, key: &str, total: u64, chunked: bool) -> (String, bool) {
+    let addr = addr.to_owned();
     let s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let length = if chunked {
         "Transfer-Encoding: chunked".to_owned()
@@ -106,7 +180,7 @@ async fn offer(app: &TestApp, key: &str, total: u64, chunked: bool) -> (String, 
     let head = format!(
         "POST /api/v1/applications HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
          Idempotency-Key: {key}\r\nContent-Type: multipart/form-data; boundary=X\r\n{length}\r\n\r\n",
-        app.token
+        token
     );
     let (mut rd, mut wr) = s.into_split();
     wr.write_all(head.as_bytes()).await.unwrap();
@@ -154,7 +228,6 @@ async fn an_oversized_body_is_refused_before_it_is_read(b: Backend) {
     let app = TestApp::spawn(b).await;
     set(&app, "online-hall", 600, 32, 1 << 20).await;
     const TOTAL: u64 = 100 * 1024 * 1024;
-    let rss_before = rss_kib();
     let (text, finished_first) = offer(&app, "big-1", TOTAL, false).await;
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("\"body_too_large\""), "{text}");
@@ -162,11 +235,20 @@ async fn an_oversized_body_is_refused_before_it_is_read(b: Backend) {
         !finished_first,
         "the answer came only after the whole body was sent"
     );
-    let grown = rss_kib().saturating_sub(rss_before);
+    // The server's own memory, in a process of its own, while 100 MB are offered to it.
+    let server = ServerProcess::start(&app);
+    let before = server.peak_rss_kib();
+    for (n, chunked) in [(1, false), (2, true)] {
+        let key = format!("big-process-{n}");
+        let (text, _) = offer_to(&server.addr, &app.token, &key, TOTAL, chunked).await;
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    }
+    let grown = server.peak_rss_kib().saturating_sub(before);
     assert!(
         grown < 50 * 1024,
-        "memory grew by {grown} KiB while 100 MB were offered"
+        "the server's peak memory grew by {grown} KiB while 100 MB were offered twice"
     );
+    drop(server);
 
     // Without a Content-Length the body is cut off at the limit while it streams.
     let (text, finished_first) = offer(&app, "big-2", TOTAL, true).await;
@@ -189,7 +271,9 @@ async fn uploads_in_flight_are_capped(b: Backend) {
         app.token
     );
     s.write_all(head.as_bytes()).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The stalled upload holds its slot: seen in the limiter, not assumed after a sleep.
+    let id = token_id(&app, "online-hall").await;
+    wait_for_uploads(&app, id, 1).await;
     let r = app.submit("second", Submission::example().form()).await;
     assert!(r.headers().contains_key("retry-after"));
     assert_error(r, 429, "too_many_uploads", None).await;
@@ -202,19 +286,13 @@ async fn uploads_in_flight_are_capped(b: Backend) {
     );
     drop(s);
     // The slot is free again once the stalled upload is gone.
-    let mut status = 0;
-    for _ in 0..50 {
-        status = app
-            .submit("third", Submission::example().form())
+    wait_for_uploads(&app, id, 0).await;
+    assert_eq!(
+        app.submit("third", Submission::example().form())
             .await
-            .status()
-            .as_u16();
-        if status != 429 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, 201);
+            .status(),
+        201
+    );
 }
 
 async fn admins_edit_limits_audited(b: Backend) {

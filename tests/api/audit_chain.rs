@@ -323,6 +323,77 @@ async fn concurrent_writers_and_sealers_keep_one_chain(b: Backend) {
     assert_eq!(distinct, total);
 }
 
+/// Two instances' sealers made to meet: the first is held inside its transaction (lock taken,
+/// nothing sealed yet) while the second starts. The job's sealer (no waiting) on the other
+/// instance gives way at once on PostgreSQL and waits for SQLite's write lock; a waiting one
+/// (`verify-audit`) runs after. Either way each record is sealed once, by the first.
+async fn two_sealers_meet_and_one_seals(b: Backend) {
+    use backoffice::storage::pauses::{SEAL_BEGIN, SEAL_LOCKED};
+    let app = TestApp::spawn(b).await;
+    let other = Storage::connect(&app.database_url).await.unwrap();
+    for wait in [false, true] {
+        write_records(&app.storage, 12, 5, test_now().timestamp_millis()).await;
+        let waiting = app.storage.audit_unsealed().await.unwrap();
+        assert!(waiting >= 12);
+        let held = app.storage.test_pauses().hold(SEAL_LOCKED);
+        let second_began = other.test_pauses().count(SEAL_BEGIN);
+        let first = tokio::spawn({
+            let s = app.storage.clone();
+            async move { s.seal_audit(0, true).await.unwrap() }
+        });
+        held.reached().await;
+        let second = tokio::spawn({
+            let s = other.clone();
+            async move { s.seal_audit(0, wait).await.unwrap() }
+        });
+        second_began.passed(1).await;
+        let gives_way = b == Backend::Postgres && !wait;
+        let mut second = Some(second);
+        if gives_way {
+            // The lock is taken: the second returns at once, having sealed nothing.
+            assert_eq!(second.take().unwrap().await.unwrap(), 0);
+        } else {
+            if b == Backend::Postgres {
+                // The waiting one queues for the lock: seen in pg_locks, not guessed by a sleep.
+                let waiting_for_lock = "select count(*) from pg_locks where locktype = 'advisory' \
+                    and not granted and database = (select oid from pg_database where datname = current_database())";
+                while scalar(&app.database_url, waiting_for_lock).await < 1 {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            }
+            let s = second.as_ref().unwrap();
+            assert!(
+                !s.is_finished(),
+                "the second sealed around the first's lock"
+            );
+        }
+        assert_eq!(app.storage.audit_unsealed().await.unwrap(), waiting);
+        held.release();
+        assert_eq!(first.await.unwrap() as i64, waiting, "wait={wait}");
+        if let Some(s) = second {
+            assert_eq!(s.await.unwrap(), 0, "wait={wait}");
+        }
+        app.storage.test_pauses().clear();
+        other.test_pauses().clear();
+    }
+    let total = app.storage.audit_count().await.unwrap();
+    assert_eq!(app.storage.audit_unsealed().await.unwrap(), 0);
+    assert_eq!(
+        app.storage
+            .verify_audit(7)
+            .await
+            .unwrap()
+            .to_string_for_test(),
+        format!("ok {total}")
+    );
+    let distinct = scalar(
+        &app.database_url,
+        "select count(distinct chain_pos) from audit_log",
+    )
+    .await;
+    assert_eq!(distinct, total);
+}
+
 /// The admin page shows the latest anchor; sending it queues one e-mail to the auditor with the
 /// hash, audited; the same anchor is not queued twice.
 async fn the_latest_anchor_is_shown_and_mailed_to_the_auditor(b: Backend) {
@@ -368,5 +439,6 @@ async fn the_latest_anchor_is_shown_and_mailed_to_the_auditor(b: Backend) {
 both!(
     the_latest_anchor_is_shown_and_mailed_to_the_auditor,
     tampering_is_found_and_named,
-    concurrent_writers_and_sealers_keep_one_chain
+    concurrent_writers_and_sealers_keep_one_chain,
+    two_sealers_meet_and_one_seals
 );

@@ -96,7 +96,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/fulfilment/batches/{id}", FULFILMENT_READ),
     ("GET", "/fulfilment/batches/{id}/file", FULFILMENT_READ),
     ("GET", "/fulfilment/batches/{id}/labels", FULFILMENT_READ),
+    ("POST", "/fulfilment/batches/{id}/labels", "fulfillment"),
     ("GET", "/fulfilment/batches/{id}/packing", FULFILMENT_READ),
+    ("POST", "/fulfilment/batches/{id}/packing", "fulfillment"),
     ("POST", "/fulfilment/tracking", "fulfillment"),
     ("POST", "/fulfilment/shipments/{id}/returned", "fulfillment"),
     ("GET", "/api/v1/applications", "api"),
@@ -110,6 +112,267 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/admin/api-clients", "admin"),
     ("POST", "/admin/api-clients/{id}", "admin"),
 ];
+
+/// The answer each allowed subject gets (`answer_of`): `(method, pattern, answers)` where
+/// answers is `who=answer` pairs separated by `|`, `*` standing for every allowed subject not
+/// named; `{id}` is the application's id. The concrete requests are those of `concrete`, sent
+/// in the order of the roles above: the supervisor's "next" claims the application, so a
+/// reviewer's decisions after it are not theirs. A 400/422 in plain text is the form or query
+/// refused by its extractor (the request got past the access check, nothing changed).
+const ALLOWED: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/",
+        "admin=303 /admin/users | finance=303 /finance/exceptions | fulfillment=303 /fulfilment | hotline=303 /hotline | *=303 /review",
+    ),
+    ("GET", "/account/password", "*=200 修改密码 · 证书补办后台"),
+    ("POST", "/account/password", "*=200 修改密码 · 证书补办后台"),
+    (
+        "GET",
+        "/admin/api-clients",
+        "*=200 接口客户端 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/admin/api-clients/{id}",
+        "*=400 接口客户端 · 证书补办后台",
+    ),
+    ("GET", "/admin/audit", "*=200 审计日志锚点 · 证书补办后台"),
+    (
+        "POST",
+        "/admin/audit/anchor-mail",
+        "*=303 /admin/audit?msg=no_auditor",
+    ),
+    ("GET", "/admin/calendar", "*=200 工作日历 · 证书补办后台"),
+    ("POST", "/admin/calendar", "*=422 text/plain"),
+    ("POST", "/admin/calendar/import", "*=400 text/plain"),
+    ("GET", "/admin/outbox", "*=200 邮件发送队列 · 证书补办后台"),
+    (
+        "POST",
+        "/admin/outbox/{id}/retry",
+        "*=404 404 · 证书补办后台",
+    ),
+    ("GET", "/admin/reasons", "*=200 退回原因目录 · 证书补办后台"),
+    (
+        "POST",
+        "/admin/reasons",
+        "*=200 退回原因目录 · 证书补办后台",
+    ),
+    ("GET", "/admin/users", "*=200 用户与角色 · 证书补办后台"),
+    ("POST", "/admin/users", "*=200 用户与角色 · 证书补办后台"),
+    (
+        "POST",
+        "/admin/users/{id}",
+        "*=303 /admin/users?msg=not_allowed",
+    ),
+    ("GET", "/api/v1/applications", "*=200 application/json"),
+    ("POST", "/api/v1/applications", "*=400 invalid_field"),
+    ("GET", "/api/v1/applications/{id}", "*=200 application/json"),
+    (
+        "PUT",
+        "/api/v1/applications/{id}/resubmission",
+        "*=400 invalid_field",
+    ),
+    (
+        "GET",
+        "/api/v1/certificates/{serial}",
+        "*=200 application/json",
+    ),
+    (
+        "GET",
+        "/api/v1/docs",
+        "*=200 Back office intake API (介质遗失补办)",
+    ),
+    ("GET", "/api/v1/openapi.json", "*=200 application/json"),
+    ("GET", "/finance", "*=303 /finance/exceptions"),
+    ("GET", "/finance/bills", "*=200 账单导入 · 证书补办后台"),
+    ("POST", "/finance/bills", "*=400 text/plain"),
+    (
+        "GET",
+        "/finance/exceptions",
+        "*=200 对账异常 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/finance/exceptions/{id}",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/finance/exceptions/{id}",
+        "*=404 404 · 证书补办后台",
+    ),
+    ("GET", "/finance/invoices", "*=200 发票 · 证书补办后台"),
+    (
+        "POST",
+        "/finance/invoices/batches",
+        "*=303 /finance/invoices?msg=nothing_to_batch",
+    ),
+    (
+        "GET",
+        "/finance/invoices/batches/{id}",
+        "*=404 404 · 证书补办后台",
+    ),
+    ("POST", "/finance/invoices/issued", "*=400 text/plain"),
+    ("GET", "/finance/refunds", "*=200 待退款 · 证书补办后台"),
+    (
+        "GET",
+        "/finance/refunds.xlsx",
+        "*=200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("GET", "/finance/report", "*=200 对账日报 · 证书补办后台"),
+    (
+        "GET",
+        "/finance/report.xlsx",
+        "*=200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("GET", "/fulfilment", "*=200 制作与寄送 · 证书补办后台"),
+    (
+        "GET",
+        "/fulfilment/batches",
+        "*=200 快递批次 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/fulfilment/batches",
+        "*=422 制作与寄送 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/fulfilment/batches/{id}",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/fulfilment/batches/{id}/file",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/fulfilment/batches/{id}/labels",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/fulfilment/batches/{id}/packing",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/fulfilment/production",
+        "*=422 制作与寄送 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/fulfilment/shipments/{id}/returned",
+        "*=404 404 · 证书补办后台",
+    ),
+    ("POST", "/fulfilment/tracking", "*=400 text/plain"),
+    ("GET", "/healthz", "*=200 text/plain"),
+    ("GET", "/hotline", "*=200 客服查询 · 证书补办后台"),
+    (
+        "GET",
+        "/hotline-lookups",
+        "*=200 客服查询统计 · 证书补办后台",
+    ),
+    ("GET", "/hotline/{id}", "*=200 {id} 张* · 证书补办后台"),
+    (
+        "POST",
+        "/hotline/{id}/note",
+        "*=303 /hotline/{id}?msg=need_note",
+    ),
+    (
+        "POST",
+        "/hotline/{id}/verify",
+        "*=303 /hotline/{id}?msg=verified_no",
+    ),
+    ("GET", "/invoice-files/{token}", "*=404 404 · 证书补办后台"),
+    ("POST", "/locale", "*=303 /"),
+    ("GET", "/login", "*=200 登录 · 证书补办后台"),
+    ("POST", "/login", "*=200 登录 · 证书补办后台"),
+    ("POST", "/logout", "*=303 /login"),
+    ("GET", "/reports", "*=200 报表 · 证书补办后台"),
+    (
+        "GET",
+        "/reports/{name}",
+        "*=200 审核超期登记簿 · 证书补办后台",
+    ),
+    ("GET", "/reports/{name}/{format}", "*=200 text/csv"),
+    ("GET", "/review", "*=200 审核队列 · 证书补办后台"),
+    (
+        "POST",
+        "/review/next",
+        "reviewer=303 /review?msg=empty | supervisor=303 /review/{id}?msg=claimed",
+    ),
+    ("GET", "/review/{id}", "*=200 {id} 张三 · 证书补办后台"),
+    (
+        "POST",
+        "/review/{id}/accept",
+        "reviewer=303 /review/{id}?msg=not_yours | supervisor=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
+        "/review/{id}/claim",
+        "*=303 /review/{id}?msg=conflict",
+    ),
+    ("POST", "/review/{id}/findings", "*=422 text/plain"),
+    (
+        "POST",
+        "/review/{id}/reassign",
+        "*=303 /review/{id}?msg=not_allowed",
+    ),
+    (
+        "POST",
+        "/review/{id}/release",
+        "reviewer=303 /review/{id}?msg=not_yours | supervisor=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
+        "/review/{id}/return",
+        "reviewer=303 /review/{id}?msg=not_yours | supervisor=303 /review/{id}?msg=need_reason",
+    ),
+    (
+        "GET",
+        "/review/{id}/scans/{version}/{kind}",
+        "*=200 image/jpeg",
+    ),
+    ("GET", "/sla", "*=200 审核时效 · 证书补办后台"),
+    ("GET", "/static/app.css", "*=200 text/css"),
+    ("GET", "/static/app.js", "*=200 text/javascript"),
+    ("GET", "/supervision", "*=200 运营监督 · 证书补办后台"),
+    ("GET", "/supervision/applications", "*=400 text/plain"),
+    (
+        "GET",
+        "/supervision/prechecks",
+        "*=200 机审提示准确率 · 证书补办后台",
+    ),
+    (
+        "GET",
+        "/supervision/quality",
+        "*=200 质量抽检 · 证书补办后台",
+    ),
+    ("POST", "/supervision/quality", "*=422 text/plain"),
+    ("POST", "/supervision/quality/{id}", "*=400 text/plain"),
+];
+
+fn allowed_answer(who: &str, method: &str, pattern: &str, app_id: &str) -> String {
+    let (_, _, answers) = ALLOWED
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == pattern)
+        .unwrap_or_else(|| panic!("{method} {pattern}: no allowed answer written down"));
+    let mut any = None;
+    for a in answers.split('|') {
+        let (w, ans) = a.split_once('=').expect("who=answer");
+        let ans = ans.trim().replace("{id}", app_id);
+        if w.trim() == who {
+            return ans;
+        }
+        if w.trim() == "*" {
+            any = Some(ans);
+        }
+    }
+    any.unwrap_or_else(|| panic!("{who} {method} {pattern}: no allowed answer written down"))
+}
 
 fn expected_for(method: &str, pattern: &str) -> &'static str {
     EXPECTED
@@ -198,7 +461,38 @@ fn check_headers(what: &str, r: &reqwest::Response, problems: &mut Vec<String>) 
     }
 }
 
-/// One subject's request to one route, judged as allowed or denied by the kind of answer.
+/// An answer in short: the status, then the page's `<title>` (HTML), where a redirect leads,
+/// an API error's code, or the content type of a file.
+fn answer_of(status: u16, to: &str, content_type: &str, body: &str) -> String {
+    let title = || {
+        let start = body.find("<title>")? + "<title>".len();
+        let end = body[start..].find("</title>")? + start;
+        Some(body[start..end].trim().to_owned())
+    };
+    let error_code = || {
+        let v: serde_json::Value = serde_json::from_str(body).ok()?;
+        Some(
+            v["error"]["code"]
+                .as_str()
+                .or(v["code"].as_str())?
+                .to_owned(),
+        )
+    };
+    let what = if (300..400).contains(&status) {
+        to.to_owned()
+    } else if content_type.starts_with("text/html") {
+        title().unwrap_or_else(|| "html without a title".into())
+    } else if let Some(code) = error_code() {
+        code
+    } else {
+        content_type.split(';').next().unwrap_or("").to_owned()
+    };
+    format!("{status} {what}")
+}
+
+/// One subject's request to one route, judged as allowed or denied by the kind of answer;
+/// an allowed one's answer in short (`answer_of`) goes to `answer`.
+#[allow(clippy::too_many_arguments)]
 async fn try_route(
     who: &str,
     b: &StaffBrowser,
@@ -207,6 +501,7 @@ async fn try_route(
     path: &str,
     form: &[(&str, &str)],
     problems: &mut Vec<String>,
+    answer: &mut String,
 ) -> bool {
     let mut req = match method {
         "GET" => b.http.get(b.url(path)),
@@ -228,7 +523,14 @@ async fn try_route(
     check_headers(&what, &r, problems);
     let status = r.status().as_u16();
     let to = location(&r);
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let body = r.text().await.unwrap_or_default();
+    *answer = answer_of(status, &to, &content_type, &body);
     let staff = ROLES.contains(&who);
     let route_path = path.split('?').next().unwrap();
     let denied = match (path.starts_with("/api/"), staff) {
@@ -285,14 +587,25 @@ async fn route_role_matrix(backend: Backend) {
     routes.sort_by_key(|(_, p)| *p == "/logout");
 
     let mut problems = Vec::new();
-    let mut checked = 0;
+    let (mut checked, mut answered) = (0, 0);
     for (who, token, b) in &browsers {
         for (method, pattern) in &routes {
             let want = expected_for(method, pattern)
                 .split_whitespace()
                 .any(|w| w == *who);
             let (path, form) = concrete(method, pattern, &app_id, staff_id);
-            let got = try_route(who, b, *token, method, &path, &form, &mut problems).await;
+            let mut answer = String::new();
+            let got = try_route(
+                who,
+                b,
+                *token,
+                method,
+                &path,
+                &form,
+                &mut problems,
+                &mut answer,
+            )
+            .await;
             if got != want {
                 let word = |a: bool| if a { "allowed" } else { "denied" };
                 problems.push(format!(
@@ -300,11 +613,26 @@ async fn route_role_matrix(backend: Backend) {
                     word(want),
                     word(got)
                 ));
+            } else if want {
+                // Allowed is not "not refused": the very answer this subject must get.
+                let expected = allowed_answer(who, method, pattern, &app_id);
+                if answer != expected {
+                    problems.push(format!(
+                        "{who} {method} {pattern}: answered {answer:?}, expected {expected:?}"
+                    ));
+                }
+                answered += 1;
             }
             checked += 1;
         }
     }
     assert_eq!(checked, ROUTES.len() * 8);
+    // Every allowed pair had its answer checked.
+    let allowed: usize = ROUTES
+        .iter()
+        .map(|(m, p)| expected_for(m, p).split_whitespace().count())
+        .sum();
+    assert_eq!(answered, allowed);
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",

@@ -2,6 +2,7 @@
 //! W3C WebDriver protocol: sign in, open the queue, open an application, see all five scans
 //! side by side, and save a screenshot.
 
+use crate::both;
 use crate::helpers::*;
 use backoffice::demo::scans;
 use base64::Engine;
@@ -54,6 +55,7 @@ impl Browser {
             .expect("chromedriver must be installed (apt-get install chromium chromium-driver); .ci/run does it");
         let http = reqwest::Client::new();
         let driver_url = format!("http://127.0.0.1:{port}");
+        let mut up = false;
         for _ in 0..100 {
             if http
                 .get(format!("{driver_url}/status"))
@@ -61,10 +63,12 @@ impl Browser {
                 .await
                 .is_ok()
             {
+                up = true;
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        assert!(up, "chromedriver did not answer on port {port} within 10 s");
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
@@ -173,6 +177,18 @@ impl Browser {
     }
 }
 
+/// Where a test's screenshots and PDFs go: `$CARGO_TARGET_DIR/tmp/` for the SQLite run, its
+/// `postgres/` folder for the PostgreSQL one (both run at once).
+fn shots_dir(backend: Backend) -> std::path::PathBuf {
+    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let d = match backend {
+        Backend::Sqlite => tmp.to_path_buf(),
+        Backend::Postgres => tmp.join("postgres"),
+    };
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// Scans as the hall sends them, rendered like the real documents.
 pub fn realistic_submission(v: Value) -> Submission {
     Submission::with_json(v)
@@ -206,9 +222,8 @@ pub fn realistic_submission(v: Value) -> Submission {
         )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reviewer_sees_five_scans_side_by_side() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn reviewer_sees_five_scans_side_by_side(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.create_staff("li.jing", "reviewer", "a long secret phrase")
         .await;
     let r = app
@@ -233,7 +248,7 @@ async fn reviewer_sees_five_scans_side_by_side() {
         b.wait_for(&format!("return document.body.innerText.includes('{id}')"))
             .await
     );
-    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let tmp = &shots_dir(backend);
     b.screenshot(&tmp.join("review-queue.png")).await;
     b.click(&format!("a[href='/review/{id}']")).await;
     assert!(
@@ -243,8 +258,11 @@ async fn reviewer_sees_five_scans_side_by_side() {
 
     // All five scans are there: three images decoded, two PDFs framed.
     // The path changes when the new document commits, before it is parsed: wait for it.
-    b.wait_for("return document.readyState === 'complete'")
-        .await;
+    assert!(
+        b.wait_for("return document.readyState === 'complete'")
+            .await,
+        "the application page never finished loading"
+    );
     assert_eq!(
         b.eval("return document.querySelectorAll('figure.scan').length")
             .await,
@@ -279,16 +297,15 @@ async fn reviewer_sees_five_scans_side_by_side() {
     );
     // Give the PDF viewer a moment to paint before the picture is taken.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("review-page.png");
+    let shot = shots_dir(backend).join("review-page.png");
     b.screenshot(&shot).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
 }
 
 /// The calendar page as an administrator sees it: the 2026 holidays and adjusted working days
 /// marked; a click makes a day off and moves the waiting deadlines; the SLA page renders.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_marks_a_day_off_on_the_calendar_page() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn admin_marks_a_day_off_on_the_calendar_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.create_staff("root", "admin", "a long secret phrase")
         .await;
     let id = app.submit_example().await; // due Monday 2026-11-30 18:00
@@ -316,7 +333,7 @@ async fn admin_marks_a_day_off_on_the_calendar_page() {
         b.wait_for(&format!("{} === 'hol'", class_of("2026-11-27")))
             .await
     );
-    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let tmp = &shots_dir(backend);
     b.screenshot(&tmp.join("admin-calendar.png")).await;
     // The waiting application's deadline moved by a working day.
     assert_eq!(
@@ -333,10 +350,9 @@ async fn admin_marks_a_day_off_on_the_calendar_page() {
 
 /// The finance desk in a browser: the exceptions queue, a case's evidence side by side, linking
 /// an orphan payment by typing the application id, the daily report's chart.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finance_clerk_links_an_orphan_payment() {
+async fn finance_clerk_links_an_orphan_payment(backend: Backend) {
     use backoffice::demo::bills::{self, Line};
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = TestApp::spawn(backend).await;
     app.create_staff("chen.fang", "finance", "a long secret phrase")
         .await;
     let id = app.submit_example().await;
@@ -383,7 +399,7 @@ async fn finance_clerk_links_an_orphan_payment() {
         b.wait_for("return document.querySelectorAll('#cases tbody tr').length === 2")
             .await
     );
-    let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let tmp = &shots_dir(backend);
     b.screenshot(&tmp.join("finance-exceptions.png")).await;
     let case = app
         .storage
@@ -432,10 +448,9 @@ async fn finance_clerk_links_an_orphan_payment() {
 
 /// A batch's labels printed to PDF by headless Chromium (`--print-to-pdf`): one page per parcel,
 /// each 100 × 150 mm, every order number in the text (pdfinfo, pdftotext).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn labels_print_one_per_sheet_of_100_by_150_mm() {
+async fn labels_print_one_per_sheet_of_100_by_150_mm(backend: Backend) {
     use backoffice::exchange::couriers::Courier;
-    let app = TestApp::spawn_with(Backend::Sqlite, crate::fulfilment::with_sender).await;
+    let app = TestApp::spawn_with(backend, crate::fulfilment::with_sender).await;
     let mut orders = Vec::new();
     let mut items = Vec::new();
     for n in 40..43 {
@@ -468,7 +483,7 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm() {
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("labels.html");
     std::fs::write(&page, html).unwrap();
-    let pdf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("labels.pdf");
+    let pdf = shots_dir(backend).join("labels.pdf");
     let _ = std::fs::remove_file(&pdf);
     let out = std::process::Command::new("chromium")
         .args([
@@ -521,4 +536,39 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm() {
         !text.contains("13800138000"),
         "the recipient's mobile is masked"
     );
+    // The printed barcodes read back by a second Code 128 implementation: the pages rasterised
+    // at 600 dpi (pdftoppm), decoded by zbar (zbarimg).
+    let prefix = tmp.path().join("page");
+    let r = std::process::Command::new("pdftoppm")
+        .args(["-r", "600", "-gray", "-png"])
+        .arg(&pdf)
+        .arg(&prefix)
+        .output()
+        .expect("pdftoppm (poppler-utils)");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut pages: Vec<_> = walk_files(tmp.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    assert_eq!(pages.len(), 3);
+    let mut decoded = Vec::new();
+    for page in &pages {
+        let read = crate::barcode::zbar(page);
+        assert!(!read.is_empty(), "no barcode read on {}", page.display());
+        decoded.extend(read);
+    }
+    for o in &orders {
+        assert!(
+            decoded.contains(&format!("CODE-128:{o}")),
+            "{o} not read from the labels: {decoded:?}"
+        );
+    }
 }
+
+both!(
+    reviewer_sees_five_scans_side_by_side,
+    admin_marks_a_day_off_on_the_calendar_page,
+    finance_clerk_links_an_orphan_payment,
+    labels_print_one_per_sheet_of_100_by_150_mm,
+);

@@ -94,7 +94,16 @@ async fn tokens_users_and_imports_from_the_command_line(b: Backend) {
         &["create-user", "--username", "li.jing", "--role", "reviewer"],
         Some("a long secret phrase\n"),
     );
+    assert!(!o.status.success(), "a second li.jing was created");
     assert!(stderr(&o).contains("taken"), "{}", stderr(&o));
+    // The first user is unchanged: still the one password.
+    let again = app
+        .storage
+        .staff_by_username("li.jing")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.password_hash, staff.password_hash);
 
     // Registry import: a summary on the last line; a bad row names row and column, changes nothing.
     let good = dir.join("registry.xlsx");

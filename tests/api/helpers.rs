@@ -225,12 +225,15 @@ impl TestApp {
         self.dir.path().join("scans")
     }
 
-    /// Scan files stored so far (not counting the store's own directories).
+    /// Scan files stored so far, including any left behind in `scans/tmp` (an upload the
+    /// store did not finish or clean up counts: a test expecting none must see none).
     pub fn stored_scan_files(&self) -> usize {
-        walk_files(&self.scans_dir())
-            .into_iter()
-            .filter(|p| !p.starts_with(self.scans_dir().join("tmp")))
-            .count()
+        walk_files(&self.scans_dir()).len()
+    }
+
+    /// Files in the store's own temporary directory (uploads in flight, or left behind).
+    pub fn scan_tmp_files(&self) -> usize {
+        walk_files(&self.scans_dir().join("tmp")).len()
     }
 
     pub async fn submit(&self, key: &str, form: Form) -> reqwest::Response {

@@ -98,6 +98,25 @@ async fn metrics_are_scraped_and_parsed(b: Backend) {
         404
     );
     backoffice::jobs::run_seal(&app.state).await;
+    // One e-mail waiting in the outbox, so its gauge has something to count.
+    let mut tx = app.storage.begin().await.unwrap();
+    let queued = backoffice::storage::outbox::enqueue(
+        &mut tx,
+        &backoffice::storage::outbox::NewMessage {
+            dedup_key: "metrics-test",
+            kind: "test",
+            recipient: "ops@ca.example.cn",
+            subject: "s",
+            body_text: "t",
+            body_html: "<p>t</p>",
+            application_id: None,
+        },
+        test_now().timestamp_millis(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(queued);
 
     let r = scrape(&app, Some(TOKEN)).await;
     assert_eq!(r.status(), 200);
@@ -160,13 +179,11 @@ async fn metrics_are_scraped_and_parsed(b: Backend) {
         1.0
     );
     assert_eq!(get(&m, "backoffice_audit_unsealed", &[]), 0.0);
-    let pending = app.storage.outbox_count("pending").await.unwrap() as f64;
-    if pending > 0.0 {
-        assert_eq!(
-            get(&m, "backoffice_outbox_messages", &[("status", "pending")]),
-            pending
-        );
-    }
+    assert_eq!(app.storage.outbox_count("pending").await.unwrap(), 1);
+    assert_eq!(
+        get(&m, "backoffice_outbox_messages", &[("status", "pending")]),
+        1.0
+    );
 
     // Past the deadline, the application counts as overdue.
     app.clock.set(test_now() + chrono::Duration::days(10));

@@ -4,7 +4,60 @@
 
 use crate::both;
 use crate::helpers::*;
+use backoffice::storage::pauses::{ACT_BEGIN, ACT_READ};
 use serde_json::json;
+use std::future::Future;
+
+/// Runs two staff actions so that they really overlap: the first to arrive is held inside its
+/// transaction, right after it read the row, until the second has started its own — on
+/// PostgreSQL until the second read the same row in its own transaction too; on SQLite, where
+/// `begin immediate` makes the second wait for the first's write lock, until it is waiting.
+async fn overlapping_in_act<A: Future, B: Future>(
+    app: &TestApp,
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let pauses = app.storage.test_pauses();
+    let held = pauses.hold(ACT_READ);
+    let begun = pauses.count(ACT_BEGIN);
+    let meet = async {
+        held.reached().await;
+        match app.backend {
+            Backend::Postgres => held.passed(2).await,
+            Backend::Sqlite => begun.passed(2).await,
+        }
+        held.release();
+    };
+    let meet = async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), meet)
+            .await
+            .expect("both actions started while the first was inside its transaction")
+    };
+    let (ra, rb, ()) = tokio::join!(a, b, meet);
+    pauses.clear();
+    assert_eq!(begun.passes(), 2, "exactly the two actions ran");
+    (ra, rb)
+}
+
+/// `a`'s action held inside its transaction while `b`, refused before it gets to act (it
+/// holds no claim), is sent and answered; then `a` goes on.
+async fn while_held<A: Future, B: Future>(app: &TestApp, a: A, b: B) -> (A::Output, B::Output) {
+    let pauses = app.storage.test_pauses();
+    let held = pauses.hold(ACT_READ);
+    let begun = pauses.count(ACT_BEGIN);
+    let second = async {
+        tokio::time::timeout(std::time::Duration::from_secs(60), held.reached())
+            .await
+            .expect("the first action reached its transaction");
+        let r = b.await;
+        held.release();
+        r
+    };
+    let (ra, rb) = tokio::join!(a, second);
+    pauses.clear();
+    assert_eq!(begun.passes(), 1, "only the first got to act");
+    (ra, rb)
+}
 
 /// Another application like the contract example, with its own hall reference.
 async fn submit_numbered(app: &TestApp, n: u32) -> String {
@@ -55,7 +108,14 @@ async fn assert_refused_clearly(b: &StaffBrowser, id: &str, r: reqwest::Response
 
 /// Both browsers open the page, see the same row version, and send their forms at once:
 /// `a` accepts, `b` returns. Exactly one decision lands; the other browser is told why not.
-async fn decide_at_once(app: &TestApp, id: &str, a: &StaffBrowser, b: &StaffBrowser) {
+/// `b_may_decide`: false when `b` holds no claim (it is refused before it gets to act).
+async fn decide_at_once(
+    app: &TestApp,
+    id: &str,
+    a: &StaffBrowser,
+    b: &StaffBrowser,
+    b_may_decide: bool,
+) {
     let page = format!("/review/{id}");
     let rv_a = hidden_field(&a.get_page(&page).await, "row_version").unwrap();
     // A reviewer who does not hold the application gets no decision forms; a form sent anyway
@@ -69,7 +129,21 @@ async fn decide_at_once(app: &TestApp, id: &str, a: &StaffBrowser, b: &StaffBrow
         ("row_version", rv_b.as_str()),
         ("reasons", "id_back_unclear"),
     ];
-    let (ra, rb) = tokio::join!(a.post_form(&accept, &form_a), b.post_form(&ret, &form_b));
+    let (ra, rb) = if b_may_decide {
+        overlapping_in_act(
+            app,
+            a.post_form(&accept, &form_a),
+            b.post_form(&ret, &form_b),
+        )
+        .await
+    } else {
+        while_held(
+            app,
+            a.post_form(&accept, &form_a),
+            b.post_form(&ret, &form_b),
+        )
+        .await
+    };
     let (la, lb) = (location(&ra), location(&rb));
     let history = app.history(id).await;
     let decided: Vec<_> = history
@@ -119,14 +193,14 @@ async fn two_reviewers_decide_at_once(backend: Backend) {
         let id = submit_numbered(&app, n).await;
         n += 1;
         claim(&li, &id).await;
-        decide_at_once(&app, &id, &li, &li_elsewhere).await;
+        decide_at_once(&app, &id, &li, &li_elsewhere, true).await;
     }
     // The claimant and another reviewer: the other is refused, the claimant's decision lands.
     for _ in 0..2 {
         let id = submit_numbered(&app, n).await;
         n += 1;
         claim(&li, &id).await;
-        decide_at_once(&app, &id, &li, &wang).await;
+        decide_at_once(&app, &id, &li, &wang, false).await;
         assert_eq!(app.history(&id).await.last().unwrap(), "accepted");
     }
     // The claimant and a supervisor, who may decide too: whoever is first wins.
@@ -134,7 +208,7 @@ async fn two_reviewers_decide_at_once(backend: Backend) {
         let id = submit_numbered(&app, n).await;
         n += 1;
         claim(&li, &id).await;
-        decide_at_once(&app, &id, &chen, &li).await;
+        decide_at_once(&app, &id, &chen, &li, true).await;
     }
 }
 
@@ -153,10 +227,12 @@ async fn two_reviewers_claim_at_once(backend: Backend) {
             [("row_version", rv_li.as_str())],
             [("row_version", rv_wang.as_str())],
         );
-        let (r_li, r_wang) = tokio::join!(
+        let (r_li, r_wang) = overlapping_in_act(
+            &app,
             li.post_form(&path, &form_li),
-            wang.post_form(&path, &form_wang)
-        );
+            wang.post_form(&path, &form_wang),
+        )
+        .await;
         let claimed = format!("/review/{id}?msg=claimed");
         let (winner, name, loser, lost) =
             match (location(&r_li) == claimed, location(&r_wang) == claimed) {

@@ -127,9 +127,12 @@ async fn a_client_dropping_mid_body_leaves_nothing(b: Backend) {
     s.write_all(head.as_bytes()).await.unwrap();
     s.write_all(&body[..body.len() * 2 / 3]).await.unwrap();
     s.flush().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The server is reading the body (the upload holds its slot), then the client hangs up and
+    // the server is done with it (the slot is free): states waited for, not sleeps.
+    let token = app.storage.api_clients().await.unwrap()[0].token_id;
+    crate::api_limits::wait_for_uploads(&app, token, 1).await;
     drop(s);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crate::api_limits::wait_for_uploads(&app, token, 0).await;
     assert!(objects(&moto.store(&s3)).await.is_empty());
     assert!(
         app.storage
@@ -275,6 +278,10 @@ async fn move_scans_both_ways(b: Backend) {
         .get(&format!("/review/{id}/scans/1/id_front"))
         .await;
     assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.bytes().await.unwrap().to_vec(),
+        jpeg(format!("front {}", hall_reference()).as_bytes())
+    );
 
     // Back from S3 to a new directory.
     let back = tempfile::tempdir().unwrap();
@@ -286,7 +293,12 @@ async fn move_scans_both_ways(b: Backend) {
     let local = ScanStore::open(&ScanLocation::Local(back.path().into())).unwrap();
     assert_eq!(objects(&local).await.len(), 5);
     for o in objects(&direct).await {
-        local.get(&o.sha256).await.unwrap();
+        assert_eq!(
+            local.get(&o.sha256).await.unwrap(),
+            direct.get(&o.sha256).await.unwrap(),
+            "{} moved byte for byte",
+            o.sha256
+        );
     }
 
     // A referenced scan missing from the source is named and the command fails.

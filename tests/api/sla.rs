@@ -74,12 +74,11 @@ async fn smtp_down_then_up_delivers_each_message_once(b: Backend) {
     app.staff_act(&id, Action::Claim, &[]).await;
     app.verify_payment(&id).await;
     app.staff_act(&id, Action::Accept, &[]).await;
-    // A port nobody listens on: the relay is down.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port bound but not listening: the relay is down (connections are refused). The same
+    // socket listens later, so no other process can take the port in between.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let now = app.clock.now().timestamp_millis();
     let d = deliver_all(&app.storage, &mailer_for(port), now)
         .await
@@ -93,7 +92,7 @@ async fn smtp_down_then_up_delivers_each_message_once(b: Backend) {
             .failed,
         0
     );
-    let sink = SmtpSink::start_on(port).await;
+    let sink = SmtpSink::start_on(socket.listen(16).unwrap()).await;
     let later = now + 10 * 60_000;
     assert_eq!(
         deliver_all(&app.storage, &sink.mailer(), later)

@@ -112,12 +112,11 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        Self::start_on(0).await
+        Self::start_on(TcpListener::bind("127.0.0.1:0").await.unwrap()).await
     }
 
-    /// Listens on `port` (0: any free port).
-    pub async fn start_on(port: u16) -> SmtpSink {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    /// Serves on a listener the caller bound (a port is never freed and bound again).
+    pub async fn start_on(listener: TcpListener) -> SmtpSink {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let store = received.clone();
@@ -203,6 +202,7 @@ pub fn mailer_for(port: u16) -> backoffice::mail::Mailer {
         username: None,
         password: None,
         from: "backoffice@ca.example.cn".into(),
+        ca_file: None,
     };
     backoffice::mail::Mailer::from_settings(&s)
         .unwrap()

@@ -5,9 +5,12 @@
 
 use crate::both;
 use crate::helpers::*;
-use backoffice::domain::{calendar::DayKind, status::Action};
+use backoffice::domain::{
+    calendar::DayKind,
+    status::{Action, Status},
+};
 use backoffice::storage::calendar;
-use backoffice::workflow::{self, Actor, Step};
+use backoffice::workflow::{self, ActionError, Actor, Step};
 use serde_json::json;
 
 /// xorshift64*: a reproducible stream without a dependency.
@@ -26,6 +29,12 @@ async fn assert_summary_matches(app: &TestApp, step: usize) {
     let summary = app.storage.all_supervision_counts().await.unwrap();
     let direct = app.storage.recomputed_supervision_counts().await.unwrap();
     assert_eq!(summary, direct, "after step {step}");
+}
+
+/// The application's status as stored.
+async fn status_of(app: &TestApp, id: &str) -> Status {
+    let code = app.storage.application_status(id).await.unwrap().unwrap();
+    Status::parse(&code).unwrap()
 }
 
 async fn random_actions_keep_the_summary_exact(b: Backend) {
@@ -76,8 +85,16 @@ async fn random_actions_keep_the_summary_exact(b: Backend) {
                 let id = returned.swap_remove(rng.below(returned.len() as u64) as usize);
                 let sub =
                     Submission::empty().set("id_front", "f.jpg", "image/jpeg", jpeg(b"again"));
+                let from = status_of(&app, &id).await;
                 let r = app.resubmit(&id, &format!("sum-r{step}"), sub.form()).await;
-                resubmitted += usize::from(r.status() == 200);
+                if from == Status::Returned {
+                    assert_eq!(r.status(), 200, "resubmitting {id}");
+                    assert_eq!(status_of(&app, &id).await, Status::Submitted);
+                    resubmitted += 1;
+                } else {
+                    assert_error(r, 409, "invalid_state", None).await;
+                    assert_eq!(status_of(&app, &id).await, from);
+                }
             }
             6 | 9 => {
                 backoffice::jobs::sla::sweep(&app.storage, "http://x", now)
@@ -124,8 +141,21 @@ async fn random_actions_keep_the_summary_exact(b: Backend) {
                     payment_override: Some("抽查".into()),
                     ..Default::default()
                 };
-                // Transitions the status does not allow are refused and change nothing.
+                // Transitions the status does not allow are refused and change nothing; the
+                // others land where the status machine says (a supervisor's override, so
+                // neither the claim nor the payment stands in the way).
+                let from = status_of(&app, id).await;
                 let r = workflow::act(&app.storage, id, action, &step, &actor, now).await;
+                let want = match action {
+                    Action::Resubmit => None,
+                    _ => from.apply(action).ok(),
+                };
+                match (&r, want) {
+                    (Ok(got), Some(want)) => assert_eq!(*got, want, "{action:?} on {from:?}"),
+                    (Err(ActionError::Illegal(_)), None) => {}
+                    (r, want) => panic!("{action:?} on {from:?}: {r:?}, expected {want:?}"),
+                }
+                assert_eq!(status_of(&app, id).await, want.unwrap_or(from));
                 if action == Action::Return && r.is_ok() {
                     returned.push(id.to_string());
                 }

@@ -55,12 +55,13 @@ async fn two_instances_on_postgres_behave_as_one() {
                 .to_owned(),
         );
     }
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
+        let r = li_b.get(&format!("/review/{id}/scans/1/id_front")).await;
+        assert_eq!(r.status(), 200);
         assert_eq!(
-            li_b.get(&format!("/review/{id}/scans/1/id_front"))
-                .await
-                .status(),
-            200
+            r.bytes().await.unwrap().to_vec(),
+            jpeg(format!("front WT-TWO-{i}").as_bytes()),
+            "the scan of {id} as the hall sent it"
         );
     }
 

@@ -24,18 +24,34 @@ pub async fn fuzz_multipart(data: &[u8]) -> Result<(), ApiError> {
     parts::read(mp).await.map(|_| ())
 }
 
+/// What became of one `application` part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonOutcome {
+    /// Not JSON at all (the handler answers before the domain sees it).
+    NotJson,
+    /// Refused by the domain, naming this field.
+    Refused(String),
+    /// Parsed, and its stored form parsed back equal.
+    Accepted,
+}
+
 /// Parses the bytes as the `application` part; what parses must round-trip through its
 /// stored form (a panic here is a finding).
-pub fn fuzz_json_body(data: &[u8]) {
+pub fn fuzz_json_body(data: &[u8]) -> JsonOutcome {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
-        return;
+        return JsonOutcome::NotJson;
     };
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00")
         .expect("a fixed time")
         .with_timezone(&Utc);
-    if let Ok(app) = NewApplication::parse(&v, Some(now)) {
-        let again = NewApplication::parse(&app.to_json(), None).expect("the stored form parses");
-        assert_eq!(again, app, "the stored form round-trips");
+    match NewApplication::parse(&v, Some(now)) {
+        Ok(app) => {
+            let again =
+                NewApplication::parse(&app.to_json(), None).expect("the stored form parses");
+            assert_eq!(again, app, "the stored form round-trips");
+            JsonOutcome::Accepted
+        }
+        Err(e) => JsonOutcome::Refused(e.field),
     }
 }
 
@@ -61,9 +77,28 @@ mod tests {
 
     #[test]
     fn the_json_body_corpus_replays() {
-        for (_, data) in corpus("json_body") {
-            fuzz_json_body(&data);
+        use JsonOutcome::*;
+        let refused = |f: &str| Refused(f.to_owned());
+        // Each committed input with what must become of it; a new input needs its line here.
+        let expected = [
+            ("array.json", refused("application")),
+            ("contract-example.json", Accepted),
+            ("control-char.json", refused("applicant.name")),
+            ("huge-number.json", NotJson),
+            ("whitespace.json", refused("hall_reference")),
+        ];
+        let mut seen = Vec::new();
+        for (name, data) in corpus("json_body") {
+            let file = name.rsplit('/').next().unwrap().to_owned();
+            let got = fuzz_json_body(&data);
+            let want = expected
+                .iter()
+                .find(|(f, _)| *f == file)
+                .unwrap_or_else(|| panic!("{file}: no expected outcome written down"));
+            assert_eq!(got, want.1, "{file}");
+            seen.push(file);
         }
+        assert_eq!(seen.len(), expected.len(), "{seen:?}");
     }
 
     #[tokio::test]

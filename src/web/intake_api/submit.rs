@@ -262,8 +262,9 @@ pub async fn submit_application(
     let staged = store_scans(&state, &scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
-        let cal = state.calendar.get().await?;
         let mut tx = state.storage.begin().await?;
+        // The deadline follows the calendar in effect now, not a cached copy (issue 17, item 6).
+        let cal = storage::calendar::in_effect(&mut tx).await?;
         if let Some(replay) = claim_or_replay(&mut tx, &client, &key, &hash, ms(now)).await? {
             return Ok(replay);
         }
@@ -400,8 +401,9 @@ pub async fn resubmit_application(
     let staged = store_scans(&state, &new_scans, files).await?;
     let rid = request_id(&rid);
     in_own_task(async move {
-        let cal = state.calendar.get().await?;
         let mut tx = state.storage.begin().await?;
+        // The deadline follows the calendar in effect now, not a cached copy (issue 17, item 6).
+        let cal = storage::calendar::in_effect(&mut tx).await?;
         if let Some(replay) = claim_or_replay(&mut tx, &client, &key, &hash, ms(now)).await? {
             return Ok(replay);
         }

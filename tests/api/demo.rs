@@ -1,0 +1,137 @@
+//! The README's first command: `backoffice demo` on a fresh data directory, then `backoffice
+//! serve`, both as child processes; every printed password signs its user in and lands on that
+//! role's desk, which has the demo's work on it; the printed API token works; `/healthz` is ok.
+
+use crate::both;
+use crate::helpers::*;
+use crate::shutdown::Server;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+async fn demo_then_serve_signs_in_every_role(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, pg) = fresh_database(b, dir.path()).await;
+    let o = Command::new(env!("CARGO_BIN_EXE_backoffice"))
+        .arg("demo")
+        .env("DATABASE_URL", &db)
+        .env("BACKOFFICE_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "demo failed: {}\n{out}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // "  username     role         password", one per role, after the heading.
+    let users: BTreeMap<String, (String, String)> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Demo users"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 3, "{l}");
+            (f[0].to_owned(), (f[1].to_owned(), f[2].to_owned()))
+        })
+        .collect();
+    let names: Vec<&str> = users.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "admin",
+            "finance",
+            "fulfillment",
+            "hotline",
+            "reviewer",
+            "reviewer2",
+            "supervisor"
+        ],
+        "{out}"
+    );
+    let token = out
+        .lines()
+        .skip_while(|l| !l.starts_with("API token for the demo hall client"))
+        .nth(1)
+        .expect("the API token is printed")
+        .trim()
+        .to_owned();
+
+    let server = Server::start(&db, dir.path(), &[]);
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.text().await.unwrap().trim(), "ok");
+    let r = http
+        .get(format!(
+            "{base}/api/v1/applications?hall_reference=NONE-0000"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 401, "the demo token is accepted");
+
+    // Each role: the printed password signs in, the start page is the role's desk.
+    let desk = |role: &str| match role {
+        "reviewer" | "supervisor" => ("/review", "审核队列"),
+        "admin" => ("/admin/users", "用户与角色"),
+        "hotline" => ("/hotline", "客服查询"),
+        "finance" => ("/finance/exceptions", "对账异常"),
+        "fulfillment" => ("/fulfilment", "制作与寄送"),
+        other => panic!("unexpected role {other}"),
+    };
+    for (user, (role, password)) in &users {
+        let browser = StaffBrowser::new(&base);
+        let r = browser.try_sign_in(user, password).await;
+        assert_eq!(r.status(), 303, "{user} with the printed password");
+        let (path, heading) = desk(role);
+        let mut page = String::new();
+        let mut at = location(&r);
+        for _ in 0..3 {
+            let r = browser.get(&at).await;
+            if r.status() == 303 {
+                at = location(&r);
+                continue;
+            }
+            assert_eq!(r.status(), 200, "{user} at {at}");
+            page = r.text().await.unwrap();
+            break;
+        }
+        assert_eq!(at, path, "{user} lands on {path}");
+        assert!(page.contains(heading), "{user}: {heading} on {path}");
+        match role.as_str() {
+            // "the review queue is full of work"
+            "reviewer" | "supervisor" => {
+                let rows = page.matches("<a href=\"/review/BF").count();
+                assert!(rows >= 20, "{user}: {rows} applications in the queue");
+            }
+            "admin" => {
+                for u in users.keys() {
+                    assert!(page.contains(u.as_str()), "{u} listed for the admin");
+                }
+            }
+            "finance" => {
+                assert!(
+                    page.matches("href=\"/finance/exceptions/").count() >= 1,
+                    "the demo's payment exceptions to resolve"
+                );
+            }
+            "fulfillment" => {
+                assert!(page.contains("BF"), "accepted applications to produce");
+            }
+            _ => {}
+        }
+        // And no other role's desk: the hotline reaches neither the queue nor the scans.
+        if role == "hotline" {
+            assert_eq!(browser.get("/review").await.status(), 403);
+        }
+    }
+    drop(server);
+    if let Some(name) = pg {
+        drop_database(&name);
+    }
+}
+
+both!(demo_then_serve_signs_in_every_role);
