@@ -213,7 +213,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         })
         .collect();
     let mut drawn = if realistic {
-        rendered::scans_all(&subjects)
+        rendered::scans_all(&subjects[..subjects.len().min(rendered::DRAWN)])
     } else {
         Vec::new()
     };

@@ -40,6 +40,11 @@ pub const PLANTED: [Planted; 6] = [
     Planted::ReusedPhoto,
 ];
 
+/// How many applications, from the first, get drawn scans (the planted ones among them); the
+/// rest keep small placeholders, so `demo` stays quick (drawing costs about a second of CPU per
+/// application in a release build).
+pub const DRAWN: usize = 24;
+
 /// What the scans of one demo application show.
 pub struct Subject<'a> {
     pub index: u64,
