@@ -22,6 +22,14 @@ pub struct Tools {
     pub pdftoppm: PathBuf,
     pub tesseract: PathBuf,
     pub time_limit: Duration,
+    /// Read text with the `tesseract` command (bounded by `time_limit`) instead of libtesseract
+    /// in-process (`BACKOFFICE_OCR=command`; kept to measure one against the other).
+    pub ocr_command: bool,
+}
+
+/// `BACKOFFICE_OCR=command` in the process's environment.
+fn ocr_command_in_env() -> bool {
+    std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command")
 }
 
 impl Default for Tools {
@@ -30,6 +38,7 @@ impl Default for Tools {
             pdftoppm: "pdftoppm".into(),
             tesseract: "tesseract".into(),
             time_limit: DEFAULT_TIME_LIMIT,
+            ocr_command: ocr_command_in_env(),
         }
     }
 }
@@ -47,6 +56,11 @@ fn current() -> Arc<Tools> {
     TOOLS
         .try_with(Arc::clone)
         .unwrap_or_else(|_| Arc::new(Tools::default()))
+}
+
+/// Whether text is read with the command in this scope (see `Tools::ocr_command`).
+pub fn ocr_command() -> bool {
+    current().ocr_command
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,10 +21,10 @@ pub enum Pass {
     Page,
 }
 
-/// Whether the command is used instead of the library (`BACKOFFICE_OCR=command`).
+/// Whether the command is used instead of the library (`BACKOFFICE_OCR=command`, or the
+/// settings' `tools.ocr_command` in the pre-check job's scope).
 pub fn use_command() -> bool {
-    static COMMAND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *COMMAND.get_or_init(|| std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command"))
+    crate::tools::ocr_command()
 }
 
 /// Cards narrower than 800 px are read at 1000 px across (text about 30 px high); wider ones as

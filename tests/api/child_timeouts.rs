@@ -53,6 +53,8 @@ async fn a_hanging_ocr_or_pdf_program_is_stopped_and_the_scan_marked_unreadable(
         s.tools.pdftoppm = h.clone();
         s.tools.tesseract = h;
         s.tools.time_limit = Duration::from_secs(1);
+        // The command, not libtesseract in-process: only a child process can be stopped.
+        s.tools.ocr_command = true;
     })
     .await;
     let card = Person {
