@@ -259,6 +259,16 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/fulfilment/batches/{id}/labels",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/fulfilment/batches/{id}/packing",
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "POST",
         "/fulfilment/production",
         "*=422 制作与寄送 · 证书补办后台",
     ),
