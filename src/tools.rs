@@ -22,14 +22,15 @@ pub struct Tools {
     pub pdftoppm: PathBuf,
     pub tesseract: PathBuf,
     pub time_limit: Duration,
-    /// Read text with the `tesseract` command (bounded by `time_limit`) instead of libtesseract
-    /// in-process (`BACKOFFICE_OCR=command`; kept to measure one against the other).
+    /// Read text with the `tesseract` command, a child bounded by `time_limit` and killed past
+    /// it (the default), rather than libtesseract in-process (`BACKOFFICE_OCR=library`: a little
+    /// faster, but a scan that stalls the library cannot be stopped).
     pub ocr_command: bool,
 }
 
-/// `BACKOFFICE_OCR=command` in the process's environment.
+/// Unless `BACKOFFICE_OCR=library` in the process's environment.
 fn ocr_command_in_env() -> bool {
-    std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command")
+    std::env::var("BACKOFFICE_OCR").map_or(true, |v| v != "library")
 }
 
 impl Default for Tools {

@@ -1,6 +1,6 @@
-//! Reading text: libtesseract in-process (`engine`, the default) or the `tesseract` command
-//! (Debian's `tesseract-ocr`, `tesseract-ocr-chi-sim`; `BACKOFFICE_OCR=command`, kept to measure
-//! one against the other): the image goes in on standard input as PNG, TSV comes back (words
+//! Reading text: the `tesseract` command (Debian's `tesseract-ocr`, `tesseract-ocr-chi-sim`; the
+//! default, a child process that `tools` stops past its time limit) or libtesseract in-process
+//! (`engine`, `BACKOFFICE_OCR=library`: a little faster, not stoppable): the image goes in on standard input as PNG, TSV comes back (words
 //! with their boxes). One thread per call (`OMP_THREAD_LIMIT=1`): the jobs already run beside
 //! the server on few cores.
 
@@ -21,8 +21,8 @@ pub enum Pass {
     Page,
 }
 
-/// Whether the command is used instead of the library (`BACKOFFICE_OCR=command`, or the
-/// settings' `tools.ocr_command` in the pre-check job's scope).
+/// Whether the command is used (the default) rather than the library (`BACKOFFICE_OCR=library`,
+/// or the settings' `tools.ocr_command` in the pre-check job's scope).
 pub fn use_command() -> bool {
     crate::tools::ocr_command()
 }
