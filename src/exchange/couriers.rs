@@ -1097,7 +1097,7 @@ pub fn write_batch(
     // A fixed creation time keeps the output byte-identical for the same rows.
     let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xlsx)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
-    let ws = wb.add_worksheet_with_low_memory();
+    let ws = wb.add_worksheet_with_low_memory().map_err(xlsx)?;
     ws.set_name(&layout.sheet).map_err(xlsx)?;
     write_head(ws, layout, &sources, &text, &head).map_err(xlsx)?;
     let first = layout.data_row - 1;

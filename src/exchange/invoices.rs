@@ -702,7 +702,7 @@ pub fn write_batch(
     let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(xlsx)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
     for sheet in &layout.sheets {
-        let ws = wb.add_worksheet_with_low_memory();
+        let ws = wb.add_worksheet_with_low_memory().map_err(xlsx)?;
         ws.set_name(&sheet.name).map_err(xlsx)?;
         write_head(ws, layout, sheet, &text, &head, &note).map_err(xlsx)?;
         let first = layout.data_row - 1;

@@ -75,7 +75,7 @@ impl<'a> XlsxReport<'a> {
         let mut wb = Workbook::new();
         let fixed = ExcelDateTime::from_ymd(2026, 1, 1)?;
         wb.set_properties(&DocProperties::new().set_creation_datetime(&fixed));
-        let ws = wb.add_worksheet_with_constant_memory();
+        let ws = wb.add_worksheet_with_constant_memory()?;
         ws.set_name(&layout.sheet)?;
         let head = Format::new()
             .set_bold()

@@ -128,7 +128,7 @@ impl TlsSink {
             .unwrap();
         let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).unwrap();
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
+            rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .unwrap()
