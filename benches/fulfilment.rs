@@ -56,7 +56,7 @@ async fn main() {
         }
         ["batch", url, out] => {
             let s = open(url).await;
-            let b = backoffice::fulfilment::create_batch(
+            let b = backoffice::desks::fulfilment::create_batch(
                 &s,
                 &config(),
                 Courier::Sf,
@@ -82,8 +82,12 @@ async fn main() {
             let id: i64 = id.parse().unwrap();
             let b = s.courier_batch(id).await.unwrap().unwrap();
             let shipments = s.batch_shipments(id).await.unwrap();
-            let batch =
-                backoffice::fulfilment::label_batch(&config(), &b, &shipments, chrono::Utc::now());
+            let batch = backoffice::desks::fulfilment::label_batch(
+                &config(),
+                &b,
+                &shipments,
+                chrono::Utc::now(),
+            );
             let html = backoffice::views::labels::labels_page(&batch).into_string();
             std::fs::write(out, &html).unwrap();
             eprintln!(
@@ -115,9 +119,10 @@ async fn main() {
         ["tracking", url, file] => {
             let s = open(url).await;
             let bytes = std::fs::read(file).unwrap();
-            let r = backoffice::fulfilment::import_tracking(&s, &config(), &bytes, "bench", now)
-                .await
-                .unwrap();
+            let r =
+                backoffice::desks::fulfilment::import_tracking(&s, &config(), &bytes, "bench", now)
+                    .await
+                    .unwrap();
             let secs = t.elapsed().as_secs_f64();
             eprintln!(
                 "{} rows, {} shipped, in {secs:.2} s: {:.0} rows/s",

@@ -102,7 +102,7 @@ fn main() {
                 s.spawn(move || {
                     let inputs: Vec<LineIn> = idx
                         .iter()
-                        .map(|&i| backoffice::finance::line_in(&lines.get(i as usize)))
+                        .map(|&i| backoffice::desks::finance::line_in(&lines.get(i as usize)))
                         .collect();
                     reconcile::reconcile(PaymentChannel::Wechat, period, &inputs, known)
                 })

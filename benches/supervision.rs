@@ -51,7 +51,7 @@ async fn run_on(url: &str, n: i64, runs: usize) {
     let mut bytes = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let d = backoffice::web::supervision::dashboard(&storage, &cal, now)
+        let d = backoffice::desks::supervision::dashboard(&storage, &cal, now)
             .await
             .unwrap();
         let page = backoffice::views::supervision::dashboard_page(&ctx, &d).into_string();
@@ -69,22 +69,22 @@ async fn run_on(url: &str, n: i64, runs: usize) {
     // The breach register of the last twenty days, stopped at 100,000 rows, to xlsx.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = vm_hwm_kib();
-    let layout = backoffice::reporting::definition("sla-breaches", None).unwrap();
+    let layout = backoffice::desks::supervision::definition("sla-breaches", None).unwrap();
     let today = chrono::DateTime::from_timestamp_millis(now)
         .unwrap()
         .with_timezone(&backoffice::domain::calendar::beijing())
         .date_naive();
     let from = today - chrono::Duration::days(20);
-    let layout = backoffice::reporting::titled(layout, from, today);
+    let layout = backoffice::desks::supervision::titled(layout, from, today);
     let t = Instant::now();
-    let xlsx = backoffice::reporting::xlsx(&storage, &layout, from, today, 100_000)
+    let xlsx = backoffice::desks::supervision::xlsx(&storage, &layout, from, today, 100_000)
         .await
         .unwrap();
     let xlsx_s = t.elapsed().as_secs_f64();
     let xlsx_rss = vm_hwm_kib();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let t = Instant::now();
-    let csv = backoffice::reporting::csv(&storage, &layout, from, today, 100_000)
+    let csv = backoffice::desks::supervision::csv(&storage, &layout, from, today, 100_000)
         .await
         .unwrap();
     println!(

@@ -9,7 +9,9 @@ use crate::{
     storage::{self, staff::NewStaff},
 };
 use crate::{
-    domain::intake::PaymentChannel, exchange::couriers::Courier, finance, fulfilment, invoicing,
+    desks::{finance, fulfilment, invoicing},
+    domain::intake::PaymentChannel,
+    exchange::couriers::Courier,
 };
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};

@@ -10,16 +10,13 @@ pub mod clock;
 pub mod config;
 /// Demo data for a newcomer's first look.
 pub mod demo;
+/// The desks' work (intake, review, hotline, finance, invoicing, fulfilment, supervision): one
+/// transaction per action, called by the pages, the API, the CLI and the jobs.
+pub mod desks;
 /// Pure domain: validated types, the status machine, the working-day calendar.
 pub mod domain;
 /// Files in and out: spreadsheets, registry imports.
 pub mod exchange;
-/// The finance desk: bill imports and reconciliation, cases, invoices.
-pub mod finance;
-/// The fulfilment desk: production, courier batches, tracking.
-pub mod fulfilment;
-/// Invoices (数电票): batches for the tax platform and what it issued.
-pub mod invoicing;
 /// Scheduled work: SLA sweep, reminders, digests, outbox delivery.
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).
@@ -28,8 +25,6 @@ pub mod mail;
 pub mod prechecks;
 /// Realistic scans drawn with known content: the demo's and the pre-check corpus'.
 pub mod render;
-/// The supervision reports: definitions under reports/ run for a period.
-pub mod reporting;
 /// Building and running the server.
 pub mod startup;
 /// All SQL: SQLite and PostgreSQL behind one `Storage`.
@@ -42,5 +37,3 @@ pub mod tools;
 pub mod views;
 /// HTTP: the intake API and the desks.
 pub mod web;
-/// Staff actions on applications (status change + event + audit in one transaction).
-pub mod workflow;

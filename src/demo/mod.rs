@@ -7,6 +7,7 @@ pub mod scans;
 
 use crate::{
     auth,
+    desks::review::{self, Actor},
     domain::{
         calendar::beijing,
         certificate::{CertStatus, Certificate},
@@ -25,7 +26,6 @@ use crate::{
         staff::NewStaff,
     },
     web::state::AppState,
-    workflow::{self, Actor},
 };
 use bytes::Bytes;
 use chrono::{Duration, TimeZone, Utc};
@@ -340,11 +340,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             } else {
                 vec![]
             };
-            let data = workflow::Step {
+            let data = review::Step {
                 reasons,
                 ..Default::default()
             };
-            workflow::act(storage, id.as_str(), *step, &data, &actor, ms(at.min(now))).await?;
+            review::act(storage, id.as_str(), *step, &data, &actor, ms(at.min(now))).await?;
             accepted |= *step == Action::Accept;
         }
         if accepted && roll >= 80 {
@@ -376,7 +376,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 .await?
                 .expect("just made");
             let due = ms(cal.review_due_at(at));
-            workflow::resubmit_in(
+            review::resubmit_in(
                 &mut tx,
                 &seen,
                 &app,
@@ -505,7 +505,7 @@ async fn demo_bills(
             .expect("fixed")
             .with_timezone(&Utc))
         .min(ms(now));
-        let s = crate::finance::import_bills(
+        let s = crate::desks::finance::import_bills(
             storage,
             &bytes,
             &name,
@@ -534,7 +534,8 @@ async fn demo_invoices(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::
     let mut cfg = state.settings.invoice.clone();
     cfg.max_per_file = (ready.len() / 2).clamp(1, 998);
     let Some(batch) =
-        crate::invoicing::export_batch(&state.storage, &cfg, "staff:finance", ms(now)).await?
+        crate::desks::invoicing::export_batch(&state.storage, &cfg, "staff:finance", ms(now))
+            .await?
     else {
         return Ok(());
     };
@@ -553,7 +554,7 @@ async fn demo_invoices(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::
             r.hall_reference
         ));
     }
-    let s = crate::invoicing::import_issued(
+    let s = crate::desks::invoicing::import_issued(
         &state.storage,
         &state.scans,
         &cfg,
@@ -577,8 +578,8 @@ async fn demo_fulfilment(
     made: &[(String, bool)],
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    use crate::desks::fulfilment::{self, Production};
     use crate::exchange::couriers::Courier;
-    use crate::fulfilment::{self, Production};
     if made.is_empty() {
         return Ok(());
     }

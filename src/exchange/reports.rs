@@ -20,7 +20,7 @@ pub struct ReportLayout {
     /// What the report is for, shown on its page.
     #[serde(default)]
     pub description: Option<String>,
-    /// The data set a supervision report reads (`crate::reporting::SOURCES`).
+    /// The data set a supervision report reads (`crate::desks::supervision::SOURCES`).
     #[serde(default)]
     pub source: Option<String>,
     /// Addresses that get the report for the previous month on the 1st of each month.

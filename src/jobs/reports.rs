@@ -4,8 +4,8 @@
 //! and address (the outbox key), however many instances run the schedule.
 
 use super::sla::beijing_day;
+use crate::desks::supervision::{self, ReportingError, previous_month};
 use crate::exchange::reports::SUPERVISION;
-use crate::reporting::{self, ReportingError, previous_month};
 use crate::storage::{Storage, outbox};
 use crate::views::mail::report_mail;
 use std::path::Path;
@@ -22,12 +22,12 @@ pub async fn send_monthly(
     let month = from.format("%Y-%m").to_string();
     let mut queued = 0;
     for (name, _) in SUPERVISION {
-        let layout = reporting::definition(name, data_dir)?;
+        let layout = supervision::definition(name, data_dir)?;
         if layout.monthly_to.is_empty() {
             continue;
         }
-        let rows = reporting::rows(storage, &layout, from, to, 5_000).await?;
-        let layout = reporting::titled(layout, from, to);
+        let rows = supervision::rows(storage, &layout, from, to, 5_000).await?;
+        let layout = supervision::titled(layout, from, to);
         let link = format!("{base_url}/reports/{name}/xlsx?from={from}&to={to}");
         let m = report_mail(&layout, &rows, &link);
         let mut tx = storage.begin().await?;

@@ -17,6 +17,16 @@ use axum::{
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+super::routes! {
+    "/admin/users" => get(users).post(create_user);
+    "/admin/users/{id}" => post(update_user);
+    "/admin/reasons" => get(reasons).post(save_reason);
+    "/admin/api-clients" => get(api_clients);
+    "/admin/api-clients/{id}" => post(set_api_limits);
+    "/admin/audit" => get(audit);
+    "/admin/audit/anchor-mail" => post(send_anchor);
+}
+
 pub async fn users(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,

@@ -2,6 +2,11 @@
 
 use axum::{http::header, response::IntoResponse};
 
+super::routes! {
+    "/static/app.css" => get(css);
+    "/static/app.js" => get(js);
+}
+
 pub async fn css() -> impl IntoResponse {
     (
         [

@@ -6,9 +6,8 @@ use super::{
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
     state::AppState,
 };
+use crate::desks::fulfilment::{self, FulfilmentError, Production};
 use crate::exchange::couriers::Courier;
-use crate::fulfilment::{self, FulfilmentError, Production};
-use crate::storage::audit::AuditEntry;
 use crate::views::{self, components::counts_line, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State},
@@ -17,6 +16,18 @@ use axum::{
 };
 use axum_extra::extract::Form;
 use serde::Deserialize;
+
+super::routes! {
+    "/fulfilment" => get(queue);
+    "/fulfilment/production" => post(record_production);
+    "/fulfilment/batches" => get(batches).post(create_batch);
+    "/fulfilment/batches/{id}" => get(batch);
+    "/fulfilment/batches/{id}/file" => get(batch_file);
+    "/fulfilment/batches/{id}/labels" => get(labels).post(print_labels);
+    "/fulfilment/batches/{id}/packing" => get(packing).post(print_packing);
+    "/fulfilment/tracking" => post(import_tracking), upload UPLOAD_LIMIT;
+    "/fulfilment/shipments/{id}/returned" => post(parcel_returned);
+}
 
 pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -207,25 +218,11 @@ pub async fn batch_file(
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(&ctx, e);
     let id = batch_id(&ctx, &id)?;
-    let (batch_no, bytes) = state
-        .storage
-        .courier_batch_file(id)
+    let at = state.clock.now().timestamp_millis();
+    let (batch_no, bytes) = fulfilment::batch_file(&state.storage, id, &s.actor(), at)
         .await
         .map_err(e)?
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    state
-        .storage
-        .audit_view(&AuditEntry {
-            at: state.clock.now().timestamp_millis(),
-            actor: &s.actor(),
-            action: "courier_batch.downloaded",
-            subject_type: "courier_batch_file",
-            subject_id: &crate::finance::sha256_hex(&bytes),
-            after: Some(&batch_no),
-            ..Default::default()
-        })
-        .await
-        .map_err(e)?;
     Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
 }
 
@@ -260,7 +257,7 @@ async fn print(
             .await
             .map_err(|e| PageError::internal(ctx, e))?;
     }
-    let batch = crate::fulfilment::label_batch(&state.settings.courier, &b, &shipments, at);
+    let batch = crate::desks::fulfilment::label_batch(&state.settings.courier, &b, &shipments, at);
     let markup = if packing {
         views::labels::packing_list(&batch)
     } else {

@@ -3,6 +3,10 @@
 use super::state::AppState;
 use axum::{extract::State, http::StatusCode};
 
+super::routes! {
+    "/healthz" => get(healthz);
+}
+
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.storage.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),

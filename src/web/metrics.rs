@@ -23,6 +23,10 @@ use prometheus_client::{
 };
 use std::time::Instant;
 
+super::routes! {
+    "/metrics" => get(metrics);
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,

@@ -29,7 +29,6 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderValue, Request},
     middleware,
-    routing::{get, post},
 };
 use state::AppState;
 use std::time::Duration;
@@ -40,94 +39,116 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-/// Every route of the application, as (method, path pattern): the route × role matrix test
-/// walks this list, so a new route without a test expectation fails that test.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/metrics"),
-    ("GET", "/static/app.css"),
-    ("GET", "/static/app.js"),
-    ("GET", "/"),
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("POST", "/locale"),
-    ("GET", "/account/password"),
-    ("POST", "/account/password"),
-    ("GET", "/review"),
-    ("POST", "/review/next"),
-    ("GET", "/review/{id}"),
-    ("GET", "/review/{id}/scans/{version}/{kind}"),
-    ("POST", "/review/{id}/claim"),
-    ("POST", "/review/{id}/release"),
-    ("POST", "/review/{id}/accept"),
-    ("POST", "/review/{id}/return"),
-    ("POST", "/review/{id}/reassign"),
-    ("POST", "/review/{id}/findings"),
-    ("GET", "/admin/users"),
-    ("POST", "/admin/users"),
-    ("POST", "/admin/users/{id}"),
-    ("GET", "/admin/reasons"),
-    ("POST", "/admin/reasons"),
-    ("GET", "/hotline"),
-    ("GET", "/hotline/{id}"),
-    ("POST", "/hotline/{id}/verify"),
-    ("POST", "/hotline/{id}/note"),
-    ("GET", "/hotline-lookups"),
-    ("GET", "/sla"),
-    ("GET", "/supervision"),
-    ("GET", "/supervision/applications"),
-    ("GET", "/supervision/quality"),
-    ("POST", "/supervision/quality"),
-    ("POST", "/supervision/quality/{id}"),
-    ("GET", "/supervision/prechecks"),
-    ("GET", "/reports"),
-    ("GET", "/reports/{name}"),
-    ("GET", "/reports/{name}/{format}"),
-    ("GET", "/admin/outbox"),
-    ("POST", "/admin/outbox/{id}/retry"),
-    ("GET", "/admin/audit"),
-    ("POST", "/admin/audit/anchor-mail"),
-    ("GET", "/admin/calendar"),
-    ("POST", "/admin/calendar"),
-    ("POST", "/admin/calendar/import"),
-    ("GET", "/finance"),
-    ("GET", "/finance/bills"),
-    ("POST", "/finance/bills"),
-    ("GET", "/finance/exceptions"),
-    ("GET", "/finance/exceptions/{id}"),
-    ("POST", "/finance/exceptions/{id}"),
-    ("GET", "/finance/refunds"),
-    ("GET", "/finance/refunds.xlsx"),
-    ("GET", "/finance/report"),
-    ("GET", "/finance/report.xlsx"),
-    ("GET", "/finance/invoices"),
-    ("POST", "/finance/invoices/batches"),
-    ("GET", "/finance/invoices/batches/{id}"),
-    ("POST", "/finance/invoices/issued"),
-    ("GET", "/invoice-files/{token}"),
-    ("GET", "/fulfilment"),
-    ("POST", "/fulfilment/production"),
-    ("POST", "/fulfilment/batches"),
-    ("GET", "/fulfilment/batches"),
-    ("GET", "/fulfilment/batches/{id}"),
-    ("GET", "/fulfilment/batches/{id}/file"),
-    ("GET", "/fulfilment/batches/{id}/labels"),
-    ("POST", "/fulfilment/batches/{id}/labels"),
-    ("GET", "/fulfilment/batches/{id}/packing"),
-    ("POST", "/fulfilment/batches/{id}/packing"),
-    ("POST", "/fulfilment/tracking"),
-    ("POST", "/fulfilment/shipments/{id}/returned"),
-    ("GET", "/api/v1/applications"),
-    ("POST", "/api/v1/applications"),
-    ("GET", "/api/v1/applications/{id}"),
-    ("PUT", "/api/v1/applications/{id}/resubmission"),
-    ("GET", "/api/v1/certificates/{serial}"),
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/docs"),
-    ("GET", "/admin/api-clients"),
-    ("POST", "/admin/api-clients/{id}"),
-];
+/// Every route of the application, as (method, path pattern), gathered from the desks' own
+/// lists (each made by [`routes!`] from the lines that make its router, so a route cannot be
+/// added without appearing here): the route × role matrix test walks this list, so a new route
+/// without a test expectation fails that test.
+pub const ROUTES: &[(&str, &str)] = &ALL_ROUTES;
+
+const ALL_ROUTES: [(&str, &str); count_routes(DESK_ROUTES)] = concat_routes(DESK_ROUTES);
+
+/// A route's method as `ROUTES` spells it, from the name of axum's routing function.
+const fn method_name(routing_fn: &str) -> &'static str {
+    match routing_fn.as_bytes() {
+        b"get" => "GET",
+        b"post" => "POST",
+        b"put" => "PUT",
+        b"patch" => "PATCH",
+        b"delete" => "DELETE",
+        _ => panic!("a routing function ROUTES has no name for"),
+    }
+}
+
+const fn count_routes(lists: &[&[(&str, &str)]]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < lists.len() {
+        n += lists[i].len();
+        i += 1;
+    }
+    n
+}
+
+const fn concat_routes<const N: usize>(
+    lists: &[&[(&'static str, &'static str)]],
+) -> [(&'static str, &'static str); N] {
+    let mut out = [("", ""); N];
+    let (mut i, mut k) = (0, 0);
+    while i < lists.len() {
+        let mut j = 0;
+        while j < lists[i].len() {
+            out[k] = lists[i][j];
+            (j, k) = (j + 1, k + 1);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A desk's routes, written once as axum writes them (`"/path" => get(list).post(create);`, a
+/// line ending `, upload LIMIT` for a desk's upload, see [`upload`]); the same lines make the
+/// desk's `pub const ROUTES` and its `pub fn router()` (or, after `nest "/prefix";`, a private
+/// `fn routes()` to be nested there, with `ROUTES` spelled with the prefix).
+macro_rules! routes {
+    (@route $route:expr) => { $route };
+    (@route $route:expr, $limit:expr) => { $crate::web::upload($route, $limit) };
+    (@list $prefix:literal $($path:literal => $($method:ident($handler:path)).+ $(, upload $limit:expr)?;)+) => {
+        /// This desk's routes as (method, path), made from the same lines as its router.
+        pub const ROUTES: &[(&str, &str)] =
+            &[$($(($crate::web::method_name(stringify!($method)), concat!($prefix, $path)),)+)+];
+    };
+    (@router $($path:literal => $($method:ident($handler:path)).+ $(, upload $limit:expr)?;)+) => {
+        axum::Router::<$crate::web::state::AppState>::new()
+            $(.route(
+                $path,
+                $crate::web::routes!(@route axum::routing::MethodRouter::new()$(.$method($handler))+ $(, $limit)?),
+            ))+
+    };
+    (nest $prefix:literal; $($lines:tt)+) => {
+        /// Where [`routes`] are nested.
+        pub const PREFIX: &str = $prefix;
+        $crate::web::routes!(@list $prefix $($lines)+);
+        /// This desk's routes, from the same lines as `ROUTES`, to be nested at [`PREFIX`].
+        fn routes() -> axum::Router<$crate::web::state::AppState> {
+            $crate::web::routes!(@router $($lines)+)
+        }
+    };
+    ($($lines:tt)+) => {
+        $crate::web::routes!(@list "" $($lines)+);
+        /// This desk's router, from the same lines as `ROUTES`.
+        pub fn router() -> axum::Router<$crate::web::state::AppState> {
+            $crate::web::routes!(@router $($lines)+)
+        }
+    };
+}
+pub(crate) use routes;
+
+/// The desks, named once: their route lists make [`ROUTES`] (with the intake API's, nested in
+/// [`router`]), and their routers merged make the pages' router.
+macro_rules! desks {
+    ($($desk:ident),+) => {
+        const DESK_ROUTES: &[&[(&str, &str)]] = &[$($desk::ROUTES,)+ intake_api::ROUTES];
+
+        fn desk_routers() -> Router<AppState> {
+            Router::new()$(.merge($desk::router()))+
+        }
+    };
+}
+
+desks!(
+    health,
+    metrics,
+    assets,
+    session,
+    review,
+    prechecks,
+    admin,
+    hotline,
+    sla,
+    supervision,
+    quality,
+    finance,
+    fulfilment
+);
 
 /// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.
 #[derive(Clone, Copy)]
@@ -188,126 +209,10 @@ fn upload(
 }
 
 pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(session::home))
-        .route("/login", get(session::login_form).post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/locale", post(session::set_locale))
-        .route(
-            "/account/password",
-            get(session::password_form).post(session::change_password),
-        )
-        .route("/review", get(review::queue))
-        .route("/review/next", post(review::claim_next))
-        .route("/review/{id}", get(review::application))
-        .route("/review/{id}/scans/{version}/{kind}", get(review::scan))
-        .route("/review/{id}/claim", post(review::claim))
-        .route("/review/{id}/release", post(review::release))
-        .route("/review/{id}/accept", post(review::accept))
-        .route("/review/{id}/return", post(review::return_application))
-        .route("/review/{id}/reassign", post(review::reassign))
-        .route(
-            "/review/{id}/findings",
-            post(prechecks::record_finding_verdict),
-        )
-        .route("/supervision/prechecks", get(prechecks::precision_page))
-        .route("/admin/users", get(admin::users).post(admin::create_user))
-        .route("/admin/users/{id}", post(admin::update_user))
-        .route(
-            "/admin/reasons",
-            get(admin::reasons).post(admin::save_reason),
-        )
-        .route("/hotline", get(hotline::search))
-        .route("/hotline/{id}", get(hotline::view))
-        .route("/hotline/{id}/verify", post(hotline::verify))
-        .route("/hotline/{id}/note", post(hotline::note))
-        .route("/hotline-lookups", get(hotline::lookups))
-        .route("/sla", get(sla::sla_page))
-        .route("/supervision", get(supervision::dashboard_page))
-        .route("/supervision/applications", get(supervision::figure_list))
-        .route(
-            "/supervision/quality",
-            get(quality::quality_page).post(quality::draw_sample),
-        )
-        .route("/supervision/quality/{id}", post(quality::record_verdict))
-        .route("/reports", get(supervision::reports_list))
-        .route("/reports/{name}", get(supervision::report_page))
-        .route("/reports/{name}/{format}", get(supervision::report_file))
-        .route("/admin/api-clients", get(admin::api_clients))
-        .route("/admin/api-clients/{id}", post(admin::set_api_limits))
-        .route("/admin/outbox", get(sla::outbox_page))
-        .route("/admin/outbox/{id}/retry", post(sla::retry_message))
-        .route("/admin/audit", get(admin::audit))
-        .route("/admin/audit/anchor-mail", post(admin::send_anchor))
-        .route(
-            "/admin/calendar",
-            get(sla::calendar_page).post(sla::set_day),
-        )
-        .route(
-            "/admin/calendar/import",
-            upload(post(sla::import_calendar), sla::UPLOAD_LIMIT),
-        )
-        .route("/finance", get(finance::home))
-        .route(
-            "/finance/bills",
-            upload(
-                get(finance::bills).post(finance::upload_bill),
-                finance::UPLOAD_LIMIT,
-            ),
-        )
-        .route("/finance/exceptions", get(finance::exceptions))
-        .route(
-            "/finance/exceptions/{id}",
-            get(finance::case).post(finance::resolve),
-        )
-        .route("/finance/refunds", get(finance::refunds))
-        .route("/finance/refunds.xlsx", get(finance::refunds_xlsx))
-        .route("/finance/report", get(finance::report))
-        .route("/finance/report.xlsx", get(finance::report_xlsx))
-        .route("/finance/invoices", get(finance::invoices))
-        .route("/finance/invoices/batches", post(finance::create_batch))
-        .route("/finance/invoices/batches/{id}", get(finance::batch_file))
-        .route(
-            "/finance/invoices/issued",
-            upload(post(finance::import_issued), finance::UPLOAD_LIMIT),
-        )
-        .route("/invoice-files/{token}", get(finance::invoice_file))
-        .route("/fulfilment", get(fulfilment::queue))
-        .route(
-            "/fulfilment/production",
-            post(fulfilment::record_production),
-        )
-        .route(
-            "/fulfilment/batches",
-            get(fulfilment::batches).post(fulfilment::create_batch),
-        )
-        .route("/fulfilment/batches/{id}", get(fulfilment::batch))
-        .route("/fulfilment/batches/{id}/file", get(fulfilment::batch_file))
-        .route(
-            "/fulfilment/batches/{id}/labels",
-            get(fulfilment::labels).post(fulfilment::print_labels),
-        )
-        .route(
-            "/fulfilment/batches/{id}/packing",
-            get(fulfilment::packing).post(fulfilment::print_packing),
-        )
-        .route(
-            "/fulfilment/tracking",
-            upload(post(fulfilment::import_tracking), fulfilment::UPLOAD_LIMIT),
-        )
-        .route(
-            "/fulfilment/shipments/{id}/returned",
-            post(fulfilment::parcel_returned),
-        )
-        .route("/static/app.css", get(assets::css))
-        .route("/static/app.js", get(assets::js));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::metrics))
-        .merge(pages)
+    desk_routers()
         .nest(
-            "/api/v1",
-            intake_api::routes().layer(middleware::from_fn_with_state(
+            intake_api::PREFIX,
+            intake_api::router().layer(middleware::from_fn_with_state(
                 state.clone(),
                 api_limits::enforce,
             )),
@@ -333,4 +238,20 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(seen.insert(r), "{r:?} is listed twice");
+        }
+        assert_eq!(ROUTES.len(), count_routes(DESK_ROUTES));
+        assert!(ROUTES.contains(&("POST", "/api/v1/applications")));
+        assert!(ROUTES.contains(&("POST", "/finance/bills")));
+    }
 }

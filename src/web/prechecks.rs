@@ -13,6 +13,11 @@ use axum::{
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
+super::routes! {
+    "/review/{id}/findings" => post(record_finding_verdict);
+    "/supervision/prechecks" => get(precision_page);
+}
+
 #[derive(Deserialize)]
 pub struct VerdictForm {
     version: i64,

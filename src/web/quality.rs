@@ -6,9 +6,9 @@ use super::{
     state::AppState,
 };
 use crate::{
+    desks::supervision::day_start,
     domain::sampling,
     jobs::sla::beijing_day,
-    reporting::day_start,
     views::{self, supervision::QualityPage},
 };
 use axum::{
@@ -18,6 +18,11 @@ use axum::{
 use axum_extra::extract::Form;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
+
+super::routes! {
+    "/supervision/quality" => get(quality_page).post(draw_sample);
+    "/supervision/quality/{id}" => post(record_verdict);
+}
 
 #[derive(Deserialize)]
 pub struct WeekQuery {

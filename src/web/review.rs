@@ -5,6 +5,7 @@ use super::{
     state::AppState,
 };
 use crate::{
+    desks::review::{self, ActionError, Actor, Step},
     domain::{
         ids::ApplicationId,
         intake::NewApplication,
@@ -14,7 +15,6 @@ use crate::{
     },
     storage::{audit::AuditEntry, queue::QueueFilter},
     views::{self, review::QueueQuery},
-    workflow::{self, ActionError, Actor, Step},
 };
 use axum::{
     extract::{Path, Query, State},
@@ -24,6 +24,18 @@ use axum::{
 use axum_extra::extract::Form;
 use serde::Deserialize;
 use tower_http::request_id::RequestId;
+
+super::routes! {
+    "/review" => get(queue);
+    "/review/next" => post(claim_next);
+    "/review/{id}" => get(application);
+    "/review/{id}/scans/{version}/{kind}" => get(scan);
+    "/review/{id}/claim" => post(claim);
+    "/review/{id}/release" => post(release);
+    "/review/{id}/accept" => post(accept);
+    "/review/{id}/return" => post(return_application);
+    "/review/{id}/reassign" => post(reassign);
+}
 
 const PAGE_SIZE: i64 = 50;
 
@@ -195,35 +207,20 @@ pub async fn scan(
 ) -> Result<Response, PageError> {
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let kind = ScanKind::parse(&kind).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let scans = state
-        .storage
-        .scans(id.as_str(), version)
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
-    let scan = scans
-        .into_iter()
-        .find(|s| s.kind == kind)
-        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let bytes = state
-        .scans
-        .get(&scan.sha256)
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
-    // Each fetch of a scan is a view of personal data: one small insert, before the bytes go out.
-    state
-        .storage
-        .audit_view(&AuditEntry {
-            at: state.clock.now().timestamp_millis(),
-            actor: &s.actor(),
-            action: "scan.viewed",
-            subject_type: "application",
-            subject_id: id.as_str(),
-            after: Some(&format!("v{version}/{}", kind.code())),
-            request_id: Some(&ctx.request_id),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
+    let at = state.clock.now().timestamp_millis();
+    let (scan, bytes) = review::scan(
+        &state.storage,
+        &state.scans,
+        id.as_str(),
+        version,
+        kind,
+        &s.actor(),
+        &ctx.request_id,
+        at,
+    )
+    .await
+    .map_err(|e| PageError::internal(&ctx, e))?
+    .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -272,7 +269,7 @@ struct Acting {
     may_override: bool,
 }
 
-/// Runs `workflow::act` in its own task: a closed browser tab cannot abandon the transaction.
+/// Runs `review::act` in its own task: a closed browser tab cannot abandon the transaction.
 async fn act_in_task(
     state: &AppState,
     id: &str,
@@ -289,7 +286,7 @@ async fn act_in_task(
             request_id: who.request_id.as_deref(),
             may_override: who.may_override,
         };
-        workflow::act(&storage, &id, action, &step, &actor, at).await
+        review::act(&storage, &id, action, &step, &actor, at).await
     })
     .await
 }
@@ -333,11 +330,7 @@ async fn may_decide(
     s: &crate::web::identity::StaffIdentity,
     id: &str,
 ) -> Result<bool, sqlx::Error> {
-    if s.role == "supervisor" {
-        return Ok(true);
-    }
-    let d = state.storage.review_detail(id).await?;
-    Ok(d.is_none_or(|d| d.row.claimed_by.as_deref() == Some(s.actor().as_str())))
+    review::may_decide(&state.storage, &s.actor(), s.role == "supervisor", id).await
 }
 
 macro_rules! decision_handler {
@@ -482,7 +475,7 @@ pub async fn reassign(
         request_id: rid.as_deref(),
         may_override: true,
     };
-    match workflow::reassign(
+    match review::reassign(
         &state.storage,
         id.as_str(),
         &format!("staff:{to}"),

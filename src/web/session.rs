@@ -15,6 +15,14 @@ use axum::{
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 
+super::routes! {
+    "/" => get(home);
+    "/login" => get(login_form).post(login);
+    "/logout" => post(logout);
+    "/locale" => post(set_locale);
+    "/account/password" => get(password_form).post(change_password);
+}
+
 /// Failed sign-ins allowed per username within the window before it is refused for a while.
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;

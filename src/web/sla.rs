@@ -20,6 +20,14 @@ use axum_extra::extract::Form;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 
+super::routes! {
+    "/sla" => get(sla_page);
+    "/admin/outbox" => get(outbox_page);
+    "/admin/outbox/{id}/retry" => post(retry_message);
+    "/admin/calendar" => get(calendar_page).post(set_day);
+    "/admin/calendar/import" => post(import_calendar), upload UPLOAD_LIMIT;
+}
+
 const DAY: i64 = 86_400_000;
 
 /// The largest calendar file taken (axum's default body limit for extractors).

@@ -142,9 +142,9 @@ async fn timeline_notes(app: &TestApp, id: &str) -> Vec<String> {
 async fn printing_is_a_post_and_looking_records_nothing(b: Backend) {
     let app = TestApp::spawn_with(b, crate::fulfilment::with_sender).await;
     let (id, _) = crate::fulfilment::accepted(&app, 1).await;
-    backoffice::fulfilment::record_production(
+    backoffice::desks::fulfilment::record_production(
         &app.storage,
-        &[backoffice::fulfilment::Production {
+        &[backoffice::desks::fulfilment::Production {
             application_id: id.clone(),
             certificate_serial: "0150512140479058A1".into(),
             medium_no: "UK1".into(),
@@ -154,7 +154,7 @@ async fn printing_is_a_post_and_looking_records_nothing(b: Backend) {
     )
     .await
     .unwrap();
-    let batch = backoffice::fulfilment::create_batch(
+    let batch = backoffice::desks::fulfilment::create_batch(
         &app.storage,
         &app.state.settings.courier,
         Courier::Sf,

@@ -375,7 +375,7 @@ async fn finance_clerk_links_an_orphan_payment(backend: Backend) {
             at,
         ),
     ]);
-    backoffice::finance::import_bills(
+    backoffice::desks::finance::import_bills(
         &app.storage,
         &bill,
         "微信支付账单_20261124.csv",
@@ -456,16 +456,16 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm(backend: Backend) {
     for n in 40..43 {
         let (id, hall) = crate::fulfilment::accepted(&app, n).await;
         orders.push(hall);
-        items.push(backoffice::fulfilment::Production {
+        items.push(backoffice::desks::fulfilment::Production {
             application_id: id,
             certificate_serial: format!("0150512140479057F{n}"),
             medium_no: format!("UK{n}"),
         });
     }
-    backoffice::fulfilment::record_production(&app.storage, &items, "staff:x", 1)
+    backoffice::desks::fulfilment::record_production(&app.storage, &items, "staff:x", 1)
         .await
         .unwrap();
-    let batch = backoffice::fulfilment::create_batch(
+    let batch = backoffice::desks::fulfilment::create_batch(
         &app.storage,
         &app.state.settings.courier,
         Courier::Sf,

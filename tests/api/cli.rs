@@ -277,7 +277,7 @@ async fn payments_and_invoices_from_the_command_line(b: Backend) {
 both!(payments_and_invoices_from_the_command_line);
 
 async fn shipments_and_tracking_from_the_command_line(b: Backend) {
-    use backoffice::fulfilment::{Production, record_production};
+    use backoffice::desks::fulfilment::{Production, record_production};
     let app = TestApp::spawn(b).await;
     let (db, dir) = (app.database_url.clone(), app.dir.path().to_path_buf());
     let out = dir.join("sf.xlsx");

@@ -52,9 +52,9 @@ async fn applicant_formulas_never_run_from_a_report(b: Backend) {
     app.staff_act(&id, Action::Claim, &[]).await;
     app.staff_act(&id, Action::Accept, &[]).await;
     let now = app.clock.now().timestamp_millis();
-    backoffice::fulfilment::record_production(
+    backoffice::desks::fulfilment::record_production(
         &app.storage,
-        &[backoffice::fulfilment::Production {
+        &[backoffice::desks::fulfilment::Production {
             application_id: id.clone(),
             certificate_serial: "0150512140479059B1".into(),
             medium_no: "UK1".into(),
@@ -64,7 +64,7 @@ async fn applicant_formulas_never_run_from_a_report(b: Backend) {
     )
     .await
     .unwrap();
-    backoffice::fulfilment::create_batch(
+    backoffice::desks::fulfilment::create_batch(
         &app.storage,
         &app.state.settings.courier,
         Courier::Sf,

@@ -4,8 +4,8 @@
 use crate::both;
 use crate::helpers::*;
 use backoffice::demo::bills::{self, Line};
+use backoffice::desks::finance::{self, ImportSummary, Resolution};
 use backoffice::domain::intake::PaymentChannel;
-use backoffice::finance::{self, ImportSummary, Resolution};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 

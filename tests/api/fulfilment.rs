@@ -324,7 +324,7 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
     assert_eq!(status(&app, &apps[0].0).await, "in_production");
     let page = clerk.get_page("/fulfilment").await;
     assert!(page.contains("地址不详"));
-    let b2 = backoffice::fulfilment::create_batch(
+    let b2 = backoffice::desks::fulfilment::create_batch(
         &app.storage,
         &app.state.settings.courier,
         Courier::Ems,
@@ -371,24 +371,38 @@ async fn two_clerks_batching_at_once_never_share_a_parcel(b: Backend) {
     for n in 10..16 {
         ids.push(accepted(&app, n).await);
     }
-    let items: Vec<backoffice::fulfilment::Production> = ids
+    let items: Vec<backoffice::desks::fulfilment::Production> = ids
         .iter()
         .enumerate()
-        .map(|(i, (id, _))| backoffice::fulfilment::Production {
+        .map(|(i, (id, _))| backoffice::desks::fulfilment::Production {
             application_id: id.clone(),
             certificate_serial: format!("0150512140479056E{i}"),
             medium_no: format!("UK{i}"),
         })
         .collect();
-    backoffice::fulfilment::record_production(&app.storage, &items, "staff:x", 1)
+    backoffice::desks::fulfilment::record_production(&app.storage, &items, "staff:x", 1)
         .await
         .unwrap();
     let cfg = app.state.settings.courier.clone();
     let (a, c) = tokio::join!(
-        backoffice::fulfilment::create_batch(&app.storage, &cfg, Courier::Sf, None, "staff:a", 2),
-        backoffice::fulfilment::create_batch(&app.storage, &cfg, Courier::Ems, None, "staff:b", 2)
+        backoffice::desks::fulfilment::create_batch(
+            &app.storage,
+            &cfg,
+            Courier::Sf,
+            None,
+            "staff:a",
+            2
+        ),
+        backoffice::desks::fulfilment::create_batch(
+            &app.storage,
+            &cfg,
+            Courier::Ems,
+            None,
+            "staff:b",
+            2
+        )
     );
-    let n = |r: Result<Option<backoffice::fulfilment::CourierBatch>, _>| {
+    let n = |r: Result<Option<backoffice::desks::fulfilment::CourierBatch>, _>| {
         r.unwrap().map(|b| b.shipments).unwrap_or(0)
     };
     assert_eq!(n(a) + n(c), ids.len());

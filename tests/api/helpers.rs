@@ -291,7 +291,7 @@ impl TestApp {
         let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
         let tx = format!(
             "42000{}",
-            &backoffice::finance::sha256_hex(id.as_bytes())[..8]
+            &backoffice::desks::finance::sha256_hex(id.as_bytes())[..8]
         );
         let bill = backoffice::demo::bills::wechat(&[backoffice::demo::bills::Line::pay(
             &p.out_trade_no,
@@ -299,7 +299,7 @@ impl TestApp {
             p.amount_fen,
             at,
         )]);
-        backoffice::finance::import_bills(&self.storage, &bill, "test.csv", None, "test", 0)
+        backoffice::desks::finance::import_bills(&self.storage, &bill, "test.csv", None, "test", 0)
             .await
             .unwrap();
         assert_eq!(
@@ -319,17 +319,17 @@ impl TestApp {
             .iter()
             .map(|(c, t)| (c.to_string(), t.to_string()))
             .collect();
-        let actor = backoffice::workflow::Actor {
+        let actor = backoffice::desks::review::Actor {
             name: "staff:reviewer",
             request_id: None,
             may_override: false,
         };
         let at = self.clock.now().timestamp_millis();
-        backoffice::workflow::act(
+        backoffice::desks::review::act(
             &self.storage,
             id,
             action,
-            &backoffice::workflow::Step {
+            &backoffice::desks::review::Step {
                 reasons,
                 ..Default::default()
             },

@@ -125,9 +125,9 @@ async fn a_50_mb_invoice_zip_is_imported_through_the_page(b: Backend) {
 async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
     let app = TestApp::spawn_with(b, with_sender).await;
     let (id, hall) = accepted(&app, 1).await;
-    backoffice::fulfilment::record_production(
+    backoffice::desks::fulfilment::record_production(
         &app.storage,
-        &[backoffice::fulfilment::Production {
+        &[backoffice::desks::fulfilment::Production {
             application_id: id.clone(),
             certificate_serial: "0150512140479057F1".into(),
             medium_no: "UK71".into(),
@@ -138,10 +138,17 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
     .await
     .unwrap();
     let cfg = app.state.settings.courier.clone();
-    backoffice::fulfilment::create_batch(&app.storage, &cfg, Courier::Sf, None, "staff:x", 2)
-        .await
-        .unwrap()
-        .expect("a batch with the produced parcel");
+    backoffice::desks::fulfilment::create_batch(
+        &app.storage,
+        &cfg,
+        Courier::Sf,
+        None,
+        "staff:x",
+        2,
+    )
+    .await
+    .unwrap()
+    .expect("a batch with the produced parcel");
 
     let rows = 105_000;
     let remark =

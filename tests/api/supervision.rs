@@ -4,9 +4,9 @@
 
 use crate::both;
 use crate::helpers::*;
+use backoffice::desks::supervision::dashboard;
 use backoffice::domain::{sampling, status::Action};
 use backoffice::jobs::sla;
-use backoffice::web::supervision::dashboard;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -351,8 +351,8 @@ async fn quality_sampling_is_reproducible_and_rated(b: Backend) {
     let pool = app
         .storage
         .decisions_between(
-            backoffice::reporting::day_start("2026-11-23".parse().unwrap()),
-            backoffice::reporting::day_start("2026-11-30".parse().unwrap()),
+            backoffice::desks::supervision::day_start("2026-11-23".parse().unwrap()),
+            backoffice::desks::supervision::day_start("2026-11-30".parse().unwrap()),
         )
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use crate::both;
 use crate::helpers::*;
 use crate::supervision::fixture;
 use backoffice::demo::bills::{Line, wechat};
-use backoffice::web::supervision::dashboard;
+use backoffice::desks::supervision::dashboard;
 
 /// The rows of a list page: links to applications, or to finance cases.
 fn rows_of(page: &str, href: &str) -> i64 {
@@ -28,7 +28,7 @@ async fn every_figure_links_to_a_list_as_long_as_the_figure(b: Backend) {
         Line::pay("SZCA-NOBODY-0001", "4200000000000000001", 20000, at),
         Line::pay(&p.out_trade_no, "4200000000000000002", p.amount_fen + 1, at),
     ]);
-    backoffice::finance::import_bills(&app.storage, &bill, "links.csv", None, "test", 0)
+    backoffice::desks::finance::import_bills(&app.storage, &bill, "links.csv", None, "test", 0)
         .await
         .unwrap();
 

@@ -5,12 +5,12 @@
 
 use crate::both;
 use crate::helpers::*;
+use backoffice::desks::review::{self, ActionError, Actor, Step};
 use backoffice::domain::{
     calendar::DayKind,
     status::{Action, Status},
 };
 use backoffice::storage::calendar;
-use backoffice::workflow::{self, ActionError, Actor, Step};
 use serde_json::json;
 
 /// xorshift64*: a reproducible stream without a dependency.
@@ -145,7 +145,7 @@ async fn random_actions_keep_the_summary_exact(b: Backend) {
                 // others land where the status machine says (a supervisor's override, so
                 // neither the claim nor the payment stands in the way).
                 let from = status_of(&app, id).await;
-                let r = workflow::act(&app.storage, id, action, &step, &actor, now).await;
+                let r = review::act(&app.storage, id, action, &step, &actor, now).await;
                 let want = match action {
                     Action::Resubmit => None,
                     _ => from.apply(action).ok(),

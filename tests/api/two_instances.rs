@@ -148,10 +148,10 @@ async fn two_instances_on_postgres_behave_as_one() {
         chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap(),
     )]);
     let (ia, ib) = tokio::join!(
-        backoffice::finance::import_bills(&a.storage, &bill, "bill.csv", None, "a", 1),
-        backoffice::finance::import_bills(&b.storage, &bill, "bill.csv", None, "b", 1)
+        backoffice::desks::finance::import_bills(&a.storage, &bill, "bill.csv", None, "a", 1),
+        backoffice::desks::finance::import_bills(&b.storage, &bill, "bill.csv", None, "b", 1)
     );
-    let new = |r: Result<Vec<backoffice::finance::ImportSummary>, _>| {
+    let new = |r: Result<Vec<backoffice::desks::finance::ImportSummary>, _>| {
         r.unwrap().iter().map(|s| s.new_lines).sum::<usize>()
     };
     assert_eq!(new(ia) + new(ib), 1);
@@ -172,21 +172,35 @@ async fn two_instances_on_postgres_behave_as_one() {
     let items: Vec<_> = produced
         .iter()
         .enumerate()
-        .map(|(i, id)| backoffice::fulfilment::Production {
+        .map(|(i, id)| backoffice::desks::fulfilment::Production {
             application_id: id.clone(),
             certificate_serial: format!("0150512140479057F{i}"),
             medium_no: format!("UK7{i}"),
         })
         .collect();
-    backoffice::fulfilment::record_production(&b.storage, &items, "staff:x", 1)
+    backoffice::desks::fulfilment::record_production(&b.storage, &items, "staff:x", 1)
         .await
         .unwrap();
     let cfg = a.state.settings.courier.clone();
     let (ba, bb) = tokio::join!(
-        backoffice::fulfilment::create_batch(&a.storage, &cfg, Courier::Sf, None, "staff:a", 2),
-        backoffice::fulfilment::create_batch(&b.storage, &cfg, Courier::Ems, None, "staff:b", 2)
+        backoffice::desks::fulfilment::create_batch(
+            &a.storage,
+            &cfg,
+            Courier::Sf,
+            None,
+            "staff:a",
+            2
+        ),
+        backoffice::desks::fulfilment::create_batch(
+            &b.storage,
+            &cfg,
+            Courier::Ems,
+            None,
+            "staff:b",
+            2
+        )
     );
-    let n = |r: Result<Option<backoffice::fulfilment::CourierBatch>, _>| {
+    let n = |r: Result<Option<backoffice::desks::fulfilment::CourierBatch>, _>| {
         r.unwrap().map(|b| b.shipments).unwrap_or(0)
     };
     assert_eq!(n(ba) + n(bb), produced.len());

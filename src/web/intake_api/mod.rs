@@ -25,7 +25,6 @@ use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State},
     http::request::Parts,
-    routing::{get, put},
 };
 use schema::{
     ApiStatus, ApplicationStatus, CertificateStatus, CertificateView, HistoryEntry, IssuedInvoice,
@@ -34,20 +33,20 @@ use schema::{
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/applications",
-            get(find_by_hall_reference).post(submit::submit_application),
-        )
-        .route("/applications/{id}", get(get_application))
-        .route(
-            "/applications/{id}/resubmission",
-            put(submit::resubmit_application),
-        )
-        .route("/certificates/{serial}", get(get_certificate))
-        .route("/openapi.json", get(openapi::openapi_json))
-        .route("/docs", get(openapi::docs_page))
+super::routes! {
+    nest "/api/v1";
+    "/applications" => get(find_by_hall_reference).post(submit::submit_application);
+    "/applications/{id}" => get(get_application);
+    "/applications/{id}/resubmission" => put(submit::resubmit_application);
+    "/certificates/{serial}" => get(get_certificate);
+    "/openapi.json" => get(openapi::openapi_json);
+    "/docs" => get(openapi::docs_page);
+}
+
+/// The API's router, nested at [`PREFIX`]: its routes, and the contract's error bodies for a
+/// path or method it does not know.
+pub fn router() -> Router<AppState> {
+    routes()
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

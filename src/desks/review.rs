@@ -2,15 +2,18 @@
 //! timeline event and its audit record. Two staff acting at once: the row_version condition
 //! lets exactly one win; the other gets [`ActionError::Conflict`].
 
-use crate::domain::intake::NewApplication;
 use crate::domain::status::{Action, IllegalTransition, Status};
+use crate::domain::{intake::NewApplication, scan::ScanKind};
 use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
-    finance, invoices, outbox, pauses, sla,
+    finance, invoices, outbox, pauses,
+    scan_files::ScanStore,
+    sla,
 };
 use crate::views::mail;
+use bytes::Bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -365,4 +368,65 @@ pub async fn resubmit_in(
     )
     .await?;
     Ok(version)
+}
+
+/// May `actor` decide (accept, return, release) on this application? A supervisor always; a
+/// reviewer when the application is not claimed by someone else.
+pub async fn may_decide(
+    storage: &Storage,
+    actor: &str,
+    supervisor: bool,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    if supervisor {
+        return Ok(true);
+    }
+    let d = storage.review_detail(id).await?;
+    Ok(d.is_none_or(|d| d.row.claimed_by.as_deref() == Some(actor)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] std::io::Error),
+}
+
+/// A scan of an application's version and its bytes (verified against their hash by the
+/// store), None when there is no such scan. Each fetch is a view of personal data: audited
+/// before the bytes go out.
+#[allow(clippy::too_many_arguments)]
+pub async fn scan(
+    storage: &Storage,
+    store: &ScanStore,
+    id: &str,
+    version: i64,
+    kind: ScanKind,
+    actor: &str,
+    request_id: &str,
+    at: i64,
+) -> Result<Option<(ScanRef, Bytes)>, ScanError> {
+    let Some(scan) = storage
+        .scans(id, version)
+        .await?
+        .into_iter()
+        .find(|s| s.kind == kind)
+    else {
+        return Ok(None);
+    };
+    let bytes = store.get(&scan.sha256).await?;
+    storage
+        .audit_view(&AuditEntry {
+            at,
+            actor,
+            action: "scan.viewed",
+            subject_type: "application",
+            subject_id: id,
+            after: Some(&format!("v{version}/{}", kind.code())),
+            request_id: Some(request_id),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Some((scan, bytes)))
 }

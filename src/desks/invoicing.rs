@@ -2,11 +2,11 @@
 //! issued (`../shared/contracts/invoice-batch.md`). Each export and import is one transaction with
 //! its audit record; the CLI and the finance desk call these same functions.
 
+use crate::desks::finance::sha256_hex;
 use crate::domain::{calendar::beijing, money::Fen};
 use crate::exchange::invoices::{
     self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError,
 };
-use crate::finance::sha256_hex;
 use crate::storage::{
     Storage,
     audit::{self, AuditEntry},

@@ -2,26 +2,42 @@
 //! refunds owed, the daily report, invoice batches and the issued-invoice import. The `finance`
 //! role acts; supervisors and admins read.
 
+pub mod invoicing;
+
 use super::{
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
     state::AppState,
 };
+use crate::desks::finance::{self, FinanceError, Resolution};
 use crate::domain::calendar::beijing;
 use crate::domain::period;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
-use crate::finance::{self, FinanceError, Resolution};
-use crate::invoicing::{self, InvoiceError};
-use crate::storage::audit::AuditEntry;
-use crate::views::{self, components::counts_line, finance as v};
+use crate::views::{self, finance as v};
 use axum::{
     extract::{Multipart, Path, Query, State},
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::Form;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use std::collections::HashMap;
+
+super::routes! {
+    "/finance" => get(home);
+    "/finance/bills" => get(bills).post(upload_bill), upload UPLOAD_LIMIT;
+    "/finance/exceptions" => get(exceptions);
+    "/finance/exceptions/{id}" => get(case).post(resolve);
+    "/finance/refunds" => get(refunds);
+    "/finance/refunds.xlsx" => get(refunds_xlsx);
+    "/finance/report" => get(report);
+    "/finance/report.xlsx" => get(report_xlsx);
+    "/finance/invoices" => get(invoicing::invoices);
+    "/finance/invoices/batches" => post(invoicing::create_batch);
+    "/finance/invoices/batches/{id}" => get(invoicing::batch_file);
+    "/finance/invoices/issued" => post(invoicing::import_issued), upload UPLOAD_LIMIT;
+    "/invoice-files/{token}" => get(invoicing::invoice_file);
+}
 
 /// Bills and issued-invoice exports may be large (a month of an Alipay account).
 pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
@@ -269,6 +285,7 @@ pub async fn refunds(
     Ok(Html(v::refunds_page(&ctx, &cases).into_string()))
 }
 
+/// Records an export's download (the file's hash) as seen by `actor`.
 async fn audit_export(
     state: &AppState,
     actor: &str,
@@ -276,20 +293,8 @@ async fn audit_export(
     bytes: &[u8],
     what: &str,
 ) -> Result<(), sqlx::Error> {
-    let sha = finance::sha256_hex(bytes);
-    state
-        .storage
-        .audit_view(&AuditEntry {
-            at: state.clock.now().timestamp_millis(),
-            actor,
-            action,
-            subject_type: "export_file",
-            subject_id: &sha,
-            before: None,
-            after: Some(what),
-            request_id: None,
-        })
-        .await
+    let at = state.clock.now().timestamp_millis();
+    finance::record_export(&state.storage, actor, action, bytes, what, at).await
 }
 
 fn layout(state: &AppState, name: &str) -> Result<ReportLayout, reports::ReportError> {
@@ -434,177 +439,4 @@ pub async fn report_xlsx(
         &format!("reconciliation-{from}-{to}.xlsx"),
         bytes,
     ))
-}
-
-async fn render_invoices(
-    state: &AppState,
-    ctx: &views::layout::PageCtx,
-    error: Option<&str>,
-    result: Option<&str>,
-) -> Result<Response, PageError> {
-    let e = |e| PageError::internal(ctx, e);
-    let pending = state
-        .storage
-        .invoice_requests("pending", 1_000)
-        .await
-        .map_err(e)?;
-    let batched = state
-        .storage
-        .invoice_requests("batched", 1_000)
-        .await
-        .map_err(e)?;
-    let batches = state.storage.invoice_batches(50).await.map_err(e)?;
-    let issues = state.storage.invoice_issues(200).await.map_err(e)?;
-    let html = v::invoices_page(
-        ctx,
-        &v::InvoicesPage {
-            pending: &pending,
-            batched: &batched,
-            batches: &batches,
-            issues: &issues,
-            error,
-            result,
-        },
-    );
-    Ok(page_with(html, error.is_some()))
-}
-
-pub async fn invoices(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
-    render_invoices(&state, &ctx, None, None).await
-}
-
-pub async fn create_batch(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-) -> Result<Response, PageError> {
-    let at = state.clock.now().timestamp_millis();
-    match invoicing::export_batch(&state.storage, &state.settings.invoice, &s.actor(), at).await {
-        Ok(Some(b)) => Ok(Redirect::to(&format!(
-            "/finance/invoices?msg=batch_created&batch={}",
-            b.batch_id
-        ))
-        .into_response()),
-        Ok(None) => Ok(see_other("/finance/invoices", "nothing_to_batch")),
-        Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => render_invoices(&state, &ctx, Some(&e.to_string()), None).await,
-    }
-}
-
-pub async fn batch_file(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let e = |e| PageError::internal(&ctx, e);
-    let id: i64 = id.parse().map_err(|_| PageError::NotFound(ctx.clone()))?;
-    let (batch_no, bytes) = state
-        .storage
-        .invoice_batch_file(id)
-        .await
-        .map_err(e)?
-        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    audit_export(
-        &state,
-        &s.actor(),
-        "invoice_batch.downloaded",
-        &bytes,
-        &batch_no,
-    )
-    .await
-    .map_err(e)?;
-    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
-}
-
-pub async fn import_issued(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    mut mp: Multipart,
-) -> Result<Response, PageError> {
-    let (_, bytes) = uploaded_file(&mut mp).await;
-    if bytes.is_empty() {
-        let msg = ctx.t("请选择文件。", "Choose a file.");
-        return render_invoices(&state, &ctx, Some(msg), None).await;
-    }
-    let at = state.clock.now().timestamp_millis();
-    let r = invoicing::import_issued(
-        &state.storage,
-        &state.scans,
-        &state.settings.invoice,
-        &state.settings.public_url,
-        &bytes,
-        &s.actor(),
-        at,
-    )
-    .await;
-    match r {
-        Ok(sum) => {
-            let text = counts_line(&[
-                (ctx.t("行数", "lines"), sum.lines),
-                (ctx.t("已匹配", "matched"), sum.matched),
-                (ctx.t("已有", "already known"), sum.already_known),
-                (ctx.t("无对应", "unmatched"), sum.unmatched),
-                (ctx.t("多个可能", "ambiguous"), sum.ambiguous),
-                (ctx.t("红字", "red-letter"), sum.red_letter),
-                (ctx.t("附件", "files"), sum.files_attached),
-            ]);
-            render_invoices(&state, &ctx, None, Some(&text)).await
-        }
-        Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => {
-            let msg = format!(
-                "{}{e}",
-                ctx.t("未导入，未做任何更改：", "Nothing imported: ")
-            );
-            render_invoices(&state, &ctx, Some(&msg), None).await
-        }
-    }
-}
-
-/// The applicant's download of an issued invoice file (the link in the e-mail).
-pub async fn invoice_file(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Path(token): Path<String>,
-) -> Result<Response, PageError> {
-    let e = |e| PageError::internal(&ctx, e);
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(PageError::NotFound(ctx));
-    }
-    let f = state
-        .storage
-        .invoice_file_by_token(&token)
-        .await
-        .map_err(e)?
-        .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let bytes = state
-        .scans
-        .get(&f.file_sha256)
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
-    let mime = match f
-        .file_name
-        .rsplit('.')
-        .next()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("pdf") => "application/pdf",
-        Some("xml") => "application/xml",
-        _ => "application/octet-stream",
-    };
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}.{}\"",
-        f.invoice_number,
-        f.file_name.rsplit('.').next().unwrap_or("bin")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
 }

@@ -1,0 +1,18 @@
+//! The desks' work, one module per desk, named as the desk is in every layer (`web::<desk>`,
+//! `views::<desk>`, `storage::<desk>`): each action is one transaction with its audit record,
+//! and the pages, the intake API, the CLI and the jobs call these same functions.
+
+/// Finance: bill imports and reconciliation, the cases they raise.
+pub mod finance;
+/// Fulfilment: production, courier batches, label prints, tracking, returned parcels.
+pub mod fulfilment;
+/// Hotline: masked look-ups and views (audited, limited per hour), checks, call notes.
+pub mod hotline;
+/// Intake: applications submitted and resubmitted by the online hall.
+pub mod intake;
+/// Invoices (数电票): batches for the tax platform and what it issued.
+pub mod invoicing;
+/// Review: staff actions on an application (status change + event + audit in one transaction).
+pub mod review;
+/// Supervision: the dashboard's figures, and the reports under reports/ run for a period.
+pub mod supervision;
