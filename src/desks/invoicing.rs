@@ -55,7 +55,7 @@ pub async fn export_batch(
         .with_timezone(&beijing())
         .date_naive();
     let mut tx = storage.begin().await?;
-    store::lock_invoicing(&mut tx).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Invoicing).await?;
     let mut rows: Vec<(String, InvoiceRow)> = Vec::new();
     let mut left_out = Vec::new();
     // Requests with a problem stay pending and are listed; the next ones take their place.
@@ -245,7 +245,7 @@ pub async fn import_issued(
         ..Default::default()
     };
     let mut tx = storage.begin().await?;
-    store::lock_invoicing(&mut tx).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Invoicing).await?;
     staged.confirm(&mut tx).await?;
     for f in &file.failures {
         if store::fail_serial(&mut tx, &f.serial, &f.reason, at).await? {

@@ -194,10 +194,14 @@ pub async fn act(
 
 /// A withdrawn application whose payment a bill holds is owed its money back.
 async fn owe_refund(tx: &mut Tx, application_id: &str, at: i64) -> Result<(), sqlx::Error> {
-    if finance::payment_state(tx, application_id).await?.as_deref() != Some("verified") {
+    if finance::payment_state(&mut *tx, application_id)
+        .await?
+        .as_deref()
+        != Some("verified")
+    {
         return Ok(());
     }
-    let Some(p) = finance::app_payment_of(tx, application_id).await? else {
+    let Some(p) = finance::app_payment_of(&mut *tx, application_id).await? else {
         return Ok(());
     };
     finance::open_case(
@@ -219,7 +223,7 @@ async fn owe_refund(tx: &mut Tx, application_id: &str, at: i64) -> Result<(), sq
 
 /// An accepted application that asked for an invoice becomes an invoice request.
 async fn request_invoice(tx: &mut Tx, seen: &Current, at: i64) -> Result<(), sqlx::Error> {
-    let body = applications::version_body(tx, &seen.application_id, seen.version).await?;
+    let body = applications::version_body(&mut *tx, &seen.application_id, seen.version).await?;
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     let inv = &v["invoice"];
     let (Some(title), Some(email)) = (inv["title"].as_str(), inv["email"].as_str()) else {

@@ -1,12 +1,12 @@
 //! Applications, their versions, scans, events and decisions.
 
-use super::{DbResult, Storage, Tx};
+use super::{DbResult, Exec, Storage, Tx};
 use crate::domain::{
     intake::NewApplication,
     scan::{MediaType, ScanKind},
     status::Status,
 };
-use crate::{on_pool, on_tx};
+use crate::{on_exec, on_pool, on_tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanRef {
@@ -138,8 +138,11 @@ pub async fn add_event(
     Ok(())
 }
 
-pub async fn id_by_hall_reference(tx: &mut Tx, hall_reference: &str) -> DbResult<Option<String>> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
+pub async fn id_by_hall_reference(
+    e: impl Into<Exec<'_>>,
+    hall_reference: &str,
+) -> DbResult<Option<String>> {
+    on_exec!(e, |c| sqlx::query_scalar::<_, String>(
         "select application_id from applications where hall_reference = $1"
     )
     .bind(hall_reference)
@@ -191,13 +194,27 @@ pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Curre
     })
 }
 
-pub async fn version_body(tx: &mut Tx, application_id: &str, version: i64) -> DbResult<String> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
+pub async fn version_body(
+    e: impl Into<Exec<'_>>,
+    application_id: &str,
+    version: i64,
+) -> DbResult<String> {
+    find_version_body(e, application_id, version)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn find_version_body(
+    e: impl Into<Exec<'_>>,
+    application_id: &str,
+    version: i64,
+) -> DbResult<Option<String>> {
+    on_exec!(e, |c| sqlx::query_scalar::<_, String>(
         "select body from application_versions where application_id = $1 and version = $2"
     )
     .bind(application_id)
     .bind(version)
-    .fetch_one(c)
+    .fetch_optional(c)
     .await)
 }
 
@@ -392,12 +409,7 @@ impl Storage {
         &self,
         hall_reference: &str,
     ) -> DbResult<Option<String>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
-            "select application_id from applications where hall_reference = $1"
-        )
-        .bind(hall_reference)
-        .fetch_optional(p)
-        .await)
+        id_by_hall_reference(self.read_pool(), hall_reference).await
     }
 
     pub async fn status_view(&self, application_id: &str) -> DbResult<Option<StatusView>> {

@@ -1,8 +1,8 @@
 //! The audit trail: who did what to which subject, when, and the state before and after.
 //! Written in the same transaction as the change it records.
 
-use super::{DbResult, Tx};
-use crate::on_tx;
+use super::{DbResult, Exec, Tx};
+use crate::{on_exec, on_tx};
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditEntry<'a> {
@@ -94,9 +94,6 @@ impl super::Storage {
 
 use crate::domain::audit::{Anchor, Break, ChainRecord, Sealer, Verifier};
 
-/// The advisory lock that makes sealing exactly-once across instances on PostgreSQL.
-const SEAL_LOCK: i64 = 70070010;
-
 /// A record as read for sealing or verifying.
 #[derive(sqlx::FromRow)]
 struct ChainRow {
@@ -164,8 +161,8 @@ pub enum Verdict {
     Broken(Break),
 }
 
-async fn latest_anchor_tx(tx: &mut Tx) -> DbResult<Option<Anchor>> {
-    let row = on_tx!(tx, |c| {
+async fn latest_anchor(e: impl Into<Exec<'_>>) -> DbResult<Option<Anchor>> {
+    let row = on_exec!(e, |c| {
         sqlx::query_as::<_, AnchorRow>(
             "select day, first_pos, last_pos, last_hash, records \
             from audit_anchors \
@@ -205,20 +202,12 @@ impl super::Storage {
     async fn seal_batch(&self, now: i64, batch: i64, wait: bool) -> DbResult<Option<u64>> {
         self.pause_point(super::pauses::SEAL_BEGIN).await;
         let mut tx = self.begin().await?;
-        if let Tx::Postgres(t) = &mut tx {
-            let sql = if wait {
-                "select true from (select pg_advisory_xact_lock($1)) l"
-            } else {
-                "select pg_try_advisory_xact_lock($1)"
-            };
-            let got: bool = sqlx::query_scalar(sql)
-                .bind(SEAL_LOCK)
-                .fetch_one(&mut **t)
-                .await?;
-            if !got {
-                tx.rollback().await?;
-                return Ok(None);
-            }
+        // The lock makes sealing exactly-once across instances on PostgreSQL.
+        if wait {
+            super::advisory_lock(&mut tx, super::Lock::AuditSeal).await?;
+        } else if !super::try_advisory_lock(&mut tx, super::Lock::AuditSeal).await? {
+            tx.rollback().await?;
+            return Ok(None);
         }
         self.pause_point(super::pauses::SEAL_LOCKED).await;
         let rows = on_tx!(&mut tx, |c| {
@@ -238,7 +227,7 @@ impl super::Storage {
             return Ok(Some(0));
         }
         let mut sealer =
-            Sealer::new(latest_anchor_tx(&mut tx).await?).map_err(sqlx::Error::Protocol)?;
+            Sealer::new(latest_anchor(&mut tx).await?).map_err(sqlx::Error::Protocol)?;
         let mut ids = Vec::with_capacity(rows.len());
         let mut positions = Vec::with_capacity(rows.len());
         let mut hashes = Vec::with_capacity(rows.len());
@@ -304,17 +293,7 @@ impl super::Storage {
 
     /// The anchor of the newest day of the chain.
     pub async fn latest_audit_anchor(&self) -> DbResult<Option<Anchor>> {
-        let row = crate::on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, AnchorRow>(
-                "select day, first_pos, last_pos, last_hash, records \
-                from audit_anchors \
-                order by day desc \
-                limit 1",
-            )
-            .fetch_optional(p)
-            .await
-        })?;
-        row.map(AnchorRow::anchor).transpose()
+        latest_anchor(self.read_pool()).await
     }
 
     /// How many records wait for sealing.

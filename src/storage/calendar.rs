@@ -1,8 +1,8 @@
 //! The working-day calendar's deviating days.
 
-use super::{DbResult, Storage, Tx};
+use super::{DbResult, Exec, Storage, Tx};
 use crate::domain::calendar::{DayKind, WorkingCalendar};
-use crate::{on_pool, on_tx};
+use crate::{on_exec, on_pool, on_tx};
 use chrono::NaiveDate;
 
 #[derive(sqlx::FromRow)]
@@ -13,17 +13,7 @@ struct DayRow {
 
 impl Storage {
     pub async fn load_calendar(&self) -> DbResult<WorkingCalendar> {
-        let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayRow>(
-            "select day, kind from calendar_days"
-        )
-        .fetch_all(p)
-        .await)?;
-        Ok(WorkingCalendar::new(rows.into_iter().filter_map(|r| {
-            Some((
-                NaiveDate::parse_from_str(&r.day, "%Y-%m-%d").ok()?,
-                DayKind::parse(&r.kind)?,
-            ))
-        })))
+        load(self.read_pool()).await
     }
 }
 
@@ -43,17 +33,21 @@ pub async fn replace_year(
     .await
     .map(|r| r.rows_affected()))?;
     for (d, kind, name) in days {
-        on_tx!(tx, |c| sqlx::query(
-            "insert into calendar_days (day, kind, name) values ($1, $2, $3)"
-        )
-        .bind(d.format("%Y-%m-%d").to_string())
-        .bind(kind.code())
-        .bind(name)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        insert_day(tx, &d.format("%Y-%m-%d").to_string(), *kind, name).await?;
     }
     Ok(())
+}
+
+async fn insert_day(tx: &mut Tx, day: &str, kind: DayKind, name: &str) -> DbResult<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "insert into calendar_days (day, kind, name) values ($1, $2, $3)"
+    )
+    .bind(day)
+    .bind(kind.code())
+    .bind(name)
+    .execute(c)
+    .await
+    .map(|_| ()))
 }
 
 /// The calendar as the servers use it: reloaded from the database when older than a minute,
@@ -112,7 +106,11 @@ pub async fn in_effect(tx: &mut Tx) -> DbResult<WorkingCalendar> {
 
 /// The calendar as the transaction sees it.
 pub async fn load_in(tx: &mut Tx) -> DbResult<WorkingCalendar> {
-    let rows = on_tx!(tx, |c| sqlx::query_as::<_, DayRow>(
+    load(tx).await
+}
+
+async fn load(e: impl Into<Exec<'_>>) -> DbResult<WorkingCalendar> {
+    let rows = on_exec!(e, |c| sqlx::query_as::<_, DayRow>(
         "select day, kind from calendar_days"
     )
     .fetch_all(c)
@@ -185,15 +183,7 @@ pub async fn set_day(
     .await
     .map(|r| r.rows_affected()))?;
     if let Some(k) = kind {
-        on_tx!(tx, |c| sqlx::query(
-            "insert into calendar_days (day, kind, name) values ($1, $2, $3)"
-        )
-        .bind(&d)
-        .bind(k.code())
-        .bind(name)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        insert_day(tx, &d, k, name).await?;
     }
     Ok(())
 }

@@ -3,16 +3,6 @@
 use super::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
 
-/// Serialises batch creation and tracking imports (SQLite's `begin immediate` already does).
-pub async fn lock_fulfilment(tx: &mut Tx) -> DbResult<()> {
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("select pg_advisory_xact_lock(70070003)")
-            .execute(&mut **t)
-            .await?;
-    }
-    Ok(())
-}
-
 pub async fn insert_production(
     tx: &mut Tx,
     application_id: &str,

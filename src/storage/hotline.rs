@@ -1,7 +1,7 @@
 //! The hotline desk's reads and its two writes (a caller's verification, a call note).
 
-use super::{DbResult, Storage, Tx};
-use crate::{on_pool, on_tx};
+use super::{DbResult, Exec, Storage, Tx};
+use crate::{on_exec, on_pool, on_tx};
 
 /// What the agent typed, as understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,17 +114,7 @@ impl Storage {
 
     /// An application's failed caller checks since `since`.
     pub async fn failed_verifications_since(&self, id: &str, since: i64) -> DbResult<i64> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_scalar::<_, i64>(
-                "select count(*) \
-                from hotline_verifications \
-                where application_id = $1 and not matched and at >= $2",
-            )
-            .bind(id)
-            .bind(since)
-            .fetch_one(p)
-            .await
-        })
+        failed_verifications_in(self.read_pool(), id, since).await
     }
 
     /// The latest look-ups (for supervisors): who, when, the query, what was shown.
@@ -192,9 +182,13 @@ impl Storage {
 }
 
 /// Failed verifications of an application since `since`, read inside the transaction that will
-/// record the next one (after `lock_key`).
-pub async fn failed_verifications_in(tx: &mut Tx, id: &str, since: i64) -> DbResult<i64> {
-    on_tx!(tx, |c| {
+/// record the next one (after `advisory_lock`).
+pub async fn failed_verifications_in(
+    e: impl Into<Exec<'_>>,
+    id: &str,
+    since: i64,
+) -> DbResult<i64> {
+    on_exec!(e, |c| {
         sqlx::query_scalar::<_, i64>(
             "select count(*) \
             from hotline_verifications \

@@ -4,8 +4,8 @@
 //! request with the same key waits on the key's row lock (PostgreSQL) or on the single writer
 //! (SQLite), finds the row once the first commits, and replays the stored response.
 
-use super::{DbResult, Tx};
-use crate::on_tx;
+use super::{DbResult, Exec, Tx};
+use crate::{on_exec, on_tx};
 
 /// Claims the key; `false` when a record already exists.
 pub async fn claim(
@@ -38,8 +38,8 @@ pub struct Stored {
     pub response_body: Option<String>,
 }
 
-pub async fn stored(tx: &mut Tx, client: &str, key: &str) -> DbResult<Option<Stored>> {
-    on_tx!(tx, |c| {
+pub async fn stored(e: impl Into<Exec<'_>>, client: &str, key: &str) -> DbResult<Option<Stored>> {
+    on_exec!(e, |c| {
         sqlx::query_as::<_, Stored>(
             "select request_hash, response_status, response_body \
             from idempotency \
@@ -80,16 +80,6 @@ impl super::Storage {
     /// The record for a key, read outside any transaction: lets a retry be answered before its
     /// body is checked again.
     pub async fn idempotency_record(&self, client: &str, key: &str) -> DbResult<Option<Stored>> {
-        crate::on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, Stored>(
-                "select request_hash, response_status, response_body \
-                from idempotency \
-                where client = $1 and idem_key = $2",
-            )
-            .bind(client)
-            .bind(key)
-            .fetch_optional(p)
-            .await
-        })
+        stored(self.read_pool(), client, key).await
     }
 }

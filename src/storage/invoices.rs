@@ -36,16 +36,6 @@ pub async fn insert_request(tx: &mut Tx, r: &NewRequest<'_>) -> DbResult<()> {
     Ok(())
 }
 
-/// Serialises batch exports and issued-invoice imports (SQLite's `begin immediate` already does).
-pub async fn lock_invoicing(tx: &mut Tx) -> DbResult<()> {
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("select pg_advisory_xact_lock(70070002)")
-            .execute(&mut **t)
-            .await?;
-    }
-    Ok(())
-}
-
 /// The next value of a counter that never goes back (1 the first time).
 pub async fn next_counter(tx: &mut Tx, name: &str, by: i64) -> DbResult<i64> {
     on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(

@@ -1,5 +1,6 @@
 //! All SQL lives here. One `Storage` over SQLite or PostgreSQL; the SQL is written once in the
-//! dialect both share, and `on_pool!` / `on_tx!` expand the same body into each backend's arm.
+//! dialect both share, and `on_pool!` / `on_tx!` / `on_exec!` expand the same body into each
+//! backend's arm.
 
 use sqlx::{
     Postgres, Sqlite,
@@ -77,6 +78,44 @@ macro_rules! on_tx {
                 $body
             }
             $crate::storage::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// What one query runs on: a pool, or an open transaction. A query that both need is written
+/// once, in a function taking `impl Into<Exec>`, with [`on_exec!`].
+pub enum Exec<'a> {
+    Pool(&'a Pool),
+    Tx(&'a mut Tx),
+}
+
+impl<'a> From<&'a Pool> for Exec<'a> {
+    fn from(p: &'a Pool) -> Self {
+        Exec::Pool(p)
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Exec<'a> {
+    fn from(t: &'a mut Tx) -> Self {
+        Exec::Tx(t)
+    }
+}
+
+/// Runs one sqlx expression on whatever converts into an [`Exec`] (`$c` is the executor).
+#[macro_export]
+macro_rules! on_exec {
+    ($exec:expr, |$c:ident| $body:expr) => {
+        match ::core::convert::Into::<$crate::storage::Exec<'_>>::into($exec) {
+            $crate::storage::Exec::Pool($crate::storage::Pool::Sqlite($c)) => $body,
+            $crate::storage::Exec::Pool($crate::storage::Pool::Postgres($c)) => $body,
+            $crate::storage::Exec::Tx($crate::storage::Tx::Sqlite(t)) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::storage::Exec::Tx($crate::storage::Tx::Postgres(t)) => {
                 let $c = &mut **t;
                 $body
             }
@@ -228,22 +267,93 @@ impl Tx {
     }
 }
 
-/// Key spaces of [`lock_key`] (PostgreSQL's two-key advisory locks, apart from sqlx's own).
-pub const LOCK_SIGN_IN: i32 = 17_001;
-pub const LOCK_HOTLINE_VERIFY: i32 = 17_002;
+/// What a transaction serialises on, by PostgreSQL advisory lock (sqlx's migration lock apart).
+/// On SQLite every write transaction (`begin immediate` on the single writer) already excludes
+/// every other, so the lock functions do nothing there.
+#[derive(Clone, Copy, Debug)]
+pub enum Lock<'a> {
+    /// Reconciliations: two bill imports at once would each classify against what the other
+    /// has not committed yet.
+    Reconciliation,
+    /// Invoice batch exports and issued-invoice imports.
+    Invoicing,
+    /// Courier batch creation and tracking imports.
+    Fulfilment,
+    /// Sealing the audit chain: one instance seals at a time.
+    AuditSeal,
+    /// Scan uploads (shared) against the sweep of unreferenced scans (exclusive).
+    ScanSweep,
+    /// Sign-in failures of one username: the count and the new failure are one step.
+    SignIn(&'a str),
+    /// Hotline identity checks of one application: the count and the check are one step.
+    HotlineVerify(&'a str),
+}
 
-/// Serialises the transactions that check and then raise a count for one key (a username, an
-/// application): on PostgreSQL a transaction-scoped advisory lock on (space, hash of key); on
-/// SQLite the write transaction (`begin immediate` on the single writer) already is one.
-pub async fn lock_key(tx: &mut Tx, space: i32, key: &str) -> DbResult<()> {
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("select pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(space)
-            .bind(key)
-            .execute(&mut **t)
-            .await?;
+/// An advisory lock's key: one number, or a key space and the hash of a text key.
+enum LockKey<'a> {
+    One(i64),
+    Two(i32, &'a str),
+}
+
+impl<'a> Lock<'a> {
+    fn key(self) -> LockKey<'a> {
+        match self {
+            Lock::Reconciliation => LockKey::One(70_070_001),
+            Lock::Invoicing => LockKey::One(70_070_002),
+            Lock::Fulfilment => LockKey::One(70_070_003),
+            Lock::AuditSeal => LockKey::One(70_070_010),
+            Lock::ScanSweep => LockKey::One(70_070_011),
+            Lock::SignIn(username) => LockKey::Two(17_001, username),
+            Lock::HotlineVerify(application_id) => LockKey::Two(17_002, application_id),
+        }
     }
-    Ok(())
+
+    /// The single-number key, for a lock taken outside a transaction (`pg_advisory_lock`).
+    pub(crate) fn number(self) -> i64 {
+        match self.key() {
+            LockKey::One(n) => n,
+            LockKey::Two(..) => unreachable!("{self:?} has a text key"),
+        }
+    }
+}
+
+/// Waits for `lock`, held until the transaction ends (PostgreSQL; nothing on SQLite).
+pub async fn advisory_lock(tx: &mut Tx, lock: Lock<'_>) -> DbResult<()> {
+    lock_in(tx, lock, "pg_advisory_xact_lock").await.map(|_| ())
+}
+
+/// Takes `lock` in shared mode until the transaction ends (PostgreSQL; nothing on SQLite).
+pub async fn advisory_lock_shared(tx: &mut Tx, lock: Lock<'_>) -> DbResult<()> {
+    lock_in(tx, lock, "pg_advisory_xact_lock_shared")
+        .await
+        .map(|_| ())
+}
+
+/// Takes `lock` until the transaction ends if nobody holds it: whether it did (always on SQLite).
+pub async fn try_advisory_lock(tx: &mut Tx, lock: Lock<'_>) -> DbResult<bool> {
+    lock_in(tx, lock, "pg_try_advisory_xact_lock").await
+}
+
+async fn lock_in(tx: &mut Tx, lock: Lock<'_>, function: &str) -> DbResult<bool> {
+    let Tx::Postgres(t) = tx else {
+        return Ok(true);
+    };
+    let args = match lock.key() {
+        LockKey::One(_) => "$1",
+        LockKey::Two(..) => "$1, hashtext($2)",
+    };
+    // Only the `try` functions answer; the others return void once they hold the lock.
+    let sql = if function.contains("_try_") {
+        format!("select {function}({args})")
+    } else {
+        format!("select true from (select {function}({args})) l")
+    };
+    let q = sqlx::query_scalar(&sql);
+    let q = match lock.key() {
+        LockKey::One(n) => q.bind(n),
+        LockKey::Two(space, key) => q.bind(space).bind(key),
+    };
+    q.fetch_one(&mut **t).await
 }
 
 /// Whether an error is a unique-key violation (the same on both backends).

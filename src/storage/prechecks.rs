@@ -106,13 +106,8 @@ impl Storage {
     }
 
     pub async fn precheck_subject(&self, application_id: &str, version: i64) -> DbResult<Subject> {
-        let body = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
-            "select body from application_versions where application_id = $1 and version = $2"
-        )
-        .bind(application_id)
-        .bind(version)
-        .fetch_one(p)
-        .await)?;
+        let body =
+            super::applications::version_body(self.read_pool(), application_id, version).await?;
         let scans = self.scans(application_id, version).await?;
         Ok(Subject { body, scans })
     }

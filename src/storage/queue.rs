@@ -204,15 +204,7 @@ impl Storage {
             .await
         })?;
         let Some(row) = row else { return Ok(None) };
-        let body_of = |v: i64| async move {
-            on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
-                "select body from application_versions where application_id = $1 and version = $2"
-            )
-            .bind(id)
-            .bind(v)
-            .fetch_optional(p)
-            .await)
-        };
+        let body_of = |v: i64| super::applications::find_version_body(self.read_pool(), id, v);
         let body = body_of(row.version).await?.unwrap_or_default();
         let (previous_body, previous_scans) = if row.version > 1 {
             (

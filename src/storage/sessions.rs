@@ -1,6 +1,6 @@
 //! Staff sessions in the database (so several instances share them) and sign-in throttling.
 
-use super::{DbResult, Storage, staff::StaffRow};
+use super::{DbResult, Storage, Tx, staff::StaffRow};
 use crate::{on_pool, on_tx};
 
 /// A live session joined with its staff member.
@@ -92,26 +92,14 @@ impl Storage {
 
     pub async fn delete_session(&self, session_hash: &str) -> DbResult<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(
-            "delete from staff_sessions where session_hash = $1"
-        )
-        .bind(session_hash)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        delete_session_in(&mut tx, session_hash).await?;
         tx.commit().await
     }
 
     /// Signs a session out: deleted, with its audit record, in one transaction.
     pub async fn sign_out(&self, session_hash: &str, username: &str, at: i64) -> DbResult<()> {
         let mut tx = self.begin().await?;
-        let n = on_tx!(&mut tx, |c| sqlx::query(
-            "delete from staff_sessions where session_hash = $1"
-        )
-        .bind(session_hash)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let n = delete_session_in(&mut tx, session_hash).await?;
         if n > 0 {
             super::audit::record(
                 &mut tx,
@@ -142,7 +130,7 @@ impl Storage {
         max: i64,
     ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
-        super::lock_key(&mut tx, super::LOCK_SIGN_IN, username).await?;
+        super::advisory_lock(&mut tx, super::Lock::SignIn(username)).await?;
         let counted = on_tx!(&mut tx, |c| {
             sqlx::query(
                 "insert into login_failures (username, at) \
@@ -256,4 +244,15 @@ impl Storage {
         .await?;
         tx.commit().await
     }
+}
+
+/// Deletes one session: how many rows went (0 or 1).
+async fn delete_session_in(tx: &mut Tx, session_hash: &str) -> DbResult<u64> {
+    on_tx!(tx, |c| sqlx::query(
+        "delete from staff_sessions where session_hash = $1"
+    )
+    .bind(session_hash)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
 }

@@ -161,18 +161,7 @@ impl Storage {
         .bind(to)
         .fetch_one(p)
         .await)?;
-        let open_overdue = on_pool!(self.read_pool(), |p| {
-            sqlx::query_scalar::<_, i64>(
-                "select count(*) \
-                from applications \
-                where status in ('submitted', 'in_review') and review_due_at >= $1 and \
-                    review_due_at < $2",
-            )
-            .bind(from)
-            .bind(to)
-            .fetch_one(p)
-            .await
-        })?;
+        let open_overdue = self.count_due_between(from, to).await?;
         // Breached: recorded by the sweep, or decided after the deadline before a sweep saw it.
         let breached = on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(

@@ -1,7 +1,7 @@
 //! Staff accounts (passwords as argon2 hashes; the hashing is the caller's).
 
-use super::{DbResult, Storage, Tx};
-use crate::{on_pool, on_tx};
+use super::{DbResult, Exec, Storage, Tx};
+use crate::{on_exec, on_pool, on_tx};
 
 #[derive(Debug, Clone)]
 pub struct NewStaff<'a> {
@@ -94,16 +94,7 @@ impl Storage {
     }
 
     pub async fn staff_by_id(&self, staff_id: i64) -> DbResult<Option<StaffRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, StaffRow>(
-                "select staff_id, username, display_name, email, role, password_hash, disabled \
-                from staff \
-                where staff_id = $1",
-            )
-            .bind(staff_id)
-            .fetch_optional(p)
-            .await
-        })
+        staff_row(self.read_pool(), staff_id).await
     }
 
     /// Sets role and disabled flag; disabling ends the member's sessions. Audited.
@@ -116,16 +107,7 @@ impl Storage {
         at: i64,
     ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
-        let before = on_tx!(&mut tx, |c| {
-            sqlx::query_as::<_, StaffRow>(
-                "select staff_id, username, display_name, email, role, password_hash, disabled \
-                from staff \
-                where staff_id = $1",
-            )
-            .bind(staff_id)
-            .fetch_optional(c)
-            .await
-        })?;
+        let before = staff_row(&mut tx, staff_id).await?;
         let Some(before) = before else {
             return Ok(false);
         };
@@ -166,4 +148,17 @@ impl Storage {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+async fn staff_row(e: impl Into<Exec<'_>>, staff_id: i64) -> DbResult<Option<StaffRow>> {
+    on_exec!(e, |c| {
+        sqlx::query_as::<_, StaffRow>(
+            "select staff_id, username, display_name, email, role, password_hash, disabled \
+            from staff \
+            where staff_id = $1",
+        )
+        .bind(staff_id)
+        .fetch_optional(c)
+        .await
+    })
 }

@@ -102,7 +102,7 @@ async fn import_parsed(
         });
     }
     let mut tx = storage.begin().await?;
-    store::lock_reconciliation(&mut tx).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Reconciliation).await?;
     let large = bills.iter().map(|b| b.lines.len()).sum::<usize>() > 50_000;
     if large {
         store::import_cache(&mut tx, true).await?;

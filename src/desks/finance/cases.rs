@@ -44,8 +44,8 @@ pub async fn resolve_case(
         return Err(FinanceError::Refused("a note is required".into()));
     }
     let mut tx = storage.begin().await?;
-    store::lock_reconciliation(&mut tx).await?;
-    let case = store::case_in_tx(&mut tx, case_id)
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Reconciliation).await?;
+    let case = store::case_row(&mut tx, case_id)
         .await?
         .ok_or(FinanceError::NotFound)?;
     if case.state != "open" || row_version.is_some_and(|v| v != case.row_version) {

@@ -94,7 +94,7 @@ pub async fn create_batch(
         .with_timezone(&beijing())
         .date_naive();
     let mut tx = storage.begin().await?;
-    store::lock_fulfilment(&mut tx).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Fulfilment).await?;
     let ready = store::ready_to_ship(&mut tx, only).await?;
     let mut rows: Vec<(String, ShipmentRow)> = Vec::new();
     let mut left_out = Vec::new();

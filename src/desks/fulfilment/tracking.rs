@@ -49,7 +49,7 @@ pub async fn import_tracking(
         ..Default::default()
     };
     let mut tx = storage.begin().await?;
-    store::lock_fulfilment(&mut tx).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Fulfilment).await?;
     // First every row's shape against its order's courier: a wrong waybill refuses the file.
     let mut found = Vec::with_capacity(rows.len());
     for r in &rows {

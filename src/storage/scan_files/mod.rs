@@ -16,7 +16,7 @@ pub mod sweep;
 pub mod transfer;
 
 use super::{DbResult, Storage, Tx};
-use crate::{on_pool, on_tx};
+use crate::on_pool;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -202,7 +202,9 @@ impl ScanStore {
         storage: &Storage,
         files: Vec<(String, Bytes)>,
     ) -> io::Result<Staged> {
-        let generation = sweep_generation(storage).await.map_err(io::Error::other)?;
+        let generation = sweep_generation(storage.read_pool())
+            .await
+            .map_err(io::Error::other)?;
         self.write_all(files.clone()).await?;
         Ok(Staged {
             store: self.clone(),
@@ -267,30 +269,18 @@ impl Staged {
     }
 }
 
-/// The lock key shared by uploads (shared) and the sweep (exclusive) on PostgreSQL. On SQLite
-/// every write transaction is `begin immediate`, which already excludes the sweep's.
-const SWEEP_LOCK: i64 = 70070011;
-
-async fn sweep_generation(storage: &Storage) -> DbResult<i64> {
-    on_pool!(storage.read_pool(), |p| sqlx::query_scalar::<_, i64>(
-        "select generation from scan_sweeps where singleton = 1"
-    )
-    .fetch_one(p)
-    .await)
-}
-
-async fn lock_shared_and_read(tx: &mut Tx) -> DbResult<i64> {
-    if let Tx::Postgres(t) = tx {
-        sqlx::query("select pg_advisory_xact_lock_shared($1)")
-            .bind(SWEEP_LOCK)
-            .execute(&mut **t)
-            .await?;
-    }
-    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
+async fn sweep_generation(e: impl Into<super::Exec<'_>>) -> DbResult<i64> {
+    crate::on_exec!(e, |c| sqlx::query_scalar::<_, i64>(
         "select generation from scan_sweeps where singleton = 1"
     )
     .fetch_one(c)
     .await)
+}
+
+async fn lock_shared_and_read(tx: &mut Tx) -> DbResult<i64> {
+    // Uploads hold the sweep's lock shared, the sweep exclusive (`Lock::ScanSweep`).
+    super::advisory_lock_shared(tx, super::Lock::ScanSweep).await?;
+    sweep_generation(tx).await
 }
 
 /// The sweep's side of the fence, held while it checks references and deletes: the
@@ -319,7 +309,7 @@ impl SweepLock {
                 // However the sweep ends (an error, a dropped task), the session and its lock end.
                 c.close_on_drop();
                 sqlx::query("select pg_advisory_lock($1)")
-                    .bind(SWEEP_LOCK)
+                    .bind(super::Lock::ScanSweep.number())
                     .execute(&mut *c)
                     .await?;
                 sqlx::query(BUMP).execute(&mut *c).await?;

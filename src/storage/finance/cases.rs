@@ -1,0 +1,329 @@
+//! The cases finance works through: opening them from an import's lines, closing them, and
+//! the lists of them.
+
+use super::{BIG_CHUNK, placeholders};
+use crate::domain::intake::PaymentChannel;
+use crate::storage::{DbResult, Exec, Storage, Tx};
+use crate::{on_exec, on_pool, on_tx};
+
+/// Opens a case for each of the import's lines with line id in `(after, before)` that is a
+/// mismatch, an unmatched or a duplicate payment (one statement; `open_case` per line).
+pub async fn open_line_cases(
+    tx: &mut Tx,
+    import_id: i64,
+    (after, before): (i64, i64),
+    at: i64,
+) -> DbResult<u64> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+                amount_fen, opened_at) \
+            select class, channel, out_trade_no, application_id, line_id, amount_fen, $4 \
+            from bill_lines \
+            where line_id > $2 and line_id < $3 and import_id = $1 and class in \
+                ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') \
+            order by line_id \
+            on conflict (kind, line_id) \
+            where line_id is not null do nothing",
+        )
+        .bind(import_id)
+        .bind(after)
+        .bind(before)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+    })
+}
+
+/// A missing payment: (application_id, out_trade_no, amount_fen).
+pub type Missing = (String, String, i64);
+
+/// Opens a missing-payment case per application unless one is open; how many were opened.
+pub async fn open_missing_cases(
+    tx: &mut Tx,
+    channel: PaymentChannel,
+    missing: &[Missing],
+    at: i64,
+) -> DbResult<u64> {
+    let mut opened = 0;
+    let sqlite = matches!(tx, Tx::Sqlite(_));
+    for chunk in missing.chunks(BIG_CHUNK / 4) {
+        let mut sql = String::from(
+            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+                amount_fen, opened_at) \
+            values ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            if sqlite {
+                sql.push_str("('missing_payment', ?, ?, ?, null, ?, ?)");
+            } else {
+                let b = 3 + i * 3;
+                sql.push_str(&format!(
+                    "('missing_payment', $1, ${b}, ${}, null, ${}, $2)",
+                    b + 1,
+                    b + 2
+                ));
+            }
+        }
+        sql.push_str(
+            " \
+            on conflict (application_id, kind) \
+            where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing",
+        );
+        opened += on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            if !sqlite {
+                q = q.bind(channel.code()).bind(at);
+            }
+            for (app, order, fen) in chunk {
+                if sqlite {
+                    q = q.bind(channel.code());
+                }
+                q = q.bind(order.as_str()).bind(app.as_str()).bind(*fen);
+                if sqlite {
+                    q = q.bind(at);
+                }
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(opened)
+}
+
+pub struct NewCase<'a> {
+    pub kind: &'a str,
+    pub channel: PaymentChannel,
+    pub out_trade_no: &'a str,
+    pub application_id: Option<&'a str>,
+    pub line_id: Option<i64>,
+    pub amount_fen: i64,
+    pub at: i64,
+}
+
+/// Opens a case unless the same one is open (per line, or per application for missing payments
+/// and refunds owed). Whether it was opened.
+pub async fn open_case(tx: &mut Tx, n: &NewCase<'_>) -> DbResult<bool> {
+    let sql = if n.line_id.is_some() {
+        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+            amount_fen, opened_at) \
+        values ($1, $2, $3, $4, $5, $6, $7) \
+        on conflict (kind, line_id) \
+        where line_id is not null do nothing"
+    } else {
+        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+            amount_fen, opened_at) \
+        values ($1, $2, $3, $4, $5, $6, $7) \
+        on conflict (application_id, kind) \
+        where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing"
+    };
+    let n = on_tx!(tx, |c| sqlx::query(sql)
+        .bind(n.kind)
+        .bind(n.channel.code())
+        .bind(n.out_trade_no)
+        .bind(n.application_id)
+        .bind(n.line_id)
+        .bind(n.amount_fen)
+        .bind(n.at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// The oldest open case owing money back on this order (a duplicate payment, a refund owed, a
+/// payment no application claims), preferring one of the refund's amount.
+pub async fn open_refundable_case(
+    tx: &mut Tx,
+    out_trade_no: &str,
+    amount_fen: i64,
+) -> DbResult<Option<i64>> {
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+            "select case_id \
+            from finance_cases \
+            where out_trade_no = $1 and state = 'open' and kind in ('duplicate_payment', \
+                'refund_owed', 'unmatched_payment') \
+            order by case when amount_fen = $2 then 0 else 1 end, case_id \
+            limit 1",
+        )
+        .bind(out_trade_no)
+        .bind(amount_fen)
+        .fetch_optional(c)
+        .await
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Closes an open case. False when it was not open at `row_version` (someone else was first).
+pub async fn close_case(
+    tx: &mut Tx,
+    case_id: i64,
+    row_version: Option<i64>,
+    resolution: &str,
+    refund_no: Option<&str>,
+    note: Option<&str>,
+    by: &str,
+    at: i64,
+) -> DbResult<bool> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+            "update finance_cases \
+            set state = 'closed', resolution = $1, refund_no = coalesce($2, refund_no), note = $3, \
+                closed_by = $4, closed_at = $5, row_version = row_version + 1 \
+            where case_id = $6 and state = 'open' and ($7 is null or row_version = $7)",
+        )
+        .bind(resolution)
+        .bind(refund_no)
+        .bind(note)
+        .bind(by)
+        .bind(at)
+        .bind(case_id)
+        .bind(row_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+/// Whether a refund of this order is expected without an open case: the clerk already confirmed
+/// one, or the application was withdrawn.
+pub async fn refund_expected(tx: &mut Tx, out_trade_no: &str) -> DbResult<bool> {
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, bool>(
+            "select exists (select 1 from finance_cases where out_trade_no = $1 and resolution = \
+                'refund_confirmed') or exists (select 1 from applications where out_trade_no = $1 \
+                and status = 'withdrawn')",
+        )
+        .bind(out_trade_no)
+        .fetch_one(c)
+        .await
+    })
+}
+
+/// The open case about one application's missing payment, if any.
+pub async fn open_case_of(tx: &mut Tx, application_id: &str, kind: &str) -> DbResult<Option<i64>> {
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+            "select case_id \
+            from finance_cases \
+            where application_id = $1 and kind = $2 and state = 'open'",
+        )
+        .bind(application_id)
+        .bind(kind)
+        .fetch_optional(c)
+        .await
+    })
+}
+
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct CaseRow {
+    pub case_id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub out_trade_no: String,
+    pub application_id: Option<String>,
+    pub line_id: Option<i64>,
+    pub amount_fen: i64,
+    pub opened_at: i64,
+    pub state: String,
+    pub resolution: Option<String>,
+    pub refund_no: Option<String>,
+    pub note: Option<String>,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    pub row_version: i64,
+}
+
+const CASE_COLUMNS: &str = "select case_id, kind, channel, out_trade_no, application_id, line_id, \
+        amount_fen, opened_at, state, resolution, refund_no, note, closed_at, closed_by, \
+        row_version \
+    from finance_cases";
+
+pub async fn case_row(e: impl Into<Exec<'_>>, case_id: i64) -> DbResult<Option<CaseRow>> {
+    let sql = format!("{CASE_COLUMNS} where case_id = $1");
+    on_exec!(e, |c| sqlx::query_as::<_, CaseRow>(&sql)
+        .bind(case_id)
+        .fetch_optional(c)
+        .await)
+}
+
+/// What the exceptions list shows of a case.
+#[derive(sqlx::FromRow, Debug, Clone)]
+pub struct CaseListRow {
+    pub case_id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub out_trade_no: String,
+    pub application_id: Option<String>,
+    pub amount_fen: i64,
+    pub opened_at: i64,
+    pub state: String,
+    pub resolution: Option<String>,
+    pub refund_no: Option<String>,
+    pub transaction_id: Option<String>,
+    pub expected_fen: Option<i64>,
+    pub applicant_name: Option<String>,
+}
+
+impl Storage {
+    /// Cases, newest first; `open` only the open ones; `kinds` empty = every kind.
+    pub async fn finance_cases(
+        &self,
+        open: bool,
+        kinds: &[&str],
+        limit: i64,
+    ) -> DbResult<Vec<CaseListRow>> {
+        let mut sql = String::from(
+            "select f.case_id, f.kind, f.channel, f.out_trade_no, f.application_id, f.amount_fen, \
+                f.opened_at, f.state, f.resolution, f.refund_no, l.transaction_id, a.amount_fen as \
+                expected_fen, a.applicant_name \
+            from finance_cases f \
+            left \
+            join bill_lines l on l.line_id = f.line_id \
+            left \
+            join applications a on a.application_id = f.application_id \
+            where 1 = 1",
+        );
+        if open {
+            sql.push_str(" and f.state = 'open'");
+        }
+        if !kinds.is_empty() {
+            sql.push_str(&format!(
+                " and f.kind in ({})",
+                placeholders(2, kinds.len())
+            ));
+        }
+        sql.push_str(" order by f.case_id desc limit $1");
+        on_pool!(self.read_pool(), |p| {
+            let mut q = sqlx::query_as::<_, CaseListRow>(&sql).bind(limit);
+            for k in kinds {
+                q = q.bind(*k);
+            }
+            q.fetch_all(p).await
+        })
+    }
+
+    pub async fn finance_case(&self, case_id: i64) -> DbResult<Option<CaseRow>> {
+        case_row(self.read_pool(), case_id).await
+    }
+
+    /// Open cases per kind (for the desk's counters).
+    pub async fn open_case_counts(&self) -> DbResult<Vec<(String, i64)>> {
+        on_pool!(self.read_pool(), |p| {
+            sqlx::query_as::<_, (String, i64)>(
+                "select kind, count(*) \
+                from finance_cases \
+                where state = 'open' \
+                group by kind \
+                order by kind",
+            )
+            .fetch_all(p)
+            .await
+        })
+    }
+}
