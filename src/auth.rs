@@ -1,4 +1,5 @@
-//! Staff passwords: argon2id hashes in PHC string form.
+//! Staff passwords: argon2id hashes in PHC string form; the role names; how long a session and
+//! a run of failed sign-ins count.
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
@@ -13,6 +14,14 @@ pub const ROLES: [&str; 6] = [
     "fulfillment",
     "hotline",
 ];
+
+/// A session unused this long is over; however busy, it ends after the configured lifetime
+/// (`WebLimits::session_lifetime_hours`).
+pub const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
+
+/// Failed sign-ins allowed per username within the window before it is refused for a while.
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -21,10 +21,14 @@ pub mod exchange;
 pub mod jobs;
 /// Sending e-mail over SMTP (lettre).
 pub mod mail;
+/// The process's Prometheus registry (served by `web::metrics`).
+pub mod metrics;
 /// Machine pre-checks of the scans: decoding, OCR (tesseract), the pure checks.
 pub mod prechecks;
 /// Realistic scans drawn with known content: the demo's and the pre-check corpus'.
 pub mod render;
+/// The id of the request a task serves (a task-local below storage and web).
+pub mod request_id;
 /// Building and running the server.
 pub mod startup;
 /// All SQL: SQLite and PostgreSQL behind one `Storage`.

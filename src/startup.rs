@@ -41,7 +41,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let storage = self.state.storage.clone();
         let mut jobs = if self.state.settings.run_jobs {
-            Some(crate::jobs::start(self.state.clone()).await?)
+            Some(crate::jobs::start(self.state.core.clone()).await?)
         } else {
             None
         };
@@ -113,16 +113,18 @@ pub async fn build_state(
         settings.web.password_hashes.max(1),
     ));
     Ok(AppState {
+        core: crate::jobs::Context {
+            storage,
+            settings: Arc::new(settings),
+            scans,
+            calendar,
+            clock,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            prechecks_running: Arc::default(),
+        },
         password_hashes,
-        metrics: Arc::new(web::metrics::Metrics::new()),
         api_limits,
         authz,
-        storage,
-        settings: Arc::new(settings),
-        scans,
-        calendar,
-        clock,
-        prechecks_running: Arc::default(),
     })
 }
 

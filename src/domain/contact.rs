@@ -31,6 +31,22 @@ impl fmt::Display for Mobile {
     }
 }
 
+/// A landline: `0755-12345678`, `010-1234567`, with an optional extension `-123`.
+pub fn is_landline(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let digits = |p: &str, r: std::ops::RangeInclusive<usize>| {
+        r.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    let area = parts.next().unwrap_or("");
+    let number = parts.next().unwrap_or("");
+    let ext = parts.next();
+    area.starts_with('0')
+        && digits(area, 3..=4)
+        && digits(number, 7..=8)
+        && ext.is_none_or(|e| digits(e, 1..=6))
+        && parts.next().is_none()
+}
+
 /// An e-mail address of the plain `local@domain.tld` form that mail servers accept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

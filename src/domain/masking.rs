@@ -1,6 +1,7 @@
 //! What a hotline agent may see of personal data (least privilege): enough to recognise the
 //! caller's application, never enough to impersonate them.
 
+use super::contact::{Mobile, is_landline};
 use super::personal_id::IdType;
 
 /// Two-character surnames kept whole, so 欧阳娜娜 reads 欧阳*娜 rather than 欧***.
@@ -55,6 +56,22 @@ pub fn mobile(m: &str) -> String {
     }
 }
 
+/// A recipient's telephone on a parcel label (§6): a mobile as [`mobile`] (`138****8000`), a
+/// landline keeps its area code and last 4 (`0755-****5678`), anything else is hidden whole.
+pub fn phone(m: &str) -> String {
+    let m = m.trim();
+    if Mobile::parse(m).is_ok() {
+        return mobile(m);
+    }
+    if is_landline(m) {
+        let mut parts = m.split('-');
+        let area = parts.next().unwrap_or("");
+        let number = parts.next().unwrap_or("");
+        return format!("{area}-****{}", &number[number.len() - 4..]);
+    }
+    "*".repeat(m.chars().count())
+}
+
 /// The address down to the district only.
 pub fn address(province: &str, city: &str, district: &str) -> String {
     format!("{province}{city}{district}")
@@ -91,6 +108,11 @@ mod tests {
         assert_eq!(id_number(IdType::ForeignPassport, "E1234567"), "E****567");
         assert_eq!(id_number(IdType::ForeignPassport, "AB123"), "*****");
         assert_eq!(mobile("13800138000"), "138****8000");
+        assert_eq!(phone("13800138000"), "138****8000");
+        assert_eq!(phone(" 13800138000 "), "138****8000");
+        assert_eq!(phone("0755-12345678"), "0755-****5678");
+        assert_eq!(phone("010-1234567-89"), "010-****4567");
+        assert_eq!(phone("abc"), "***");
         assert_eq!(address("广东省", "深圳市", "南山区"), "广东省深圳市南山区");
     }
 

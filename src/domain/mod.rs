@@ -9,6 +9,7 @@ pub mod credit_code;
 pub mod hanzi;
 pub mod ids;
 pub mod intake;
+pub mod mail;
 pub mod masking;
 pub mod money;
 pub mod ocr_text;

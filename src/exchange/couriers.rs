@@ -7,8 +7,7 @@ use super::budget::{self, FileBudgets};
 use super::invoices::norm_header;
 use super::sheet::{RowError, SheetError, column_letter, decode_text};
 use crate::domain::calendar::beijing;
-use crate::domain::contact::Mobile;
-use crate::domain::masking;
+use crate::domain::contact::{Mobile, is_landline};
 use calamine::Data;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
@@ -495,22 +494,6 @@ fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 /// 付款方式 values SF's import takes.
 pub const SF_PAYMENTS: [&str; 4] = ["寄付月结", "寄付现结", "到付", "第三方付"];
 
-/// `0755-12345678`, `010-1234567`, with an optional extension `-123`.
-fn is_landline(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let digits = |p: &str, r: std::ops::RangeInclusive<usize>| {
-        r.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    let area = parts.next().unwrap_or("");
-    let number = parts.next().unwrap_or("");
-    let ext = parts.next();
-    area.starts_with('0')
-        && digits(area, 3..=4)
-        && digits(number, 7..=8)
-        && ext.is_none_or(|e| digits(e, 1..=6))
-        && parts.next().is_none()
-}
-
 fn is_phone(s: &str) -> bool {
     Mobile::parse(s).is_ok() && s.trim() == s || is_landline(s)
 }
@@ -942,26 +925,6 @@ pub fn check_row(
         }
     }
     Ok(())
-}
-
-/// §6: `138****8000`; a landline keeps its area code and last 4 (`0755-****5678`).
-pub fn mask_mobile(m: &str) -> String {
-    let m = m.trim();
-    if Mobile::parse(m).is_ok() {
-        return masking::mobile(m);
-    }
-    if is_landline(m) {
-        let mut parts = m.split('-');
-        let area = parts.next().unwrap_or("");
-        let number = parts.next().unwrap_or("");
-        return format!("{area}-****{}", &number[number.len() - 4..]);
-    }
-    "*".repeat(m.chars().count())
-}
-
-/// §6 option `label.mask_recipient_name`: the first character kept (`张*`), as the hotline shows it.
-pub fn mask_name(n: &str) -> String {
-    masking::name(n)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1843,16 +1806,6 @@ mod tests {
         );
         r.postcode = Some(String::new());
         assert!(check_row(Courier::Ems, &ems, &r).is_err());
-    }
-
-    #[test]
-    fn masks() {
-        assert_eq!(mask_mobile("13800138000"), "138****8000");
-        assert_eq!(mask_mobile(" 13800138000 "), "138****8000");
-        assert_eq!(mask_mobile("0755-12345678"), "0755-****5678");
-        assert_eq!(mask_mobile("010-1234567-89"), "010-****4567");
-        assert_eq!(mask_mobile("abc"), "***");
-        assert_eq!(mask_name("张三"), "张*");
     }
 
     // ---- the workbook ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod certificates;
 pub mod couriers;
 pub mod csv_cell;
+#[cfg(any(test, feature = "bench-support"))]
 pub mod fuzzing;
 pub mod invoices;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! scheduler": each job's effects are made once by database keys (a breach per window, a
 //! digest per day and address) and the outbox is claimed with row locks.
 
+mod context;
 pub mod digest;
 pub mod outbox;
 pub mod prechecks;
@@ -13,7 +14,9 @@ pub mod session_purge;
 pub mod single;
 pub mod sla;
 
-use crate::{mail::Mailer, web::state::AppState};
+pub use context::Context;
+
+use crate::mail::Mailer;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 /// The hour and minute (Beijing time) as a cron line in UTC, which the scheduler uses.
@@ -21,7 +24,7 @@ fn daily_at((h, m): (u32, u32)) -> String {
     format!("0 {m} {} * * *", (h + 24 - 8) % 24)
 }
 
-async fn run_sweep(state: &AppState) {
+async fn run_sweep(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let r = sla::sweep(&state.storage, &state.settings.public_url, now).await;
     state.metrics.job("sla_sweep", r.is_err());
@@ -32,7 +35,7 @@ async fn run_sweep(state: &AppState) {
     }
 }
 
-async fn run_warning(state: &AppState) {
+async fn run_warning(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let Ok(cal) = state.calendar.get().await else {
         return;
@@ -44,7 +47,7 @@ async fn run_warning(state: &AppState) {
     }
 }
 
-async fn run_digest(state: &AppState) {
+async fn run_digest(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let Ok(cal) = state.calendar.get().await else {
         return;
@@ -57,7 +60,7 @@ async fn run_digest(state: &AppState) {
     }
 }
 
-async fn run_monthly_reports(state: &AppState) {
+async fn run_monthly_reports(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let dir = Some(state.settings.data_dir.as_path());
     let r = reports::send_monthly(&state.storage, dir, &state.settings.public_url, now).await;
@@ -69,7 +72,7 @@ async fn run_monthly_reports(state: &AppState) {
     }
 }
 
-async fn run_compact(state: &AppState) {
+async fn run_compact(state: &Context) {
     let r = state.storage.compact_supervision_counts().await;
     state.metrics.job("supervision_compact", r.is_err());
     if let Err(e) = r {
@@ -78,7 +81,7 @@ async fn run_compact(state: &AppState) {
 }
 
 /// Seals new audit records into the hash chain; an instance that finds another sealing skips.
-pub async fn run_seal(state: &AppState) {
+pub async fn run_seal(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let r = state.storage.seal_audit(now, false).await;
     state.metrics.job("audit_seal", r.is_err());
@@ -88,7 +91,7 @@ pub async fn run_seal(state: &AppState) {
 }
 
 /// Erases what is past the retention period (daily).
-pub async fn run_retention(state: &AppState) {
+pub async fn run_retention(state: &Context) {
     let now = state.clock.now().timestamp_millis();
     let r = retention::run(
         &state.storage,
@@ -109,7 +112,7 @@ pub async fn run_retention(state: &AppState) {
     }
 }
 
-async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
+async fn run_outbox(state: &Context, mailer: &Option<Mailer>) {
     let Some(mailer) = mailer else { return };
     let now = state.clock.now().timestamp_millis();
     let r = outbox::deliver(&state.storage, mailer, now, 10).await;
@@ -123,7 +126,7 @@ async fn run_outbox(state: &AppState, mailer: &Option<Mailer>) {
 /// CPU-bound, and the server shares the cores. Other instances take other versions. The flag is
 /// cleared by a guard, so a pass that fails or panics does not stop the ones after it; the
 /// outside programs run with the configured paths and time limit. False when a pass was running.
-pub async fn run_prechecks(state: &AppState) -> bool {
+pub async fn run_prechecks(state: &Context) -> bool {
     let Some(_running) = single::Running::take(&state.prechecks_running) else {
         return false;
     };
@@ -138,7 +141,7 @@ pub async fn run_prechecks(state: &AppState) -> bool {
 }
 
 /// Starts the schedule, and catches up once on what a stopped server missed today.
-pub async fn start(state: AppState) -> anyhow::Result<JobScheduler> {
+pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // The pre-checks' OCR is background work: it takes the cores requests leave idle.
     crate::prechecks::background();
     let mailer = Mailer::from_settings(&state.settings.smtp)?;

@@ -1,15 +1,13 @@
 //! The daily orphan sweep of the scan store, run by one instance per Beijing day (`job_runs`).
 
-use crate::{
-    storage::{job_runs, scan_files::sweep},
-    web::state::AppState,
-};
+use super::Context;
+use crate::storage::{job_runs, scan_files::sweep};
 
 pub const JOB: &str = "scan_sweep";
 
 /// Claims today's slot and sweeps; another instance that claimed it first makes this a no-op.
 /// Returns whether this instance ran it.
-pub async fn run_once(state: &AppState) -> anyhow::Result<Option<sweep::SweepSummary>> {
+pub async fn run_once(state: &Context) -> anyhow::Result<Option<sweep::SweepSummary>> {
     let now = state.clock.now();
     let slot = now
         .with_timezone(&crate::domain::calendar::beijing())
@@ -29,7 +27,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Option<sweep::SweepSum
     Ok(Some(s))
 }
 
-pub async fn run(state: &AppState) {
+pub async fn run(state: &Context) {
     match run_once(state).await {
         Ok(Some(s)) => tracing::info!(listed = s.listed, deleted = s.deleted, "scan sweep"),
         Ok(None) => {}

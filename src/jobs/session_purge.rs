@@ -1,9 +1,10 @@
 //! The hourly purge of ended sessions (idle past 30 minutes or older than the lifetime) and of
 //! sign-in attempts past the lockout window, run by one instance per hour (`job_runs`).
 
+use super::Context;
 use crate::{
+    auth::{FAILURE_WINDOW_MS, SESSION_IDLE_MS},
     storage::job_runs,
-    web::{identity::SESSION_IDLE_MS, session::FAILURE_WINDOW_MS, state::AppState},
 };
 
 pub const JOB: &str = "session_purge";
@@ -17,7 +18,7 @@ pub struct Purged {
 
 /// Claims this hour's slot and purges; another instance that claimed it first makes this a
 /// no-op (`None`).
-pub async fn run_once(state: &AppState) -> anyhow::Result<Option<Purged>> {
+pub async fn run_once(state: &Context) -> anyhow::Result<Option<Purged>> {
     let now = state.clock.now();
     let slot = now.format("%Y-%m-%dT%H").to_string();
     let at = now.timestamp_millis();
@@ -38,7 +39,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Option<Purged>> {
     }))
 }
 
-pub async fn run(state: &AppState) {
+pub async fn run(state: &Context) {
     let r = run_once(state).await;
     state.metrics.job(JOB, r.is_err());
     match r {

@@ -22,7 +22,7 @@ pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
     let request_id = e
         .request_id
         .map(str::to_owned)
-        .or_else(crate::telemetry::current_request_id);
+        .or_else(crate::request_id::current);
     on_tx!(tx, |c| {
         sqlx::query(
             "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, \
@@ -352,7 +352,7 @@ impl super::Storage {
         &self,
         anchor: &Anchor,
         recipient: &str,
-        mail: &crate::views::mail::Mail,
+        mail: &crate::domain::mail::Mail,
         actor: &str,
         request_id: Option<&str>,
         now: i64,

@@ -34,6 +34,7 @@ pub mod sla;
 pub mod staff;
 pub mod summary;
 pub mod supervision;
+#[cfg(any(test, feature = "bench-support"))]
 pub mod synthetic;
 pub mod tokens;
 

@@ -50,7 +50,7 @@ pub async fn enqueue_mail(
     dedup_key: &str,
     kind: &str,
     recipient: &str,
-    mail: &crate::views::mail::Mail,
+    mail: &crate::domain::mail::Mail,
     application_id: Option<&str>,
     at: i64,
 ) -> DbResult<bool> {

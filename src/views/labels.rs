@@ -2,13 +2,14 @@
 //! label per page, and the batch's packing list (装箱单) on A4. Each is a complete document of
 //! its own (not the app's page shell) with its CSS inline, so it prints the same from a file.
 //!
-//! The app's CSP (`web::security::PAGE_CSP`) has `style-src 'self'`, which blocks inline
+//! The app's CSP (`views::PAGE_CSP`) has `style-src 'self'`, which blocks inline
 //! `<style>`. A handler serving these pages sets `print_csp()` instead (the security layer keeps
 //! a response's own CSP): the same policy with the hashes of the two style blocks allowed. The
 //! pages have no `style` attributes and no scripts.
 
+use crate::domain::masking;
 use crate::exchange::barcode;
-use crate::exchange::couriers::{Courier, SenderConfig, mask_mobile, mask_name};
+use crate::exchange::couriers::{Courier, SenderConfig};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use sha2::{Digest, Sha256};
 
@@ -113,7 +114,7 @@ th { background: #eee; white-space: nowrap; }
 /// `PAGE_CSP` with the two style blocks above allowed by hash; set it on the print responses.
 pub fn print_csp() -> String {
     let hashes = format!("style-src 'self' {} {}", hash(LABEL_CSS), hash(PACKING_CSS));
-    crate::web::security::PAGE_CSP.replacen("style-src 'self'", &hashes, 1)
+    crate::views::PAGE_CSP.replacen("style-src 'self'", &hashes, 1)
 }
 
 /// A CSP hash source: `'sha256-…'` of the text exactly as it stands inside `<style>`.
@@ -153,7 +154,7 @@ fn barcode(data: &str, width_mm: f64, height_mm: f64, max_module: f64) -> Option
 
 fn recipient_name(batch: &LabelBatch, name: &str) -> String {
     if batch.mask_recipient_name {
-        mask_name(name)
+        masking::name(name)
     } else {
         name.trim().to_owned()
     }
@@ -196,7 +197,7 @@ fn label(batch: &LabelBatch, s: &LabelShipment) -> Markup {
                 div {
                     div.who {
                         span { (recipient_name(batch, &s.recipient_name)) }
-                        span { (mask_mobile(&s.recipient_mobile)) }
+                        span { (masking::phone(&s.recipient_mobile)) }
                     }
                     div.addr { (s.address) }
                 }
@@ -293,7 +294,7 @@ pub fn packing_list(batch: &LabelBatch) -> Markup {
                                 }
                             }
                             td { (recipient_name(batch, &s.recipient_name)) }
-                            td.mono { (mask_mobile(&s.recipient_mobile)) }
+                            td.mono { (masking::phone(&s.recipient_mobile)) }
                             td.addr { (s.address) }
                             td.check {}
                         }
@@ -433,7 +434,7 @@ mod tests {
         }
         assert!(csp.starts_with("default-src 'self'"));
         assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
-        assert_ne!(csp, crate::web::security::PAGE_CSP);
+        assert_ne!(csp, crate::views::PAGE_CSP);
         for n in 0..6 {
             let data = vec![0xA5u8; n];
             assert_eq!(

@@ -1,15 +1,10 @@
 //! E-mail templates (Chinese; plain text and HTML). Each returns (subject, text, html).
 
 use super::components::time;
+use crate::domain::mail::Mail;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::sla::DueRow;
 use maud::{DOCTYPE, Markup, html};
-
-pub struct Mail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
 
 fn shell(title: &str, body: Markup) -> String {
     html! {

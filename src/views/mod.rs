@@ -16,3 +16,8 @@ pub mod review;
 pub mod sla;
 pub mod supervision;
 pub mod texts;
+
+/// The pages' Content Security Policy: what the markup here may load (no inline style or
+/// script). The web layer sets it on every response that has none of its own.
+pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+     frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -8,8 +8,8 @@
 //! and added to `api_token_usage` every few seconds and at shutdown, so counting costs no write
 //! per request.
 
-use super::intake_api::ApiError;
-use super::state::AppState;
+use super::api_error::ApiError;
+use crate::clock::Clock;
 use crate::domain::{calendar::beijing, rate::TokenBucket};
 use crate::storage::{
     Storage,
@@ -169,12 +169,16 @@ fn content_length(req: &Request) -> Option<u64> {
 }
 
 /// The layer on `/api/v1`: requests with a token pass the token's limits; others pass on.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn enforce(
+    State(lim): State<Arc<ApiLimiter>>,
+    State(clock): State<Clock>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(token) = req.extensions().get::<ApiTokenRow>().cloned() else {
         return next.run(req).await;
     };
-    let lim = state.api_limits.clone();
-    let at = state.clock.now();
+    let at = clock.now();
     if !lim.enabled {
         let resp = next.run(req).await;
         lim.count(token.token_id, at, resp.status().as_u16() >= 400, false);

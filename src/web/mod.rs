@@ -2,8 +2,10 @@
 //! (request id, tracing, security headers, identity + casbin authorisation + CSRF).
 
 pub mod admin;
+pub mod api_error;
 pub mod api_limits;
 pub mod assets;
+pub mod authorize;
 pub mod csrf;
 pub mod finance;
 pub mod fulfilment;
@@ -190,7 +192,7 @@ async fn scope_request_id(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    crate::telemetry::with_request_id(id, next.run(req)).await
+    crate::request_id::scope(id, next.run(req)).await
 }
 
 /// A desk's upload route: its own body limit, and a body declared over it refused with a page
@@ -217,7 +219,7 @@ pub fn router(state: AppState) -> Router {
                 api_limits::enforce,
             )),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), identity::authorize))
+        .layer(middleware::from_fn_with_state(state.clone(), authorize::authorize))
         // Every body, pages and API: a client that stalls mid-body is answered and let go.
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             state.settings.body_read_timeout_secs,

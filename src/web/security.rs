@@ -1,15 +1,13 @@
 //! Security headers on every response. Scan responses set their own (they are framed by our
 //! own pages); everything else may not be framed at all.
 
+use crate::views::PAGE_CSP;
 use axum::{
     extract::Request,
     http::{HeaderName, HeaderValue, header},
     middleware::Next,
     response::Response,
 };
-
-pub const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-     frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub async fn headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;

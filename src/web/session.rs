@@ -23,10 +23,6 @@ super::routes! {
     "/account/password" => get(password_form).post(change_password);
 }
 
-/// Failed sign-ins allowed per username within the window before it is refused for a while.
-pub const MAX_FAILURES: i64 = 5;
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
-
 /// Checks a password against a hash (or spends the same time against none) off the async
 /// workers, waiting for one of the configured turns (`BACKOFFICE_PASSWORD_HASHES`): argon2 is
 /// slow by design, and a burst of sign-ins must not take every core.
@@ -109,7 +105,12 @@ pub async fn login(
     // pass a count read before any of them was written.
     let counted = state
         .storage
-        .count_login_attempt(&username, now, now - FAILURE_WINDOW_MS, MAX_FAILURES)
+        .count_login_attempt(
+            &username,
+            now,
+            now - auth::FAILURE_WINDOW_MS,
+            auth::MAX_FAILURES,
+        )
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     if !counted {

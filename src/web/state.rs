@@ -1,27 +1,37 @@
-//! What every handler can reach.
+//! What every handler can reach: the jobs' `Context` (database, settings, scans, calendar,
+//! clock, counters; `state.storage` reads through to it) and what only the web layer holds.
 
-use crate::{
-    clock::Clock,
-    config::Settings,
-    storage::{Storage, calendar::CalendarCache, scan_files::ScanStore},
-};
+use super::{api_limits::ApiLimiter, identity::Authz};
+use crate::{clock::Clock, jobs::Context};
+use axum::extract::FromRef;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub storage: Storage,
-    pub settings: Arc<Settings>,
-    pub scans: ScanStore,
-    pub calendar: CalendarCache,
-    pub clock: Clock,
+    pub core: Context,
     /// casbin: the model of roles.conf with the policy rows of the database.
-    pub authz: Arc<crate::web::identity::Authz>,
-    /// This process's request and job counters (`/metrics`).
-    pub metrics: Arc<crate::web::metrics::Metrics>,
+    pub authz: Arc<Authz>,
     /// The intake API's per-client buckets, upload slots and use counters (this instance's).
-    pub api_limits: Arc<crate::web::api_limits::ApiLimiter>,
+    pub api_limits: Arc<ApiLimiter>,
     /// Turns for password hashing (argon2), `WebLimits::password_hashes` at once.
     pub password_hashes: Arc<tokio::sync::Semaphore>,
-    /// Set while this instance runs a pre-check pass (`jobs::run_prechecks`).
-    pub prechecks_running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.core
+    }
+}
+
+impl FromRef<AppState> for Arc<ApiLimiter> {
+    fn from_ref(s: &AppState) -> Self {
+        s.api_limits.clone()
+    }
+}
+
+impl FromRef<AppState> for Clock {
+    fn from_ref(s: &AppState) -> Self {
+        s.clock.clone()
+    }
 }

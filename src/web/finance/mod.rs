@@ -94,7 +94,7 @@ pub async fn upload_bill(
     let storage = state.storage.clone();
     let actor = s.actor();
     // In a task of its own: a closed tab cannot abandon the transaction half-way.
-    let r = tokio::spawn(crate::telemetry::carry(async move {
+    let r = tokio::spawn(crate::request_id::carry(async move {
         finance::import_bills(&storage, &bytes, &name, None, &actor, at).await
     }))
     .await
@@ -247,7 +247,7 @@ pub async fn resolve(
     };
     let at = state.clock.now().timestamp_millis();
     let (storage, actor) = (state.storage.clone(), s.actor());
-    let r = tokio::spawn(crate::telemetry::carry(async move {
+    let r = tokio::spawn(crate::request_id::carry(async move {
         finance::resolve_case(
             &storage,
             id,

@@ -1,14 +1,15 @@
 //! The online hall's JSON API (`../shared/contracts/intake-api.md`): bearer tokens,
 //! idempotent multipart submissions and resubmissions, status and certificate look-ups.
 
-mod error;
+#[cfg(any(test, feature = "bench-support"))]
 mod fuzzing;
 pub mod openapi;
 mod parts;
 pub mod schema;
 mod submit;
 
-pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use super::api_error::{ApiError, ErrorBody, ErrorCode};
+#[cfg(any(test, feature = "bench-support"))]
 pub use fuzzing::{fuzz_json_body, fuzz_multipart};
 pub use parts::BODY_LIMIT;
 

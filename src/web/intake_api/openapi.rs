@@ -145,4 +145,25 @@ mod tests {
             );
         }
     }
+
+    /// The reference page (`views::api_docs`) shows the whole document.
+    #[test]
+    fn the_page_shows_every_operation_and_schema() {
+        let doc = document();
+        let page = crate::views::api_docs::reference_page(doc).into_string();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for m in item.as_object().unwrap().keys() {
+                let shown = format!("{} {}", m.to_ascii_uppercase(), path);
+                assert!(page.contains(&shown), "{shown} not on the page");
+            }
+        }
+        for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+            assert!(page.contains(&format!("id=\"schema-{name}\"")), "{name}");
+        }
+        assert!(
+            page.contains("申请表未签名"),
+            "the Chinese examples are shown"
+        );
+        assert!(!page.contains("<script"));
+    }
 }

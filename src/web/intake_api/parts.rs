@@ -1,8 +1,8 @@
 //! Reading the intake multipart body: the `application` JSON part and the five scans, each
 //! checked for size while it streams in and typed by its content once complete.
 
-use super::error::ApiError;
 use crate::domain::scan::{MAX_SCAN_BYTES, MediaType, ScanKind, sniff};
+use crate::web::api_error::ApiError;
 use axum::extract::{Multipart, multipart::MultipartError};
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;

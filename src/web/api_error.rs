@@ -1,4 +1,5 @@
-//! The contract's error body: `{"error": {"code", "message", "field"}}` (intake-api.md, Errors).
+//! The intake API's error body: `{"error": {"code", "message", "field"}}` (intake-api.md,
+//! Errors), answered by its handlers and by the layers before them (authorisation, limits).
 
 use axum::{
     Json,
