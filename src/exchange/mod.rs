@@ -7,7 +7,9 @@ pub mod certificates;
 pub mod couriers;
 pub mod csv_cell;
 pub mod fuzzing;
+pub mod grid;
 pub mod invoices;
+pub mod layout;
 #[cfg(test)]
 mod never_panic;
 pub mod payment_bills;
