@@ -5,6 +5,9 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
+/// `[courier]`: the sender, layouts, accounts and waybill patterns.
+pub mod courier;
+
 #[derive(Clone, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -51,7 +54,7 @@ pub struct Settings {
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
     pub invoice: crate::exchange::invoices::InvoiceConfig,
     /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
-    pub courier: crate::exchange::couriers::CourierConfig,
+    pub courier: courier::CourierConfig,
     /// Where the audit trail's latest anchor is e-mailed for an outside witness.
     pub auditor_email: Option<String>,
     /// The bearer token `/metrics` requires; unset, `/metrics` answers nobody.
@@ -105,7 +108,7 @@ struct FileSettings {
     hotline_lookups_per_hour: Option<i64>,
     smtp: Option<FileSmtp>,
     invoice: Option<crate::exchange::invoices::InvoiceConfig>,
-    courier: Option<crate::exchange::couriers::CourierConfig>,
+    courier: Option<courier::CourierConfig>,
     auditor_email: Option<String>,
     metrics_token: Option<String>,
     retention_years: Option<u32>,

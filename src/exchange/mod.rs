@@ -8,7 +8,9 @@ pub mod couriers;
 pub mod csv_cell;
 #[cfg(any(test, feature = "bench-support"))]
 pub mod fuzzing;
+pub mod grid;
 pub mod invoices;
+pub mod layout;
 #[cfg(test)]
 mod never_panic;
 pub mod payment_bills;

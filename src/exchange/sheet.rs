@@ -2,7 +2,9 @@
 //! writes it) become rows of cells under a header row. Errors name the row as a spreadsheet
 //! shows it (the header is row 1) and the column by letter and header.
 
-use super::budget::{self, FileBudgets, OverBudget, WorkbookError};
+use super::budget::{self, FileBudgets};
+use super::grid::{self, Value};
+pub use super::grid::{RowError, SheetError, column_letter, column_name, decode_text};
 use calamine::Data;
 use chrono::NaiveDate;
 
@@ -28,65 +30,6 @@ pub struct Sheet {
     pub rows: Vec<Row>,
 }
 
-/// A bad cell or row; `column` is like `C (证件号码)`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("row {row}, column {column}: {message}")]
-pub struct RowError {
-    pub row: usize,
-    pub column: String,
-    pub message: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SheetError {
-    #[error("the file cannot be read as a spreadsheet: {0}")]
-    Unreadable(String),
-    #[error("the file has no header row")]
-    Empty,
-    #[error("the required column '{0}' is missing from the header row")]
-    MissingColumn(String),
-    #[error(transparent)]
-    Over(#[from] OverBudget),
-    #[error("{}{}", .0.first().map(|e| e.to_string()).unwrap_or_default(), if .0.len() > 1 { format!(" (and {} more errors)", .0.len() - 1) } else { String::new() })]
-    Rows(Vec<RowError>),
-}
-
-/// `0 → A`, `26 → AA`.
-pub fn column_letter(mut i: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (i % 26) as u8);
-        if i < 26 {
-            break;
-        }
-        i = i / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8(s).expect("ascii")
-}
-
-/// Decodes text bytes: UTF-8 when valid (a BOM dropped), otherwise GB18030 (a superset of GBK).
-pub fn decode_text(bytes: &[u8]) -> String {
-    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => encoding_rs::GB18030
-            .decode_without_bom_handling(b)
-            .0
-            .into_owned(),
-    }
-}
-
-impl From<WorkbookError> for SheetError {
-    fn from(e: WorkbookError) -> Self {
-        match e {
-            WorkbookError::Unreadable(m) => SheetError::Unreadable(m),
-            WorkbookError::NoSheet => SheetError::Empty,
-            WorkbookError::Over(o) => SheetError::Over(o),
-        }
-    }
-}
-
 /// Reads the first sheet of a workbook, or a CSV file, told apart by content, within the
 /// budgets in force ([`budget::current`]).
 pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
@@ -95,9 +38,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet, SheetError> {
 
 /// As [`read`], within the given budgets.
 pub fn read_with(bytes: &[u8], b: &FileBudgets) -> Result<Sheet, SheetError> {
-    let is_zip = bytes.starts_with(b"PK\x03\x04");
-    let is_ole = bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    let grid = if is_zip || is_ole {
+    let grid = if grid::is_workbook(bytes) {
         workbook_grid(bytes, b)?
     } else {
         csv_grid(bytes, b)?
@@ -160,50 +101,19 @@ fn cell_of(d: &Data) -> Cell {
     }
 }
 
+/// The CSV's lines as rows, the blank ones empty, so that row `i` is line `i + 1`.
 fn csv_grid(bytes: &[u8], b: &FileBudgets) -> Result<Vec<Vec<Cell>>, SheetError> {
-    let text = decode_text(bytes);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut grid = Vec::new();
-    let mut laid_out = 0;
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| SheetError::Unreadable(format!("line {}: {e}", i + 1)))?;
-        // The csv reader skips blank lines; keep the numbering a spreadsheet would show.
-        // Its position is where parsing began, before the blank lines it skipped: count those.
-        let line = rec
-            .position()
-            .map(|p| {
-                let skipped = text.as_bytes()[p.byte() as usize..]
-                    .iter()
-                    .take_while(|b| **b == b'\n' || **b == b'\r')
-                    .filter(|b| **b == b'\n')
-                    .count();
-                p.line() as usize + skipped
-            })
-            .unwrap_or(grid.len() + 1);
-        budget::check_csv_row(
-            b,
-            (line as u64).saturating_sub(1),
-            rec.len() as u64,
-            &mut laid_out,
-        )?;
-        for (c, f) in rec.iter().enumerate() {
-            budget::check_csv_field(b, (line as u64).saturating_sub(1), c as u64, f.len())?;
-        }
+    for (line, cells) in grid::csv_grid(bytes, b)? {
         while grid.len() + 1 < line {
             grid.push(Vec::new());
         }
         grid.push(
-            rec.iter()
-                .map(|f| {
-                    let t = f.trim();
-                    if t.is_empty() {
-                        Cell::Empty
-                    } else {
-                        Cell::Text(t.to_owned())
-                    }
+            cells
+                .into_iter()
+                .map(|c| match c {
+                    Value::Text(t) => Cell::Text(t),
+                    _ => Cell::Empty,
                 })
                 .collect(),
         );
@@ -232,7 +142,7 @@ impl Columns {
                 return Err(SheetError::MissingColumn(format!("{en} / {zh}")));
             }
             names.push(
-                pos.map(|p| format!("{} ({})", column_letter(p), sheet.headers[p]))
+                pos.map(|p| column_name(p, &sheet.headers[p]))
                     .unwrap_or_else(|| en.to_string()),
             );
             idx.push(pos);
@@ -331,16 +241,6 @@ pub fn collect_rows<T, K: Ord + std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
-        assert_eq!(column_letter(701), "ZZ");
-        assert_eq!(column_letter(702), "AAA");
-    }
 
     #[test]
     fn gbk_csv_with_blank_lines() {

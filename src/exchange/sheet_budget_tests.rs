@@ -2,6 +2,7 @@
 //! naming its limit and place, legacy workbooks refused, and the multi-byte ISO date cell.
 
 use super::*;
+use crate::exchange::budget::OverBudget;
 
 #[test]
 fn an_iso_date_cell_with_a_multibyte_character_at_byte_10_is_text() {
