@@ -31,29 +31,32 @@ pub async fn insert_new(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<()> {
     let a = r.app;
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into applications (application_id, hall_reference, certificate_serial, status, version, row_version,
-             applicant_name, id_type, id_number, mobile, email, payment_channel, out_trade_no, amount_fen, paid_at,
-             invoice_wanted, submitted_at, received_at, review_due_at, created_at, updated_at)
-         values ($1, $2, $3, 'submitted', 1, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $15)"
-    )
-    .bind(r.application_id)
-    .bind(&a.hall_reference)
-    .bind(a.certificate_serial.as_str())
-    .bind(&a.applicant.name)
-    .bind(a.applicant.id.id_type().code())
-    .bind(a.applicant.id.number())
-    .bind(a.applicant.mobile.as_str())
-    .bind(a.applicant.email.as_str())
-    .bind(a.payment.channel.code())
-    .bind(&a.payment.out_trade_no)
-    .bind(a.payment.amount.get())
-    .bind(a.payment.paid_at.timestamp_millis())
-    .bind(a.invoice.is_some())
-    .bind(a.submitted_at.timestamp_millis())
-    .bind(r.received_at)
-    .bind(r.review_due_at)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "insert into applications (application_id, hall_reference, certificate_serial, status, \
+                version, row_version, applicant_name, id_type, id_number, mobile, email, \
+                payment_channel, out_trade_no, amount_fen, paid_at, invoice_wanted, submitted_at, \
+                received_at, review_due_at, created_at, updated_at) \
+            values ($1, $2, $3, 'submitted', 1, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                $14, $15, $16, $15, $15)",
+        )
+        .bind(r.application_id)
+        .bind(&a.hall_reference)
+        .bind(a.certificate_serial.as_str())
+        .bind(&a.applicant.name)
+        .bind(a.applicant.id.id_type().code())
+        .bind(a.applicant.id.number())
+        .bind(a.applicant.mobile.as_str())
+        .bind(a.applicant.email.as_str())
+        .bind(a.payment.channel.code())
+        .bind(&a.payment.out_trade_no)
+        .bind(a.payment.amount.get())
+        .bind(a.payment.paid_at.timestamp_millis())
+        .bind(a.invoice.is_some())
+        .bind(a.submitted_at.timestamp_millis())
+        .bind(r.received_at)
+        .bind(r.review_due_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     insert_version(tx, r.application_id, 1, r.body, r.received_at, r.scans).await?;
     add_event(
@@ -77,29 +80,33 @@ pub async fn insert_version(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into application_versions (application_id, version, body, received_at) values ($1, $2, $3, $4)"
-    )
-    .bind(application_id)
-    .bind(version)
-    .bind(body)
-    .bind(received_at)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "insert into application_versions (application_id, version, body, received_at) \
+            values ($1, $2, $3, $4)",
+        )
+        .bind(application_id)
+        .bind(version)
+        .bind(body)
+        .bind(received_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     for s in scans {
         on_tx!(tx, |c| {
             sqlx::query(
-            "insert into application_scans (application_id, version, kind, sha256, media_type, size_bytes)
-             values ($1, $2, $3, $4, $5, $6)"
-        )
-        .bind(application_id)
-        .bind(version)
-        .bind(s.kind.code())
-        .bind(&s.sha256)
-        .bind(s.media_type.mime())
-        .bind(s.size_bytes)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "insert into application_scans (application_id, version, kind, sha256, media_type, \
+                    size_bytes) \
+                values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(application_id)
+            .bind(version)
+            .bind(s.kind.code())
+            .bind(&s.sha256)
+            .bind(s.media_type.mime())
+            .bind(s.size_bytes)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
     }
     // Every version is pre-checked after intake, by the job, never in the request.
@@ -116,15 +123,17 @@ pub async fn add_event(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into application_events (application_id, at, status, actor, note) values ($1, $2, $3, $4, $5)"
-    )
-    .bind(application_id)
-    .bind(at)
-    .bind(status.code())
-    .bind(actor)
-    .bind(note)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "insert into application_events (application_id, at, status, actor, note) \
+            values ($1, $2, $3, $4, $5)",
+        )
+        .bind(application_id)
+        .bind(at)
+        .bind(status.code())
+        .bind(actor)
+        .bind(note)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -171,11 +180,14 @@ impl Current {
 pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Current>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, Current>(
-        "select application_id, hall_reference, status, version, row_version, claimed_by, applicant_name, email, review_due_at\n         from applications where application_id = $1"
-    )
-    .bind(application_id)
-    .fetch_optional(c)
-    .await
+            "select application_id, hall_reference, status, version, row_version, claimed_by, \
+                applicant_name, email, review_due_at \
+            from applications \
+            where application_id = $1",
+        )
+        .bind(application_id)
+        .fetch_optional(c)
+        .await
     })
 }
 
@@ -208,8 +220,10 @@ impl ScanRow {
     }
 }
 
-const SCANS_OF: &str = "select kind, sha256, media_type, size_bytes from application_scans
-                        where application_id = $1 and version = $2 order by kind";
+const SCANS_OF: &str = "select kind, sha256, media_type, size_bytes \
+    from application_scans \
+    where application_id = $1 and version = $2 \
+    order by kind";
 
 pub async fn scans_of(tx: &mut Tx, application_id: &str, version: i64) -> DbResult<Vec<ScanRef>> {
     let rows = on_tx!(tx, |c| sqlx::query_as::<_, ScanRow>(SCANS_OF)
@@ -231,30 +245,32 @@ pub async fn resubmit(
 ) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "update applications set status = 'submitted', version = version + 1, row_version = row_version + 1,
-             certificate_serial = $1, applicant_name = $2, id_type = $3, id_number = $4, mobile = $5, email = $6,
-             invoice_wanted = $7, received_at = $8, review_due_at = $9, claimed_by = null, updated_at = $8,
-             payment_channel = $12, out_trade_no = $13, amount_fen = $14, paid_at = $15
-         where application_id = $10 and row_version = $11 and status = 'returned'"
-    )
-    .bind(app.certificate_serial.as_str())
-    .bind(&app.applicant.name)
-    .bind(app.applicant.id.id_type().code())
-    .bind(app.applicant.id.number())
-    .bind(app.applicant.mobile.as_str())
-    .bind(app.applicant.email.as_str())
-    .bind(app.invoice.is_some())
-    .bind(received_at)
-    .bind(review_due_at)
-    .bind(&seen.application_id)
-    .bind(seen.row_version)
-    .bind(app.payment.channel.code())
-    .bind(&app.payment.out_trade_no)
-    .bind(app.payment.amount.get())
-    .bind(app.payment.paid_at.timestamp_millis())
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() == 1)
+            "update applications \
+            set status = 'submitted', version = version + 1, row_version = row_version + 1, \
+                certificate_serial = $1, applicant_name = $2, id_type = $3, id_number = $4, mobile \
+                = $5, email = $6, invoice_wanted = $7, received_at = $8, review_due_at = $9, \
+                claimed_by = null, updated_at = $8, payment_channel = $12, out_trade_no = $13, \
+                amount_fen = $14, paid_at = $15 \
+            where application_id = $10 and row_version = $11 and status = 'returned'",
+        )
+        .bind(app.certificate_serial.as_str())
+        .bind(&app.applicant.name)
+        .bind(app.applicant.id.id_type().code())
+        .bind(app.applicant.id.number())
+        .bind(app.applicant.mobile.as_str())
+        .bind(app.applicant.email.as_str())
+        .bind(app.invoice.is_some())
+        .bind(received_at)
+        .bind(review_due_at)
+        .bind(&seen.application_id)
+        .bind(seen.row_version)
+        .bind(app.payment.channel.code())
+        .bind(&app.payment.out_trade_no)
+        .bind(app.payment.amount.get())
+        .bind(app.payment.paid_at.timestamp_millis())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -269,17 +285,18 @@ pub async fn transition(
 ) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "update applications set status = $1, claimed_by = $2, row_version = row_version + 1, updated_at = $3
-         where application_id = $4 and row_version = $5"
-    )
-    .bind(to.code())
-    .bind(claimed_by)
-    .bind(at)
-    .bind(&seen.application_id)
-    .bind(seen.row_version)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() == 1)
+            "update applications \
+            set status = $1, claimed_by = $2, row_version = row_version + 1, updated_at = $3 \
+            where application_id = $4 and row_version = $5",
+        )
+        .bind(to.code())
+        .bind(claimed_by)
+        .bind(at)
+        .bind(&seen.application_id)
+        .bind(seen.row_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -293,29 +310,35 @@ pub async fn insert_decision(
     note: Option<&str>,
     reasons: &[(String, String)],
 ) -> DbResult<i64> {
-    let id = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "insert into decisions (application_id, version, outcome, decided_by, decided_at, note)
-         values ($1, $2, $3, $4, $5, $6) returning decision_id"
-    )
-    .bind(&seen.application_id)
-    .bind(seen.version)
-    .bind(outcome.code())
-    .bind(decided_by)
-    .bind(at)
-    .bind(note)
-    .fetch_one(c)
-    .await)?;
+    let id = on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+            "insert into decisions (application_id, version, outcome, decided_by, decided_at, \
+                note) \
+            values ($1, $2, $3, $4, $5, $6) \
+            returning decision_id",
+        )
+        .bind(&seen.application_id)
+        .bind(seen.version)
+        .bind(outcome.code())
+        .bind(decided_by)
+        .bind(at)
+        .bind(note)
+        .fetch_one(c)
+        .await
+    })?;
     for (i, (code, text)) in reasons.iter().enumerate() {
         on_tx!(tx, |c| {
             sqlx::query(
-            "insert into decision_reasons (decision_id, position, code, text_shown) values ($1, $2, $3, $4)"
-        )
-        .bind(id)
-        .bind(i as i64)
-        .bind(code)
-        .bind(text)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "insert into decision_reasons (decision_id, position, code, text_shown) \
+                values ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(code)
+            .bind(text)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
     }
     Ok(id)
@@ -380,28 +403,36 @@ impl Storage {
     pub async fn status_view(&self, application_id: &str) -> DbResult<Option<StatusView>> {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StatusRow>(
-            "select application_id, hall_reference, status, version, review_due_at, payment_state, invoice_wanted from applications where application_id = $1"
-        )
-        .bind(application_id)
-        .fetch_optional(p)
-        .await
+                "select application_id, hall_reference, status, version, review_due_at, \
+                    payment_state, invoice_wanted \
+                from applications \
+                where application_id = $1",
+            )
+            .bind(application_id)
+            .fetch_optional(p)
+            .await
         })?;
         let Some(row) = row else { return Ok(None) };
         let status = Status::parse(&row.status).expect("checked by the schema");
         let events = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, EventRow>(
-            "select at, status from application_events where application_id = $1 order by at, event_id"
-        )
-        .bind(application_id)
-        .fetch_all(p)
-        .await
+                "select at, status \
+                from application_events \
+                where application_id = $1 \
+                order by at, event_id",
+            )
+            .bind(application_id)
+            .fetch_all(p)
+            .await
         })?;
         // The reasons of the latest return, shown while the application waits for the applicant.
         let return_reasons = if status == Status::Returned {
             on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ReasonRow>(
-                "select code, text_shown from decision_reasons where decision_id =
-                    (select max(decision_id) from decisions where application_id = $1 and outcome = 'returned')
-                 order by position"
+                "select code, text_shown \
+                from decision_reasons \
+                where decision_id = (select max(decision_id) from decisions where application_id = \
+                    $1 and outcome = 'returned') \
+                order by position"
             )
             .bind(application_id)
             .fetch_all(p)

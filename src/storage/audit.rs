@@ -25,19 +25,21 @@ pub async fn record(tx: &mut Tx, e: &AuditEntry<'_>) -> DbResult<()> {
         .or_else(crate::telemetry::current_request_id);
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(e.at)
-    .bind(e.actor)
-    .bind(e.action)
-    .bind(e.subject_type)
-    .bind(e.subject_id)
-    .bind(e.before)
-    .bind(e.after)
-    .bind(&request_id)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, \
+                after_state, request_id) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.at)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.subject_type)
+        .bind(e.subject_id)
+        .bind(e.before)
+        .bind(e.after)
+        .bind(&request_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -60,12 +62,15 @@ impl super::Storage {
     pub async fn audit_recent(&self, limit: i64) -> DbResult<Vec<AuditRow>> {
         crate::on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, AuditRow>(
-            "select audit_id, at, actor, action, subject_type, subject_id, before_state, after_state, request_id
-             from audit_log order by audit_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select audit_id, at, actor, action, subject_type, subject_id, before_state, \
+                    after_state, request_id \
+                from audit_log \
+                order by audit_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -149,7 +154,8 @@ impl AnchorRow {
     }
 }
 
-const CHAIN_COLUMNS: &str = "chain_pos, hash, audit_id, at, actor, action, subject_type, subject_id, before_state, after_state, request_id";
+const CHAIN_COLUMNS: &str = "chain_pos, hash, audit_id, at, actor, action, subject_type, \
+        subject_id, before_state, after_state, request_id";
 
 /// What `verify_audit` found.
 #[derive(Debug)]
@@ -161,10 +167,13 @@ pub enum Verdict {
 async fn latest_anchor_tx(tx: &mut Tx) -> DbResult<Option<Anchor>> {
     let row = on_tx!(tx, |c| {
         sqlx::query_as::<_, AnchorRow>(
-        "select day, first_pos, last_pos, last_hash, records from audit_anchors order by day desc limit 1"
-    )
-    .fetch_optional(c)
-    .await
+            "select day, first_pos, last_pos, last_hash, records \
+            from audit_anchors \
+            order by day desc \
+            limit 1",
+        )
+        .fetch_optional(c)
+        .await
     })?;
     row.map(AnchorRow::anchor).transpose()
 }
@@ -172,20 +181,21 @@ async fn latest_anchor_tx(tx: &mut Tx) -> DbResult<Option<Anchor>> {
 async fn store_anchor(tx: &mut Tx, a: &Anchor, now: i64) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into audit_anchors (day, first_pos, last_pos, last_hash, records, updated_at)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (day) do update set last_pos = excluded.last_pos, last_hash = excluded.last_hash,
-             records = excluded.records, updated_at = excluded.updated_at"
-    )
-    .bind(a.day.format("%Y-%m-%d").to_string())
-    .bind(a.first_pos)
-    .bind(a.last_pos)
-    .bind(&a.last_hash)
-    .bind(a.records)
-    .bind(now)
-    .execute(c)
-    .await
-    .map(|_| ())
+            "insert into audit_anchors (day, first_pos, last_pos, last_hash, records, updated_at) \
+            values ($1, $2, $3, $4, $5, $6) \
+            on conflict (day) do update \
+            set last_pos = excluded.last_pos, last_hash = excluded.last_hash, records = \
+                excluded.records, updated_at = excluded.updated_at",
+        )
+        .bind(a.day.format("%Y-%m-%d").to_string())
+        .bind(a.first_pos)
+        .bind(a.last_pos)
+        .bind(&a.last_hash)
+        .bind(a.records)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())
     })
 }
 
@@ -213,11 +223,15 @@ impl super::Storage {
         self.pause_point(super::pauses::SEAL_LOCKED).await;
         let rows = on_tx!(&mut tx, |c| {
             sqlx::query_as::<_, ChainRow>(&format!(
-            "select {CHAIN_COLUMNS} from audit_log where chain_pos is null order by audit_id limit $1"
-        ))
-        .bind(batch)
-        .fetch_all(c)
-        .await
+                "select {CHAIN_COLUMNS} \
+                from audit_log \
+                where chain_pos is null \
+                order by audit_id \
+                limit $1"
+            ))
+            .bind(batch)
+            .fetch_all(c)
+            .await
         })?;
         if rows.is_empty() {
             tx.rollback().await?;
@@ -243,9 +257,10 @@ impl super::Storage {
         match &mut tx {
             Tx::Postgres(t) => {
                 sqlx::query(
-                    "update audit_log a set chain_pos = v.pos, hash = v.hash
-                     from unnest($1::bigint[], $2::bigint[], $3::text[]) as v (id, pos, hash)
-                     where a.audit_id = v.id",
+                    "update audit_log a \
+                    set chain_pos = v.pos, hash = v.hash \
+                    from unnest($1::bigint[], $2::bigint[], $3::text[]) as v (id, pos, hash) \
+                    where a.audit_id = v.id",
                 )
                 .bind(&ids)
                 .bind(&positions)
@@ -291,10 +306,13 @@ impl super::Storage {
     pub async fn latest_audit_anchor(&self) -> DbResult<Option<Anchor>> {
         let row = crate::on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, AnchorRow>(
-            "select day, first_pos, last_pos, last_hash, records from audit_anchors order by day desc limit 1"
-        )
-        .fetch_optional(p)
-        .await
+                "select day, first_pos, last_pos, last_hash, records \
+                from audit_anchors \
+                order by day desc \
+                limit 1",
+            )
+            .fetch_optional(p)
+            .await
         })?;
         row.map(AnchorRow::anchor).transpose()
     }

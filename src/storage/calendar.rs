@@ -139,11 +139,12 @@ struct WaitingRow {
 pub async fn recompute_deadlines(tx: &mut Tx, cal: &WorkingCalendar) -> DbResult<u64> {
     let rows = on_tx!(tx, |c| {
         sqlx::query_as::<_, WaitingRow>(
-        "select application_id, version, submitted_at, received_at, review_due_at from applications
-         where status in ('submitted', 'in_review')"
-    )
-    .fetch_all(c)
-    .await
+            "select application_id, version, submitted_at, received_at, review_due_at \
+            from applications \
+            where status in ('submitted', 'in_review')",
+        )
+        .fetch_all(c)
+        .await
     })?;
     let mut changed = 0;
     for r in rows {

@@ -13,23 +13,27 @@ use chrono::NaiveDate;
 pub async fn upsert(tx: &mut Tx, c: &Certificate, at: i64) -> DbResult<()> {
     on_tx!(tx, |conn| {
         sqlx::query(
-        "insert into certificates (serial, holder_name, holder_id_type, holder_id_number, cert_type, valid_from, valid_to, status, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-         on conflict (serial) do update set holder_name = excluded.holder_name, holder_id_type = excluded.holder_id_type,
-             holder_id_number = excluded.holder_id_number, cert_type = excluded.cert_type, valid_from = excluded.valid_from,
-             valid_to = excluded.valid_to, status = excluded.status, updated_at = excluded.updated_at"
-    )
-    .bind(c.serial.as_str())
-    .bind(&c.holder_name)
-    .bind(c.holder.id_type().code())
-    .bind(c.holder.number())
-    .bind(&c.cert_type)
-    .bind(c.valid_from.to_string())
-    .bind(c.valid_to.to_string())
-    .bind(c.status.code())
-    .bind(at)
-    .execute(conn)
-    .await.map(|r| r.rows_affected())
+            "insert into certificates (serial, holder_name, holder_id_type, holder_id_number, \
+                cert_type, valid_from, valid_to, status, created_at, updated_at) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+            on conflict (serial) do update \
+            set holder_name = excluded.holder_name, holder_id_type = excluded.holder_id_type, \
+                holder_id_number = excluded.holder_id_number, cert_type = excluded.cert_type, \
+                valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = \
+                excluded.status, updated_at = excluded.updated_at",
+        )
+        .bind(c.serial.as_str())
+        .bind(&c.holder_name)
+        .bind(c.holder.id_type().code())
+        .bind(c.holder.number())
+        .bind(&c.cert_type)
+        .bind(c.valid_from.to_string())
+        .bind(c.valid_to.to_string())
+        .bind(c.status.code())
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -61,7 +65,10 @@ impl CertRow {
     }
 }
 
-const SELECT: &str = "select serial, holder_name, holder_id_type, holder_id_number, cert_type, valid_from, valid_to, status from certificates where serial = $1";
+const SELECT: &str = "select serial, holder_name, holder_id_type, holder_id_number, cert_type, \
+        valid_from, valid_to, status \
+    from certificates \
+    where serial = $1";
 
 impl Storage {
     pub async fn certificate(&self, serial: &CertificateSerial) -> DbResult<Option<Certificate>> {

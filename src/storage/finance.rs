@@ -61,8 +61,9 @@ pub async fn known_for_orders(tx: &mut Tx, orders: &[&str]) -> DbResult<Known> {
     for chunk in orders.chunks(BIG_CHUNK) {
         let marks = marks(tx, 1, chunk.len());
         let sql = format!(
-            "select a.application_id, a.out_trade_no, a.payment_channel, a.amount_fen, a.paid_at
-             from applications a where a.out_trade_no in ({marks})"
+            "select a.application_id, a.out_trade_no, a.payment_channel, a.amount_fen, a.paid_at \
+            from applications a \
+            where a.out_trade_no in ({marks})"
         );
         let rows: Vec<PeriodApp> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as::<_, PeriodApp>(&sql);
@@ -76,7 +77,9 @@ pub async fn known_for_orders(tx: &mut Tx, orders: &[&str]) -> DbResult<Known> {
             known.apps.insert(order, app);
         }
         let sql = format!(
-            "select distinct out_trade_no from bill_lines where kind = 'payment' and out_trade_no in ({marks})"
+            "select distinct out_trade_no \
+            from bill_lines \
+            where kind = 'payment' and out_trade_no in ({marks})"
         );
         let paid: Vec<String> = on_tx!(tx, |c| {
             let mut q = sqlx::query_scalar::<_, String>(&sql);
@@ -132,18 +135,19 @@ pub async fn unpaid_unnamed(
     // million values would not fit its hash table).
     let named = match tx {
         Tx::Sqlite(_) => {
-            "a.out_trade_no not in (select n.out_trade_no from bill_lines n where n.line_id > $5 and n.import_id = $4)
-               and not exists (select 1 from bill_lines b where b.out_trade_no = a.out_trade_no and b.kind = 'payment')"
+            "a.out_trade_no not in (select n.out_trade_no from bill_lines n where n.line_id > $5 \
+                and n.import_id = $4) and not exists (select 1 from bill_lines b where \
+                b.out_trade_no = a.out_trade_no and b.kind = 'payment')"
         }
         Tx::Postgres(_) => {
-            "$5 >= 0 and not exists (select 1 from bill_lines b where b.out_trade_no = a.out_trade_no
-                                     and (b.kind = 'payment' or b.import_id = $4))"
+            "$5 >= 0 and not exists (select 1 from bill_lines b where b.out_trade_no = \
+                a.out_trade_no and (b.kind = 'payment' or b.import_id = $4))"
         }
     };
     let sql = format!(
-        "select a.application_id, a.out_trade_no, a.payment_channel, a.amount_fen, a.paid_at
-         from applications a
-         where a.paid_at >= $1 and a.paid_at < $2 and a.payment_channel = $3 and {named}"
+        "select a.application_id, a.out_trade_no, a.payment_channel, a.amount_fen, a.paid_at \
+        from applications a \
+        where a.paid_at >= $1 and a.paid_at < $2 and a.payment_channel = $3 and {named}"
     );
     on_tx!(tx, |c| sqlx::query_as::<_, PeriodApp>(&sql)
         .bind(from)
@@ -194,21 +198,23 @@ pub struct NewImport<'a> {
 pub async fn insert_import(tx: &mut Tx, i: &NewImport<'_>) -> DbResult<i64> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "insert into bill_imports (channel, sha256, file_name, period_from, period_to, lines, new_lines, summary, imported_at, imported_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning import_id"
-    )
-    .bind(i.channel.code())
-    .bind(i.sha256)
-    .bind(i.file_name)
-    .bind(&i.period.0)
-    .bind(&i.period.1)
-    .bind(i.lines)
-    .bind(i.new_lines)
-    .bind(i.summary)
-    .bind(i.at)
-    .bind(i.by)
-    .fetch_one(c)
-    .await
+            "insert into bill_imports (channel, sha256, file_name, period_from, period_to, lines, \
+                new_lines, summary, imported_at, imported_by) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            returning import_id",
+        )
+        .bind(i.channel.code())
+        .bind(i.sha256)
+        .bind(i.file_name)
+        .bind(&i.period.0)
+        .bind(&i.period.1)
+        .bind(i.lines)
+        .bind(i.new_lines)
+        .bind(i.summary)
+        .bind(i.at)
+        .bind(i.by)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -242,7 +248,12 @@ pub async fn insert_lines(
     let sqlite = matches!(tx, Tx::Sqlite(_));
     for chunk in rows.chunks(LINE_ROWS) {
         let mut sql = String::with_capacity(250 + chunk.len() * 90);
-        sql.push_str("insert into bill_lines (channel, import_id, line_key, line_no, kind, at, bill_day, transaction_id, out_trade_no, amount_fen, fee_e5, refund_no, class, application_id) values ");
+        sql.push_str(
+            "insert into bill_lines (channel, import_id, line_key, line_no, kind, at, bill_day, \
+                transaction_id, out_trade_no, amount_fen, fee_e5, refund_no, class, \
+                application_id) \
+            values ",
+        );
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
@@ -300,12 +311,15 @@ pub struct ExceptionLine {
 pub async fn exception_lines(tx: &mut Tx, import_id: i64) -> DbResult<Vec<ExceptionLine>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, ExceptionLine>(
-        "select line_id, class, out_trade_no, application_id, amount_fen, refund_no, transaction_id from bill_lines
-         where import_id = $1 and class <> 'matched' order by line_id"
-    )
-    .bind(import_id)
-    .fetch_all(c)
-    .await
+            "select line_id, class, out_trade_no, application_id, amount_fen, refund_no, \
+                transaction_id \
+            from bill_lines \
+            where import_id = $1 and class <> 'matched' \
+            order by line_id",
+        )
+        .bind(import_id)
+        .fetch_all(c)
+        .await
     })
 }
 
@@ -313,8 +327,11 @@ pub async fn exception_lines(tx: &mut Tx, import_id: i64) -> DbResult<Vec<Except
 pub async fn refund_lines(tx: &mut Tx, import_id: i64, floor: i64) -> DbResult<Vec<ExceptionLine>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, ExceptionLine>(
-            "select line_id, class, out_trade_no, application_id, amount_fen, refund_no, transaction_id from bill_lines
-             where line_id > $2 and import_id = $1 and class = 'refund' order by line_id",
+            "select line_id, class, out_trade_no, application_id, amount_fen, refund_no, \
+                transaction_id \
+            from bill_lines \
+            where line_id > $2 and import_id = $1 and class = 'refund' \
+            order by line_id",
         )
         .bind(import_id)
         .bind(floor)
@@ -333,12 +350,15 @@ pub async fn open_line_cases(
 ) -> DbResult<u64> {
     on_tx!(tx, |c| {
         sqlx::query(
-            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at)
-             select class, channel, out_trade_no, application_id, line_id, amount_fen, $4 from bill_lines
-             where line_id > $2 and line_id < $3 and import_id = $1
-               and class in ('amount_mismatch', 'unmatched_payment', 'duplicate_payment')
-             order by line_id
-             on conflict (kind, line_id) where line_id is not null do nothing",
+            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+                amount_fen, opened_at) \
+            select class, channel, out_trade_no, application_id, line_id, amount_fen, $4 \
+            from bill_lines \
+            where line_id > $2 and line_id < $3 and import_id = $1 and class in \
+                ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') \
+            order by line_id \
+            on conflict (kind, line_id) \
+            where line_id is not null do nothing",
         )
         .bind(import_id)
         .bind(after)
@@ -364,7 +384,9 @@ pub async fn open_missing_cases(
     let sqlite = matches!(tx, Tx::Sqlite(_));
     for chunk in missing.chunks(BIG_CHUNK / 4) {
         let mut sql = String::from(
-            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at) values ",
+            "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+                amount_fen, opened_at) \
+            values ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
@@ -382,7 +404,9 @@ pub async fn open_missing_cases(
             }
         }
         sql.push_str(
-            " on conflict (application_id, kind) where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing",
+            " \
+            on conflict (application_id, kind) \
+            where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing",
         );
         opened += on_tx!(tx, |c| {
             let mut q = sqlx::query(&sql);
@@ -418,13 +442,17 @@ pub struct NewCase<'a> {
 /// and refunds owed). Whether it was opened.
 pub async fn open_case(tx: &mut Tx, n: &NewCase<'_>) -> DbResult<bool> {
     let sql = if n.line_id.is_some() {
-        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (kind, line_id) where line_id is not null do nothing"
+        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+            amount_fen, opened_at) \
+        values ($1, $2, $3, $4, $5, $6, $7) \
+        on conflict (kind, line_id) \
+        where line_id is not null do nothing"
     } else {
-        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (application_id, kind) where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing"
+        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+            amount_fen, opened_at) \
+        values ($1, $2, $3, $4, $5, $6, $7) \
+        on conflict (application_id, kind) \
+        where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing"
     };
     let n = on_tx!(tx, |c| sqlx::query(sql)
         .bind(n.kind)
@@ -449,14 +477,17 @@ pub async fn open_refundable_case(
 ) -> DbResult<Option<i64>> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "select case_id from finance_cases
-         where out_trade_no = $1 and state = 'open' and kind in ('duplicate_payment', 'refund_owed', 'unmatched_payment')
-         order by case when amount_fen = $2 then 0 else 1 end, case_id limit 1"
-    )
-    .bind(out_trade_no)
-    .bind(amount_fen)
-    .fetch_optional(c)
-    .await
+            "select case_id \
+            from finance_cases \
+            where out_trade_no = $1 and state = 'open' and kind in ('duplicate_payment', \
+                'refund_owed', 'unmatched_payment') \
+            order by case when amount_fen = $2 then 0 else 1 end, case_id \
+            limit 1",
+        )
+        .bind(out_trade_no)
+        .bind(amount_fen)
+        .fetch_optional(c)
+        .await
     })
 }
 
@@ -474,20 +505,21 @@ pub async fn close_case(
 ) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update finance_cases set state = 'closed', resolution = $1, refund_no = coalesce($2, refund_no),
-             note = $3, closed_by = $4, closed_at = $5, row_version = row_version + 1
-         where case_id = $6 and state = 'open' and ($7 is null or row_version = $7)"
-    )
-    .bind(resolution)
-    .bind(refund_no)
-    .bind(note)
-    .bind(by)
-    .bind(at)
-    .bind(case_id)
-    .bind(row_version)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update finance_cases \
+            set state = 'closed', resolution = $1, refund_no = coalesce($2, refund_no), note = $3, \
+                closed_by = $4, closed_at = $5, row_version = row_version + 1 \
+            where case_id = $6 and state = 'open' and ($7 is null or row_version = $7)",
+        )
+        .bind(resolution)
+        .bind(refund_no)
+        .bind(note)
+        .bind(by)
+        .bind(at)
+        .bind(case_id)
+        .bind(row_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -497,12 +529,13 @@ pub async fn close_case(
 pub async fn refund_expected(tx: &mut Tx, out_trade_no: &str) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, bool>(
-        "select exists (select 1 from finance_cases where out_trade_no = $1 and resolution = 'refund_confirmed')
-             or exists (select 1 from applications where out_trade_no = $1 and status = 'withdrawn')"
-    )
-    .bind(out_trade_no)
-    .fetch_one(c)
-    .await
+            "select exists (select 1 from finance_cases where out_trade_no = $1 and resolution = \
+                'refund_confirmed') or exists (select 1 from applications where out_trade_no = $1 \
+                and status = 'withdrawn')",
+        )
+        .bind(out_trade_no)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -521,31 +554,37 @@ pub async fn after_import(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "update finance_cases set state = 'closed', resolution = 'payment_arrived', closed_by = $2, closed_at = $3,
-             row_version = row_version + 1
-         where kind = 'missing_payment' and state = 'open' and exists (
-             select 1 from bill_lines b where b.import_id = $1 and b.kind = 'payment'
-                 and b.application_id = finance_cases.application_id)"
-    )
-    .bind(import_id)
-    .bind(by)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update finance_cases \
+            set state = 'closed', resolution = 'payment_arrived', closed_by = $2, closed_at = $3, \
+                row_version = row_version + 1 \
+            where kind = 'missing_payment' and state = 'open' and exists ( select 1 from \
+                bill_lines b where b.import_id = $1 and b.kind = 'payment' and b.application_id = \
+                finance_cases.application_id)",
+        )
+        .bind(import_id)
+        .bind(by)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     let withdrawn = if bulk {
         // One pass over the applications gathers the withdrawn ones.
-        "b.application_id in (select a.application_id from applications a where a.status = 'withdrawn')"
+        "b.application_id in (select a.application_id from applications a where a.status = \
+            'withdrawn')"
     } else {
-        "exists (select 1 from applications a where a.application_id = b.application_id and a.status = 'withdrawn')"
+        "exists (select 1 from applications a where a.application_id = b.application_id and \
+            a.status = 'withdrawn')"
     };
     let sql = format!(
-        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at)
-         select 'refund_owed', b.channel, b.out_trade_no, b.application_id, null, b.amount_fen, $2
-         from bill_lines b
-         where b.line_id > $3 and b.import_id = $1 and b.class in ('matched', 'amount_mismatch') and {withdrawn}
-         on conflict (application_id, kind) where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing"
+        "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \
+            amount_fen, opened_at) \
+        select 'refund_owed', b.channel, b.out_trade_no, b.application_id, null, b.amount_fen, $2 \
+        from bill_lines b \
+        where b.line_id > $3 and b.import_id = $1 and b.class in ('matched', 'amount_mismatch') \
+            and {withdrawn} \
+        on conflict (application_id, kind) \
+        where kind in ('missing_payment', 'refund_owed') and state = 'open' do nothing"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(import_id)
@@ -563,9 +602,10 @@ pub async fn after_import(
         "application_id"
     };
     let sql = format!(
-        "update applications set payment_state = {PAYMENT_STATE}
-         where {key} in (select application_id from bill_lines
-                         where line_id > $2 and import_id = $1 and application_id is not null)"
+        "update applications \
+        set payment_state = {PAYMENT_STATE} \
+        where {key} in (select application_id from bill_lines where line_id > $2 and import_id = \
+            $1 and application_id is not null)"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(import_id)
@@ -598,33 +638,33 @@ pub struct AppPay {
 pub async fn app_payment(tx: &mut Tx, application_id: &str) -> DbResult<Option<AppPay>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, AppPay>(
-        "select a.application_id, a.amount_fen, exists (select 1 from bill_lines b where b.application_id = a.application_id
-             and b.kind = 'payment' and b.class <> 'duplicate_payment') as has_payment
-         from applications a where a.application_id = $1"
-    )
-    .bind(application_id)
-    .fetch_optional(c)
-    .await
+            "select a.application_id, a.amount_fen, exists (select 1 from bill_lines b where \
+                b.application_id = a.application_id and b.kind = 'payment' and b.class <> \
+                'duplicate_payment') as has_payment \
+            from applications a \
+            where a.application_id = $1",
+        )
+        .bind(application_id)
+        .fetch_optional(c)
+        .await
     })
 }
 
 /// The payment state an application's lines and open cases give it (SQL expression). The open
 /// cases are few: their applications are gathered once (an uncorrelated `in`), not looked up per
 /// application through an index that has no application column.
-const PAYMENT_STATE: &str = "case
-    when applications.application_id in (select f.application_id from finance_cases f
-                 where f.state = 'open' and f.kind in ('amount_mismatch', 'missing_payment', 'unexpected_refund')
-                   and f.application_id is not null) then 'exception'
-    when exists (select 1 from bill_lines b where b.application_id = applications.application_id
-                 and b.kind = 'payment' and b.class <> 'duplicate_payment') then 'verified'
-    else 'unverified' end";
+const PAYMENT_STATE: &str = "case when applications.application_id in (select f.application_id \
+        from finance_cases f where f.state = 'open' and f.kind in ('amount_mismatch', \
+        'missing_payment', 'unexpected_refund') and f.application_id is not null) then 'exception' \
+        when exists (select 1 from bill_lines b where b.application_id = \
+        applications.application_id and b.kind = 'payment' and b.class <> 'duplicate_payment') \
+        then 'verified' else 'unverified' end";
 
 /// Recomputes the payment state of these applications from their lines and open cases.
 pub async fn refresh_payment_state(tx: &mut Tx, application_ids: &[&str]) -> DbResult<()> {
     for chunk in application_ids.chunks(CHUNK) {
         let sql = format!(
-            "update applications set payment_state = {PAYMENT_STATE}
-             where application_id in ({})",
+            "update applications set payment_state = {PAYMENT_STATE} where application_id in ({})",
             placeholders(1, chunk.len())
         );
         on_tx!(tx, |c| {
@@ -670,12 +710,14 @@ pub async fn payment_state(tx: &mut Tx, application_id: &str) -> DbResult<Option
 pub async fn open_case_of(tx: &mut Tx, application_id: &str, kind: &str) -> DbResult<Option<i64>> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "select case_id from finance_cases where application_id = $1 and kind = $2 and state = 'open'"
-    )
-    .bind(application_id)
-    .bind(kind)
-    .fetch_optional(c)
-    .await
+            "select case_id \
+            from finance_cases \
+            where application_id = $1 and kind = $2 and state = 'open'",
+        )
+        .bind(application_id)
+        .bind(kind)
+        .fetch_optional(c)
+        .await
     })
 }
 
@@ -698,8 +740,10 @@ pub struct CaseRow {
     pub row_version: i64,
 }
 
-const CASE_COLUMNS: &str = "select case_id, kind, channel, out_trade_no, application_id, line_id, amount_fen, opened_at, state,
-    resolution, refund_no, note, closed_at, closed_by, row_version from finance_cases";
+const CASE_COLUMNS: &str = "select case_id, kind, channel, out_trade_no, application_id, line_id, \
+        amount_fen, opened_at, state, resolution, refund_no, note, closed_at, closed_by, \
+        row_version \
+    from finance_cases";
 
 pub async fn case_in_tx(tx: &mut Tx, case_id: i64) -> DbResult<Option<CaseRow>> {
     let sql = format!("{CASE_COLUMNS} where case_id = $1");
@@ -728,9 +772,11 @@ pub struct LineView {
     pub sha256: String,
 }
 
-const LINE_COLUMNS: &str = "select l.line_id, l.channel, l.import_id, l.line_no, l.kind, l.at, l.transaction_id, l.out_trade_no,
-    l.amount_fen, l.fee_e5, l.refund_no, l.class, l.application_id, i.file_name, i.sha256
-    from bill_lines l join bill_imports i on i.import_id = l.import_id";
+const LINE_COLUMNS: &str = "select l.line_id, l.channel, l.import_id, l.line_no, l.kind, l.at, \
+        l.transaction_id, l.out_trade_no, l.amount_fen, l.fee_e5, l.refund_no, l.class, \
+        l.application_id, i.file_name, i.sha256 \
+    from bill_lines l \
+    join bill_imports i on i.import_id = l.import_id";
 
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct ImportRow {
@@ -794,23 +840,28 @@ impl Storage {
     pub async fn payment_of(&self, application_id: &str) -> DbResult<Option<PaymentOf>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, PaymentOf>(
-            "select payment_channel, out_trade_no, amount_fen, paid_at from applications where application_id = $1"
-        )
-        .bind(application_id)
-        .fetch_optional(p)
-        .await
+                "select payment_channel, out_trade_no, amount_fen, paid_at \
+                from applications \
+                where application_id = $1",
+            )
+            .bind(application_id)
+            .fetch_optional(p)
+            .await
         })
     }
 
     pub async fn bill_imports(&self, limit: i64) -> DbResult<Vec<ImportRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, ImportRow>(
-            "select import_id, channel, sha256, file_name, period_from, period_to, lines, new_lines, summary, imported_at, imported_by
-             from bill_imports order by import_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select import_id, channel, sha256, file_name, period_from, period_to, lines, \
+                    new_lines, summary, imported_at, imported_by \
+                from bill_imports \
+                order by import_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -822,11 +873,15 @@ impl Storage {
         limit: i64,
     ) -> DbResult<Vec<CaseListRow>> {
         let mut sql = String::from(
-            "select f.case_id, f.kind, f.channel, f.out_trade_no, f.application_id, f.amount_fen, f.opened_at, f.state,
-                 f.resolution, f.refund_no, l.transaction_id, a.amount_fen as expected_fen, a.applicant_name
-             from finance_cases f
-             left join bill_lines l on l.line_id = f.line_id
-             left join applications a on a.application_id = f.application_id where 1 = 1",
+            "select f.case_id, f.kind, f.channel, f.out_trade_no, f.application_id, f.amount_fen, \
+                f.opened_at, f.state, f.resolution, f.refund_no, l.transaction_id, a.amount_fen as \
+                expected_fen, a.applicant_name \
+            from finance_cases f \
+            left \
+            join bill_lines l on l.line_id = f.line_id \
+            left \
+            join applications a on a.application_id = f.application_id \
+            where 1 = 1",
         );
         if open {
             sql.push_str(" and f.state = 'open'");
@@ -885,22 +940,28 @@ impl Storage {
     pub async fn daily_figures(&self, from: &str, to: &str) -> DbResult<Vec<DayFigures>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DayFigures>(
-            "select l.bill_day, l.channel, cast(count(*) as bigint) as lines,
-                 cast(coalesce(sum(case when l.kind = 'payment' then 1 else 0 end), 0) as bigint) as payments,
-                 cast(coalesce(sum(case when l.kind = 'payment' then l.amount_fen else 0 end), 0) as bigint) as gross_fen,
-                 cast(coalesce(sum(l.fee_e5), 0) as bigint) as fee_e5,
-                 cast(coalesce(sum(case when l.kind = 'refund' then 1 else 0 end), 0) as bigint) as refunds,
-                 cast(coalesce(sum(case when l.kind = 'refund' then l.amount_fen else 0 end), 0) as bigint) as refund_fen,
-                 cast(coalesce(sum(case when l.class = 'matched' then 1 else 0 end), 0) as bigint) as matched,
-                 cast(coalesce(sum(case when l.class in ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') then 1 else 0 end), 0) as bigint) as exceptions,
-                 cast(coalesce(sum(case when exists (select 1 from finance_cases f where f.line_id = l.line_id and f.state = 'open') then 1 else 0 end), 0) as bigint) as open_exceptions
-             from bill_lines l where l.bill_day >= $1 and l.bill_day <= $2
-             group by l.bill_day, l.channel order by l.bill_day, l.channel"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await
+                "select l.bill_day, l.channel, cast(count(*) as bigint) as lines, \
+                    cast(coalesce(sum(case when l.kind = 'payment' then 1 else 0 end), 0) as \
+                    bigint) as payments, cast(coalesce(sum(case when l.kind = 'payment' then \
+                    l.amount_fen else 0 end), 0) as bigint) as gross_fen, \
+                    cast(coalesce(sum(l.fee_e5), 0) as bigint) as fee_e5, cast(coalesce(sum(case \
+                    when l.kind = 'refund' then 1 else 0 end), 0) as bigint) as refunds, \
+                    cast(coalesce(sum(case when l.kind = 'refund' then l.amount_fen else 0 end), \
+                    0) as bigint) as refund_fen, cast(coalesce(sum(case when l.class = 'matched' \
+                    then 1 else 0 end), 0) as bigint) as matched, cast(coalesce(sum(case when \
+                    l.class in ('amount_mismatch', 'unmatched_payment', 'duplicate_payment') then \
+                    1 else 0 end), 0) as bigint) as exceptions, cast(coalesce(sum(case when exists \
+                    (select 1 from finance_cases f where f.line_id = l.line_id and f.state = \
+                    'open') then 1 else 0 end), 0) as bigint) as open_exceptions \
+                from bill_lines l \
+                where l.bill_day >= $1 and l.bill_day <= $2 \
+                group by l.bill_day, l.channel \
+                order by l.bill_day, l.channel",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -908,10 +969,14 @@ impl Storage {
     pub async fn open_case_counts(&self) -> DbResult<Vec<(String, i64)>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, (String, i64)>(
-            "select kind, count(*) from finance_cases where state = 'open' group by kind order by kind"
-        )
-        .fetch_all(p)
-        .await
+                "select kind, count(*) \
+                from finance_cases \
+                where state = 'open' \
+                group by kind \
+                order by kind",
+            )
+            .fetch_all(p)
+            .await
         })
     }
 }
@@ -977,14 +1042,17 @@ impl Storage {
     ) -> DbResult<Option<AppSideRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, AppSideRow>(
-            "select application_id, applicant_name, status, payment_state, payment_channel, out_trade_no, amount_fen, paid_at
-             from applications where application_id = $1 or ($1 is null and out_trade_no = $2)
-             order by created_at limit 1"
-        )
-        .bind(application_id)
-        .bind(out_trade_no)
-        .fetch_optional(p)
-        .await
+                "select application_id, applicant_name, status, payment_state, payment_channel, \
+                    out_trade_no, amount_fen, paid_at \
+                from applications \
+                where application_id = $1 or ($1 is null and out_trade_no = $2) \
+                order by created_at \
+                limit 1",
+            )
+            .bind(application_id)
+            .bind(out_trade_no)
+            .fetch_optional(p)
+            .await
         })
     }
 }
@@ -993,10 +1061,12 @@ impl Storage {
 pub async fn app_payment_of(tx: &mut Tx, application_id: &str) -> DbResult<Option<PaymentOf>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, PaymentOf>(
-        "select payment_channel, out_trade_no, amount_fen, paid_at from applications where application_id = $1"
-    )
-    .bind(application_id)
-    .fetch_optional(c)
-    .await
+            "select payment_channel, out_trade_no, amount_fen, paid_at \
+            from applications \
+            where application_id = $1",
+        )
+        .bind(application_id)
+        .fetch_optional(c)
+        .await
     })
 }

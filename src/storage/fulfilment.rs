@@ -23,17 +23,18 @@ pub async fn insert_production(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into productions (application_id, certificate_serial, medium_no, produced_by, produced_at)
-         values ($1, $2, $3, $4, $5)"
-    )
-    .bind(application_id)
-    .bind(serial)
-    .bind(medium_no)
-    .bind(by)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into productions (application_id, certificate_serial, medium_no, produced_by, \
+                produced_at) \
+            values ($1, $2, $3, $4, $5)",
+        )
+        .bind(application_id)
+        .bind(serial)
+        .bind(medium_no)
+        .bind(by)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -49,12 +50,13 @@ pub struct ReadyRow {
 
 /// Produced applications in no open batch and not shipped: those given, or all (oldest first).
 pub async fn ready_to_ship(tx: &mut Tx, only: Option<&[String]>) -> DbResult<Vec<ReadyRow>> {
-    let base = "select a.application_id, a.hall_reference, v.body,
-            (select count(*) from shipments s where s.application_id = a.application_id) as previous_shipments
-        from applications a
-        join application_versions v on v.application_id = a.application_id and v.version = a.version
-        where a.status = 'in_production'
-          and not exists (select 1 from shipments s where s.application_id = a.application_id and s.state = 'batched')";
+    let base = "select a.application_id, a.hall_reference, v.body, (select count(*) from shipments \
+            s where s.application_id = a.application_id) as previous_shipments \
+        from applications a \
+        join application_versions v on v.application_id = a.application_id and v.version = \
+            a.version \
+        where a.status = 'in_production' and not exists (select 1 from shipments s where \
+            s.application_id = a.application_id and s.state = 'batched')";
     match only {
         None => {
             let sql = format!("{base} order by a.updated_at, a.application_id");
@@ -96,18 +98,20 @@ pub struct NewBatch<'a> {
 pub async fn insert_batch(tx: &mut Tx, b: &NewBatch<'_>) -> DbResult<i64> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "insert into courier_batches (batch_no, courier, shipments, sha256, file, created_at, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7) returning batch_id"
-    )
-    .bind(b.batch_no)
-    .bind(b.courier)
-    .bind(b.shipments)
-    .bind(b.sha256)
-    .bind(b.file)
-    .bind(b.at)
-    .bind(b.by)
-    .fetch_one(c)
-    .await
+            "insert into courier_batches (batch_no, courier, shipments, sha256, file, created_at, \
+                created_by) \
+            values ($1, $2, $3, $4, $5, $6, $7) \
+            returning batch_id",
+        )
+        .bind(b.batch_no)
+        .bind(b.courier)
+        .bind(b.shipments)
+        .bind(b.sha256)
+        .bind(b.file)
+        .bind(b.at)
+        .bind(b.by)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -122,9 +126,10 @@ pub async fn insert_shipment(
     at: i64,
 ) -> DbResult<bool> {
     let r = on_tx!(tx, |c| sqlx::query(
-        "insert into shipments (application_id, batch_id, order_no, courier, created_at)
-         values ($1, $2, $3, $4, $5)
-         on conflict (application_id) where state = 'batched' do nothing"
+        "insert into shipments (application_id, batch_id, order_no, courier, created_at) \
+        values ($1, $2, $3, $4, $5) \
+        on conflict (application_id) \
+        where state = 'batched' do nothing"
     )
     .bind(application_id)
     .bind(batch_id)
@@ -150,7 +155,9 @@ pub struct ShipmentRow {
     pub return_reason: Option<String>,
 }
 
-const SHIPMENT_COLUMNS: &str = "select shipment_id, application_id, batch_id, order_no, courier, waybill, shipped_at, state, return_reason from shipments";
+const SHIPMENT_COLUMNS: &str = "select shipment_id, application_id, batch_id, order_no, courier, \
+        waybill, shipped_at, state, return_reason \
+    from shipments";
 
 pub async fn shipment_by_order(tx: &mut Tx, order_no: &str) -> DbResult<Option<ShipmentRow>> {
     let sql = format!("{SHIPMENT_COLUMNS} where order_no = $1");
@@ -190,14 +197,16 @@ pub async fn mark_shipped(
 ) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update shipments set waybill = $1, shipped_at = $2, state = 'shipped' where shipment_id = $3 and state = 'batched'"
-    )
-    .bind(waybill)
-    .bind(shipped_at)
-    .bind(shipment_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update shipments \
+            set waybill = $1, shipped_at = $2, state = 'shipped' \
+            where shipment_id = $3 and state = 'batched'",
+        )
+        .bind(waybill)
+        .bind(shipped_at)
+        .bind(shipment_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -205,14 +214,16 @@ pub async fn mark_shipped(
 pub async fn mark_returned(tx: &mut Tx, shipment_id: i64, reason: &str, at: i64) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update shipments set state = 'returned', return_reason = $1, returned_at = $2 where shipment_id = $3 and state = 'shipped'"
-    )
-    .bind(reason)
-    .bind(at)
-    .bind(shipment_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update shipments \
+            set state = 'returned', return_reason = $1, returned_at = $2 \
+            where shipment_id = $3 and state = 'shipped'",
+        )
+        .bind(reason)
+        .bind(at)
+        .bind(shipment_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -262,46 +273,58 @@ impl Storage {
     pub async fn fulfilment_queue(&self, limit: i64) -> DbResult<Vec<QueueRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, QueueRow>(
-            "select a.application_id, a.hall_reference, a.applicant_name, a.status, a.row_version,
-                (select max(d.decided_at) from decisions d where d.application_id = a.application_id and d.outcome = 'accepted') as accepted_at,
-                (select p.certificate_serial from productions p where p.application_id = a.application_id order by p.produced_at desc, p.production_id desc limit 1) as certificate_serial,
-                (select p.medium_no from productions p where p.application_id = a.application_id order by p.produced_at desc, p.production_id desc limit 1) as medium_no,
-                (select b.batch_no from shipments s join courier_batches b on b.batch_id = s.batch_id
-                    where s.application_id = a.application_id and s.state = 'batched') as batch_no,
-                (select s.return_reason from shipments s where s.application_id = a.application_id and s.state = 'returned'
-                    order by s.returned_at desc limit 1) as returned
-             from applications a where a.status in ('accepted', 'in_production')
-             order by accepted_at, a.application_id limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select a.application_id, a.hall_reference, a.applicant_name, a.status, \
+                    a.row_version, (select max(d.decided_at) from decisions d where \
+                    d.application_id = a.application_id and d.outcome = 'accepted') as \
+                    accepted_at, (select p.certificate_serial from productions p where \
+                    p.application_id = a.application_id order by p.produced_at desc, \
+                    p.production_id desc limit 1) as certificate_serial, (select p.medium_no from \
+                    productions p where p.application_id = a.application_id order by p.produced_at \
+                    desc, p.production_id desc limit 1) as medium_no, (select b.batch_no from \
+                    shipments s join courier_batches b on b.batch_id = s.batch_id where \
+                    s.application_id = a.application_id and s.state = 'batched') as batch_no, \
+                    (select s.return_reason from shipments s where s.application_id = \
+                    a.application_id and s.state = 'returned' order by s.returned_at desc limit 1) \
+                    as returned \
+                from applications a \
+                where a.status in ('accepted', 'in_production') \
+                order by accepted_at, a.application_id \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
     pub async fn courier_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BatchRow>(
-            "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, b.created_by,
-                 (select count(*) from shipments s where s.batch_id = b.batch_id and s.state <> 'batched') as shipped
-             from courier_batches b order by b.batch_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, \
+                    b.created_by, (select count(*) from shipments s where s.batch_id = b.batch_id \
+                    and s.state <> 'batched') as shipped \
+                from courier_batches b \
+                order by b.batch_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
     pub async fn courier_batch(&self, batch_id: i64) -> DbResult<Option<BatchRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BatchRow>(
-            "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, b.created_by,
-                 (select count(*) from shipments s where s.batch_id = b.batch_id and s.state <> 'batched') as shipped
-             from courier_batches b where b.batch_id = $1"
-        )
-        .bind(batch_id)
-        .fetch_optional(p)
-        .await
+                "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, \
+                    b.created_by, (select count(*) from shipments s where s.batch_id = b.batch_id \
+                    and s.state <> 'batched') as shipped \
+                from courier_batches b \
+                where b.batch_id = $1",
+            )
+            .bind(batch_id)
+            .fetch_optional(p)
+            .await
         })
     }
 
@@ -319,14 +342,18 @@ impl Storage {
     pub async fn batch_shipments(&self, batch_id: i64) -> DbResult<Vec<BatchShipment>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BatchShipment>(
-            "select s.shipment_id, s.application_id, s.order_no, s.waybill, s.state, s.shipped_at, v.body
-             from shipments s join applications a on a.application_id = s.application_id
-             join application_versions v on v.application_id = a.application_id and v.version = a.version
-             where s.batch_id = $1 order by s.shipment_id"
-        )
-        .bind(batch_id)
-        .fetch_all(p)
-        .await
+                "select s.shipment_id, s.application_id, s.order_no, s.waybill, s.state, \
+                    s.shipped_at, v.body \
+                from shipments s \
+                join applications a on a.application_id = s.application_id \
+                join application_versions v on v.application_id = a.application_id and v.version = \
+                    a.version \
+                where s.batch_id = $1 \
+                order by s.shipment_id",
+            )
+            .bind(batch_id)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -339,8 +366,11 @@ impl Storage {
             _,
             (String, String, i64),
         >(
-            "select courier, waybill, shipped_at from shipments
-             where application_id = $1 and state = 'shipped' order by shipped_at desc limit 1"
+            "select courier, waybill, shipped_at \
+            from shipments \
+            where application_id = $1 and state = 'shipped' \
+            order by shipped_at desc \
+            limit 1"
         )
         .bind(application_id)
         .fetch_optional(p)

@@ -83,25 +83,32 @@ impl Storage {
     pub async fn hotline_app(&self, id: &str) -> DbResult<Option<HotlineApp>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, HotlineApp>(
-            "select a.application_id, a.hall_reference, a.status, a.version, a.applicant_name, a.id_type, a.id_number, a.mobile,
-                    a.submitted_at, a.received_at, a.review_due_at, a.updated_at, v.body
-             from applications a join application_versions v on v.application_id = a.application_id and v.version = a.version
-             where a.application_id = $1"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await
+                "select a.application_id, a.hall_reference, a.status, a.version, a.applicant_name, \
+                    a.id_type, a.id_number, a.mobile, a.submitted_at, a.received_at, \
+                    a.review_due_at, a.updated_at, v.body \
+                from applications a \
+                join application_versions v on v.application_id = a.application_id and v.version = \
+                    a.version \
+                where a.application_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
         })
     }
 
     pub async fn verifications(&self, id: &str) -> DbResult<Vec<Verification>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Verification>(
-            "select at, agent, method, matched from hotline_verifications where application_id = $1 order by at desc, verification_id desc limit 10"
-        )
-        .bind(id)
-        .fetch_all(p)
-        .await
+                "select at, agent, method, matched \
+                from hotline_verifications \
+                where application_id = $1 \
+                order by at desc, verification_id desc \
+                limit 10",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -109,12 +116,14 @@ impl Storage {
     pub async fn failed_verifications_since(&self, id: &str, since: i64) -> DbResult<i64> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(
-            "select count(*) from hotline_verifications where application_id = $1 and not matched and at >= $2"
-        )
-        .bind(id)
-        .bind(since)
-        .fetch_one(p)
-        .await
+                "select count(*) \
+                from hotline_verifications \
+                where application_id = $1 and not matched and at >= $2",
+            )
+            .bind(id)
+            .bind(since)
+            .fetch_one(p)
+            .await
         })
     }
 
@@ -122,12 +131,16 @@ impl Storage {
     pub async fn recent_lookups(&self, limit: i64) -> DbResult<Vec<super::audit::AuditRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, super::audit::AuditRow>(
-            "select audit_id, at, actor, action, subject_type, subject_id, before_state, after_state, request_id
-             from audit_log where action in ('hotline.searched', 'hotline.throttled') order by audit_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select audit_id, at, actor, action, subject_type, subject_id, before_state, \
+                    after_state, request_id \
+                from audit_log \
+                where action in ('hotline.searched', 'hotline.throttled') \
+                order by audit_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -135,13 +148,15 @@ impl Storage {
     pub async fn lookups_since(&self, actor: &str, since: i64, cap: i64) -> DbResult<i64> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(
-            "select count(*) from (select 1 from audit_log where actor = $1 and action in ('hotline.searched', 'hotline.viewed', 'hotline.verified') and at >= $2 limit $3) as recent"
-        )
-        .bind(actor)
-        .bind(since)
-        .bind(cap)
-        .fetch_one(p)
-        .await
+                "select count(*) \
+                from (select 1 from audit_log where actor = $1 and action in ('hotline.searched', \
+                    'hotline.viewed', 'hotline.verified') and at >= $2 limit $3) as recent",
+            )
+            .bind(actor)
+            .bind(since)
+            .bind(cap)
+            .fetch_one(p)
+            .await
         })
     }
 
@@ -158,11 +173,13 @@ impl Storage {
             views: i64,
         }
         let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, LookupRow>(
-            "select actor, (at + 28800000) / 86400000 as day,
-                    sum(case when action = 'hotline.searched' then 1 else 0 end) as searches,
-                    sum(case when action = 'hotline.viewed' then 1 else 0 end) as views
-             from audit_log where action in ('hotline.searched', 'hotline.viewed') and at >= $1
-             group by actor, (at + 28800000) / 86400000 order by 2 desc, 1"
+            "select actor, (at + 28800000) / 86400000 as day, sum(case when action = \
+                'hotline.searched' then 1 else 0 end) as searches, sum(case when action = \
+                'hotline.viewed' then 1 else 0 end) as views \
+            from audit_log \
+            where action in ('hotline.searched', 'hotline.viewed') and at >= $1 \
+            group by actor, (at + 28800000) / 86400000 \
+            order by 2 desc, 1"
         )
         .bind(since)
         .fetch_all(p)
@@ -179,12 +196,14 @@ impl Storage {
 pub async fn failed_verifications_in(tx: &mut Tx, id: &str, since: i64) -> DbResult<i64> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "select count(*) from hotline_verifications where application_id = $1 and not matched and at >= $2"
-    )
-    .bind(id)
-    .bind(since)
-    .fetch_one(c)
-    .await
+            "select count(*) \
+            from hotline_verifications \
+            where application_id = $1 and not matched and at >= $2",
+        )
+        .bind(id)
+        .bind(since)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -198,16 +217,17 @@ pub async fn record_verification(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into hotline_verifications (application_id, at, agent, method, matched) values ($1, $2, $3, $4, $5)"
-    )
-    .bind(id)
-    .bind(at)
-    .bind(agent)
-    .bind(method)
-    .bind(matched)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into hotline_verifications (application_id, at, agent, method, matched) \
+            values ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(agent)
+        .bind(method)
+        .bind(matched)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }

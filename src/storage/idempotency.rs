@@ -17,16 +17,17 @@ pub async fn claim(
 ) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into idempotency (client, idem_key, request_hash, created_at) values ($1, $2, $3, $4)
-         on conflict (client, idem_key) do nothing"
-    )
-    .bind(client)
-    .bind(key)
-    .bind(request_hash)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() == 1)
+            "insert into idempotency (client, idem_key, request_hash, created_at) \
+            values ($1, $2, $3, $4) \
+            on conflict (client, idem_key) do nothing",
+        )
+        .bind(client)
+        .bind(key)
+        .bind(request_hash)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -40,12 +41,14 @@ pub struct Stored {
 pub async fn stored(tx: &mut Tx, client: &str, key: &str) -> DbResult<Option<Stored>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, Stored>(
-        "select request_hash, response_status, response_body from idempotency where client = $1 and idem_key = $2"
-    )
-    .bind(client)
-    .bind(key)
-    .fetch_optional(c)
-    .await
+            "select request_hash, response_status, response_body \
+            from idempotency \
+            where client = $1 and idem_key = $2",
+        )
+        .bind(client)
+        .bind(key)
+        .fetch_optional(c)
+        .await
     })
 }
 
@@ -58,14 +61,17 @@ pub async fn complete(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "update idempotency set response_status = $1, response_body = $2 where client = $3 and idem_key = $4"
-    )
-    .bind(i64::from(status))
-    .bind(body)
-    .bind(client)
-    .bind(key)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "update idempotency \
+            set response_status = $1, response_body = $2 \
+            where client = $3 and idem_key = $4",
+        )
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(client)
+        .bind(key)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -76,12 +82,14 @@ impl super::Storage {
     pub async fn idempotency_record(&self, client: &str, key: &str) -> DbResult<Option<Stored>> {
         crate::on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Stored>(
-            "select request_hash, response_status, response_body from idempotency where client = $1 and idem_key = $2"
-        )
-        .bind(client)
-        .bind(key)
-        .fetch_optional(p)
-        .await
+                "select request_hash, response_status, response_body \
+                from idempotency \
+                where client = $1 and idem_key = $2",
+            )
+            .bind(client)
+            .bind(key)
+            .fetch_optional(p)
+            .await
         })
     }
 }

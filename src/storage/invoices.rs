@@ -17,19 +17,21 @@ pub struct NewRequest<'a> {
 pub async fn insert_request(tx: &mut Tx, r: &NewRequest<'_>) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into invoice_requests (application_id, hall_reference, title, tax_id, email, amount_fen, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $7) on conflict (application_id) do nothing"
-    )
-    .bind(r.application_id)
-    .bind(r.hall_reference)
-    .bind(r.title)
-    .bind(r.tax_id)
-    .bind(r.email)
-    .bind(r.amount_fen)
-    .bind(r.at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into invoice_requests (application_id, hall_reference, title, tax_id, email, \
+                amount_fen, created_at, updated_at) \
+            values ($1, $2, $3, $4, $5, $6, $7, $7) \
+            on conflict (application_id) do nothing",
+        )
+        .bind(r.application_id)
+        .bind(r.hall_reference)
+        .bind(r.title)
+        .bind(r.tax_id)
+        .bind(r.email)
+        .bind(r.amount_fen)
+        .bind(r.at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -47,8 +49,11 @@ pub async fn lock_invoicing(tx: &mut Tx) -> DbResult<()> {
 /// The next value of a counter that never goes back (1 the first time).
 pub async fn next_counter(tx: &mut Tx, name: &str, by: i64) -> DbResult<i64> {
     on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "insert into counters (name, value) values ($1, $2)
-         on conflict (name) do update set value = counters.value + excluded.value returning value"
+        "insert into counters (name, value) \
+        values ($1, $2) \
+        on conflict (name) do update \
+        set value = counters.value + excluded.value \
+        returning value"
     )
     .bind(name)
     .bind(by)
@@ -74,16 +79,20 @@ pub struct RequestRow {
     pub status: String,
 }
 
-const REQUEST_COLUMNS: &str =
-    "select r.application_id, r.hall_reference, r.title, r.tax_id, r.email, r.amount_fen, r.state,
-    r.problem, r.batch_id, r.serial, r.invoice_number, r.created_at, a.payment_state, a.status
-    from invoice_requests r join applications a on a.application_id = r.application_id";
+const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
+        r.email, r.amount_fen, r.state, r.problem, r.batch_id, r.serial, r.invoice_number, \
+        r.created_at, a.payment_state, a.status \
+    from invoice_requests r \
+    join applications a on a.application_id = r.application_id";
 
 /// Pending requests ready for a batch: accepted (or further), paid, oldest first.
 pub async fn ready_requests(tx: &mut Tx, limit: i64) -> DbResult<Vec<RequestRow>> {
     let sql = format!(
-        "{REQUEST_COLUMNS} where r.state = 'pending' and a.payment_state = 'verified'
-         and a.status in ('accepted', 'in_production', 'shipped') order by r.created_at, r.application_id limit $1"
+        "{REQUEST_COLUMNS} \
+        where r.state = 'pending' and a.payment_state = 'verified' and a.status in ('accepted', \
+            'in_production', 'shipped') \
+        order by r.created_at, r.application_id \
+        limit $1"
     );
     on_tx!(tx, |c| sqlx::query_as::<_, RequestRow>(&sql)
         .bind(limit)
@@ -120,8 +129,9 @@ pub struct NewBatch<'a> {
 
 pub async fn insert_batch(tx: &mut Tx, b: &NewBatch<'_>) -> DbResult<i64> {
     on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "insert into invoice_batches (batch_no, requests, sha256, file, created_at, created_by)
-         values ($1, $2, $3, $4, $5, $6) returning batch_id"
+        "insert into invoice_batches (batch_no, requests, sha256, file, created_at, created_by) \
+        values ($1, $2, $3, $4, $5, $6) \
+        returning batch_id"
     )
     .bind(b.batch_no)
     .bind(b.requests)
@@ -143,16 +153,17 @@ pub async fn mark_batched(
 ) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update invoice_requests set state = 'batched', batch_id = $1, serial = $2, problem = null, updated_at = $3
-         where application_id = $4 and state = 'pending'"
-    )
-    .bind(batch_id)
-    .bind(serial)
-    .bind(at)
-    .bind(application_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update invoice_requests \
+            set state = 'batched', batch_id = $1, serial = $2, problem = null, updated_at = $3 \
+            where application_id = $4 and state = 'pending'",
+        )
+        .bind(batch_id)
+        .bind(serial)
+        .bind(at)
+        .bind(application_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -172,11 +183,14 @@ pub struct OpenRequest {
 pub async fn open_requests(tx: &mut Tx) -> DbResult<Vec<OpenRequest>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, OpenRequest>(
-        "select r.application_id, r.hall_reference, r.title, r.email, r.amount_fen, r.serial, b.created_at as exported_at
-         from invoice_requests r join invoice_batches b on b.batch_id = r.batch_id where r.state = 'batched'"
-    )
-    .fetch_all(c)
-    .await
+            "select r.application_id, r.hall_reference, r.title, r.email, r.amount_fen, r.serial, \
+                b.created_at as exported_at \
+            from invoice_requests r \
+            join invoice_batches b on b.batch_id = r.batch_id \
+            where r.state = 'batched'",
+        )
+        .fetch_all(c)
+        .await
     })
 }
 
@@ -184,15 +198,16 @@ pub async fn open_requests(tx: &mut Tx) -> DbResult<Vec<OpenRequest>> {
 pub async fn fail_serial(tx: &mut Tx, serial: &str, reason: &str, at: i64) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update invoice_requests set state = 'pending', batch_id = null, serial = null, problem = $1, updated_at = $2
-         where serial = $3 and state = 'batched'"
-    )
-    .bind(reason)
-    .bind(at)
-    .bind(serial)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update invoice_requests \
+            set state = 'pending', batch_id = null, serial = null, problem = $1, updated_at = $2 \
+            where serial = $3 and state = 'batched'",
+        )
+        .bind(reason)
+        .bind(at)
+        .bind(serial)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -222,22 +237,24 @@ pub struct NewInvoice<'a> {
 pub async fn insert_invoice(tx: &mut Tx, i: &NewInvoice<'_>) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into issued_invoices (invoice_number, application_id, issued_at, buyer, amount_fen, status, positive, reverses, link, imported_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (invoice_number) do nothing"
-    )
-    .bind(i.number)
-    .bind(i.application_id)
-    .bind(i.issued_at)
-    .bind(i.buyer)
-    .bind(i.amount_fen)
-    .bind(i.status)
-    .bind(i.positive)
-    .bind(i.reverses)
-    .bind(i.link)
-    .bind(i.at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into issued_invoices (invoice_number, application_id, issued_at, buyer, \
+                amount_fen, status, positive, reverses, link, imported_at) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            on conflict (invoice_number) do nothing",
+        )
+        .bind(i.number)
+        .bind(i.application_id)
+        .bind(i.issued_at)
+        .bind(i.buyer)
+        .bind(i.amount_fen)
+        .bind(i.status)
+        .bind(i.positive)
+        .bind(i.reverses)
+        .bind(i.link)
+        .bind(i.at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -245,14 +262,16 @@ pub async fn insert_invoice(tx: &mut Tx, i: &NewInvoice<'_>) -> DbResult<()> {
 pub async fn mark_issued(tx: &mut Tx, application_id: &str, number: &str, at: i64) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "update invoice_requests set state = 'issued', invoice_number = $1, updated_at = $2 where application_id = $3"
-    )
-    .bind(number)
-    .bind(at)
-    .bind(application_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update invoice_requests \
+            set state = 'issued', invoice_number = $1, updated_at = $2 \
+            where application_id = $3",
+        )
+        .bind(number)
+        .bind(at)
+        .bind(application_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -261,23 +280,28 @@ pub async fn mark_issued(tx: &mut Tx, application_id: &str, number: &str, at: i6
 pub async fn mark_reversed(tx: &mut Tx, blue: &str, at: i64) -> DbResult<Option<String>> {
     let app: Option<Option<String>> = on_tx!(tx, |c| {
         sqlx::query_scalar::<_, Option<String>>(
-        "update issued_invoices set status = 'reversed' where invoice_number = $1 returning application_id"
-    )
-    .bind(blue)
-    .fetch_optional(c)
-    .await
+            "update issued_invoices \
+            set status = 'reversed' \
+            where invoice_number = $1 \
+            returning application_id",
+        )
+        .bind(blue)
+        .fetch_optional(c)
+        .await
     })?;
     let app = app.flatten();
     if let Some(a) = &app {
         on_tx!(tx, |c| {
             sqlx::query(
-            "update invoice_requests set state = 'reversed', updated_at = $1 where application_id = $2"
-        )
-        .bind(at)
-        .bind(a)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "update invoice_requests \
+                set state = 'reversed', updated_at = $1 \
+                where application_id = $2",
+            )
+            .bind(at)
+            .bind(a)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
     }
     Ok(app)
@@ -301,14 +325,15 @@ pub struct InvoiceMailRow {
 pub async fn invoice_for_mail(tx: &mut Tx, number: &str) -> DbResult<Option<InvoiceMailRow>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, InvoiceMailRow>(
-        "select i.invoice_number, i.application_id, i.issued_at, i.amount_fen, i.link, i.file_sha256, i.download_token,
-                r.title, r.email, r.hall_reference
-         from issued_invoices i join invoice_requests r on r.application_id = i.application_id
-         where i.invoice_number = $1 and i.positive"
-    )
-    .bind(number)
-    .fetch_optional(c)
-    .await
+            "select i.invoice_number, i.application_id, i.issued_at, i.amount_fen, i.link, \
+                i.file_sha256, i.download_token, r.title, r.email, r.hall_reference \
+            from issued_invoices i \
+            join invoice_requests r on r.application_id = i.application_id \
+            where i.invoice_number = $1 and i.positive",
+        )
+        .bind(number)
+        .fetch_optional(c)
+        .await
     })
 }
 
@@ -322,16 +347,17 @@ pub async fn attach_file(
 ) -> DbResult<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "update issued_invoices set file_sha256 = $1, file_name = $2, download_token = coalesce(download_token, $3)
-         where invoice_number = $4"
-    )
-    .bind(sha256)
-    .bind(name)
-    .bind(token)
-    .bind(number)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "update issued_invoices \
+            set file_sha256 = $1, file_name = $2, download_token = coalesce(download_token, $3) \
+            where invoice_number = $4",
+        )
+        .bind(sha256)
+        .bind(name)
+        .bind(token)
+        .bind(number)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
@@ -345,16 +371,17 @@ pub async fn record_issue(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into invoice_import_issues (invoice_number, outcome, detail, created_at) values ($1, $2, $3, $4)
-         on conflict (invoice_number, outcome) do nothing"
-    )
-    .bind(number)
-    .bind(outcome)
-    .bind(detail)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into invoice_import_issues (invoice_number, outcome, detail, created_at) \
+            values ($1, $2, $3, $4) \
+            on conflict (invoice_number, outcome) do nothing",
+        )
+        .bind(number)
+        .bind(outcome)
+        .bind(detail)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -399,12 +426,14 @@ impl super::Storage {
     pub async fn invoice_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BatchRow>(
-            "select batch_id, batch_no, requests, sha256, created_at, created_by from invoice_batches
-             order by batch_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select batch_id, batch_no, requests, sha256, created_at, created_by \
+                from invoice_batches \
+                order by batch_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -423,19 +452,23 @@ impl super::Storage {
     pub async fn invoice_issues(&self, limit: i64) -> DbResult<Vec<IssueRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, IssueRow>(
-            "select issue_id, invoice_number, outcome, detail, created_at from invoice_import_issues
-             where state = 'open' order by issue_id desc limit $1"
-        )
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select issue_id, invoice_number, outcome, detail, created_at \
+                from invoice_import_issues \
+                where state = 'open' \
+                order by issue_id desc \
+                limit $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
     pub async fn invoice_file_by_token(&self, token: &str) -> DbResult<Option<InvoiceFileRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, InvoiceFileRow>(
-            "select invoice_number, file_sha256, file_name from issued_invoices
-             where download_token = $1 and file_sha256 is not null and status <> 'reversed'"
+            "select invoice_number, file_sha256, file_name \
+            from issued_invoices \
+            where download_token = $1 and file_sha256 is not null and status <> 'reversed'"
         )
         .bind(token)
         .fetch_optional(p)
@@ -446,12 +479,15 @@ impl super::Storage {
     pub async fn invoice_of(&self, application_id: &str) -> DbResult<Option<(String, i64)>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, (String, i64)>(
-            "select invoice_number, issued_at from issued_invoices
-             where application_id = $1 and positive and status <> 'reversed' order by issued_at desc limit 1"
-        )
-        .bind(application_id)
-        .fetch_optional(p)
-        .await
+                "select invoice_number, issued_at \
+                from issued_invoices \
+                where application_id = $1 and positive and status <> 'reversed' \
+                order by issued_at desc \
+                limit 1",
+            )
+            .bind(application_id)
+            .fetch_optional(p)
+            .await
         })
     }
 }

@@ -5,7 +5,8 @@ use super::{DbResult, Storage};
 use crate::on_pool;
 
 /// Counted from the audit trail through the partial index `audit_log_imports`.
-pub const IMPORT_ACTIONS: &str = "('certificates.imported', 'calendar.imported', 'payments.imported', 'invoices.imported', 'tracking.imported')";
+pub const IMPORT_ACTIONS: &str = "('certificates.imported', 'calendar.imported', \
+        'payments.imported', 'invoices.imported', 'tracking.imported')";
 
 #[derive(Debug, Default)]
 pub struct Gauges {
@@ -28,7 +29,10 @@ impl Storage {
             .await)
         };
         let imports_sql = format!(
-            "select action, count(*) from audit_log where action in {IMPORT_ACTIONS} group by action"
+            "select action, count(*) \
+            from audit_log \
+            where action in {IMPORT_ACTIONS} \
+            group by action"
         );
         Ok(Gauges {
             applications_by_status: grouped(

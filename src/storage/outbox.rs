@@ -25,20 +25,22 @@ pub struct NewMessage<'a> {
 pub async fn enqueue(tx: &mut Tx, m: &NewMessage<'_>, at: i64) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into outbox (dedup_key, kind, recipient, subject, body_text, body_html, application_id, next_attempt_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8) on conflict (dedup_key) do nothing"
-    )
-    .bind(m.dedup_key)
-    .bind(m.kind)
-    .bind(m.recipient)
-    .bind(m.subject)
-    .bind(m.body_text)
-    .bind(m.body_html)
-    .bind(m.application_id)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() == 1)
+            "insert into outbox (dedup_key, kind, recipient, subject, body_text, body_html, \
+                application_id, next_attempt_at, created_at) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+            on conflict (dedup_key) do nothing",
+        )
+        .bind(m.dedup_key)
+        .bind(m.kind)
+        .bind(m.recipient)
+        .bind(m.subject)
+        .bind(m.body_text)
+        .bind(m.body_html)
+        .bind(m.application_id)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
     })
 }
 
@@ -84,8 +86,9 @@ pub struct OutboxRow {
     pub claim_token: Option<String>,
 }
 
-const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_text, body_html, application_id, status, attempts,
-    next_attempt_at, last_error, created_at, sent_at, claim_token";
+const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_text, body_html, \
+        application_id, status, attempts, next_attempt_at, last_error, created_at, sent_at, \
+        claim_token";
 
 /// After this many failed attempts a message is parked for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -107,10 +110,11 @@ impl Storage {
             Pool::Postgres(_) => "for update skip locked",
         };
         let sql = format!(
-            "update outbox set next_attempt_at = $1, claim_token = $4 where message_id in
-               (select message_id from outbox where status = 'pending' and next_attempt_at <= $2
-                order by next_attempt_at, message_id limit $3 {lock})
-             returning {COLUMNS}"
+            "update outbox \
+            set next_attempt_at = $1, claim_token = $4 \
+            where message_id in (select message_id from outbox where status = 'pending' and \
+                next_attempt_at <= $2 order by next_attempt_at, message_id limit $3 {lock}) \
+            returning {COLUMNS}"
         );
         let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, OutboxRow>(&sql)
             .bind(lease_until)
@@ -129,14 +133,17 @@ impl Storage {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = null, claim_token = null
-             where message_id = $2 and status = 'pending' and claim_token = $3"
-        )
-        .bind(at)
-        .bind(row.message_id)
-        .bind(&row.claim_token)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "update outbox \
+                set status = 'sent', sent_at = $1, attempts = attempts + 1, last_error = null, \
+                    claim_token = null \
+                where message_id = $2 and status = 'pending' and claim_token = $3",
+            )
+            .bind(at)
+            .bind(row.message_id)
+            .bind(&row.claim_token)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
         Ok(n == 1)
@@ -156,17 +163,20 @@ impl Storage {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, claim_token = null
-             where message_id = $5 and status = 'pending' and claim_token = $6"
-        )
-        .bind(status)
-        .bind(attempts)
-        .bind(error)
-        .bind(now + backoff)
-        .bind(row.message_id)
-        .bind(&row.claim_token)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "update outbox \
+                set status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, claim_token \
+                    = null \
+                where message_id = $5 and status = 'pending' and claim_token = $6",
+            )
+            .bind(status)
+            .bind(attempts)
+            .bind(error)
+            .bind(now + backoff)
+            .bind(row.message_id)
+            .bind(&row.claim_token)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
         Ok(n == 1)
@@ -177,13 +187,15 @@ impl Storage {
         let mut tx = self.begin().await?;
         let n = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update outbox set status = 'pending', attempts = 0, next_attempt_at = $1 where message_id = $2 and status = 'parked'"
-        )
-        .bind(now)
-        .bind(message_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "update outbox \
+                set status = 'pending', attempts = 0, next_attempt_at = $1 \
+                where message_id = $2 and status = 'parked'",
+            )
+            .bind(now)
+            .bind(message_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         if n > 0 {
             super::audit::record(

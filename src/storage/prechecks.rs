@@ -11,15 +11,16 @@ use crate::{on_pool, on_tx};
 pub async fn enqueue(tx: &mut Tx, application_id: &str, version: i64, at: i64) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into precheck_jobs (application_id, version, created_at, updated_at) values ($1, $2, $3, $3)
-         on conflict (application_id, version) do nothing"
-    )
-    .bind(application_id)
-    .bind(version)
-    .bind(at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "insert into precheck_jobs (application_id, version, created_at, updated_at) \
+            values ($1, $2, $3, $3) \
+            on conflict (application_id, version) do nothing",
+        )
+        .bind(application_id)
+        .bind(version)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -86,11 +87,12 @@ impl Storage {
             Pool::Postgres(_) => "for update skip locked",
         };
         let sql = format!(
-            "update precheck_jobs set lease_until = $1, claim_token = $2, attempts = attempts + 1, updated_at = $3
-             where (application_id, version) in
-               (select application_id, version from precheck_jobs where status = 'pending' and lease_until <= $3
-                order by created_at, application_id, version limit $4 {lock})
-             returning application_id, version, attempts"
+            "update precheck_jobs \
+            set lease_until = $1, claim_token = $2, attempts = attempts + 1, updated_at = $3 \
+            where (application_id, version) in (select application_id, version from precheck_jobs \
+                where status = 'pending' and lease_until <= $3 order by created_at, \
+                application_id, version limit $4 {lock}) \
+            returning application_id, version, attempts"
         );
         let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, ClaimedJob>(&sql)
             .bind(lease_until)
@@ -122,11 +124,13 @@ impl Storage {
     ) -> DbResult<Vec<(String, i64, String, String)>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as(
-            "select application_id, version, kind, photo_hash from scan_photo_hashes where application_id <> $1"
-        )
-        .bind(application_id)
-        .fetch_all(p)
-        .await
+                "select application_id, version, kind, photo_hash \
+                from scan_photo_hashes \
+                where application_id <> $1",
+            )
+            .bind(application_id)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -138,13 +142,15 @@ impl Storage {
     ) -> DbResult<Vec<String>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar(
-            "select distinct application_id from application_scans where sha256 = $1 and application_id <> $2
-             order by application_id"
-        )
-        .bind(sha256)
-        .bind(except)
-        .fetch_all(p)
-        .await
+                "select distinct application_id \
+                from application_scans \
+                where sha256 = $1 and application_id <> $2 \
+                order by application_id",
+            )
+            .bind(sha256)
+            .bind(except)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -161,16 +167,18 @@ impl Storage {
         let mut tx = self.begin().await?;
         let closed = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update precheck_jobs set status = 'done', last_error = null, updated_at = $1
-             where application_id = $2 and version = $3 and status = 'pending' and claim_token = $4"
-        )
-        .bind(now)
-        .bind(&job.application_id)
-        .bind(job.version)
-        .bind(token)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "update precheck_jobs \
+                set status = 'done', last_error = null, updated_at = $1 \
+                where application_id = $2 and version = $3 and status = 'pending' and claim_token \
+                    = $4",
+            )
+            .bind(now)
+            .bind(&job.application_id)
+            .bind(job.version)
+            .bind(token)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         if closed != 1 {
             tx.rollback().await?;
@@ -179,37 +187,40 @@ impl Storage {
         for f in findings {
             on_tx!(&mut tx, |c| {
                 sqlx::query(
-                "insert into precheck_findings (application_id, version, kind, check_name, outcome, flagged, detail, region, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-            )
-            .bind(&job.application_id)
-            .bind(job.version)
-            .bind(&f.kind)
-            .bind(&f.check_name)
-            .bind(&f.outcome)
-            .bind(f.flagged)
-            .bind(&f.detail)
-            .bind(&f.region)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
+                    "insert into precheck_findings (application_id, version, kind, check_name, \
+                        outcome, flagged, detail, region, created_at) \
+                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&job.application_id)
+                .bind(job.version)
+                .bind(&f.kind)
+                .bind(&f.check_name)
+                .bind(&f.outcome)
+                .bind(f.flagged)
+                .bind(&f.detail)
+                .bind(&f.region)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
             })?;
         }
         for (kind, hash) in hashes {
             on_tx!(&mut tx, |c| {
                 sqlx::query(
-                "insert into scan_photo_hashes (application_id, version, kind, photo_hash, created_at)
-                 values ($1, $2, $3, $4, $5) on conflict do nothing"
-            )
-            .bind(&job.application_id)
-            .bind(job.version)
-            .bind(kind)
-            .bind(hash)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
+                    "insert into scan_photo_hashes (application_id, version, kind, photo_hash, \
+                        created_at) \
+                    values ($1, $2, $3, $4, $5) \
+                    on conflict do nothing",
+                )
+                .bind(&job.application_id)
+                .bind(job.version)
+                .bind(kind)
+                .bind(hash)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
             })?;
         }
         let flagged = findings.iter().filter(|f| f.flagged).count().to_string();
@@ -248,19 +259,21 @@ impl Storage {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update precheck_jobs set status = $1, last_error = $2, lease_until = $3, updated_at = $4
-             where application_id = $5 and version = $6 and claim_token = $7 and status = 'pending'"
-        )
-        .bind(status)
-        .bind(error)
-        .bind(now + 60_000)
-        .bind(now)
-        .bind(&job.application_id)
-        .bind(job.version)
-        .bind(token)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "update precheck_jobs \
+                set status = $1, last_error = $2, lease_until = $3, updated_at = $4 \
+                where application_id = $5 and version = $6 and claim_token = $7 and status = \
+                    'pending'",
+            )
+            .bind(status)
+            .bind(error)
+            .bind(now + 60_000)
+            .bind(now)
+            .bind(&job.application_id)
+            .bind(job.version)
+            .bind(token)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         tx.commit().await
     }
@@ -273,13 +286,15 @@ impl Storage {
     ) -> DbResult<Vec<FindingRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, FindingRow>(
-            "select kind, check_name, outcome, flagged, detail, region, verdict from precheck_findings
-             where application_id = $1 and version = $2 order by kind, check_name"
-        )
-        .bind(application_id)
-        .bind(version)
-        .fetch_all(p)
-        .await
+                "select kind, check_name, outcome, flagged, detail, region, verdict \
+                from precheck_findings \
+                where application_id = $1 and version = $2 \
+                order by kind, check_name",
+            )
+            .bind(application_id)
+            .bind(version)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -311,19 +326,21 @@ impl Storage {
         let mut tx = self.begin().await?;
         let changed = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update precheck_findings set verdict = $1, verdict_by = $2, verdict_at = $3
-             where application_id = $4 and version = $5 and kind = $6 and check_name = $7 and flagged"
-        )
-        .bind(verdict)
-        .bind(by)
-        .bind(now)
-        .bind(application_id)
-        .bind(version)
-        .bind(kind)
-        .bind(check)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "update precheck_findings \
+                set verdict = $1, verdict_by = $2, verdict_at = $3 \
+                where application_id = $4 and version = $5 and kind = $6 and check_name = $7 and \
+                    flagged",
+            )
+            .bind(verdict)
+            .bind(by)
+            .bind(now)
+            .bind(application_id)
+            .bind(version)
+            .bind(kind)
+            .bind(check)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         if changed != 1 {
             tx.rollback().await?;
@@ -351,11 +368,13 @@ impl Storage {
     /// Per check: findings flagged, and the reviewers' verdicts on them.
     pub async fn precheck_precision(&self) -> DbResult<Vec<PrecisionRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, PrecisionRow>(
-            "select check_name,
-                    count(*) as flagged,
-                    sum(case when verdict = 'confirmed' then 1 else 0 end) as confirmed,
-                    sum(case when verdict = 'dismissed' then 1 else 0 end) as dismissed
-             from precheck_findings where flagged group by check_name order by check_name"
+            "select check_name, count(*) as flagged, sum(case when verdict = 'confirmed' then 1 \
+                else 0 end) as confirmed, sum(case when verdict = 'dismissed' then 1 else 0 end) \
+                as dismissed \
+            from precheck_findings \
+            where flagged \
+            group by check_name \
+            order by check_name"
         )
         .fetch_all(p)
         .await)

@@ -31,8 +31,10 @@ impl Storage {
             _,
             (i64, String, String),
         >(
-            "select decision_id, application_id, decided_by from decisions
-             where decided_at >= $1 and decided_at < $2 order by decision_id"
+            "select decision_id, application_id, decided_by \
+            from decisions \
+            where decided_at >= $1 and decided_at < $2 \
+            order by decision_id"
         )
         .bind(from)
         .bind(to)
@@ -63,19 +65,21 @@ impl Storage {
         for c in drawn {
             added += crate::on_tx!(&mut tx, |t| {
                 sqlx::query(
-                "insert into quality_samples (decision_id, application_id, reviewer, week, seed, drawn_by, drawn_at, created_at, updated_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $7, $7) on conflict (decision_id) do nothing"
-            )
-            .bind(c.decision_id)
-            .bind(&c.application_id)
-            .bind(&c.reviewer)
-            .bind(week)
-            .bind(seed)
-            .bind(actor)
-            .bind(at)
-            .execute(t)
-            .await
-            .map(|r| r.rows_affected())
+                    "insert into quality_samples (decision_id, application_id, reviewer, week, \
+                        seed, drawn_by, drawn_at, created_at, updated_at) \
+                    values ($1, $2, $3, $4, $5, $6, $7, $7, $7) \
+                    on conflict (decision_id) do nothing",
+                )
+                .bind(c.decision_id)
+                .bind(&c.application_id)
+                .bind(&c.reviewer)
+                .bind(week)
+                .bind(seed)
+                .bind(actor)
+                .bind(at)
+                .execute(t)
+                .await
+                .map(|r| r.rows_affected())
             })?;
         }
         super::audit::record(
@@ -99,13 +103,16 @@ impl Storage {
     pub async fn samples_of_week(&self, week: &str) -> DbResult<Vec<SampleRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, SampleRow>(
-            "select s.sample_id, s.application_id, s.reviewer, d.outcome, d.decided_at, s.verdict, s.verdict_note, s.judged_by
-             from quality_samples s join decisions d on d.decision_id = s.decision_id
-             where s.week = $1 order by s.reviewer, s.sample_id"
-        )
-        .bind(week)
-        .fetch_all(p)
-        .await
+                "select s.sample_id, s.application_id, s.reviewer, d.outcome, d.decided_at, \
+                    s.verdict, s.verdict_note, s.judged_by \
+                from quality_samples s \
+                join decisions d on d.decision_id = s.decision_id \
+                where s.week = $1 \
+                order by s.reviewer, s.sample_id",
+            )
+            .bind(week)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -127,17 +134,19 @@ impl Storage {
         .await)?;
         let won = crate::on_tx!(&mut tx, |p| {
             sqlx::query(
-            "update quality_samples set verdict = $1, verdict_note = $2, judged_by = $3, judged_at = $4, updated_at = $4
-             where sample_id = $5"
-        )
-        .bind(verdict)
-        .bind(note)
-        .bind(actor)
-        .bind(at)
-        .bind(sample_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected() == 1)
+                "update quality_samples \
+                set verdict = $1, verdict_note = $2, judged_by = $3, judged_at = $4, updated_at = \
+                    $4 \
+                where sample_id = $5",
+            )
+            .bind(verdict)
+            .bind(note)
+            .bind(actor)
+            .bind(at)
+            .bind(sample_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected() == 1)
         })?;
         if won {
             super::audit::record(
@@ -163,12 +172,15 @@ impl Storage {
     pub async fn disagreement_by_reviewer(&self) -> DbResult<Vec<Disagreement>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Disagreement>(
-            "select reviewer as key, count(*) as judged,
-                 cast(coalesce(sum(case when verdict = 'disagree' then 1 else 0 end), 0) as bigint) as disagreed
-             from quality_samples where verdict is not null group by reviewer order by reviewer"
-        )
-        .fetch_all(p)
-        .await
+                "select reviewer as key, count(*) as judged, cast(coalesce(sum(case when verdict = \
+                    'disagree' then 1 else 0 end), 0) as bigint) as disagreed \
+                from quality_samples \
+                where verdict is not null \
+                group by reviewer \
+                order by reviewer",
+            )
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -176,13 +188,18 @@ impl Storage {
     pub async fn disagreement_by_reason(&self) -> DbResult<Vec<Disagreement>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Disagreement>(
-            "select coalesce(r.code, 'accepted') as key, count(*) as judged,
-                 cast(coalesce(sum(case when s.verdict = 'disagree' then 1 else 0 end), 0) as bigint) as disagreed
-             from quality_samples s left join decision_reasons r on r.decision_id = s.decision_id
-             where s.verdict is not null group by coalesce(r.code, 'accepted') order by 1"
-        )
-        .fetch_all(p)
-        .await
+                "select coalesce(r.code, 'accepted') as key, count(*) as judged, \
+                    cast(coalesce(sum(case when s.verdict = 'disagree' then 1 else 0 end), 0) as \
+                    bigint) as disagreed \
+                from quality_samples s \
+                left \
+                join decision_reasons r on r.decision_id = s.decision_id \
+                where s.verdict is not null \
+                group by coalesce(r.code, 'accepted') \
+                order by 1",
+            )
+            .fetch_all(p)
+            .await
         })
     }
 }

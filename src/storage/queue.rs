@@ -39,9 +39,8 @@ pub struct QueueRow {
 }
 
 /// Flagged pre-check findings of the current version (indexed by application and flag).
-const FLAGGED: &str =
-    "(select count(*) from precheck_findings f where f.application_id = applications.application_id
-     and f.version = applications.version and f.flagged)";
+const FLAGGED: &str = "(select count(*) from precheck_findings f where f.application_id = \
+        applications.application_id and f.version = applications.version and f.flagged)";
 
 enum Bind {
     I(i64),
@@ -57,9 +56,10 @@ impl Storage {
         limit: i64,
     ) -> DbResult<Vec<QueueRow>> {
         let mut sql = format!(
-            "select application_id, applicant_name, status, version, submitted_at, received_at, review_due_at, payment_channel, claimed_by,
-               {FLAGGED} as findings
-             from applications where status in ('submitted', 'in_review')",
+            "select application_id, applicant_name, status, version, submitted_at, received_at, \
+                review_due_at, payment_channel, claimed_by, {FLAGGED} as findings \
+            from applications \
+            where status in ('submitted', 'in_review')",
         );
         let mut binds = Vec::new();
         let mut push = |sql: &mut String, clause: &str, b: Vec<Bind>| {
@@ -92,7 +92,8 @@ impl Storage {
             let q = q.trim().to_owned();
             push(
                 &mut sql,
-                " and (application_id = ? or hall_reference = ? or certificate_serial = ? or mobile = ?)",
+                " and (application_id = ? or hall_reference = ? or certificate_serial = ? or \
+                    mobile = ?)",
                 vec![
                     Bind::S(q.to_ascii_uppercase()),
                     Bind::S(q.clone()),
@@ -129,11 +130,15 @@ impl Storage {
     pub async fn next_unclaimed(&self) -> DbResult<Option<String>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, String>(
-            "select application_id from applications where status in ('submitted', 'in_review')
-             and status = 'submitted' and claimed_by is null order by review_due_at, application_id limit 1"
-        )
-        .fetch_optional(p)
-        .await
+                "select application_id \
+                from applications \
+                where status in ('submitted', 'in_review') and status = 'submitted' and claimed_by \
+                    is null \
+                order by review_due_at, application_id \
+                limit 1",
+            )
+            .fetch_optional(p)
+            .await
         })
     }
 }
@@ -188,12 +193,15 @@ impl Storage {
     pub async fn review_detail(&self, id: &str) -> DbResult<Option<ReviewDetail>> {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DetailRow>(
-            "select application_id, hall_reference, certificate_serial, status, version, row_version, submitted_at,
-                    received_at, review_due_at, claimed_by, payment_state from applications where application_id = $1"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await
+                "select application_id, hall_reference, certificate_serial, status, version, \
+                    row_version, submitted_at, received_at, review_due_at, claimed_by, \
+                    payment_state \
+                from applications \
+                where application_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await
         })?;
         let Some(row) = row else { return Ok(None) };
         let body_of = |v: i64| async move {
@@ -217,22 +225,29 @@ impl Storage {
         let scans = self.scans(id, row.version).await?;
         let events = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, EventRow>(
-            "select at, status, actor, note from application_events where application_id = $1 order by at, event_id"
-        )
-        .bind(id)
-        .fetch_all(p)
-        .await
+                "select at, status, actor, note \
+                from application_events \
+                where application_id = $1 \
+                order by at, event_id",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await
         })?;
         // Reasons folded into one text per decision: "code: text" lines.
         let decisions = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DecisionRow>(
-            "select d.decision_id, d.version, d.outcome, d.decided_by, d.decided_at, d.note,
-                    coalesce((select string_agg(r.code || ': ' || r.text_shown, '\n' order by r.position) from decision_reasons r where r.decision_id = d.decision_id), '') as reasons
-             from decisions d where d.application_id = $1 order by d.decided_at, d.decision_id"
-        )
-        .bind(id)
-        .fetch_all(p)
-        .await
+                "select d.decision_id, d.version, d.outcome, d.decided_by, d.decided_at, d.note, \
+                    coalesce((select string_agg(r.code || ': ' || r.text_shown, ' ' order by \
+                    r.position) from decision_reasons r where r.decision_id = d.decision_id), '') \
+                    as reasons \
+                from decisions d \
+                where d.application_id = $1 \
+                order by d.decided_at, d.decision_id",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await
         })?;
         Ok(Some(ReviewDetail {
             row,

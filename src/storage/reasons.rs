@@ -15,8 +15,10 @@ pub struct ReasonRow {
 impl Storage {
     pub async fn return_reasons(&self, active_only: bool) -> DbResult<Vec<ReasonRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ReasonRow>(
-            "select code, text_shown, internal_note, active, position from return_reasons
-             where active or not $1 order by position, code"
+            "select code, text_shown, internal_note, active, position \
+            from return_reasons \
+            where active or not $1 \
+            order by position, code"
         )
         .bind(active_only)
         .fetch_all(p)
@@ -28,19 +30,23 @@ impl Storage {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| {
             sqlx::query(
-            "insert into return_reasons (code, text_shown, internal_note, active, position, updated_at)
-             values ($1, $2, $3, $4, $5, $6)
-             on conflict (code) do update set text_shown = excluded.text_shown, internal_note = excluded.internal_note,
-                 active = excluded.active, position = excluded.position, updated_at = excluded.updated_at"
-        )
-        .bind(&r.code)
-        .bind(&r.text_shown)
-        .bind(&r.internal_note)
-        .bind(r.active)
-        .bind(r.position)
-        .bind(at)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "insert into return_reasons (code, text_shown, internal_note, active, position, \
+                    updated_at) \
+                values ($1, $2, $3, $4, $5, $6) \
+                on conflict (code) do update \
+                set text_shown = excluded.text_shown, internal_note = excluded.internal_note, \
+                    active = excluded.active, position = excluded.position, updated_at = \
+                    excluded.updated_at",
+            )
+            .bind(&r.code)
+            .bind(&r.text_shown)
+            .bind(&r.internal_note)
+            .bind(r.active)
+            .bind(r.position)
+            .bind(at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         super::audit::record(
             &mut tx,

@@ -27,15 +27,18 @@ impl Storage {
     pub async fn retention_due(&self, cutoff_day: &str, limit: i64) -> DbResult<Vec<String>> {
         crate::on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, String>(
-            "select a.application_id from applications a
-             join certificates c on c.serial = a.certificate_serial
-             where a.erased_at is null and c.valid_to < $1 and a.status not in ('submitted', 'in_review')
-             order by a.application_id limit $2"
-        )
-        .bind(cutoff_day)
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select a.application_id \
+                from applications a \
+                join certificates c on c.serial = a.certificate_serial \
+                where a.erased_at is null and c.valid_to < $1 and a.status not in ('submitted', \
+                    'in_review') \
+                order by a.application_id \
+                limit $2",
+            )
+            .bind(cutoff_day)
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -52,18 +55,21 @@ impl Storage {
         // The condition again, in the update: exactly one run erases it, and only when due.
         let valid_to: Option<String> = on_tx!(&mut tx, |c| {
             sqlx::query_scalar(
-            "update applications set applicant_name = $2, id_number = $2, mobile = $2, email = $2,
-                 erased_at = $3, updated_at = $3, row_version = row_version + 1
-             where application_id = $1 and erased_at is null and status not in ('submitted', 'in_review')
-               and exists (select 1 from certificates c where c.serial = applications.certificate_serial and c.valid_to < $4)
-             returning (select c.valid_to from certificates c where c.serial = applications.certificate_serial)"
-        )
-        .bind(id)
-        .bind(TOMBSTONE)
-        .bind(at)
-        .bind(cutoff_day)
-        .fetch_optional(c)
-        .await
+                "update applications \
+                set applicant_name = $2, id_number = $2, mobile = $2, email = $2, erased_at = $3, \
+                    updated_at = $3, row_version = row_version + 1 \
+                where application_id = $1 and erased_at is null and status not in ('submitted', \
+                    'in_review') and exists (select 1 from certificates c where c.serial = \
+                    applications.certificate_serial and c.valid_to < $4) \
+                returning (select c.valid_to from certificates c where c.serial = \
+                    applications.certificate_serial)",
+            )
+            .bind(id)
+            .bind(TOMBSTONE)
+            .bind(at)
+            .bind(cutoff_day)
+            .fetch_optional(c)
+            .await
         })?;
         let Some(valid_to) = valid_to else {
             tx.rollback().await?;
@@ -86,8 +92,9 @@ impl Storage {
         .await)?;
         // Delivered and parked e-mails keep their kind and dates, not their text or address.
         let mails = on_tx!(&mut tx, |c| sqlx::query(
-            "update outbox set recipient = $2, subject = $2, body_text = $2, body_html = $2
-             where application_id = $1 and status <> 'pending'"
+            "update outbox \
+            set recipient = $2, subject = $2, body_text = $2, body_html = $2 \
+            where application_id = $1 and status <> 'pending'"
         )
         .bind(id)
         .bind(TOMBSTONE)
@@ -96,7 +103,15 @@ impl Storage {
         .map(|r| r.rows_affected()))?;
         let before = serde_json::json!({ "certificate_valid_to": valid_to }).to_string();
         let after = serde_json::json!({
-            "erased": ["applicant_name", "id_number", "mobile", "email", "application_versions.body", "application_scans", "outbox"],
+            "erased": [
+                "applicant_name",
+                "id_number",
+                "mobile",
+                "email",
+                "application_versions.body",
+                "application_scans",
+                "outbox",
+            ],
             "versions": versions,
             "scans": scans.len(),
             "mails": mails,

@@ -27,14 +27,17 @@ impl Storage {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| {
             sqlx::query(
-            "insert into staff_sessions (session_hash, staff_id, csrf_token, created_at, last_seen_at) values ($1, $2, $3, $4, $4)"
-        )
-        .bind(session_hash)
-        .bind(staff.staff_id)
-        .bind(csrf)
-        .bind(at)
-        .execute(c)
-        .await.map(|r| r.rows_affected())
+                "insert into staff_sessions (session_hash, staff_id, csrf_token, created_at, \
+                    last_seen_at) \
+                values ($1, $2, $3, $4, $4)",
+            )
+            .bind(session_hash)
+            .bind(staff.staff_id)
+            .bind(csrf)
+            .bind(at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         super::audit::record(
             &mut tx,
@@ -61,12 +64,15 @@ impl Storage {
     pub async fn session(&self, session_hash: &str) -> DbResult<Option<SessionRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, SessionRow>(
-            "select s.staff_id, u.username, u.display_name, u.role, u.disabled, s.csrf_token, s.created_at, s.last_seen_at
-             from staff_sessions s join staff u on u.staff_id = s.staff_id where s.session_hash = $1"
-        )
-        .bind(session_hash)
-        .fetch_optional(p)
-        .await
+                "select s.staff_id, u.username, u.display_name, u.role, u.disabled, s.csrf_token, \
+                    s.created_at, s.last_seen_at \
+                from staff_sessions s \
+                join staff u on u.staff_id = s.staff_id \
+                where s.session_hash = $1",
+            )
+            .bind(session_hash)
+            .fetch_optional(p)
+            .await
         })
     }
 
@@ -139,16 +145,17 @@ impl Storage {
         super::lock_key(&mut tx, super::LOCK_SIGN_IN, username).await?;
         let counted = on_tx!(&mut tx, |c| {
             sqlx::query(
-            "insert into login_failures (username, at)
-             select $1, $2 where (select count(*) from login_failures where username = $1 and at >= $3) < $4"
-        )
-        .bind(username)
-        .bind(at)
-        .bind(since)
-        .bind(max)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "insert into login_failures (username, at) \
+                select $1, $2 \
+                where (select count(*) from login_failures where username = $1 and at >= $3) < $4",
+            )
+            .bind(username)
+            .bind(at)
+            .bind(since)
+            .bind(max)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
         Ok(counted == 1)

@@ -26,9 +26,12 @@ impl Storage {
     /// Overdue review windows not escalated yet (the partial index `applications_to_escalate`).
     pub async fn overdue_unescalated(&self, now: i64, limit: i64) -> DbResult<Vec<DueRow>> {
         let sql = format!(
-            "select {DUE_COLUMNS} from applications
-             where status in ('submitted', 'in_review') and escalated_version < version and review_due_at < $1
-             order by review_due_at, application_id limit $2"
+            "select {DUE_COLUMNS} \
+            from applications \
+            where status in ('submitted', 'in_review') and escalated_version < version and \
+                review_due_at < $1 \
+            order by review_due_at, application_id \
+            limit $2"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
             .bind(now)
@@ -40,9 +43,12 @@ impl Storage {
     /// Waiting applications due in [from, to), by deadline.
     pub async fn due_between(&self, from: i64, to: i64, limit: i64) -> DbResult<Vec<DueRow>> {
         let sql = format!(
-            "select {DUE_COLUMNS} from applications
-             where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2
-             order by review_due_at, application_id limit $3"
+            "select {DUE_COLUMNS} \
+            from applications \
+            where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < \
+                $2 \
+            order by review_due_at, application_id \
+            limit $3"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
             .bind(from)
@@ -56,12 +62,15 @@ impl Storage {
     pub async fn count_due_between(&self, from: i64, to: i64) -> DbResult<i64> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(
-            "select count(*) from applications where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_one(p)
-        .await
+                "select count(*) \
+                from applications \
+                where status in ('submitted', 'in_review') and review_due_at >= $1 and \
+                    review_due_at < $2",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_one(p)
+            .await
         })
     }
 
@@ -73,9 +82,11 @@ impl Storage {
         limit: i64,
     ) -> DbResult<Vec<DueRow>> {
         let sql = format!(
-            "select {DUE_COLUMNS} from applications
-             where status in ('submitted', 'in_review') and claimed_by = $1 and review_due_at < $2
-             order by review_due_at limit $3"
+            "select {DUE_COLUMNS} \
+            from applications \
+            where status in ('submitted', 'in_review') and claimed_by = $1 and review_due_at < $2 \
+            order by review_due_at \
+            limit $3"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
             .bind(actor)
@@ -88,9 +99,11 @@ impl Storage {
     /// Unclaimed waiting applications by deadline.
     pub async fn unclaimed_by_deadline(&self, limit: i64) -> DbResult<Vec<DueRow>> {
         let sql = format!(
-            "select {DUE_COLUMNS} from applications
-             where status in ('submitted', 'in_review') and claimed_by is null
-             order by review_due_at, application_id limit $1"
+            "select {DUE_COLUMNS} \
+            from applications \
+            where status in ('submitted', 'in_review') and claimed_by is null \
+            order by review_due_at, application_id \
+            limit $1"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
             .bind(limit)
@@ -102,12 +115,14 @@ impl Storage {
     pub async fn recipients(&self, role: &str) -> DbResult<Vec<Recipient>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Recipient>(
-            "select username, display_name, email from staff
-             where role = $1 and not disabled and email is not null and email <> '' order by username"
-        )
-        .bind(role)
-        .fetch_all(p)
-        .await
+                "select username, display_name, email \
+                from staff \
+                where role = $1 and not disabled and email is not null and email <> '' \
+                order by username",
+            )
+            .bind(role)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -120,15 +135,19 @@ impl Storage {
     ) -> DbResult<Vec<BreachRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BreachRow>(
-            "select b.application_id, b.version, b.due_at, b.recorded_at, a.applicant_name, a.status, a.claimed_by
-             from sla_breaches b join applications a on a.application_id = b.application_id
-             where b.due_at >= $1 and b.due_at < $2 order by b.due_at desc limit $3"
-        )
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(p)
-        .await
+                "select b.application_id, b.version, b.due_at, b.recorded_at, a.applicant_name, \
+                    a.status, a.claimed_by \
+                from sla_breaches b \
+                join applications a on a.application_id = b.application_id \
+                where b.due_at >= $1 and b.due_at < $2 \
+                order by b.due_at desc \
+                limit $3",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -144,24 +163,28 @@ impl Storage {
         .await)?;
         let open_overdue = on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(
-            "select count(*) from applications where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < $2"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_one(p)
-        .await
+                "select count(*) \
+                from applications \
+                where status in ('submitted', 'in_review') and review_due_at >= $1 and \
+                    review_due_at < $2",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_one(p)
+            .await
         })?;
         // Breached: recorded by the sweep, or decided after the deadline before a sweep saw it.
         let breached = on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, i64>(
-            "select (select count(*) from sla_breaches where due_at >= $1 and due_at < $2)
-                  + (select count(*) from review_windows w where w.due_at >= $1 and w.due_at < $2 and w.decided_at > w.due_at
-                     and not exists (select 1 from sla_breaches b where b.application_id = w.application_id and b.version = w.version))"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_one(p)
-        .await
+                "select (select count(*) from sla_breaches where due_at >= $1 and due_at < $2) + \
+                    (select count(*) from review_windows w where w.due_at >= $1 and w.due_at < $2 \
+                    and w.decided_at > w.due_at and not exists (select 1 from sla_breaches b where \
+                    b.application_id = w.application_id and b.version = w.version))",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_one(p)
+            .await
         })?;
         Ok((decided + open_overdue, breached))
     }
@@ -182,27 +205,32 @@ pub struct BreachRow {
 pub async fn record_breach(tx: &mut Tx, d: &DueRow, at: i64) -> DbResult<bool> {
     let won = on_tx!(tx, |c| {
         sqlx::query(
-        "update applications set escalated_version = version where application_id = $1 and version = $2 and escalated_version < version
-             and status in ('submitted', 'in_review') and review_due_at = $3"
-    )
-    .bind(&d.application_id)
-    .bind(d.version)
-    .bind(d.review_due_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() == 1)
-    })?;
-    if won {
-        on_tx!(tx, |c| {
-            sqlx::query(
-            "insert into sla_breaches (application_id, version, due_at, recorded_at) values ($1, $2, $3, $4) on conflict do nothing"
+            "update applications \
+            set escalated_version = version \
+            where application_id = $1 and version = $2 and escalated_version < version and status \
+                in ('submitted', 'in_review') and review_due_at = $3",
         )
         .bind(&d.application_id)
         .bind(d.version)
         .bind(d.review_due_at)
-        .bind(at)
         .execute(c)
-        .await.map(|r| r.rows_affected())
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })?;
+    if won {
+        on_tx!(tx, |c| {
+            sqlx::query(
+                "insert into sla_breaches (application_id, version, due_at, recorded_at) \
+                values ($1, $2, $3, $4) \
+                on conflict do nothing",
+            )
+            .bind(&d.application_id)
+            .bind(d.version)
+            .bind(d.review_due_at)
+            .bind(at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
     }
     Ok(won)
@@ -218,14 +246,17 @@ pub async fn close_window(
 ) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "insert into review_windows (application_id, version, due_at, decided_at) values ($1, $2, $3, $4) on conflict do nothing"
-    )
-    .bind(application_id)
-    .bind(version)
-    .bind(due_at)
-    .bind(at)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
+            "insert into review_windows (application_id, version, due_at, decided_at) \
+            values ($1, $2, $3, $4) \
+            on conflict do nothing",
+        )
+        .bind(application_id)
+        .bind(version)
+        .bind(due_at)
+        .bind(at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(())
 }

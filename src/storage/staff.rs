@@ -15,17 +15,19 @@ pub struct NewStaff<'a> {
 pub async fn insert(tx: &mut Tx, s: &NewStaff<'_>, at: i64) -> DbResult<i64> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "insert into staff (username, display_name, email, role, password_hash, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $6) returning staff_id"
-    )
-    .bind(s.username)
-    .bind(s.display_name)
-    .bind(s.email)
-    .bind(s.role)
-    .bind(s.password_hash)
-    .bind(at)
-    .fetch_one(c)
-    .await
+            "insert into staff (username, display_name, email, role, password_hash, created_at, \
+                updated_at) \
+            values ($1, $2, $3, $4, $5, $6, $6) \
+            returning staff_id",
+        )
+        .bind(s.username)
+        .bind(s.display_name)
+        .bind(s.email)
+        .bind(s.role)
+        .bind(s.password_hash)
+        .bind(at)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -44,11 +46,13 @@ impl Storage {
     pub async fn staff_by_username(&self, username: &str) -> DbResult<Option<StaffRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StaffRow>(
-            "select staff_id, username, display_name, email, role, password_hash, disabled from staff where username = $1"
-        )
-        .bind(username)
-        .fetch_optional(p)
-        .await
+                "select staff_id, username, display_name, email, role, password_hash, disabled \
+                from staff \
+                where username = $1",
+            )
+            .bind(username)
+            .fetch_optional(p)
+            .await
         })
     }
 }
@@ -80,21 +84,25 @@ impl Storage {
     pub async fn staff_list(&self) -> DbResult<Vec<StaffRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StaffRow>(
-            "select staff_id, username, display_name, email, role, password_hash, disabled from staff order by username"
-        )
-        .fetch_all(p)
-        .await
+                "select staff_id, username, display_name, email, role, password_hash, disabled \
+                from staff \
+                order by username",
+            )
+            .fetch_all(p)
+            .await
         })
     }
 
     pub async fn staff_by_id(&self, staff_id: i64) -> DbResult<Option<StaffRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StaffRow>(
-            "select staff_id, username, display_name, email, role, password_hash, disabled from staff where staff_id = $1"
-        )
-        .bind(staff_id)
-        .fetch_optional(p)
-        .await
+                "select staff_id, username, display_name, email, role, password_hash, disabled \
+                from staff \
+                where staff_id = $1",
+            )
+            .bind(staff_id)
+            .fetch_optional(p)
+            .await
         })
     }
 
@@ -110,11 +118,13 @@ impl Storage {
         let mut tx = self.begin().await?;
         let before = on_tx!(&mut tx, |c| {
             sqlx::query_as::<_, StaffRow>(
-            "select staff_id, username, display_name, email, role, password_hash, disabled from staff where staff_id = $1"
-        )
-        .bind(staff_id)
-        .fetch_optional(c)
-        .await
+                "select staff_id, username, display_name, email, role, password_hash, disabled \
+                from staff \
+                where staff_id = $1",
+            )
+            .bind(staff_id)
+            .fetch_optional(c)
+            .await
         })?;
         let Some(before) = before else {
             return Ok(false);

@@ -29,29 +29,42 @@ pub struct FigureCount {
 }
 
 /// Every figure computed from the tables themselves (the migration's backfill, the same SQL).
-const RECOMPUTE: &str = "
-select 'waiting' as figure, (received_at + 28800000) / 86400000 as day, '' as key, count(*) as n from applications
-    where status in ('submitted', 'in_review') group by (received_at + 28800000) / 86400000
-union all select 'due', (review_due_at + 28800000) / 86400000, '', count(*) from applications
-    where status in ('submitted', 'in_review') group by (review_due_at + 28800000) / 86400000
-union all select 'rounds', (submitted_at + 28800000) / 86400000, cast(version as text), count(*) from applications
-    group by (submitted_at + 28800000) / 86400000, version
-union all select 'unshipped', (d.decided_at + 28800000) / 86400000, '', count(*)
-    from applications a join decisions d on d.application_id = a.application_id and d.version = a.version
-    where a.status in ('accepted', 'in_production') and d.outcome = 'accepted'
-    group by (d.decided_at + 28800000) / 86400000
-union all select 'decided', (decided_at + 28800000) / 86400000, decided_by, count(*) from decisions
-    group by (decided_at + 28800000) / 86400000, decided_by
-union all select 'reason', (d.decided_at + 28800000) / 86400000, r.code, count(*)
-    from decisions d join decision_reasons r on r.decision_id = d.decision_id
-    group by (d.decided_at + 28800000) / 86400000, r.code
-union all select 'windows', (due_at + 28800000) / 86400000, '', count(*) from review_windows
-    group by (due_at + 28800000) / 86400000
-union all select 'breached', (due_at + 28800000) / 86400000, '', count(*) from sla_breaches
-    group by (due_at + 28800000) / 86400000
-union all select 'breached', (w.due_at + 28800000) / 86400000, '', count(*) from review_windows w
-    where w.decided_at > w.due_at
-      and not exists (select 1 from sla_breaches b where b.application_id = w.application_id and b.version = w.version)
+const RECOMPUTE: &str = " \
+    select 'waiting' as figure, (received_at + 28800000) / 86400000 as day, '' as key, count(*) as \
+        n \
+    from applications \
+    where status in ('submitted', 'in_review') \
+    group by (received_at + 28800000) / 86400000 \
+    union all select 'due', (review_due_at + 28800000) / 86400000, '', count(*) \
+    from applications \
+    where status in ('submitted', 'in_review') \
+    group by (review_due_at + 28800000) / 86400000 \
+    union all select 'rounds', (submitted_at + 28800000) / 86400000, cast(version as text), \
+        count(*) \
+    from applications \
+    group by (submitted_at + 28800000) / 86400000, version \
+    union all select 'unshipped', (d.decided_at + 28800000) / 86400000, '', count(*) \
+    from applications a \
+    join decisions d on d.application_id = a.application_id and d.version = a.version \
+    where a.status in ('accepted', 'in_production') and d.outcome = 'accepted' \
+    group by (d.decided_at + 28800000) / 86400000 \
+    union all select 'decided', (decided_at + 28800000) / 86400000, decided_by, count(*) \
+    from decisions \
+    group by (decided_at + 28800000) / 86400000, decided_by \
+    union all select 'reason', (d.decided_at + 28800000) / 86400000, r.code, count(*) \
+    from decisions d \
+    join decision_reasons r on r.decision_id = d.decision_id \
+    group by (d.decided_at + 28800000) / 86400000, r.code \
+    union all select 'windows', (due_at + 28800000) / 86400000, '', count(*) \
+    from review_windows \
+    group by (due_at + 28800000) / 86400000 \
+    union all select 'breached', (due_at + 28800000) / 86400000, '', count(*) \
+    from sla_breaches \
+    group by (due_at + 28800000) / 86400000 \
+    union all select 'breached', (w.due_at + 28800000) / 86400000, '', count(*) \
+    from review_windows w \
+    where w.decided_at > w.due_at and not exists (select 1 from sla_breaches b where \
+        b.application_id = w.application_id and b.version = w.version) \
     group by (w.due_at + 28800000) / 86400000";
 
 /// `'a', 'b'` for figure names (constants of this module, never user input).
@@ -75,9 +88,12 @@ impl Storage {
         to_day: i64,
     ) -> DbResult<Vec<FigureCount>> {
         let sql = format!(
-            "select figure, day, key, cast(sum(n) as bigint) as n from supervision_counts
-             where figure in ({}) and day >= $1 and day < $2
-             group by figure, day, key having sum(n) <> 0 order by figure, day, key",
+            "select figure, day, key, cast(sum(n) as bigint) as n \
+            from supervision_counts \
+            where figure in ({}) and day >= $1 and day < $2 \
+            group by figure, day, key \
+            having sum(n) <> 0 \
+            order by figure, day, key",
             figure_list(figures)
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, FigureCount>(&sql)
@@ -95,8 +111,11 @@ impl Storage {
     /// The same figures computed from the tables, as the summary should hold them.
     pub async fn recomputed_supervision_counts(&self) -> DbResult<Vec<FigureCount>> {
         let sql = format!(
-            "select figure, day, key, cast(sum(n) as bigint) as n from ({RECOMPUTE}) x
-             group by figure, day, key having sum(n) <> 0 order by figure, day, key"
+            "select figure, day, key, cast(sum(n) as bigint) as n \
+            from ({RECOMPUTE}) x \
+            group by figure, day, key \
+            having sum(n) <> 0 \
+            order by figure, day, key"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, FigureCount>(&sql)
             .fetch_all(p)
@@ -112,17 +131,19 @@ impl Storage {
         let gone = match self.backend() {
             Backend::Postgres => on_tx!(&mut tx, |c| {
                 sqlx::query(
-                "with groups as (select figure, day, key from supervision_counts
-                                 group by figure, day, key having count(*) > 1),
-                      gone as (delete from supervision_counts s using groups g
-                               where s.figure = g.figure and s.day = g.day and s.key = g.key
-                               returning s.figure, s.day, s.key, s.n)
-                 insert into supervision_counts (figure, day, key, n)
-                 select figure, day, key, sum(n) from gone group by figure, day, key having sum(n) <> 0"
-            )
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
+                    "with groups as (select figure, day, key from supervision_counts group by \
+                        figure, day, key having count(*) > 1), gone as (delete from \
+                        supervision_counts s using groups g where s.figure = g.figure and s.day = \
+                        g.day and s.key = g.key returning s.figure, s.day, s.key, s.n) insert into \
+                        supervision_counts (figure, day, key, n) \
+                    select figure, day, key, sum(n) \
+                    from gone \
+                    group by figure, day, key \
+                    having sum(n) <> 0",
+                )
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
             })?,
             Backend::Sqlite => {
                 let last = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, Option<i64>>(
@@ -132,18 +153,23 @@ impl Storage {
                 .await)?
                 .unwrap_or(0);
                 on_tx!(&mut tx, |c| sqlx::query(
-                    "insert into supervision_counts (figure, day, key, n)
-                     select figure, day, key, sum(n) from supervision_counts where count_id <= $1
-                     group by figure, day, key having count(*) > 1 and sum(n) <> 0"
+                    "insert into supervision_counts (figure, day, key, n) \
+                    select figure, day, key, sum(n) \
+                    from supervision_counts \
+                    where count_id <= $1 \
+                    group by figure, day, key \
+                    having count(*) > 1 and sum(n) <> 0"
                 )
                 .bind(last)
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
                 on_tx!(&mut tx, |c| sqlx::query(
-                    "delete from supervision_counts where count_id <= $1 and (figure, day, key) in
-                     (select figure, day, key from supervision_counts where count_id <= $1
-                      group by figure, day, key having count(*) > 1)"
+                    "delete \
+                    from supervision_counts \
+                    where count_id <= $1 and (figure, day, key) in (select figure, day, key from \
+                        supervision_counts where count_id <= $1 group by figure, day, key having \
+                        count(*) > 1)"
                 )
                 .bind(last)
                 .execute(c)

@@ -13,22 +13,30 @@ const BJ_DAY: &str = "28800000) / 86400000";
 const WAITING: &str = "status in ('submitted', 'in_review')";
 
 /// The breach register: windows missed, recorded by the sweep or decided late.
-const BREACH_REGISTER: &str = "select x.application_id, x.version, a.applicant_name, coalesce(v.received_at, a.received_at) as received_at, x.due_at,
-                    w.decided_at, d.decided_by, a.status
-             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
-                   union
-                   select application_id, version, due_at from review_windows
-                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
-             join applications a on a.application_id = x.application_id
-             left join application_versions v on v.application_id = x.application_id and v.version = x.version
-             left join review_windows w on w.application_id = x.application_id and w.version = x.version
-             left join decisions d on d.application_id = x.application_id and d.version = x.version
-             order by x.due_at, x.application_id limit $3";
+const BREACH_REGISTER: &str = "select x.application_id, x.version, a.applicant_name, \
+        coalesce(v.received_at, a.received_at) as received_at, x.due_at, w.decided_at, \
+        d.decided_by, a.status \
+    from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < \
+        $2 union select application_id, version, due_at from review_windows where due_at >= $1 and \
+        due_at < $2 and decided_at > due_at) x \
+    join applications a on a.application_id = x.application_id \
+    left \
+    join application_versions v on v.application_id = x.application_id and v.version = x.version \
+    left \
+    join review_windows w on w.application_id = x.application_id and w.version = x.version \
+    left \
+    join decisions d on d.application_id = x.application_id and d.version = x.version \
+    order by x.due_at, x.application_id \
+    limit $3";
 
 /// The shipment register: parcels created in a period.
-const SHIPMENT_REGISTER: &str = "select s.order_no, s.application_id, a.applicant_name, s.courier, s.waybill, s.state, s.created_at, s.shipped_at
-             from shipments s join applications a on a.application_id = s.application_id
-             where s.created_at >= $1 and s.created_at < $2 order by s.created_at, s.order_no limit $3";
+const SHIPMENT_REGISTER: &str = "select s.order_no, s.application_id, a.applicant_name, s.courier, \
+        s.waybill, s.state, s.created_at, s.shipped_at \
+    from shipments s \
+    join applications a on a.application_id = s.application_id \
+    where s.created_at >= $1 and s.created_at < $2 \
+    order by s.created_at, s.order_no \
+    limit $3";
 
 /// Which applications a figure stands for (the list behind a figure on the dashboard).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,22 +129,26 @@ impl Storage {
     pub async fn reason_counts(&self, from: i64, to: i64) -> DbResult<Vec<KeyCount>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, KeyCount>(
-            "select r.code as key, count(*) as n from decisions d join decision_reasons r using (decision_id)
-             where d.decided_at >= $1 and d.decided_at < $2 group by r.code order by 2 desc, 1"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await
+                "select r.code as key, count(*) as n \
+                from decisions d \
+                join decision_reasons r using (decision_id) \
+                where d.decided_at >= $1 and d.decided_at < $2 \
+                group by r.code \
+                order by 2 desc, 1",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await
         })
     }
 
     /// Applications (first) submitted per day in [from, to).
     pub async fn submitted_per_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
         let sql = format!(
-            "select (submitted_at + {BJ_DAY} as day, '' as key, count(*) as n
-             from applications where submitted_at >= $1 and submitted_at < $2
-             group by (submitted_at + {BJ_DAY} order by 1"
+            "select (submitted_at + {BJ_DAY} as day, '' as key, count(*) as n from applications \
+                where submitted_at >= $1 and submitted_at < $2 group by (submitted_at + {BJ_DAY} \
+                order by 1"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
             .bind(from)
@@ -148,9 +160,9 @@ impl Storage {
     /// Decisions per day and outcome (`accepted`, `returned`).
     pub async fn decisions_per_day(&self, from: i64, to: i64) -> DbResult<Vec<DayCount>> {
         let sql = format!(
-            "select (decided_at + {BJ_DAY} as day, outcome as key, count(*) as n
-             from decisions where decided_at >= $1 and decided_at < $2
-             group by (decided_at + {BJ_DAY}, outcome order by 1, 2"
+            "select (decided_at + {BJ_DAY} as day, outcome as key, count(*) as n from decisions \
+                where decided_at >= $1 and decided_at < $2 group by (decided_at + {BJ_DAY}, \
+                outcome order by 1, 2"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
             .bind(from)
@@ -167,16 +179,13 @@ impl Storage {
         to: i64,
     ) -> DbResult<Vec<DayCount>> {
         let sql = format!(
-            "select (due_at + {BJ_DAY} as day, 'breached' as key, count(*) as n
-             from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < $2
-                   union
-                   select application_id, version, due_at from review_windows
-                   where due_at >= $1 and due_at < $2 and decided_at > due_at) x
-             group by (due_at + {BJ_DAY}
-             union all
-             select (shipped_at + {BJ_DAY} as day, 'shipped' as key, count(*) as n
-             from shipments where shipped_at >= $1 and shipped_at < $2 group by (shipped_at + {BJ_DAY}
-             order by 1, 2"
+            "select (due_at + {BJ_DAY} as day, 'breached' as key, count(*) as n from (select \
+                application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < \
+                $2 union select application_id, version, due_at from review_windows where due_at \
+                >= $1 and due_at < $2 and decided_at > due_at) x group by (due_at + {BJ_DAY} union \
+                all select (shipped_at + {BJ_DAY} as day, 'shipped' as key, count(*) as n from \
+                shipments where shipped_at >= $1 and shipped_at < $2 group by (shipped_at + \
+                {BJ_DAY} order by 1, 2"
         );
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DayCount>(&sql)
             .bind(from)
@@ -189,17 +198,23 @@ impl Storage {
     pub async fn workload(&self, from: i64, to: i64) -> DbResult<Vec<Workload>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Workload>(
-            "select d.decided_by as reviewer,
-                 cast(coalesce(sum(case when d.outcome = 'accepted' then 1 else 0 end), 0) as bigint) as accepted,
-                 cast(coalesce(sum(case when d.outcome = 'returned' then 1 else 0 end), 0) as bigint) as returned,
-                 cast(coalesce(sum(case when w.decided_at > w.due_at then 1 else 0 end), 0) as bigint) as late
-             from decisions d left join review_windows w on w.application_id = d.application_id and w.version = d.version
-             where d.decided_at >= $1 and d.decided_at < $2 group by d.decided_by order by d.decided_by"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(p)
-        .await
+                "select d.decided_by as reviewer, cast(coalesce(sum(case when d.outcome = \
+                    'accepted' then 1 else 0 end), 0) as bigint) as accepted, \
+                    cast(coalesce(sum(case when d.outcome = 'returned' then 1 else 0 end), 0) as \
+                    bigint) as returned, cast(coalesce(sum(case when w.decided_at > w.due_at then \
+                    1 else 0 end), 0) as bigint) as late \
+                from decisions d \
+                left \
+                join review_windows w on w.application_id = d.application_id and w.version = \
+                    d.version \
+                where d.decided_at >= $1 and d.decided_at < $2 \
+                group by d.decided_by \
+                order by d.decided_by",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await
         })
     }
 
@@ -254,56 +269,133 @@ impl Storage {
     /// The applications behind a figure, oldest first: one row per thing counted (a decision, a
     /// reason given, a breached window), so the list is as long as the figure.
     pub async fn figure_applications(&self, f: &Figure, limit: i64) -> DbResult<Vec<FigureRow>> {
-        const COLS: &str = "a.application_id, a.applicant_name, a.status, a.version, a.received_at, a.review_due_at, a.claimed_by";
+        const COLS: &str = "a.application_id, a.applicant_name, a.status, a.version, \
+                a.received_at, a.review_due_at, a.claimed_by";
         let (sql, key, from, to) = match f {
             Figure::Waiting { from, to } => (
-                format!("select {COLS} from applications a where a.{WAITING} and a.received_at >= $1 and a.received_at < $2 and $3 = $3 order by a.received_at limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    where a.{WAITING} and a.received_at >= $1 and a.received_at < $2 and $3 = $3 \
+                    order by a.received_at \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
             Figure::Due { from, to } => (
-                format!("select {COLS} from applications a where a.{WAITING} and a.review_due_at >= $1 and a.review_due_at < $2 and $3 = $3 order by a.review_due_at limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    where a.{WAITING} and a.review_due_at >= $1 and a.review_due_at < $2 and $3 = \
+                        $3 \
+                    order by a.review_due_at \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
             Figure::DecidedBy { reviewer, from, to } => (
-                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id
-                         where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 order by a.received_at, d.decided_at limit $4"),
-                reviewer.clone(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    join decisions d on d.application_id = a.application_id \
+                    where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 \
+                    order by a.received_at, d.decided_at \
+                    limit $4"
+                ),
+                reviewer.clone(),
+                *from,
+                *to,
             ),
             Figure::Reason { code, from, to } => (
-                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id
-                         join decision_reasons r on r.decision_id = d.decision_id
-                         where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 order by a.received_at, d.decided_at limit $4"),
-                code.clone(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    join decisions d on d.application_id = a.application_id \
+                    join decision_reasons r on r.decision_id = d.decision_id \
+                    where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 \
+                    order by a.received_at, d.decided_at \
+                    limit $4"
+                ),
+                code.clone(),
+                *from,
+                *to,
             ),
             Figure::Rounds { rounds, from, to } => (
-                format!("select {COLS} from applications a where a.submitted_at >= $1 and a.submitted_at < $2
-                         and (a.version = cast($3 as bigint) or (cast($3 as bigint) >= 5 and a.version >= 5)) order by a.received_at limit $4"),
-                rounds.to_string(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    where a.submitted_at >= $1 and a.submitted_at < $2 and (a.version = cast($3 as \
+                        bigint) or (cast($3 as bigint) >= 5 and a.version >= 5)) \
+                    order by a.received_at \
+                    limit $4"
+                ),
+                rounds.to_string(),
+                *from,
+                *to,
             ),
             Figure::Unshipped { from, to } => (
-                format!("select {COLS} from applications a join decisions d on d.application_id = a.application_id and d.version = a.version
-                         where a.status in ('accepted', 'in_production') and d.outcome = 'accepted'
-                         and d.decided_at >= $1 and d.decided_at < $2 and $3 = $3 order by d.decided_at limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    join decisions d on d.application_id = a.application_id and d.version = \
+                        a.version \
+                    where a.status in ('accepted', 'in_production') and d.outcome = 'accepted' and \
+                        d.decided_at >= $1 and d.decided_at < $2 and $3 = $3 \
+                    order by d.decided_at \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
             Figure::Breached { from, to } => (
-                format!("select {COLS} from applications a join
-                         (select application_id, version from sla_breaches where due_at >= $1 and due_at < $2
-                          union select application_id, version from review_windows where due_at >= $1 and due_at < $2 and decided_at > due_at) x
-                         on x.application_id = a.application_id where $3 = $3 order by a.received_at, x.version limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    join (select application_id, version from sla_breaches where due_at >= $1 and \
+                        due_at < $2 union select application_id, version from review_windows where \
+                        due_at >= $1 and due_at < $2 and decided_at > due_at) x on \
+                        x.application_id = a.application_id \
+                    where $3 = $3 \
+                    order by a.received_at, x.version \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
             Figure::Deadline { from, to } => (
-                format!("select {COLS} from applications a join
-                         (select application_id from review_windows where due_at >= $1 and due_at < $2
-                          union all select application_id from applications where {WAITING} and review_due_at >= $1 and review_due_at < $2) x
-                         on x.application_id = a.application_id where $3 = $3 order by a.received_at limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    join (select application_id from review_windows where due_at >= $1 and due_at \
+                        < $2 union all select application_id from applications where {WAITING} and \
+                        review_due_at >= $1 and review_due_at < $2) x on x.application_id = \
+                        a.application_id \
+                    where $3 = $3 \
+                    order by a.received_at \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
             Figure::Resubmitted { from, to } => (
-                format!("select {COLS} from applications a where a.submitted_at >= $1 and a.submitted_at < $2
-                         and a.version >= 2 and $3 = $3 order by a.received_at limit $4"),
-                String::new(), *from, *to,
+                format!(
+                    "select {COLS} \
+                    from applications a \
+                    where a.submitted_at >= $1 and a.submitted_at < $2 and a.version >= 2 and $3 = \
+                        $3 \
+                    order by a.received_at \
+                    limit $4"
+                ),
+                String::new(),
+                *from,
+                *to,
             ),
         };
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, FigureRow>(&sql)

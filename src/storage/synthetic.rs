@@ -4,9 +4,10 @@
 
 use super::{Backend, DbResult, Pool, Storage};
 
-const COLUMNS: &str = "application_id, hall_reference, certificate_serial, status, version, row_version, applicant_name,
-    id_type, id_number, mobile, email, payment_channel, out_trade_no, amount_fen, paid_at, invoice_wanted,
-    submitted_at, received_at, review_due_at, claimed_by, created_at, updated_at";
+const COLUMNS: &str = "application_id, hall_reference, certificate_serial, status, version, \
+        row_version, applicant_name, id_type, id_number, mobile, email, payment_channel, \
+        out_trade_no, amount_fen, paid_at, invoice_wanted, submitted_at, received_at, \
+        review_due_at, claimed_by, created_at, updated_at";
 
 impl Storage {
     /// Adds `n` applications numbered from `start`: one in five waits for review (half of those
@@ -27,8 +28,9 @@ impl Storage {
         let status = if all_open {
             "'submitted'"
         } else {
-            "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
-                       when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end"
+            "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end) \
+                when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then \
+                'returned' else 'in_production' end"
         };
         let due = if all_open {
             "case when i % 100 = 0 then $1 - 86400000 else $1 + 60000 + (i % 1728000) * 1000 end"
@@ -37,12 +39,14 @@ impl Storage {
         };
         let sql = match &self.write {
             Pool::Sqlite(_) => format!(
-                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
-                 insert into applications ({COLUMNS}) {} from seq",
+                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 \
+                    + $3 - 1) insert into applications ({COLUMNS}) {} \
+                from seq",
                 row_expr(Backend::Sqlite, status, due, all_open, &GENERATED_PAYMENT)
             ),
             Pool::Postgres(_) => format!(
-                "insert into applications ({COLUMNS}) {} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
+                "insert into applications ({COLUMNS}) {} \
+                from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
                 row_expr(Backend::Postgres, status, due, all_open, &GENERATED_PAYMENT)
             ),
         };
@@ -91,13 +95,11 @@ fn row_expr(backend: Backend, status: &str, due: &str, all_open: bool, pay: &Pay
         ),
     };
     let sql = format!(
-        "select {cat}, 'H' || i, '0150' || {lpad16},
-          {status},
-          1 + (i % 7 = 0), 1, '测试' || i, 'resident_id', '11010519491231002X',
-          '138' || {lpad8}, 'user' || i || '@example.com', {channel},
-          {order}, {amount}, {paid_at}, i % 2 = 0,
-          $1 - (i % 864000) * 1000, $1 - (i % 864000) * 1000, {due},
-          case when i % 10 = 0 and {open} then 'staff:reviewer' else null end, $1, $1",
+        "select {cat}, 'H' || i, '0150' || {lpad16}, {status}, 1 + (i % 7 = 0), 1, '测试' || i, \
+            'resident_id', '11010519491231002X', '138' || {lpad8}, 'user' || i || '@example.com', \
+            {channel}, {order}, {amount}, {paid_at}, i % 2 = 0, $1 - (i % 864000) * 1000, $1 - (i \
+            % 864000) * 1000, {due}, case when i % 10 = 0 and {open} then 'staff:reviewer' else \
+            null end, $1, $1",
         open = if all_open { "1 = 0" } else { "1 = 1" },
         channel = pay.channel,
         order = pay.order.replace("{lpad16}", lpad16),
@@ -128,8 +130,9 @@ impl Storage {
         if payments.is_empty() {
             return Ok(0);
         }
-        let status = "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else 'submitted' end)
-                       when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when i % 5 = 3 then 'returned' else 'in_production' end";
+        let status = "case when i % 5 = 0 then (case when i % 10 = 0 then 'in_review' else \
+                'submitted' end) when i % 5 = 1 then 'accepted' when i % 5 = 2 then 'shipped' when \
+                i % 5 = 3 then 'returned' else 'in_production' end";
         let due = "$1 - 864000000 + (i % 1728000) * 1000";
         // Literals rather than parameters for what every row shares: SQLite looks a numbered
         // parameter up by a linear search per bind, so the values must be anonymous `?` there.
@@ -160,8 +163,7 @@ impl Storage {
             }
         }
         let sql = format!(
-            "with p(i, o, f) as (values {values})
-             insert into applications ({COLUMNS}) {} from p",
+            "with p(i, o, f) as (values {values}) insert into applications ({COLUMNS}) {} from p",
             row_expr(backend, status, due, false, &pay).replace("$1", &now.to_string())
         );
         let mut tx = self.begin().await?;
@@ -188,12 +190,14 @@ impl Storage {
         let due = "$1";
         let insert = match &self.write {
             Pool::Sqlite(_) => format!(
-                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
-                 insert into applications ({COLUMNS}) {} from seq",
+                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 \
+                    + $3 - 1) insert into applications ({COLUMNS}) {} \
+                from seq",
                 row_expr(Backend::Sqlite, status, due, false, &GENERATED_PAYMENT)
             ),
             Pool::Postgres(_) => format!(
-                "insert into applications ({COLUMNS}) {} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
+                "insert into applications ({COLUMNS}) {} \
+                from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i",
                 row_expr(Backend::Postgres, status, due, false, &GENERATED_PAYMENT)
             ),
         };
@@ -207,15 +211,17 @@ impl Storage {
             .map(|r| r.rows_affected()))?;
         crate::on_tx!(&mut tx, |c| {
             sqlx::query(
-            "insert into application_versions (application_id, version, body, received_at)
-             select a.application_id, a.version, $1, a.received_at from applications a
-             where a.status = 'in_production'
-               and not exists (select 1 from application_versions v where v.application_id = a.application_id and v.version = a.version)"
-        )
-        .bind(PRODUCED_BODY)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
+                "insert into application_versions (application_id, version, body, received_at) \
+                select a.application_id, a.version, $1, a.received_at \
+                from applications a \
+                where a.status = 'in_production' and not exists (select 1 from \
+                    application_versions v where v.application_id = a.application_id and v.version \
+                    = a.version)",
+            )
+            .bind(PRODUCED_BODY)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         tx.commit().await?;
         Ok(added)
@@ -230,20 +236,25 @@ impl Storage {
         let reviewer = "'staff:r' || substr(hall_reference, length(hall_reference), 1)";
         let steps = [
             format!(
-                "insert into decisions (application_id, version, outcome, decided_by, decided_at, note)
-                 select application_id, version, case when status = 'returned' then 'returned' else 'accepted' end,
-                        {reviewer}, received_at + 3600000 * (1 + length(hall_reference) % 5) * 17, null
-                 from applications where status not in ('submitted', 'in_review')"
+                "insert into decisions (application_id, version, outcome, decided_by, decided_at, \
+                    note) \
+                select application_id, version, case when status = 'returned' then 'returned' else \
+                    'accepted' end, {reviewer}, received_at + 3600000 * (1 + \
+                    length(hall_reference) % 5) * 17, null \
+                from applications \
+                where status not in ('submitted', 'in_review')"
             ),
-            "insert into decision_reasons (decision_id, position, code, text_shown)
-             select decision_id, 1, case substr(application_id, length(application_id), 1)
-                 when '1' then 'form_unsigned' when '2' then 'id_front_unclear' when '3' then 'name_mismatch'
-                 when '4' then 'liveness_mismatch' else 'other' end, ''
-             from decisions where outcome = 'returned'"
+            "insert into decision_reasons (decision_id, position, code, text_shown) \
+            select decision_id, 1, case substr(application_id, length(application_id), 1) when '1' \
+                then 'form_unsigned' when '2' then 'id_front_unclear' when '3' then \
+                'name_mismatch' when '4' then 'liveness_mismatch' else 'other' end, '' \
+            from decisions \
+            where outcome = 'returned'"
                 .to_owned(),
-            "insert into review_windows (application_id, version, due_at, decided_at)
-             select d.application_id, d.version, a.review_due_at, d.decided_at
-             from decisions d join applications a on a.application_id = d.application_id"
+            "insert into review_windows (application_id, version, due_at, decided_at) \
+            select d.application_id, d.version, a.review_due_at, d.decided_at \
+            from decisions d \
+            join applications a on a.application_id = d.application_id"
                 .to_owned(),
         ];
         let mut total = 0;
@@ -257,16 +268,18 @@ impl Storage {
         }
         let seq = match &self.write {
             Pool::Sqlite(_) => format!(
-                "(with recursive k(n) as (select 1 union all select n + 1 from k where n < {events_per_application}) select n from k)"
+                "(with recursive k(n) as (select 1 union all select n + 1 from k where n < \
+                    {events_per_application}) select n from k)"
             ),
             Pool::Postgres(_) => {
                 format!("(select generate_series(1, {events_per_application}) as n)")
             }
         };
         let events = format!(
-            "insert into application_events (application_id, at, status, actor, note)
-             select a.application_id, a.received_at + s.n * 60000, a.status, 'system', null
-             from applications a cross join {seq} s"
+            "insert into application_events (application_id, at, status, actor, note) \
+            select a.application_id, a.received_at + s.n * 60000, a.status, 'system', null \
+            from applications a cross \
+            join {seq} s"
         );
         let mut tx = self.begin().await?;
         total += crate::on_tx!(&mut tx, |c| sqlx::query(&events)
@@ -288,18 +301,21 @@ impl Storage {
         from: i64,
         per_day: i64,
     ) -> DbResult<u64> {
-        let select = "select $1 + (i / $4) * 86400000 + (i % $4), 'staff:reviewer' || (i % 50), 'application.accepted',
-                'application', 'BF20261125-' || i, '{\"status\":\"in_review\",\"row_version\":3}',
+        let select = "select $1 + (i / $4) * 86400000 + (i % $4), 'staff:reviewer' || (i % 50), \
+                'application.accepted', 'application', 'BF20261125-' || i, \
+                '{\"status\":\"in_review\",\"row_version\":3}', \
                 '{\"status\":\"accepted\",\"row_version\":4,\"reasons\":[]}', 'req-' || i";
         let sql = match &self.write {
             Pool::Sqlite(_) => format!(
-                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 + $3 - 1)
-                 insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
-                 {select} from seq"
+                "with recursive seq(i) as (select $2 union all select i + 1 from seq where i < $2 \
+                    + $3 - 1) insert into audit_log (at, actor, action, subject_type, subject_id, \
+                    before_state, after_state, request_id) {select} \
+                from seq"
             ),
             Pool::Postgres(_) => format!(
-                "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, after_state, request_id)
-                 {select} from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i"
+                "insert into audit_log (at, actor, action, subject_type, subject_id, before_state, \
+                    after_state, request_id) {select} \
+                from generate_series($2::bigint, $2::bigint + $3::bigint - 1) as i"
             ),
         };
         let mut tx = self.begin().await?;

@@ -6,13 +6,15 @@ use crate::{on_pool, on_tx};
 pub async fn insert(tx: &mut Tx, name: &str, token_hash: &str, at: i64) -> DbResult<i64> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
-        "insert into api_tokens (name, token_hash, created_at) values ($1, $2, $3) returning token_id"
-    )
-    .bind(name)
-    .bind(token_hash)
-    .bind(at)
-    .fetch_one(c)
-    .await
+            "insert into api_tokens (name, token_hash, created_at) \
+            values ($1, $2, $3) \
+            returning token_id",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(at)
+        .fetch_one(c)
+        .await
     })
 }
 
@@ -153,8 +155,9 @@ impl Storage {
     /// The active token with this hash and its limits.
     pub async fn api_token_by_hash(&self, token_hash: &str) -> DbResult<Option<ApiTokenRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ApiTokenRow>(
-            "select token_id, name, rate_per_minute, max_concurrent_uploads, max_body_bytes
-             from api_tokens where token_hash = $1 and revoked_at is null"
+            "select token_id, name, rate_per_minute, max_concurrent_uploads, max_body_bytes \
+            from api_tokens \
+            where token_hash = $1 and revoked_at is null"
         )
         .bind(token_hash)
         .fetch_optional(p)
@@ -170,24 +173,25 @@ impl Storage {
         for d in deltas {
             on_tx!(&mut tx, |c| {
                 sqlx::query(
-                "insert into api_token_usage (token_id, day, requests, errors, limited, last_used_at)
-                 values ($1, $2, $3, $4, $5, $6)
-                 on conflict (token_id, day) do update set
-                   requests = api_token_usage.requests + excluded.requests,
-                   errors = api_token_usage.errors + excluded.errors,
-                   limited = api_token_usage.limited + excluded.limited,
-                   last_used_at = case when excluded.last_used_at > api_token_usage.last_used_at
-                                  then excluded.last_used_at else api_token_usage.last_used_at end"
-            )
-            .bind(d.token_id)
-            .bind(&d.day)
-            .bind(d.requests)
-            .bind(d.errors)
-            .bind(d.limited)
-            .bind(d.last_used_at)
-            .execute(c)
-            .await
-            .map(|_| ())
+                    "insert into api_token_usage (token_id, day, requests, errors, limited, \
+                        last_used_at) \
+                    values ($1, $2, $3, $4, $5, $6) \
+                    on conflict (token_id, day) do update \
+                    set requests = api_token_usage.requests + excluded.requests, errors = \
+                        api_token_usage.errors + excluded.errors, limited = \
+                        api_token_usage.limited + excluded.limited, last_used_at = case when \
+                        excluded.last_used_at > api_token_usage.last_used_at then \
+                        excluded.last_used_at else api_token_usage.last_used_at end",
+                )
+                .bind(d.token_id)
+                .bind(&d.day)
+                .bind(d.requests)
+                .bind(d.errors)
+                .bind(d.limited)
+                .bind(d.last_used_at)
+                .execute(c)
+                .await
+                .map(|_| ())
             })?;
         }
         tx.commit().await
@@ -197,22 +201,24 @@ impl Storage {
     pub async fn api_clients(&self) -> DbResult<Vec<ApiClientRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, ApiClientRow>(
-            "select t.token_id, t.name, t.created_at, t.revoked_at, t.rate_per_minute,
-                    t.max_concurrent_uploads, t.max_body_bytes,
-                    (select max(u.last_used_at) from api_token_usage u where u.token_id = t.token_id) as last_used_at
-             from api_tokens t
-             order by t.revoked_at is not null, t.name, t.token_id"
-        )
-        .fetch_all(p)
-        .await
+                "select t.token_id, t.name, t.created_at, t.revoked_at, t.rate_per_minute, \
+                    t.max_concurrent_uploads, t.max_body_bytes, (select max(u.last_used_at) from \
+                    api_token_usage u where u.token_id = t.token_id) as last_used_at \
+                from api_tokens t \
+                order by t.revoked_at is not null, t.name, t.token_id",
+            )
+            .fetch_all(p)
+            .await
         })
     }
 
     /// Use per token and day from `since_day` (YYYY-MM-DD) on.
     pub async fn api_usage_since(&self, since_day: &str) -> DbResult<Vec<UsageRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, UsageRow>(
-            "select token_id, day, requests, errors, limited from api_token_usage
-             where day >= $1 order by token_id, day"
+            "select token_id, day, requests, errors, limited \
+            from api_token_usage \
+            where day >= $1 \
+            order by token_id, day"
         )
         .bind(since_day)
         .fetch_all(p)
@@ -230,27 +236,30 @@ impl Storage {
         let mut tx = self.begin().await?;
         let before: Option<(i64, i64, i64)> = on_tx!(&mut tx, |c| {
             sqlx::query_as(
-            "select rate_per_minute, max_concurrent_uploads, max_body_bytes from api_tokens where token_id = $1"
-        )
-        .bind(token_id)
-        .fetch_optional(c)
-        .await
+                "select rate_per_minute, max_concurrent_uploads, max_body_bytes \
+                from api_tokens \
+                where token_id = $1",
+            )
+            .bind(token_id)
+            .fetch_optional(c)
+            .await
         })?;
         let Some(before) = before else {
             return Ok(false);
         };
         on_tx!(&mut tx, |c| {
             sqlx::query(
-            "update api_tokens set rate_per_minute = $1, max_concurrent_uploads = $2, max_body_bytes = $3
-             where token_id = $4"
-        )
-        .bind(limits.rate_per_minute)
-        .bind(limits.max_concurrent_uploads)
-        .bind(limits.max_body_bytes)
-        .bind(token_id)
-        .execute(c)
-        .await
-        .map(|_| ())
+                "update api_tokens \
+                set rate_per_minute = $1, max_concurrent_uploads = $2, max_body_bytes = $3 \
+                where token_id = $4",
+            )
+            .bind(limits.rate_per_minute)
+            .bind(limits.max_concurrent_uploads)
+            .bind(limits.max_body_bytes)
+            .bind(token_id)
+            .execute(c)
+            .await
+            .map(|_| ())
         })?;
         let show = |r: i64, u: i64, b: i64| format!("rate={r}/min uploads={u} body={b}");
         super::audit::record(

@@ -113,7 +113,8 @@ impl ScanLocation {
             let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
             if bucket.len() < 3 || bucket.len() > 63 || !bucket.chars().all(ok) {
                 return Err(format!(
-                    "'{text}': the bucket name must be 3 to 63 lowercase letters, digits, '-' or '.'"
+                    "'{text}': the bucket name must be 3 to 63 lowercase letters, digits, '-' or \
+                        '.'"
                 ));
             }
             Ok(ScanLocation::S3(S3Settings {
@@ -337,8 +338,12 @@ impl SweepLock {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "select sha256 from application_scans where sha256 in ({list})
-             union select file_sha256 from issued_invoices where file_sha256 in ({list})"
+            "select sha256 \
+            from application_scans \
+            where sha256 in ({list}) \
+            union select file_sha256 \
+            from issued_invoices \
+            where file_sha256 in ({list})"
         );
         macro_rules! run {
             ($c:expr) => {{
@@ -367,10 +372,11 @@ impl SweepLock {
 /// Every hash a row references, in order, `limit` after `after` (for the move command).
 pub async fn referenced_page(storage: &Storage, after: &str, limit: i64) -> DbResult<Vec<String>> {
     on_pool!(storage.read_pool(), |p| sqlx::query_scalar::<_, String>(
-        "select sha256 from (
-             select sha256 from application_scans where sha256 > $1
-             union select file_sha256 from issued_invoices where file_sha256 > $1
-         ) r order by sha256 limit $2"
+        "select sha256 \
+        from ( select sha256 from application_scans where sha256 > $1 union select file_sha256 \
+            from issued_invoices where file_sha256 > $1 ) r \
+        order by sha256 \
+        limit $2"
     )
     .bind(after)
     .bind(limit)
