@@ -14,7 +14,7 @@ pub fn users_page(ctx: &PageCtx, users: &[StaffRow], error: Option<&str>) -> Mar
         table.grid {
             thead { tr {
                 th { (ctx.t("用户名", "Username")) } th { (ctx.t("姓名", "Name")) } th { (ctx.t("邮箱", "E-mail")) }
-                th { (ctx.t("角色", "Role")) } th { (ctx.t("状态", "State")) } th {}
+                th { (ctx.t("角色", "Role")) } th { (ctx.t("状态", "State")) } th { span.visually-hidden { (ctx.t("保存", "Save")) } }
             } }
             tbody {
                 @for u in users {
@@ -23,7 +23,7 @@ pub fn users_page(ctx: &PageCtx, users: &[StaffRow], error: Option<&str>) -> Mar
                         td colspan="3" {
                             form.inline method="post" action=(format!("/admin/users/{}", u.staff_id)) {
                                 (csrf(ctx))
-                                select name="role" {
+                                select name="role" aria-label=(format!("{} {}", ctx.t("角色", "Role"), u.username)) {
                                     @for r in ROLES { option value=(r) selected[*r == u.role] { (role_label(l, r)) } }
                                 }
                                 label.check { input type="checkbox" name="disabled" value="1" checked[u.disabled]; (ctx.t("停用", "Disabled")) }
@@ -55,7 +55,7 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
         table.grid {
             thead { tr {
                 th { (ctx.t("代码", "Code")) } th { (ctx.t("申请人看到的文字", "Text the applicant sees")) }
-                th { (ctx.t("内部说明", "Internal note")) } th { (ctx.t("顺序", "Order")) } th { (ctx.t("启用", "Active")) } th {}
+                th { (ctx.t("内部说明", "Internal note")) } th { (ctx.t("顺序", "Order")) } th { (ctx.t("启用", "Active")) } th { span.visually-hidden { (ctx.t("保存", "Save")) } }
             } }
             tbody {
                 @for r in reasons {
@@ -65,10 +65,14 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
                             form.inline.reason-edit method="post" action="/admin/reasons" {
                                 (csrf(ctx))
                                 input type="hidden" name="code" value=(r.code);
-                                input.wide name="text_shown" value=(r.text_shown) required;
-                                input name="internal_note" value=(r.internal_note);
-                                input.num type="number" name="position" value=(r.position);
-                                label.check { input type="checkbox" name="active" value="1" checked[r.active]; }
+                                input.wide name="text_shown" value=(r.text_shown) required
+                                    aria-label=(format!("{} {}", ctx.t("申请人看到的文字", "Text the applicant sees"), r.code));
+                                input name="internal_note" value=(r.internal_note)
+                                    aria-label=(format!("{} {}", ctx.t("内部说明", "Internal note"), r.code));
+                                input.num type="number" name="position" value=(r.position)
+                                    aria-label=(format!("{} {}", ctx.t("顺序", "Order"), r.code));
+                                label.check { input type="checkbox" name="active" value="1" checked[r.active]
+                                    aria-label=(format!("{} {}", ctx.t("启用", "Active"), r.code)); }
                                 button type="submit" { (ctx.t("保存", "Save")) }
                             }
                         }

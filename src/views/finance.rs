@@ -81,6 +81,7 @@ pub struct BillsPage<'a> {
 
 pub fn bills_page(ctx: &PageCtx, p: &BillsPage) -> Markup {
     let body = html! {
+        h1.visually-hidden { (ctx.t("账单导入", "Bills")) }
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="import-error" { (e) } }
         @if can_act(ctx) {
@@ -142,6 +143,7 @@ pub struct ExceptionsPage<'a> {
 pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
     let total: i64 = p.counts.iter().map(|(_, n)| n).sum();
     let body = html! {
+        h1.visually-hidden { (ctx.t("对账异常", "Exceptions")) }
         (tabs(ctx))
         div.filters {
             a.chip.active[p.kind.is_none() && p.open] href="/finance/exceptions" { (ctx.t("全部未处理", "All open")) " " span.count { (total) } }
@@ -282,6 +284,7 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
 pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
     let total: i64 = cases.iter().map(|c| c.amount_fen).sum();
     let body = html! {
+        h1.visually-hidden { (ctx.t("待退款", "Refunds owed")) }
         (tabs(ctx))
         p.toolbar {
             (ctx.t("待退款", "Owed")) " " strong { (cases.len()) } " " (ctx.t("笔，合计", "refunds, ")) " " strong { (yuan(total)) } " " (ctx.t("元", "yuan"))
@@ -352,6 +355,7 @@ fn chart(ctx: &PageCtx, days: &[DayFigures]) -> Markup {
 
 pub fn report_page(ctx: &PageCtx, from: &str, to: &str, days: &[DayFigures]) -> Markup {
     let body = html! {
+        h1.visually-hidden { (ctx.t("对账日报", "Daily report")) }
         (tabs(ctx))
         form.toolbar method="get" action="/finance/report" {
             label { (ctx.t("从", "From")) " " input type="date" name="from" value=(from); }
@@ -406,6 +410,7 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
         .filter(|r| r.payment_state == "verified" && r.status != "submitted")
         .count();
     let body = html! {
+        h1.visually-hidden { (ctx.t("发票", "Invoices")) }
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="invoice-error" { (e) } }
         @if let Some(r) = p.result { p.flash.ok id="invoice-result" { (r) } }
@@ -429,7 +434,7 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
                 @for r in p.pending {
                     tr {
                         td { (r.application_id) } td { (r.title) } td.mono { (r.tax_id.as_deref().unwrap_or("—")) } td.num { (yuan(r.amount_fen)) }
-                        td { (super::review::payment_state(ctx, &r.payment_state)) } td.problem { (r.problem.as_deref().unwrap_or("")) }
+                        td { (super::review::payment_badge(ctx, &r.payment_state)) } td.problem { (r.problem.as_deref().unwrap_or("")) }
                     }
                 }
                 @if p.pending.is_empty() { tr { td colspan="6" .empty { (ctx.t("没有待开票的申请。", "No pending request.")) } } }

@@ -50,6 +50,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
     let days = |r: &QueueRow| r.accepted_at.map(|a| (p.now_ms - a) / DAY_MS).unwrap_or(0);
     let act = can_act(ctx);
     let body = html! {
+        h1.visually-hidden { (ctx.t("制作与寄送", "Fulfilment")) }
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="fulfilment-error" { (e) } }
         @if let Some(r) = p.result { p.flash.ok id="fulfilment-result" { (r) } }
@@ -58,7 +59,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
             (csrf(ctx))
             table.grid.dense id="to-produce" {
                 thead { tr {
-                    @if act { th {} }
+                    @if act { th { span.visually-hidden { (ctx.t("选择", "Select")) } } }
                     th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) }
                     th { (ctx.t("受理时间", "Accepted")) } th.num { (ctx.t("已等待（天）", "Days waiting")) }
                     @if act { th { (ctx.t("新证书序列号", "New certificate serial")) } th { (ctx.t("介质编号", "Medium no.")) } }
@@ -66,12 +67,14 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 tbody {
                     @for r in &to_make {
                         tr.overdue[days(r) >= 3] {
-                            @if act { td { input type="checkbox" name="ids" value=(r.application_id); } }
+                            @if act { td { (select_box(ctx, &r.application_id)) } }
                             td { (r.application_id) } td { (r.applicant_name) }
                             td { (r.accepted_at.map(time).unwrap_or_default()) } td.num.left { (days(r)) }
                             @if act {
-                                td { input type="text" name=(format!("serial.{}", r.application_id)) size="22" maxlength="40"; }
-                                td { input type="text" name=(format!("medium.{}", r.application_id)) size="16" maxlength="40"; }
+                                td { input type="text" name=(format!("serial.{}", r.application_id)) size="22" maxlength="40"
+                                    aria-label=(format!("{} {}", ctx.t("新证书序列号", "New certificate serial"), r.application_id)); }
+                                td { input type="text" name=(format!("medium.{}", r.application_id)) size="16" maxlength="40"
+                                    aria-label=(format!("{} {}", ctx.t("介质编号", "Medium no."), r.application_id)); }
                             }
                         }
                     }
@@ -87,7 +90,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
             (csrf(ctx))
             table.grid.dense id="to-ship" {
                 thead { tr {
-                    @if act { th {} }
+                    @if act { th { span.visually-hidden { (ctx.t("选择", "Select")) } } }
                     th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) }
                     th { (ctx.t("新证书序列号", "Certificate")) } th { (ctx.t("介质编号", "Medium")) }
                     th.num { (ctx.t("已等待（天）", "Days waiting")) } th { (ctx.t("备注", "Note")) }
@@ -95,7 +98,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 tbody {
                     @for r in &to_ship {
                         tr.overdue[r.returned.is_some()] {
-                            @if act { td { input type="checkbox" name="ids" value=(r.application_id); } }
+                            @if act { td { (select_box(ctx, &r.application_id)) } }
                             td { (r.application_id) } td { (r.applicant_name) }
                             td.mono { (r.certificate_serial.as_deref().unwrap_or("")) } td.mono { (r.medium_no.as_deref().unwrap_or("")) }
                             td.num { (days(r)) }
@@ -126,6 +129,11 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
     page(ctx, ctx.t("制作与寄送", "Fulfilment"), body)
 }
 
+/// A row's selection box, named by its application for screen readers.
+fn select_box(ctx: &PageCtx, id: &str) -> Markup {
+    html! { input type="checkbox" name="ids" value=(id) aria-label=(format!("{} {id}", ctx.t("选择", "Select"))); }
+}
+
 pub struct BatchesPage<'a> {
     pub batches: &'a [BatchRow],
     pub error: Option<&'a str>,
@@ -144,6 +152,7 @@ fn outcome_label(ctx: &PageCtx, o: &str) -> &'static str {
 
 pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
     let body = html! {
+        h1.visually-hidden { (ctx.t("快递批次", "Courier batches")) }
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="tracking-error" { (e) } }
         @if let Some(r) = p.result { p.flash.ok id="tracking-result" { (r) } }
@@ -203,7 +212,7 @@ pub fn batch_page(
         }
         table.grid.dense id="parcels" {
             thead { tr { th { (ctx.t("订单号", "Order no.")) } th { (ctx.t("受理编号", "Application")) } th { (ctx.t("运单号", "Waybill")) }
-                th { (ctx.t("寄出时间", "Shipped")) } th { (ctx.t("状态", "State")) } @if can_act(ctx) { th {} } } }
+                th { (ctx.t("寄出时间", "Shipped")) } th { (ctx.t("状态", "State")) } @if can_act(ctx) { th { span.visually-hidden { (ctx.t("退件", "Returns")) } } } } }
             tbody {
                 @for (s, status) in shipments.iter().zip(statuses) {
                     tr {
@@ -214,7 +223,8 @@ pub fn batch_page(
                             td { @if s.state == "shipped" {
                                 form.inline method="post" action=(format!("/fulfilment/shipments/{}/returned", s.shipment_id)) {
                                     (csrf(ctx))
-                                    input type="text" name="reason" required maxlength="200" placeholder=(ctx.t("退件原因", "Why it came back"));
+                                    input type="text" name="reason" required maxlength="200" placeholder=(ctx.t("退件原因", "Why it came back"))
+                                        aria-label=(format!("{} {}", ctx.t("退件原因", "Why it came back"), s.order_no));
                                     button type="submit" { (ctx.t("登记退件", "Record return")) }
                                 }
                             } }

@@ -22,7 +22,7 @@ pub fn search_page(
     let body = html! {
         h1 { (ctx.t("客服查询", "Hotline look-up")) }
         form.filters method="get" action="/hotline" {
-            input type="search" name="q" value=(q) autofocus required
+            input type="search" name="q" value=(q) autofocus required aria-label=(ctx.t("查询", "Look up"))
                 placeholder=(ctx.t("受理编号 / 网厅编号 / 手机号 / 证书序列号 / 姓名+证件号后四位（如：张三 002X）", "Id / hall reference / mobile / serial / name + last 4 of the ID (e.g. 张三 002X)"));
             button.primary type="submit" { (ctx.t("查询", "Look up")) }
         }
@@ -111,17 +111,18 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
                     }
                     form method="post" action=(format!("/hotline/{id}/verify")) {
                         (csrf(ctx))
-                        select name="method" {
+                        select name="method" aria-label=(ctx.t("核验方式", "Check by")) {
                             option value="id_last6" { (ctx.t("证件号后六位", "Last 6 of the ID number")) }
                             option value="mobile" { (ctx.t("手机号", "Mobile number")) }
                         }
-                        input name="value" required autocomplete="off" placeholder=(ctx.t("来电人所说", "What the caller says"));
+                        input name="value" required autocomplete="off" placeholder=(ctx.t("来电人所说", "What the caller says"))
+                            aria-label=(ctx.t("来电人所说", "What the caller says"));
                         button type="submit" { (ctx.t("核验", "Check")) }
                     }
                     h2 { (ctx.t("通话记录", "Call note")) }
                     form method="post" action=(format!("/hotline/{id}/note")) {
                         (csrf(ctx))
-                        textarea name="note" rows="3" maxlength="500" required {}
+                        textarea name="note" rows="3" maxlength="500" required aria-label=(ctx.t("通话记录", "Call note")) {}
                         button type="submit" { (ctx.t("保存记录", "Save note")) }
                     }
                 }

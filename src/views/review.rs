@@ -111,17 +111,21 @@ pub fn queue_page(
             }
         }
         form.filters method="get" action="/review" {
-            select name="status" {
+            select name="status" aria-label=(ctx.t("状态", "Status")) {
                 option value="" { (ctx.t("全部待审", "All waiting")) }
                 option value="submitted" selected[sel(&q.status, "submitted")] { (ctx.t("待审核", "Submitted")) }
                 option value="in_review" selected[sel(&q.status, "in_review")] { (ctx.t("审核中", "In review")) }
             }
+            fieldset.checks {
+            legend.visually-hidden { (ctx.t("只看", "Only")) }
             label.check { input type="checkbox" name="overdue" value="1" checked[QueueQuery::on(&q.overdue)]; (ctx.t("仅超期", "Overdue only")) }
             label.check { input type="checkbox" name="mine" value="1" checked[QueueQuery::on(&q.mine)]; (ctx.t("我认领的", "Mine")) }
             label.check { input type="checkbox" name="unclaimed" value="1" checked[QueueQuery::on(&q.unclaimed)]; (ctx.t("未认领", "Unclaimed")) }
             label.check { input type="checkbox" name="resub" value="1" checked[QueueQuery::on(&q.resub)]; (ctx.t("重新提交", "Resubmissions")) }
             label.check { input type="checkbox" name="findings" value="1" checked[QueueQuery::on(&q.findings)]; (ctx.t("有机审提示", "Has findings")) }
-            input type="search" name="q" value=[q.q.as_deref()] placeholder=(ctx.t("受理编号 / 网厅编号 / 证书序列号 / 手机号", "Id / hall reference / serial / mobile"));
+            }
+            input type="search" name="q" value=[q.q.as_deref()] aria-label=(ctx.t("搜索", "Search"))
+                placeholder=(ctx.t("受理编号 / 网厅编号 / 证书序列号 / 手机号", "Id / hall reference / serial / mobile"));
             button type="submit" { (ctx.t("筛选", "Filter")) }
             a href="/review" { (ctx.t("清除", "Clear")) }
         }
@@ -383,14 +387,25 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
     page(ctx, &format!("{id} {}", a.applicant.name), body)
 }
 
-/// The payment state as a badge: verified by a bill, not yet, or an open finance case.
+/// The payment state as a badge: verified by a bill, not yet, or an open finance case. The
+/// page's one payment (`id="payment-state"`); a list's rows take [`payment_badge`].
 pub fn payment_state(ctx: &PageCtx, state: &str) -> Markup {
-    let (class, zh, en) = match state {
-        "verified" => ("ok", "已对账核实", "verified"),
-        "exception" => ("bad", "对账异常", "exception"),
-        _ => ("warn", "待对账", "not yet verified"),
-    };
-    html! { span.badge.(class) id="payment-state" data-state=(state) { (ctx.t(zh, en)) } }
+    let (class, text) = payment_words(ctx, state);
+    html! { span.badge.(class) id="payment-state" data-state=(state) { (text) } }
+}
+
+/// The payment state's badge in a row of a list (no id: ids are one per page).
+pub fn payment_badge(ctx: &PageCtx, state: &str) -> Markup {
+    let (class, text) = payment_words(ctx, state);
+    html! { span.badge.(class) data-state=(state) { (text) } }
+}
+
+fn payment_words(ctx: &PageCtx, state: &str) -> (&'static str, &'static str) {
+    match state {
+        "verified" => ("ok", ctx.t("已对账核实", "verified")),
+        "exception" => ("bad", ctx.t("对账异常", "exception")),
+        _ => ("warn", ctx.t("待对账", "not yet verified")),
+    }
 }
 
 fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
@@ -443,7 +458,7 @@ fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
             @if p.can_reassign {
                 form.inline method="post" action=(format!("/review/{id}/reassign")) {
                     (csrf(ctx)) input type="hidden" name="row_version" value=(rv);
-                    select name="to" {
+                    select name="to" aria-label=(ctx.t("改派给", "Reassign to")) {
                         @for (u, name) in p.reviewers { option value=(u) { (name) } }
                     }
                     button type="submit" { (ctx.t("改派", "Reassign")) }

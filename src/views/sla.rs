@@ -200,7 +200,7 @@ pub fn calendar_page(
         h2 { (ctx.t("导入日历表格", "Import a calendar sheet")) }
         form.stack method="post" action=(format!("/admin/calendar/import?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
             p.hint { (ctx.t("xlsx 或 csv，列：日期 / 类型（放假、上班）/ 名称；导入会替换表格所含年份的全部设置。", "xlsx or csv with columns date / type (holiday, workday) / name; replaces every year the sheet contains.")) }
-            input type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required;
+            label { (ctx.t("日历表格", "Calendar sheet")) " " input type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required; }
             button.primary type="submit" { (ctx.t("导入", "Import")) }
         }
     };

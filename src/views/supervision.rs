@@ -76,8 +76,14 @@ pub fn bar_chart(aria: &str, bars: &[Bar], max: Option<f64>) -> Markup {
     let top = max
         .unwrap_or_else(|| bars.iter().map(|b| b.value).fold(0.0, f64::max))
         .max(1.0);
+    // A picture, unless its bars are links: then a group of them (an image holds no links).
+    let role = if bars.iter().any(|b| b.href.is_some()) {
+        "group"
+    } else {
+        "img"
+    };
     html! {
-        svg.chart viewBox=(format!("0 0 {width} {}", h + 40.0)) width=(width) height=(h + 40.0) role="img" aria-label=(aria) {
+        svg.chart viewBox=(format!("0 0 {width} {}", h + 40.0)) width=(width) height=(h + 40.0) role=(role) aria-label=(aria) {
             line x1=(pad) x2=(width - pad) y1=(h + 10.0) y2=(h + 10.0) stroke="#9aa5b1" {}
             @for (i, b) in bars.iter().enumerate() {
                 @let x = pad + 4.0 + w * i as f64;
@@ -391,7 +397,8 @@ pub fn quality_page(ctx: &PageCtx, p: &QualityPage) -> Markup {
                                 form.inline method="post" action=(format!("/supervision/quality/{}", s.sample_id)) {
                                     (csrf(ctx))
                                     input type="hidden" name="week" value=(p.week);
-                                    input type="text" name="note" placeholder=(ctx.t("说明", "Note"));
+                                    input type="text" name="note" placeholder=(ctx.t("说明", "Note"))
+                                        aria-label=(format!("{} {}", ctx.t("复核说明", "Note on"), s.application_id));
                                     button type="submit" name="verdict" value="agree" { (ctx.t("同意", "Agree")) }
                                     button type="submit" name="verdict" value="disagree" { (ctx.t("不同意", "Disagree")) }
                                 }

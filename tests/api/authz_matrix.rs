@@ -23,7 +23,7 @@ const FULFILMENT_READ: &str = "admin supervisor fulfillment";
 
 /// Who may use each route: `anon` is a signed-out browser, `api` the hall's bearer token (a
 /// page sees it as signed out), then the roles. Everyone not listed must be denied.
-const EXPECTED: &[(&str, &str, &str)] = &[
+pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", EVERYONE),
     // only the scraper's own bearer token (tests/api/metrics.rs); nobody of these
     ("GET", "/metrics", ""),

@@ -155,6 +155,16 @@ impl Browser {
         .await
     }
 
+    /// Runs an asynchronous script: it ends by calling its last argument with the result.
+    pub async fn eval_async(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/async",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
     pub async fn screenshot(&self, path: &std::path::Path) {
         let v = self
             .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
@@ -179,7 +189,7 @@ impl Browser {
 
 /// Where a test's screenshots and PDFs go: `$CARGO_TARGET_DIR/tmp/` for the SQLite run, its
 /// `postgres/` folder for the PostgreSQL one (both run at once).
-fn shots_dir(backend: Backend) -> std::path::PathBuf {
+pub fn shots_dir(backend: Backend) -> std::path::PathBuf {
     let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let d = match backend {
         Backend::Sqlite => tmp.to_path_buf(),

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accessibility;
 mod api_contract;
 mod api_limits;
 mod audit_chain;
