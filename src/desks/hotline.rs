@@ -353,7 +353,8 @@ pub async fn verify(
 
     let mut tx = storage.begin().await?;
     // The count and this check's row are one step: parallel checks queue on the application.
-    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::HotlineVerify(id.as_str())).await?;
+    crate::storage::advisory_lock(&mut tx, crate::storage::Lock::HotlineVerify(id.as_str()))
+        .await?;
     if hotline::failed_verifications_in(&mut tx, id.as_str(), now - 3_600_000).await? >= 3 {
         tx.rollback().await?;
         return Err(HotlineError::TooManyChecks);

@@ -158,4 +158,3 @@ pub fn check_row(
     }
     Ok(())
 }
-
