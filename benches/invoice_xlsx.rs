@@ -3,7 +3,8 @@
 //! the default settings: titles of individuals and companies, tax numbers, remarks with the hall
 //! reference, amounts. Prints one JSON line (rows, bytes, seconds to build the rows and to write).
 //!   cargo bench --bench invoice_xlsx -- OUT.xlsx [N=100000]
-use backoffice::exchange::invoices::{InvoiceConfig, InvoiceRow, Layout, serial, write_batch};
+use backoffice::config::InvoiceConfig;
+use backoffice::exchange::invoices::{InvoiceRow, Layout, serial, write_batch};
 use chrono::NaiveDate;
 use std::time::Instant;
 

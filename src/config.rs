@@ -5,8 +5,12 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
+mod invoice;
+pub use invoice::InvoiceConfig;
+
 /// `[courier]`: the sender, layouts, accounts and waybill patterns.
 pub mod courier;
+pub mod web;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum LogFormat {
@@ -52,7 +56,7 @@ pub struct Settings {
     /// Seconds a request's body may stall between two chunks (every route).
     pub body_read_timeout_secs: u64,
     /// The tax platform's batch layout, seller and service item (`invoice-batch.md`).
-    pub invoice: crate::exchange::invoices::InvoiceConfig,
+    pub invoice: InvoiceConfig,
     /// The sender, the couriers' layouts and accounts (`courier-batch.md`).
     pub courier: courier::CourierConfig,
     /// Where the audit trail's latest anchor is e-mailed for an outside witness.
@@ -68,8 +72,8 @@ pub struct Settings {
     /// Hours an unreferenced object is left before the sweep deletes it
     /// (`BACKOFFICE_SCAN_SWEEP_GRACE_HOURS`, 24).
     pub scan_sweep_grace_hours: i64,
-    /// Forms, connections, password hashes, session lifetime (`web::limits`).
-    pub web: crate::web::limits::WebLimits,
+    /// Forms, connections, password hashes, session lifetime (`config::web`).
+    pub web: web::WebLimits,
     /// The pre-checks' outside programs and the time limit of one run (`BACKOFFICE_PDFTOPPM`,
     /// `BACKOFFICE_TESSERACT`, `BACKOFFICE_TOOL_TIME_LIMIT` in seconds, 60).
     pub tools: crate::tools::Tools,
@@ -107,7 +111,7 @@ struct FileSettings {
     warning_at: Option<String>,
     hotline_lookups_per_hour: Option<i64>,
     smtp: Option<FileSmtp>,
-    invoice: Option<crate::exchange::invoices::InvoiceConfig>,
+    invoice: Option<InvoiceConfig>,
     courier: Option<courier::CourierConfig>,
     auditor_email: Option<String>,
     metrics_token: Option<String>,
@@ -289,7 +293,7 @@ impl Settings {
             })?,
             None => file.scan_sweep_grace_hours.unwrap_or(24).max(1),
         };
-        let web = crate::web::limits::WebLimits::load(&env)?;
+        let web = web::WebLimits::load(&env)?;
         let tools = crate::tools::Tools {
             pdftoppm: env("BACKOFFICE_PDFTOPPM").map_or_else(|| "pdftoppm".into(), PathBuf::from),
             tesseract: env("BACKOFFICE_TESSERACT")

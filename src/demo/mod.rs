@@ -2,6 +2,9 @@
 //! scans, so a newcomer sees a working desk at once. Safe to run twice (adds more applications).
 
 pub mod bills;
+mod finance;
+mod fulfilment;
+mod people;
 pub mod rendered;
 pub mod scans;
 
@@ -14,7 +17,6 @@ use crate::{
         ids::ApplicationId,
         intake::NewApplication,
         personal_id::{IdType, PersonalId},
-        resident_id,
         scan::{ScanKind, sniff},
         serial::CertificateSerial,
         status::Action,
@@ -28,54 +30,9 @@ use crate::{
     web::state::AppState,
 };
 use bytes::Bytes;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
-
-const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
-    "欧阳", "司马", "郭", "何", "林",
-];
-const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
-    "涛", "明", "超", "秀兰", "霞", "晓东", "子涵",
-];
-const DISTRICTS: &[&str] = &[
-    "南山区",
-    "福田区",
-    "罗湖区",
-    "宝安区",
-    "龙岗区",
-    "龙华区",
-    "盐田区",
-    "光明区",
-    "坪山区",
-];
-const STREETS: &[&str] = &[
-    "科技园路",
-    "深南大道",
-    "滨海大道",
-    "福华三路",
-    "宝安大道",
-    "龙岗大道",
-    "人民南路",
-    "梅林路",
-];
-
-fn resident_id(rng: &mut StdRng) -> String {
-    let region = [
-        "440305", "440304", "440303", "440306", "440307", "110105", "310104", "430102",
-    ][rng.random_range(0..8)];
-    let first17 = format!(
-        "{region}{}{:02}{:02}{:03}",
-        rng.random_range(1955..2004),
-        rng.random_range(1..=12),
-        rng.random_range(1..=28),
-        rng.random_range(0..1000)
-    );
-    let c = resident_id::check_char(first17.as_bytes()) as char;
-    format!("{first17}{c}")
-}
 
 pub async fn run(state: &AppState) -> anyhow::Result<()> {
     let storage = &state.storage;
@@ -132,10 +89,10 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
         let name = format!(
             "{}{}",
-            SURNAMES[rng.random_range(0..SURNAMES.len())],
-            GIVEN[rng.random_range(0..GIVEN.len())]
+            people::SURNAMES[rng.random_range(0..people::SURNAMES.len())],
+            people::GIVEN[rng.random_range(0..people::GIVEN.len())]
         );
-        let idn = resident_id(&mut rng);
+        let idn = people::resident_id(&mut rng);
         let mobile = format!(
             "1{}{:09}",
             [3, 5, 7, 8, 9][rng.random_range(0..5)],
@@ -163,10 +120,10 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             submitted.with_timezone(&beijing()).format("%Y%m%d"),
             rng.random_range(0..1_000_000)
         );
-        let district = DISTRICTS[rng.random_range(0..DISTRICTS.len())];
+        let district = people::DISTRICTS[rng.random_range(0..people::DISTRICTS.len())];
         let street = format!(
             "{}{}号",
-            STREETS[rng.random_range(0..STREETS.len())],
+            people::STREETS[rng.random_range(0..people::STREETS.len())],
             rng.random_range(1..300)
         );
         let body = json!({
@@ -295,7 +252,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     // The merchants' bills of the days before today, with what finance meets in real life: a
     // payment missing from the bill, a short payment, an order paid twice, money without an
     // application. Then the reviewers move applications along (accepting needs a verified payment).
-    let bill_summaries = demo_bills(storage, &plans, now, &mut rng).await?;
+    let bill_summaries = finance::demo_bills(storage, &plans, now, &mut rng).await?;
     let mut to_produce: Vec<(String, bool)> = Vec::new();
     for plan in plans {
         let Plan {
@@ -397,8 +354,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     for b in &bill_summaries {
         println!("  bill {}: {}", b.0, b.1);
     }
-    demo_invoices(state, now).await?;
-    demo_fulfilment(state, &to_produce, now).await?;
+    finance::demo_invoices(state, now).await?;
+    fulfilment::demo_fulfilment(state, &to_produce, now).await?;
     let token = storage
         .create_api_token("demo-hall", ms(now), "demo")
         .await?;
@@ -407,281 +364,10 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// An application made, and how far the demo moves it afterwards.
-struct Plan {
-    id: ApplicationId,
-    app: NewApplication,
-    submitted: chrono::DateTime<Utc>,
-    roll: u32,
-    index: u64,
-}
-
-/// One bill per channel and Beijing day before today, imported as finance would.
-async fn demo_bills(
-    storage: &crate::storage::Storage,
-    plans: &[Plan],
-    now: chrono::DateTime<Utc>,
-    rng: &mut StdRng,
-) -> anyhow::Result<Vec<(String, String)>> {
-    use crate::domain::intake::PaymentChannel;
-    use bills::Line;
-    use std::collections::BTreeMap;
-    let today = now.with_timezone(&beijing()).date_naive();
-    let mut days: BTreeMap<(chrono::NaiveDate, PaymentChannel), Vec<Line>> = BTreeMap::new();
-    let mut k = 0u64;
-    for p in plans {
-        let paid = p.app.payment.paid_at;
-        let day = paid.with_timezone(&beijing()).date_naive();
-        if day >= today {
-            continue;
-        }
-        k += 1;
-        let lines = days.entry((day, p.app.payment.channel)).or_default();
-        let tx = format!("42000{:023}", k);
-        match k % 40 {
-            // not in the bill: the application's payment is missing
-            7 => continue,
-            // paid 0.01 yuan short
-            13 => lines.push(Line::pay(
-                &p.app.payment.out_trade_no,
-                &tx,
-                p.app.payment.amount.get() - 1,
-                paid,
-            )),
-            // paid twice, the second time a minute later
-            21 => {
-                lines.push(Line::pay(
-                    &p.app.payment.out_trade_no,
-                    &tx,
-                    p.app.payment.amount.get(),
-                    paid,
-                ));
-                lines.push(Line::pay(
-                    &p.app.payment.out_trade_no,
-                    &format!("42001{:023}", k),
-                    p.app.payment.amount.get(),
-                    paid + Duration::minutes(1),
-                ));
-            }
-            _ => lines.push(Line::pay(
-                &p.app.payment.out_trade_no,
-                &tx,
-                p.app.payment.amount.get(),
-                paid,
-            )),
-        }
-        // Now and then the hall failed after the payment: money without an application.
-        if k.is_multiple_of(55) {
-            lines.push(Line::pay(
-                &format!("SZCA{:016X}", rng.random::<u64>()),
-                &format!("42002{:023}", k),
-                20000,
-                paid + Duration::minutes(5),
-            ));
-        }
-    }
-    let mut out = Vec::new();
-    for ((day, channel), lines) in days {
-        let (bytes, name) = match channel {
-            PaymentChannel::Wechat => (
-                bills::wechat(&lines),
-                format!("微信支付账单_{}.csv", day.format("%Y%m%d")),
-            ),
-            PaymentChannel::Alipay => (
-                bills::alipay(
-                    &day.to_string(),
-                    &(day + Duration::days(1)).to_string(),
-                    &lines,
-                ),
-                format!("20881234567890120156_{}_业务明细.csv", day.format("%Y%m%d")),
-            ),
-        };
-        let at = ms(beijing()
-            .from_local_datetime(
-                &(day + Duration::days(1))
-                    .and_hms_opt(10, 30, 0)
-                    .expect("time"),
-            )
-            .single()
-            .expect("fixed")
-            .with_timezone(&Utc))
-        .min(ms(now));
-        let s = crate::desks::finance::import_bills(
-            storage,
-            &bytes,
-            &name,
-            Some(channel),
-            "staff:finance",
-            at,
-        )
-        .await?;
-        for s in s {
-            out.push((name.clone(), serde_json::to_string(&s)?));
-        }
-    }
-    Ok(out)
-}
-
-/// Half of the invoice requests go into a batch; half of that batch comes back issued.
-async fn demo_invoices(state: &AppState, now: chrono::DateTime<Utc>) -> anyhow::Result<()> {
-    let ready = state.storage.invoice_requests("pending", 10_000).await?;
-    let ready: Vec<_> = ready
-        .into_iter()
-        .filter(|r| r.payment_state == "verified" && r.status != "submitted")
-        .collect();
-    if ready.len() < 2 {
-        return Ok(());
-    }
-    let mut cfg = state.settings.invoice.clone();
-    cfg.max_per_file = (ready.len() / 2).clamp(1, 998);
-    let Some(batch) =
-        crate::desks::invoicing::export_batch(&state.storage, &cfg, "staff:finance", ms(now))
-            .await?
-    else {
-        return Ok(());
-    };
-    let batched = state.storage.invoice_requests("batched", 10_000).await?;
-    let mut csv = String::from("数电发票号码,开票日期,购买方名称,价税合计,备注,下载链接\r\n");
-    let issued_on = now.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S");
-    for (n, r) in batched.iter().take(batched.len() / 2).enumerate() {
-        let number = format!(
-            "2644200000{:010}",
-            now.timestamp() % 1_000_000 * 1000 + n as i64
-        );
-        csv.push_str(&format!(
-            "{number},{issued_on},{},{},申请编号：{},https://dppt.example.gov.cn/download/{number}\r\n",
-            r.title,
-            crate::domain::money::Fen::new(r.amount_fen),
-            r.hall_reference
-        ));
-    }
-    let s = crate::desks::invoicing::import_issued(
-        &state.storage,
-        &state.scans,
-        &cfg,
-        &state.settings.public_url,
-        csv.as_bytes(),
-        "staff:finance",
-        ms(now),
-    )
-    .await?;
-    println!(
-        "Invoices: batch {} with {} requests; {} issued and e-mailed.",
-        batch.batch_no, batch.requests, s.matched
-    );
-    Ok(())
-}
-
-/// The made applications get a certificate and a medium; those to post go into an SF batch whose
-/// waybill numbers come back from the courier; the rest wait for the fulfilment desk's batch.
-async fn demo_fulfilment(
-    state: &AppState,
-    made: &[(String, bool)],
-    now: chrono::DateTime<Utc>,
-) -> anyhow::Result<()> {
-    use crate::desks::fulfilment::{self, Production};
-    use crate::exchange::couriers::Courier;
-    if made.is_empty() {
-        return Ok(());
-    }
-    // The sender is the CA's own address; the demo writes a stand-in into the data directory's
-    // settings file (when there is none) so that `serve` batches parcels too.
-    let mut cfg = state.settings.courier.clone();
-    if cfg.sender.name.is_empty() {
-        cfg.sender = demo_sender();
-        cfg.sf.monthly_account = "7550000001".into();
-        let path = state.settings.data_dir.join(crate::config::SETTINGS_FILE);
-        if !path.exists() {
-            std::fs::write(&path, DEMO_SETTINGS)?;
-            println!(
-                "Wrote {} (a stand-in sender for courier batches).",
-                path.display()
-            );
-        }
-    }
-    let items: Vec<Production> = made
-        .iter()
-        .enumerate()
-        .map(|(k, (id, _))| Production {
-            application_id: id.clone(),
-            certificate_serial: format!("0150612{:012X}", now.timestamp() as u64 * 1000 + k as u64),
-            medium_no: format!("UK-{}-{k:05}", now.format("%Y%m")),
-        })
-        .collect();
-    fulfilment::record_production(&state.storage, &items, "staff:fulfillment", ms(now)).await?;
-    let post: Vec<String> = made
-        .iter()
-        .filter(|(_, p)| *p)
-        .map(|(id, _)| id.clone())
-        .collect();
-    let Some(batch) = fulfilment::create_batch(
-        &state.storage,
-        &cfg,
-        Courier::Sf,
-        Some(&post),
-        "staff:fulfillment",
-        ms(now),
-    )
-    .await?
-    else {
-        return Ok(());
-    };
-    let shipments = state.storage.batch_shipments(batch.batch_id).await?;
-    let mut csv = String::from("订单号,运单号,寄件时间\r\n");
-    let sent = now.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S");
-    for (k, s) in shipments.iter().enumerate() {
-        csv.push_str(&format!(
-            "{},SF{:013},{sent}\r\n",
-            s.order_no,
-            1_400_000_000_000u64 + (now.timestamp() as u64 % 100_000) * 100 + k as u64
-        ));
-    }
-    let t = fulfilment::import_tracking(
-        &state.storage,
-        &cfg,
-        csv.as_bytes(),
-        "staff:fulfillment",
-        ms(now),
-    )
-    .await?;
-    println!(
-        "Fulfilment: {} made; batch {} with {} parcels, {} shipped; {} made and waiting for a batch.",
-        items.len(),
-        batch.batch_no,
-        batch.shipments,
-        t.shipped,
-        items.len() - post.len()
-    );
-    Ok(())
-}
-
-const DEMO_SETTINGS: &str =
-    "# Written by `backoffice demo`: a stand-in sender for the courier batches. Replace it with the
-# CA's own address, SF monthly account and product before real use (README, Configuration).
-[courier]
-contents = \"USB Key\"
-
-[courier.sender]
-company = \"深圳市电子商务安全证书管理中心（演示）\"
-name = \"制证组\"
-phone = \"0755-86000000\"
-province = \"广东省\"
-city = \"深圳市\"
-district = \"南山区\"
-detail = \"科技园南区深圳湾科技生态园10栋\"
-postcode = \"518057\"
-
-[courier.sf]
-monthly_account = \"7550000001\"
-";
-
-fn demo_sender() -> crate::exchange::couriers::SenderConfig {
-    let text = DEMO_SETTINGS;
-    #[derive(serde::Deserialize)]
-    struct F {
-        courier: crate::exchange::couriers::CourierConfig,
-    }
-    toml::from_str::<F>(text)
-        .expect("the demo settings parse")
-        .courier
-        .sender
+pub(super) struct Plan {
+    pub(super) id: ApplicationId,
+    pub(super) app: NewApplication,
+    pub(super) submitted: chrono::DateTime<Utc>,
+    pub(super) roll: u32,
+    pub(super) index: u64,
 }

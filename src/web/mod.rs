@@ -13,7 +13,6 @@ pub mod health;
 pub mod hotline;
 pub mod identity;
 pub mod intake_api;
-pub mod limits;
 pub mod metrics;
 pub mod pages;
 pub mod prechecks;

@@ -2,10 +2,10 @@
 
 use super::{
     identity::{CSRF_COOKIE, LOCALE_COOKIE, SESSION_COOKIE, random_token},
-    limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES},
     pages::{Ctx, PageError, Staff, see_other},
     state::AppState,
 };
+use crate::config::web::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
 use crate::{auth, storage::scan_files::sha256_hex, views};
 use axum::{
     Form,

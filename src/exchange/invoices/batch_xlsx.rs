@@ -2,7 +2,7 @@
 
 use super::layout::{Layout, LayoutError, SheetLayout, SheetRole, cell_ref};
 use super::rows::{Field, InvoiceRow, check_row, invoice_fields, line_fields};
-use super::settings::InvoiceConfig;
+use crate::config::InvoiceConfig;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
 use std::collections::HashSet;
 

@@ -1,5 +1,6 @@
 //! The batch workbook's layout file (`reports/invoice-batch.toml`): sheets, rows, headers, hints.
 
+use crate::config::InvoiceConfig;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -249,4 +250,15 @@ pub(super) fn cell_ref(s: &str) -> Option<(u32, u16)> {
         .bytes()
         .fold(0u32, |acc, b| acc * 26 + u32::from(b - b'A' + 1));
     Some((row - 1, u16::try_from(col - 1).ok()?))
+}
+
+/// The settings' layout (`[invoice]` lives in `config`; reading its file is this module's).
+impl InvoiceConfig {
+    /// The layout to write with: `layout_file` when set, otherwise the shipped one.
+    pub fn layout(&self) -> Result<Layout, LayoutError> {
+        match &self.layout_file {
+            Some(p) => Layout::load(p),
+            None => Ok(Layout::default_layout()),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The requests to export: their checks (§5) and the values each sheet's columns receive.
 
 use super::layout::{Layout, SheetRole};
-use super::settings::InvoiceConfig;
+use crate::config::InvoiceConfig;
 use chrono::NaiveDate;
 
 /// One accepted, paid request that asked for an invoice.

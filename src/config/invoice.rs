@@ -1,6 +1,6 @@
-//! `[invoice]` in the settings: the service item, the seller and the batch size, checked once.
+//! `[invoice]` in the settings: the service item, the seller and the batch size, checked once
+//! (`invoice-batch.md` §2–§7). The layout file it names is read by `exchange::invoices`.
 
-use super::layout::{Layout, LayoutError};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -110,14 +110,6 @@ impl InvoiceConfig {
             ));
         }
         Ok(())
-    }
-
-    /// The layout to write with: `layout_file` when set, otherwise the shipped one.
-    pub fn layout(&self) -> Result<Layout, LayoutError> {
-        match &self.layout_file {
-            Some(p) => Layout::load(p),
-            None => Ok(Layout::default_layout()),
-        }
     }
 }
 

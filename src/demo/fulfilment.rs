@@ -1,0 +1,120 @@
+//! The demo's fulfilment desk: certificates and media made, an SF batch whose waybills come
+//! back from the courier, and the stand-in sender written to the settings file.
+
+use crate::{domain::calendar::beijing, storage::ms, web::state::AppState};
+use chrono::Utc;
+
+/// The made applications get a certificate and a medium; those to post go into an SF batch whose
+/// waybill numbers come back from the courier; the rest wait for the fulfilment desk's batch.
+pub(super) async fn demo_fulfilment(
+    state: &AppState,
+    made: &[(String, bool)],
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use crate::desks::fulfilment::{self, Production};
+    use crate::exchange::couriers::Courier;
+    if made.is_empty() {
+        return Ok(());
+    }
+    // The sender is the CA's own address; the demo writes a stand-in into the data directory's
+    // settings file (when there is none) so that `serve` batches parcels too.
+    let mut cfg = state.settings.courier.clone();
+    if cfg.sender.name.is_empty() {
+        cfg.sender = demo_sender();
+        cfg.sf.monthly_account = "7550000001".into();
+        let path = state.settings.data_dir.join(crate::config::SETTINGS_FILE);
+        if !path.exists() {
+            std::fs::write(&path, DEMO_SETTINGS)?;
+            println!(
+                "Wrote {} (a stand-in sender for courier batches).",
+                path.display()
+            );
+        }
+    }
+    let items: Vec<Production> = made
+        .iter()
+        .enumerate()
+        .map(|(k, (id, _))| Production {
+            application_id: id.clone(),
+            certificate_serial: format!("0150612{:012X}", now.timestamp() as u64 * 1000 + k as u64),
+            medium_no: format!("UK-{}-{k:05}", now.format("%Y%m")),
+        })
+        .collect();
+    fulfilment::record_production(&state.storage, &items, "staff:fulfillment", ms(now)).await?;
+    let post: Vec<String> = made
+        .iter()
+        .filter(|(_, p)| *p)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let Some(batch) = fulfilment::create_batch(
+        &state.storage,
+        &cfg,
+        Courier::Sf,
+        Some(&post),
+        "staff:fulfillment",
+        ms(now),
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let shipments = state.storage.batch_shipments(batch.batch_id).await?;
+    let mut csv = String::from("订单号,运单号,寄件时间\r\n");
+    let sent = now.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S");
+    for (k, s) in shipments.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},SF{:013},{sent}\r\n",
+            s.order_no,
+            1_400_000_000_000u64 + (now.timestamp() as u64 % 100_000) * 100 + k as u64
+        ));
+    }
+    let t = fulfilment::import_tracking(
+        &state.storage,
+        &cfg,
+        csv.as_bytes(),
+        "staff:fulfillment",
+        ms(now),
+    )
+    .await?;
+    println!(
+        "Fulfilment: {} made; batch {} with {} parcels, {} shipped; {} made and waiting for a batch.",
+        items.len(),
+        batch.batch_no,
+        batch.shipments,
+        t.shipped,
+        items.len() - post.len()
+    );
+    Ok(())
+}
+
+const DEMO_SETTINGS: &str =
+    "# Written by `backoffice demo`: a stand-in sender for the courier batches. Replace it with the
+# CA's own address, SF monthly account and product before real use (README, Configuration).
+[courier]
+contents = \"USB Key\"
+
+[courier.sender]
+company = \"深圳市电子商务安全证书管理中心（演示）\"
+name = \"制证组\"
+phone = \"0755-86000000\"
+province = \"广东省\"
+city = \"深圳市\"
+district = \"南山区\"
+detail = \"科技园南区深圳湾科技生态园10栋\"
+postcode = \"518057\"
+
+[courier.sf]
+monthly_account = \"7550000001\"
+";
+
+fn demo_sender() -> crate::exchange::couriers::SenderConfig {
+    let text = DEMO_SETTINGS;
+    #[derive(serde::Deserialize)]
+    struct F {
+        courier: crate::exchange::couriers::CourierConfig,
+    }
+    toml::from_str::<F>(text)
+        .expect("the demo settings parse")
+        .courier
+        .sender
+}
