@@ -2,8 +2,9 @@
 
 use super::issued::REOPEN;
 use super::issued_table::Value;
-use crate::domain::calendar::beijing;
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use crate::domain::{calendar::beijing, money::Fen};
+use crate::exchange::grid::excel_serial;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 pub(super) fn optional_text(v: &Value) -> Result<Option<String>, String> {
     Ok(match v {
@@ -102,14 +103,6 @@ pub(super) fn issue_time(v: &Value) -> Result<DateTime<Utc>, String> {
         .with_timezone(&Utc))
 }
 
-fn excel_serial(days: f64) -> NaiveDateTime {
-    let base = NaiveDate::from_ymd_opt(1899, 12, 30)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid");
-    base + Duration::seconds((days * 86_400.0).round() as i64)
-}
-
 /// Yuan as exact fen: text `200.00`, `-200`, `1,200.50`, `¥200`; a number cell is read as the
 /// shortest decimal that gives back the same binary value (what the spreadsheet shows), so
 /// 199.99 is 19999 fen and never 19998.
@@ -124,39 +117,42 @@ pub(super) fn money(v: &Value) -> Result<i64, String> {
     }
 }
 
+/// Yuan as the platform's file shows it (`¥1,200.50`): the currency sign and thousands separators
+/// dropped, `+` refused, the number read by [`Fen::parse_yuan`]; errors quote the cell's text.
 pub(super) fn parse_yuan(s: &str) -> Result<i64, String> {
     let t = s.trim();
-    let body = t.trim_start_matches(['¥', '￥']).trim();
-    let (neg, body) = match body.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, body),
-    };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    // Thousands separators, only where they really separate thousands.
-    let int = if int.contains(',') {
-        let groups: Vec<&str> = int.split(',').collect();
-        let ok = (1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3);
-        if !ok {
-            return Err(format!("'{t}' is not an amount"));
-        }
-        groups.concat()
-    } else {
-        int.to_owned()
-    };
-    let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits(&int) || !digits(frac) {
-        return Err(if t.contains(['E', 'e']) {
+    let not_amount = || {
+        if t.contains(['E', 'e']) {
             format!("'{t}' is in exponent form; {REOPEN}")
         } else {
             format!("'{t}' is not an amount")
-        });
+        }
+    };
+    let body = t.trim_start_matches(['¥', '￥']).trim();
+    let (sign, unsigned) = match body.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", body),
+    };
+    if unsigned.starts_with(['+', '-']) {
+        return Err(not_amount());
     }
-    let (cents, rest) = frac.split_at(frac.len().min(2));
-    if rest.bytes().any(|b| b != b'0') {
-        return Err(format!("'{t}' has fractions of a fen"));
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    // Thousands separators, only where they really separate thousands.
+    let groups: Vec<&str> = int.split(',').collect();
+    let grouped = (1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3);
+    if groups.len() > 1 && !grouped {
+        return Err(not_amount());
     }
-    let v: i64 = format!("{int}{cents:0<2}")
-        .parse()
-        .map_err(|_| format!("'{t}' is too large"))?;
-    Ok(if neg { -v } else { v })
+    let point = if unsigned.contains('.') { "." } else { "" };
+    let plain = format!("{sign}{}{point}{frac}", groups.concat());
+    // The number itself is read as every other amount is (`Fen::parse_yuan`).
+    Fen::parse_yuan(&plain).map(Fen::get).map_err(|e| {
+        if e.ends_with("has fractions of a fen") {
+            format!("'{t}' has fractions of a fen")
+        } else if e.ends_with("is too large") {
+            format!("'{t}' is too large")
+        } else {
+            not_amount()
+        }
+    })
 }

@@ -3,21 +3,11 @@
 use super::issued::IssuedError;
 use super::layout::norm_header;
 use crate::exchange::budget::{self, FileBudgets, WorkbookError};
+use crate::exchange::grid::value_of;
 use crate::exchange::sheet;
-use calamine::Data;
-use chrono::NaiveDateTime;
 
-/// A cell as read, before it is interpreted.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum Value {
-    Empty,
-    Text(String),
-    Int(i64),
-    Float(f64),
-    Time(NaiveDateTime),
-    /// A spreadsheet error such as `#VALUE!`.
-    Bad(String),
-}
+/// A cell as read, before it is interpreted (the readers' shared cell).
+pub(super) use crate::exchange::grid::Value;
 
 pub(super) struct Table {
     pub(super) sheet: String,
@@ -112,26 +102,6 @@ pub(super) fn workbook_table(bytes: &[u8], b: &FileBudgets) -> Result<Table, Iss
         .map(|(i, r)| (i + 1, r.iter().map(value_of).collect()))
         .collect();
     table_from_grid(name.trim().to_owned(), grid)
-}
-
-fn value_of(d: &Data) -> Value {
-    match d {
-        Data::Empty => Value::Empty,
-        Data::String(s) if s.trim().is_empty() => Value::Empty,
-        Data::String(s) => Value::Text(s.trim().to_owned()),
-        Data::Int(i) => Value::Int(*i),
-        Data::Float(f) => Value::Float(*f),
-        Data::Bool(b) => Value::Text(b.to_string()),
-        Data::DateTime(dt) => match dt.as_datetime() {
-            Some(t) if dt.is_datetime() => Value::Time(t),
-            _ => Value::Float(dt.as_f64()),
-        },
-        Data::DateTimeIso(s) => NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
-            .map(Value::Time)
-            .unwrap_or_else(|_| Value::Text(s.clone())),
-        Data::DurationIso(s) => Value::Text(s.clone()),
-        Data::Error(e) => Value::Bad(format!("{e:?}")),
-    }
 }
 
 /// A CSV file (UTF-8 or GBK), through `sheet::read`; every cell is text.

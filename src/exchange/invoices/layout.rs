@@ -112,20 +112,8 @@ pub enum LayoutError {
     Xlsx(String),
 }
 
-/// Headers compare without whitespace or line breaks, a leading `*` (a required-field mark) or
-/// the difference between full-width and ASCII parentheses.
-pub fn norm_header(s: &str) -> String {
-    s.trim()
-        .trim_start_matches('*')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
+/// Headers compare as the readers' toolkit compares them.
+pub use crate::exchange::grid::norm_header;
 
 impl Layout {
     pub fn from_toml(text: &str) -> Result<Layout, LayoutError> {
@@ -210,13 +198,7 @@ impl Layout {
 }
 
 fn check_sheet_name(name: &str) -> Result<(), LayoutError> {
-    let n = name.chars().count();
-    if n == 0 || n > 31 || name.contains(['[', ']', ':', '*', '?', '/', '\\']) {
-        return Err(LayoutError::Invalid(format!(
-            "'{name}' is not a valid sheet name"
-        )));
-    }
-    Ok(())
+    crate::exchange::grid::check_sheet_name(name).map_err(LayoutError::Invalid)
 }
 
 impl SheetLayout {

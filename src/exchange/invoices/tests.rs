@@ -594,6 +594,52 @@ fn exact_amounts() {
     assert_eq!(money(&Value::Int(200)), Ok(20000));
 }
 
+/// The platform's amounts are read as every other amount is: where the text has no currency sign
+/// or separators, the invoice reader and `Fen::parse_yuan` agree; what either refuses, the
+/// reader refuses naming the cell's text.
+#[test]
+fn amounts_read_as_fen_reads_them() {
+    use crate::domain::money::Fen;
+    for text in [
+        "0",
+        "-0",
+        "1.",
+        "007.05",
+        "-0.01",
+        "200",
+        "199.99",
+        "92233720368547758.07",
+        "1.001",
+        "abc",
+        ".5",
+        "",
+        "1e3",
+        "92233720368547758.08",
+        "-92233720368547758.08",
+    ] {
+        assert_eq!(
+            parse_yuan(text).ok(),
+            Fen::parse_yuan(text).ok().map(Fen::get),
+            "{text:?}"
+        );
+    }
+    for (text, why) in [
+        ("+1", "is not an amount"),
+        ("¥+1", "is not an amount"),
+        ("--1", "is not an amount"),
+        ("1,2345", "is not an amount"),
+        ("¥1,200.501", "has fractions of a fen"),
+        ("92,233,720,368,547,758.08", "is too large"),
+        ("2.0E+2", "exponent form"),
+    ] {
+        let e = parse_yuan(text).unwrap_err();
+        assert!(
+            e.contains(why) && e.contains(&format!("'{text}'")),
+            "{text:?}: {e}"
+        );
+    }
+}
+
 #[test]
 fn a_plain_gbk_list_with_links() {
     let text = "发票号码,开票日期,购买方名称,金额,备注,发票流水号,下载链接\r\n\
