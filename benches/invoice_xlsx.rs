@@ -4,6 +4,7 @@
 //! reference, amounts. Prints one JSON line (rows, bytes, seconds to build the rows and to write).
 //!   cargo bench --bench invoice_xlsx -- OUT.xlsx [N=100000]
 use backoffice::config::InvoiceConfig;
+use backoffice::domain::money::Fen;
 use backoffice::exchange::invoices::{InvoiceRow, Layout, serial, write_batch};
 use chrono::NaiveDate;
 use std::time::Instant;
@@ -43,7 +44,7 @@ fn main() {
                 },
                 tax_id: company
                     .then(|| format!("91440300{:010}", u64::from(i) * 31 % 10_000_000_000)),
-                amount_fen: 20_000 + i64::from(i % 15) * 100,
+                amount_fen: Fen::new(20_000 + i64::from(i % 15) * 100),
                 hall_reference: format!("WT{:012}", 202611000000u64 + u64::from(i)),
                 buyer_email: format!("user{i}@example.com"),
             }

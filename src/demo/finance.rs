@@ -2,7 +2,7 @@
 //! batch of which half comes back issued.
 
 use super::{Plan, bills};
-use crate::{domain::calendar::beijing, storage::ms, web::state::AppState};
+use crate::{domain::calendar::beijing, domain::status::Status, storage::ms, web::state::AppState};
 use chrono::{Duration, TimeZone, Utc};
 use rand::{Rng, rngs::StdRng};
 
@@ -120,7 +120,7 @@ pub(super) async fn demo_invoices(
     let ready = state.storage.invoice_requests("pending", 10_000).await?;
     let ready: Vec<_> = ready
         .into_iter()
-        .filter(|r| r.payment_state == "verified" && r.status != "submitted")
+        .filter(|r| r.payment_state == "verified" && r.status != Status::Submitted)
         .collect();
     if ready.len() < 2 {
         return Ok(());
@@ -144,7 +144,7 @@ pub(super) async fn demo_invoices(
         csv.push_str(&format!(
             "{number},{issued_on},{},{},申请编号：{},https://dppt.example.gov.cn/download/{number}\r\n",
             r.title,
-            crate::domain::money::Fen::new(r.amount_fen),
+            r.amount_fen,
             r.hall_reference
         ));
     }

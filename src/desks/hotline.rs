@@ -262,7 +262,7 @@ pub async fn application(
             )
         })
         .unwrap_or_default();
-    let status = Status::parse(&a.status).unwrap_or(Status::Submitted);
+    let status = a.status;
     let id_type = IdType::parse(&a.id_type).unwrap_or(IdType::ResidentId);
     storage
         .audit_view(&AuditEntry {
@@ -308,7 +308,7 @@ pub async fn application(
                 };
                 (
                     ev.at,
-                    ev.status.clone(),
+                    ev.status,
                     who,
                     ev.note.clone().filter(|n| n.starts_with("客服记录")),
                 )
@@ -399,7 +399,7 @@ pub async fn note(
         &mut tx,
         id.as_str(),
         now,
-        cur.status(),
+        cur.status,
         agent.actor,
         Some(&note),
     )

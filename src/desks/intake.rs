@@ -251,7 +251,7 @@ pub async fn resubmit(
         .application_status(id.as_str())
         .await?
         .ok_or(IntakeError::NotFound)?;
-    let from = Status::parse(&status).ok_or(IntakeError::Internal)?;
+    let from = status;
     if from.apply(Action::Resubmit).is_err() {
         // A concurrent copy of this very request may have committed since the look-up above.
         if let Some(replay) = known_answer(&storage, &req).await? {
@@ -274,7 +274,7 @@ pub async fn resubmit(
         let seen = applications::current(&mut tx, id.as_str())
             .await?
             .ok_or(IntakeError::NotFound)?;
-        let from = seen.status();
+        let from = seen.status;
         from.apply(Action::Resubmit)
             .map_err(|_| IntakeError::NotReturned(from))?;
         let app = match new_app {

@@ -3,7 +3,7 @@
 //! its audit record; the CLI and the finance desk call these same functions.
 
 use crate::desks::finance::sha256_hex;
-use crate::domain::{calendar::beijing, money::Fen};
+use crate::domain::calendar::beijing;
 use crate::exchange::invoices::{
     self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError,
 };
@@ -289,7 +289,7 @@ pub async fn import_issued(
             "row {}: {} {} yuan, {}",
             l.row,
             l.buyer,
-            Fen::new(l.amount_fen),
+            l.amount_fen,
             l.issued_at.with_timezone(&beijing()).format("%Y-%m-%d")
         );
         let i = match find_request(l, &open) {
@@ -309,8 +309,7 @@ pub async fn import_issued(
         if r.amount_fen != l.amount_fen {
             let detail = format!(
                 "{detail}; request {} is {} yuan",
-                r.application_id,
-                Fen::new(r.amount_fen)
+                r.application_id, r.amount_fen
             );
             store::record_issue(&mut tx, &l.number, "amount_mismatch", &detail, at).await?;
             s.amount_mismatch += 1;
@@ -401,7 +400,7 @@ async fn queue_mail(
         &inv.hall_reference,
         &inv.invoice_number,
         &issued_on,
-        &Fen::new(inv.amount_fen).to_string(),
+        &inv.amount_fen.to_string(),
         link.as_deref(),
     );
     outbox::enqueue_mail(

@@ -3,7 +3,7 @@
 //! lets exactly one win; the other gets [`ActionError::Conflict`].
 
 use crate::domain::status::{Action, IllegalTransition, Status};
-use crate::domain::{intake::NewApplication, scan::ScanKind};
+use crate::domain::{intake::NewApplication, money::Fen, scan::ScanKind};
 use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
@@ -77,7 +77,7 @@ pub async fn act(
     if expected_row_version.is_some_and(|v| v != seen.row_version) {
         return Err(ActionError::Conflict);
     }
-    let from = seen.status();
+    let from = seen.status;
     if matches!(action, Action::Accept | Action::Return | Action::Release)
         && !actor.may_override
         && seen.claimed_by.as_deref() != Some(actor.name)
@@ -237,7 +237,7 @@ async fn request_invoice(tx: &mut Tx, seen: &Current, at: i64) -> Result<(), sql
             title,
             tax_id: inv["tax_id"].as_str(),
             email,
-            amount_fen: v["payment"]["amount_fen"].as_i64().unwrap_or(0),
+            amount_fen: Fen::new(v["payment"]["amount_fen"].as_i64().unwrap_or(0)),
             at,
         },
     )
@@ -274,7 +274,7 @@ pub async fn reassign(
     if expected_row_version.is_some_and(|v| v != seen.row_version) {
         return Err(ActionError::Conflict);
     }
-    let from = seen.status();
+    let from = seen.status;
     if !from.awaits_review() {
         return Err(ActionError::Illegal(IllegalTransition {
             from,
@@ -326,7 +326,7 @@ pub async fn resubmit_in(
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<i64, ActionError> {
-    let from = seen.status();
+    let from = seen.status;
     from.apply(Action::Resubmit)?;
     let id = seen.application_id.as_str();
     let mut scans = applications::scans_of(tx, id, seen.version).await?;

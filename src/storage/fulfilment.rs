@@ -1,6 +1,7 @@
 //! The fulfilment desk's tables: productions, courier batches, shipments.
 
 use super::{DbResult, Storage, Tx};
+use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
 
 pub async fn insert_production(
@@ -224,7 +225,7 @@ pub struct QueueRow {
     pub application_id: String,
     pub hall_reference: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub row_version: i64,
     pub accepted_at: Option<i64>,
     pub certificate_serial: Option<String>,

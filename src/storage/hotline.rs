@@ -1,6 +1,7 @@
 //! The hotline desk's reads and its two writes (a caller's verification, a call note).
 
 use super::{DbResult, Exec, Storage, Tx};
+use crate::domain::status::Status;
 use crate::{on_exec, on_pool, on_tx};
 
 /// What the agent typed, as understood.
@@ -18,7 +19,7 @@ pub enum HotlineQuery {
 pub struct HotlineRow {
     pub application_id: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub received_at: i64,
     pub created_at: i64,
 }
@@ -29,7 +30,7 @@ const ROW: &str = "application_id, applicant_name, status, received_at, created_
 pub struct HotlineApp {
     pub application_id: String,
     pub hall_reference: String,
-    pub status: String,
+    pub status: Status,
     pub version: i64,
     pub applicant_name: String,
     pub id_type: String,

@@ -1,6 +1,8 @@
 //! Invoice requests, batches for the tax platform, and the invoices it issued.
 
 use super::{DbResult, Tx};
+use crate::domain::money::Fen;
+use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
 
 pub struct NewRequest<'a> {
@@ -9,7 +11,7 @@ pub struct NewRequest<'a> {
     pub title: &'a str,
     pub tax_id: Option<&'a str>,
     pub email: &'a str,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub at: i64,
 }
 
@@ -58,7 +60,7 @@ pub struct RequestRow {
     pub title: String,
     pub tax_id: Option<String>,
     pub email: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub state: String,
     pub problem: Option<String>,
     pub batch_id: Option<i64>,
@@ -66,7 +68,7 @@ pub struct RequestRow {
     pub invoice_number: Option<String>,
     pub created_at: i64,
     pub payment_state: String,
-    pub status: String,
+    pub status: Status,
 }
 
 const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
@@ -165,7 +167,7 @@ pub struct OpenRequest {
     pub hall_reference: String,
     pub title: String,
     pub email: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub serial: Option<String>,
     pub exported_at: i64,
 }
@@ -216,7 +218,7 @@ pub struct NewInvoice<'a> {
     pub application_id: Option<&'a str>,
     pub issued_at: i64,
     pub buyer: &'a str,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub status: &'a str,
     pub positive: bool,
     pub reverses: Option<&'a str>,
@@ -303,7 +305,7 @@ pub struct InvoiceMailRow {
     pub invoice_number: String,
     pub application_id: String,
     pub issued_at: i64,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub link: Option<String>,
     pub file_sha256: Option<String>,
     pub download_token: Option<String>,

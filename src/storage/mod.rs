@@ -37,6 +37,7 @@ pub mod supervision;
 #[cfg(any(test, feature = "bench-support"))]
 pub mod synthetic;
 pub mod tokens;
+pub mod types;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 

@@ -3,12 +3,13 @@
 //! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
 
 use super::{DbResult, Storage, applications::ScanRef};
+use crate::domain::status::Status;
 use crate::on_pool;
 
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    /// `submitted` or `in_review`; None: both.
-    pub status: Option<String>,
+    /// `Submitted` or `InReview`; None: both.
+    pub status: Option<Status>,
     /// Only applications whose deadline is before this instant.
     pub overdue_at: Option<i64>,
     /// Only applications claimed by this actor (`staff:<username>`).
@@ -27,7 +28,7 @@ pub struct QueueFilter {
 pub struct QueueRow {
     pub application_id: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub version: i64,
     pub submitted_at: i64,
     pub received_at: i64,
@@ -71,7 +72,11 @@ impl Storage {
             sql.push_str(&c);
         };
         if let Some(s) = &f.status {
-            push(&mut sql, " and status = ?", vec![Bind::S(s.clone())]);
+            push(
+                &mut sql,
+                " and status = ?",
+                vec![Bind::S(s.code().to_owned())],
+            );
         }
         if let Some(t) = f.overdue_at {
             push(&mut sql, " and review_due_at < ?", vec![Bind::I(t)]);
@@ -160,7 +165,7 @@ pub struct DetailRow {
     pub application_id: String,
     pub hall_reference: String,
     pub certificate_serial: String,
-    pub status: String,
+    pub status: Status,
     pub version: i64,
     pub row_version: i64,
     pub submitted_at: i64,
@@ -173,7 +178,7 @@ pub struct DetailRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub at: i64,
-    pub status: String,
+    pub status: Status,
     pub actor: String,
     pub note: Option<String>,
 }

@@ -2,6 +2,7 @@
 //! compliance, and the addresses the reminders go to.
 
 use super::{DbResult, Storage, Tx};
+use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -186,7 +187,7 @@ pub struct BreachRow {
     pub due_at: i64,
     pub recorded_at: i64,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub claimed_by: Option<String>,
 }
 

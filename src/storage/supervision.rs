@@ -3,6 +3,7 @@
 //! Days are Beijing days numbered from the epoch: `(ms + 8h) / 24h` in both databases.
 
 use super::{DbResult, Storage};
+use crate::domain::status::Status;
 use crate::on_pool;
 use futures_util::TryStreamExt;
 
@@ -69,7 +70,7 @@ pub enum Figure {
 pub struct FigureRow {
     pub application_id: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub version: i64,
     pub received_at: i64,
     pub review_due_at: i64,
@@ -109,7 +110,7 @@ pub struct BreachEntry {
     pub due_at: i64,
     pub decided_at: Option<i64>,
     pub decided_by: Option<String>,
-    pub status: String,
+    pub status: Status,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -13,10 +13,15 @@ pub fn time(ms: i64) -> String {
         .to_string()
 }
 
-pub fn status_badge(l: Locale, code: &str) -> Markup {
-    match Status::parse(code) {
-        Some(s) => html! { span.badge.(code) { (status_label(l, s)) } },
-        None => html! { span.badge { (code) } },
+pub fn status_badge(l: Locale, s: Status) -> Markup {
+    html! { span.badge.(s.code()) { (status_label(l, s)) } }
+}
+
+/// A decision's outcome (`accepted`, `returned`) as the status it led to.
+pub fn outcome_badge(l: Locale, outcome: &str) -> Markup {
+    match Status::parse(outcome) {
+        Some(s) => status_badge(l, s),
+        None => html! { span.badge { (outcome) } },
     }
 }
 

@@ -3,21 +3,20 @@
 
 use super::components::{status_badge, time};
 use super::layout::{PageCtx, csrf, page};
-use crate::domain::money::Fen;
+use crate::domain::{money::Fen, status::Status};
 use crate::storage::{
     finance::{CaseListRow, CaseRow, DayFigures, ImportRow, LineView},
     invoices::{BatchRow, IssueRow, RequestRow},
 };
 use maud::{Markup, PreEscaped, html};
 
-fn yuan(fen: i64) -> String {
-    Fen::new(fen).to_string()
+fn yuan(fen: Fen) -> String {
+    fen.to_string()
 }
 
 /// Fees are kept in 1/100,000 yuan (WeChat prints five decimals); shown to the fen.
 fn fee(e5: i64) -> String {
-    let fen = (e5 as f64 / 1000.0).round() as i64;
-    yuan(fen)
+    yuan(Fen::new((e5 as f64 / 1000.0).round() as i64))
 }
 
 pub fn channel(ctx: &PageCtx, c: &str) -> &'static str {
@@ -183,11 +182,11 @@ pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
 pub struct AppSide {
     pub application_id: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub payment_state: String,
     pub channel: String,
     pub out_trade_no: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub paid_at: i64,
 }
 
@@ -231,7 +230,7 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
                 h2 { (ctx.t("申请", "Application")) }
                 @if let Some(a) = p.app {
                     dl.facts {
-                        dt { (ctx.t("受理编号", "Application")) } dd { (a.application_id) " " (status_badge(ctx.locale, &a.status)) }
+                        dt { (ctx.t("受理编号", "Application")) } dd { (a.application_id) " " (status_badge(ctx.locale, a.status)) }
                         dt { (ctx.t("申请人", "Applicant")) } dd { (a.applicant_name) }
                         dt { (ctx.t("渠道", "Channel")) } dd { (channel(ctx, &a.channel)) }
                         dt { (ctx.t("商户订单号", "Order no.")) } dd.mono { (a.out_trade_no) }
@@ -282,7 +281,7 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
 }
 
 pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
-    let total: i64 = cases.iter().map(|c| c.amount_fen).sum();
+    let total = Fen::new(cases.iter().map(|c| c.amount_fen.get()).sum());
     let body = html! {
         h1.visually-hidden { (ctx.t("待退款", "Refunds owed")) }
         (tabs(ctx))
@@ -313,7 +312,12 @@ pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
 fn chart(ctx: &PageCtx, days: &[DayFigures]) -> Markup {
     let mut dates: Vec<&str> = days.iter().map(|d| d.bill_day.as_str()).collect();
     dates.dedup();
-    let max = days.iter().map(|d| d.gross_fen).max().unwrap_or(0).max(1) as f64;
+    let max = days
+        .iter()
+        .map(|d| d.gross_fen.get())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let (bw, h, pad) = (12.0, 120.0, 8.0);
     let width = pad + dates.len() as f64 * (2.0 * bw + 10.0) + 8.0;
     let mut svg = format!(
@@ -331,7 +335,7 @@ fn chart(ctx: &PageCtx, days: &[DayFigures]) -> Markup {
             let v = days
                 .iter()
                 .find(|d| d.bill_day == *day && d.channel == *ch)
-                .map(|d| d.gross_fen)
+                .map(|d| d.gross_fen.get())
                 .unwrap_or(0) as f64;
             let bh = h * v / max;
             svg.push_str(&format!(
@@ -339,7 +343,7 @@ fn chart(ctx: &PageCtx, days: &[DayFigures]) -> Markup {
                 x0 + k as f64 * bw,
                 8.0 + h - bh,
                 channel(ctx, ch),
-                yuan(v as i64)
+                yuan(Fen::new(v as i64))
             ));
         }
         svg.push_str(&format!(
@@ -375,7 +379,7 @@ pub fn report_page(ctx: &PageCtx, from: &str, to: &str, days: &[DayFigures]) -> 
                     tr {
                         td { (d.bill_day) } td { (channel(ctx, &d.channel)) } td.num { (d.lines) }
                         td.num { (yuan(d.gross_fen)) } td.num { (fee(d.fee_e5)) } td.num { (yuan(d.refund_fen)) }
-                        td.num { (yuan(net_fen(d))) } td.num { (d.matched) } td.num { (d.exceptions) } td.num { (d.open_exceptions) }
+                        td.num { (yuan(Fen::new(net_fen(d)))) } td.num { (d.matched) } td.num { (d.exceptions) } td.num { (d.open_exceptions) }
                     }
                 }
                 @if days.is_empty() { tr { td colspan="10" .empty { (ctx.t("这段时间没有账单。", "No bill in this period.")) } } }
@@ -387,7 +391,7 @@ pub fn report_page(ctx: &PageCtx, from: &str, to: &str, days: &[DayFigures]) -> 
 
 /// Gross minus refunds minus fees (fees net of those given back), to the fen.
 pub fn net_fen(d: &DayFigures) -> i64 {
-    d.gross_fen - d.refund_fen - (d.fee_e5 as f64 / 1000.0).round() as i64
+    d.gross_fen.get() - d.refund_fen.get() - (d.fee_e5 as f64 / 1000.0).round() as i64
 }
 
 pub fn fee_fen(d: &DayFigures) -> i64 {
@@ -407,7 +411,7 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
     let ready = p
         .pending
         .iter()
-        .filter(|r| r.payment_state == "verified" && r.status != "submitted")
+        .filter(|r| r.payment_state == "verified" && r.status != Status::Submitted)
         .count();
     let body = html! {
         h1.visually-hidden { (ctx.t("发票", "Invoices")) }

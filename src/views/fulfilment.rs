@@ -2,6 +2,7 @@
 
 use super::components::{status_badge, time};
 use super::layout::{PageCtx, csrf, page};
+use crate::domain::status::Status;
 use crate::storage::fulfilment::{BatchRow, BatchShipment, QueueRow};
 use maud::{Markup, html};
 
@@ -36,16 +37,20 @@ pub struct QueuePage<'a> {
 }
 
 pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
-    let to_make: Vec<&QueueRow> = p.rows.iter().filter(|r| r.status == "accepted").collect();
+    let to_make: Vec<&QueueRow> = p
+        .rows
+        .iter()
+        .filter(|r| r.status == Status::Accepted)
+        .collect();
     let to_ship: Vec<&QueueRow> = p
         .rows
         .iter()
-        .filter(|r| r.status == "in_production" && r.batch_no.is_none())
+        .filter(|r| r.status == Status::InProduction && r.batch_no.is_none())
         .collect();
     let batched: Vec<&QueueRow> = p
         .rows
         .iter()
-        .filter(|r| r.status == "in_production" && r.batch_no.is_some())
+        .filter(|r| r.status == Status::InProduction && r.batch_no.is_some())
         .collect();
     let days = |r: &QueueRow| r.accepted_at.map(|a| (p.now_ms - a) / DAY_MS).unwrap_or(0);
     let act = can_act(ctx);
@@ -187,7 +192,7 @@ pub fn batch_page(
     ctx: &PageCtx,
     b: &BatchRow,
     shipments: &[BatchShipment],
-    statuses: &[String],
+    statuses: &[Option<Status>],
 ) -> Markup {
     let id = b.batch_id;
     let body = html! {
@@ -218,7 +223,7 @@ pub fn batch_page(
                     tr {
                         td.mono { (s.order_no) } td { (s.application_id) } td.mono { (s.waybill.as_deref().unwrap_or("—")) }
                         td { (s.shipped_at.map(time).unwrap_or_default()) }
-                        td { @if s.state == "returned" { span.badge.bad { (ctx.t("退件", "returned")) } } @else { (status_badge(ctx.locale, status)) } }
+                        td { @if s.state == "returned" { span.badge.bad { (ctx.t("退件", "returned")) } } @else { @if let Some(st) = status { (status_badge(ctx.locale, *st)) } } }
                         @if can_act(ctx) {
                             td { @if s.state == "shipped" {
                                 form.inline method="post" action=(format!("/fulfilment/shipments/{}/returned", s.shipment_id)) {

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 pub struct ResultRow {
     pub application_id: String,
     pub name_masked: String,
-    pub status: String,
+    pub status: Status,
     pub received_at: i64,
 }
 
@@ -34,7 +34,7 @@ pub fn search_page(
                     @for r in rows {
                         tr {
                             td { a href=(format!("/hotline/{}", r.application_id)) { code { (r.application_id) } } }
-                            td { (r.name_masked) } td { (time(r.received_at)) } td { (status_badge(ctx.locale, &r.status)) }
+                            td { (r.name_masked) } td { (time(r.received_at)) } td { (status_badge(ctx.locale, r.status)) }
                         }
                     }
                     @if rows.is_empty() { tr { td.empty colspan="4" { (ctx.t("没有找到申请。", "No application found.")) } } }
@@ -60,7 +60,7 @@ pub struct HotlineView {
     pub invoice_wanted: bool,
     pub invoice: Option<(String, i64)>,
     pub script: Vec<String>,
-    pub history: Vec<(i64, String, String, Option<String>)>,
+    pub history: Vec<(i64, Status, String, Option<String>)>,
     pub verifications: Vec<Verification>,
 }
 
@@ -68,7 +68,7 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
     let id = &v.application_id;
     let body = html! {
         div.toolbar {
-            h1 { code { (id) } " " (v.name_masked) " " (status_badge(ctx.locale, v.status.code())) }
+            h1 { code { (id) } " " (v.name_masked) " " (status_badge(ctx.locale, v.status)) }
             a href="/hotline" { (ctx.t("新的查询", "New look-up")) }
         }
         div.hotline {
@@ -79,7 +79,7 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
                 ol.timeline {
                     @for (at, status, actor, note) in &v.history {
                         li {
-                            span.when { (time(*at)) } " " (status_badge(ctx.locale, status))
+                            span.when { (time(*at)) } " " (status_badge(ctx.locale, *status))
                             " " span.actor { (actor) }
                             @if let Some(n) = note { " — " (n) }
                         }

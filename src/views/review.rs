@@ -158,7 +158,7 @@ pub fn queue_page(
                             @if r.version > 1 { " " span.tag { (ctx.t("重新提交", "resubmitted")) } }
                         }
                         td { (channel_label(ctx, &r.payment_channel)) }
-                        td { (status_badge(l, &r.status)) }
+                        td { (status_badge(l, r.status)) }
                         td { (r.claimed_by.as_deref().map(who).unwrap_or("—")) }
                     }
                 }
@@ -294,7 +294,7 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
     };
     let body = html! {
         div.toolbar {
-            h1 { code { (id) } " " (a.applicant.name) " " (status_badge(l, &d.status)) }
+            h1 { code { (id) } " " (a.applicant.name) " " (status_badge(l, d.status)) }
             span.deadline.(u.class()) {
                 (ctx.t("审核期限", "Deadline")) " " (time(d.review_due_at)) " · " (time_left(l, p.now_ms, d.review_due_at))
             }
@@ -368,7 +368,7 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
                     @for e in &p.detail.events {
                         li {
                             span.when { (time(e.at)) }
-                            " " (status_badge(l, &e.status)) " " span.actor { (who(&e.actor)) }
+                            " " (status_badge(l, e.status)) " " span.actor { (who(&e.actor)) }
                             @if let Some(n) = &e.note { " — " (n) }
                         }
                     }

@@ -111,7 +111,7 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
                     tr {
                         td { a href=(format!("/review/{}", b.application_id)) { code { (b.application_id) } } }
                         td { (b.version) } td { (b.applicant_name) } td { (time(b.due_at)) } td { (time(b.recorded_at)) }
-                        td { (status_badge(ctx.locale, &b.status)) }
+                        td { (status_badge(ctx.locale, b.status)) }
                     }
                 }
                 @if f.breaches.is_empty() { tr { td.empty colspan="6" { (ctx.t("近30天没有超期。", "No breach in the last 30 days.")) } } }

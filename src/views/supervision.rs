@@ -2,7 +2,7 @@
 //! them, every figure a link to the applications behind it), the list behind a figure, the
 //! report list and a report's page.
 
-use super::components::{status_badge, time};
+use super::components::{outcome_badge, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::quality::{Disagreement, SampleRow};
@@ -252,7 +252,7 @@ pub fn figure_page(ctx: &PageCtx, title: &str, rows: &[FigureRow], limit: usize)
                 @for r in rows {
                     tr {
                         td { a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } } }
-                        td { (r.applicant_name) } td { (status_badge(ctx.locale, &r.status)) } td.num { (r.version) }
+                        td { (r.applicant_name) } td { (status_badge(ctx.locale, r.status)) } td.num { (r.version) }
                         td { (time(r.received_at)) } td { (time(r.review_due_at)) }
                         td { (r.claimed_by.as_deref().map(|c| c.trim_start_matches("staff:")).unwrap_or("—")) }
                     }
@@ -386,7 +386,7 @@ pub fn quality_page(ctx: &PageCtx, p: &QualityPage) -> Markup {
                     tr {
                         td { a href=(format!("/review/{}", s.application_id)) { code { (s.application_id) } } }
                         td { (s.reviewer.trim_start_matches("staff:")) }
-                        td { (status_badge(ctx.locale, &s.outcome)) }
+                        td { (outcome_badge(ctx.locale, &s.outcome)) }
                         td { (time(s.decided_at)) }
                         td {
                             @if let Some(v) = &s.verdict {

@@ -201,8 +201,7 @@ pub async fn batch(
                 .storage
                 .application_status(&s.application_id)
                 .await
-                .map_err(e)?
-                .unwrap_or_default(),
+                .map_err(e)?,
         );
     }
     Ok(Html(

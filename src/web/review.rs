@@ -49,8 +49,9 @@ pub async fn queue(
     let filter = QueueFilter {
         status: q
             .status
-            .clone()
-            .filter(|v| v == "submitted" || v == "in_review"),
+            .as_deref()
+            .and_then(Status::parse)
+            .filter(|s| matches!(s, Status::Submitted | Status::InReview)),
         overdue_at: QueueQuery::on(&q.overdue).then_some(now),
         claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
         unclaimed: QueueQuery::on(&q.unclaimed),
@@ -121,7 +122,7 @@ pub async fn application(
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     let supervisor = s.role == "supervisor";
-    let status = Status::parse(&detail.row.status).unwrap_or(Status::Submitted);
+    let status = detail.row.status;
     let mine = detail.row.claimed_by.as_deref() == Some(s.actor().as_str());
     let reviewers: Vec<(String, String)> = if supervisor {
         state

@@ -417,7 +417,7 @@ async fn finance_clerk_links_an_orphan_payment(backend: Backend) {
         .await
         .unwrap()
         .into_iter()
-        .find(|c| c.amount_fen == 20000)
+        .find(|c| c.amount_fen.get() == 20000)
         .unwrap()
         .case_id;
     b.click(&format!("a[href='/finance/exceptions/{case}']"))

@@ -296,7 +296,7 @@ impl TestApp {
         let bill = backoffice::demo::bills::wechat(&[backoffice::demo::bills::Line::pay(
             &p.out_trade_no,
             &tx,
-            p.amount_fen,
+            p.amount_fen.get(),
             at,
         )]);
         backoffice::desks::finance::import_bills(&self.storage, &bill, "test.csv", None, "test", 0)

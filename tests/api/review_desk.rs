@@ -6,7 +6,7 @@
 
 use crate::both;
 use crate::helpers::*;
-use backoffice::domain::status::Action;
+use backoffice::domain::status::{Action, Status};
 use serde_json::Value;
 
 /// The application ids listed on a queue page, in order.
@@ -416,7 +416,7 @@ async fn reason_catalogue_edits_reach_the_form_and_the_applicant(b: Backend) {
         .await;
     assert_eq!(location(&r), format!("/review/{id2}?msg=need_reason"));
     let d = app.storage.review_detail(&id2).await.unwrap().unwrap();
-    assert_eq!(d.row.status, "in_review");
+    assert_eq!(d.row.status, Status::InReview);
 }
 
 async fn every_view_is_audited_and_pages_carry_the_safety_headers(b: Backend) {

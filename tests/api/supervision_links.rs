@@ -26,7 +26,12 @@ async fn every_figure_links_to_a_list_as_long_as_the_figure(b: Backend) {
     let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
     let bill = wechat(&[
         Line::pay("SZCA-NOBODY-0001", "4200000000000000001", 20000, at),
-        Line::pay(&p.out_trade_no, "4200000000000000002", p.amount_fen + 1, at),
+        Line::pay(
+            &p.out_trade_no,
+            "4200000000000000002",
+            p.amount_fen.get() + 1,
+            at,
+        ),
     ]);
     backoffice::desks::finance::import_bills(&app.storage, &bill, "links.csv", None, "test", 0)
         .await

@@ -144,7 +144,7 @@ async fn two_instances_on_postgres_behave_as_one() {
     let bill = backoffice::demo::bills::wechat(&[backoffice::demo::bills::Line::pay(
         &p.out_trade_no,
         "4200000000000000000001",
-        p.amount_fen,
+        p.amount_fen.get(),
         chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap(),
     )]);
     let (ia, ib) = tokio::join!(

@@ -86,8 +86,7 @@ pub async fn resolve_case(
             if app.amount_fen != case.amount_fen {
                 return Err(FinanceError::Refused(format!(
                     "the payment is {} yuan, the application's fee {} yuan",
-                    crate::domain::money::Fen::new(case.amount_fen),
-                    crate::domain::money::Fen::new(app.amount_fen)
+                    case.amount_fen, app.amount_fen
                 )));
             }
             if app.has_payment {

@@ -293,7 +293,7 @@ pub(super) async fn reconcile_bill(
                     bill_day: day_cache.1.clone(),
                     transaction_id: l.transaction_id,
                     out_trade_no: l.out_trade_no,
-                    amount_fen: l.amount.get(),
+                    amount_fen: l.amount,
                     fee_e5: l.fee_e5,
                     refund_no: l.refund_no,
                     class: decided.classes[k].code(),

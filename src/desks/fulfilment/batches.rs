@@ -194,7 +194,7 @@ pub async fn record_print(
                 &mut tx,
                 &s.application_id,
                 at,
-                seen.status(),
+                seen.status,
                 actor,
                 Some(&note),
             )

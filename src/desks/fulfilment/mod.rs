@@ -50,7 +50,7 @@ pub(super) async fn change_status(
     note: &str,
     at: i64,
 ) -> Result<Status, FulfilmentError> {
-    let from = seen.status();
+    let from = seen.status;
     let to = from
         .apply(action)
         .map_err(|e| FulfilmentError::Refused(format!("{}: {e}", seen.application_id)))?;

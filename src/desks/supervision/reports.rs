@@ -113,7 +113,7 @@ fn breach_row(e: BreachEntry) -> Row {
                 .map(|s| text(staff_name(&s)))
                 .unwrap_or(Value::Empty),
         ),
-        ("status", text(e.status)),
+        ("status", text(e.status.code())),
         ("count", Value::Int(1)),
     ])
 }
@@ -254,10 +254,13 @@ pub async fn each_row(
                     ("day", Value::Date(d.bill_day.clone())),
                     ("channel", text(d.channel.clone())),
                     ("lines", Value::Int(d.lines)),
-                    ("gross", Value::Money(d.gross_fen)),
+                    ("gross", Value::Money(d.gross_fen.get())),
                     ("fees", Value::Money(fee)),
-                    ("refunds", Value::Money(d.refund_fen)),
-                    ("net", Value::Money(d.gross_fen - d.refund_fen - fee)),
+                    ("refunds", Value::Money(d.refund_fen.get())),
+                    (
+                        "net",
+                        Value::Money(d.gross_fen.get() - d.refund_fen.get() - fee),
+                    ),
                     ("matched", Value::Int(d.matched)),
                     ("exceptions", Value::Int(d.exceptions)),
                 ])

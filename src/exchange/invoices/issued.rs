@@ -2,6 +2,7 @@
 
 use super::issued_lines::absorb;
 use super::issued_table::{csv_table, workbook_table};
+use crate::domain::money::Fen;
 use crate::exchange::budget::{self, ArchiveError, FileBudgets, OverBudget, Unpacked};
 use crate::exchange::sheet::{self, RowError};
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ pub struct IssuedLine {
     pub issued_at: DateTime<Utc>,
     pub buyer: String,
     /// 价税合计 (else 金额); negative on a red-letter invoice.
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     /// False for a red-letter invoice (是否正数发票 = 否).
     pub positive: bool,
     pub status: String,

@@ -106,10 +106,13 @@ pub(super) fn issue_time(v: &Value) -> Result<DateTime<Utc>, String> {
 /// Yuan as exact fen: text `200.00`, `-200`, `1,200.50`, `¥200`; a number cell is read as the
 /// shortest decimal that gives back the same binary value (what the spreadsheet shows), so
 /// 199.99 is 19999 fen and never 19998.
-pub(super) fn money(v: &Value) -> Result<i64, String> {
+pub(super) fn money(v: &Value) -> Result<Fen, String> {
     match v {
         Value::Text(s) => parse_yuan(s),
-        Value::Int(i) => i.checked_mul(100).ok_or_else(|| "is too large".to_owned()),
+        Value::Int(i) => i
+            .checked_mul(100)
+            .map(Fen::new)
+            .ok_or_else(|| "is too large".to_owned()),
         Value::Float(f) if f.is_finite() => parse_yuan(&format!("{f}")),
         Value::Empty => Err("is empty".into()),
         Value::Bad(e) => Err(format!("holds the spreadsheet error {e}")),
@@ -119,7 +122,7 @@ pub(super) fn money(v: &Value) -> Result<i64, String> {
 
 /// Yuan as the platform's file shows it (`¥1,200.50`): the currency sign and thousands separators
 /// dropped, `+` refused, the number read by [`Fen::parse_yuan`]; errors quote the cell's text.
-pub(super) fn parse_yuan(s: &str) -> Result<i64, String> {
+pub(super) fn parse_yuan(s: &str) -> Result<Fen, String> {
     let t = s.trim();
     let not_amount = || {
         if t.contains(['E', 'e']) {
@@ -146,7 +149,7 @@ pub(super) fn parse_yuan(s: &str) -> Result<i64, String> {
     let point = if unsigned.contains('.') { "." } else { "" };
     let plain = format!("{sign}{}{point}{frac}", groups.concat());
     // The number itself is read as every other amount is (`Fen::parse_yuan`).
-    Fen::parse_yuan(&plain).map(Fen::get).map_err(|e| {
+    Fen::parse_yuan(&plain).map_err(|e| {
         if e.ends_with("has fractions of a fen") {
             format!("'{t}' has fractions of a fen")
         } else if e.ends_with("is too large") {

@@ -172,7 +172,7 @@ fn issued_lines(t: &Table, c: &Cols) -> Result<Vec<IssuedLine>, IssuedError> {
             buyer,
             amount_fen,
             // Without the column, a negative amount is what marks a red-letter invoice.
-            positive: positive.unwrap_or(amount_fen >= 0),
+            positive: positive.unwrap_or(amount_fen.get() >= 0),
             status,
             remark,
             serial,

@@ -25,4 +25,4 @@ pub use issued::{
     FailureLine, InvoiceFile, IssuedError, IssuedFile, IssuedLine, read_issued, read_issued_with,
 };
 pub use layout::{ColumnLayout, Layout, LayoutError, SheetLayout, SheetRole, norm_header};
-pub use rows::{InvoiceRow, check_row, serial, yuan};
+pub use rows::{InvoiceRow, check_row, serial};

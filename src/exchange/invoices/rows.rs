@@ -2,6 +2,7 @@
 
 use super::layout::{Layout, SheetRole};
 use crate::config::InvoiceConfig;
+use crate::domain::money::Fen;
 use chrono::NaiveDate;
 
 /// One accepted, paid request that asked for an invoice.
@@ -11,7 +12,7 @@ pub struct InvoiceRow {
     pub title: String,
     /// Present: an organisation; absent: an individual.
     pub tax_id: Option<String>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub hall_reference: String,
     pub buyer_email: String,
 }
@@ -19,13 +20,6 @@ pub struct InvoiceRow {
 /// `FP` + `YYMMDD` + 6-digit sequence: `FP261125000001`.
 pub fn serial(prefix: &str, date: NaiveDate, seq: u32) -> String {
     format!("{prefix}{}{seq:06}", date.format("%y%m%d"))
-}
-
-/// `20000` → `200.00`.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 /// One value the export writes, under the header it goes to. `needed`: the layout must have the
@@ -92,7 +86,7 @@ pub(super) fn invoice_fields(cfg: &InvoiceConfig, row: &InvoiceRow) -> Vec<Field
 
 /// Sheet `2-发票明细信息` (§4): one line per invoice, tax-inclusive.
 pub(super) fn line_fields(cfg: &InvoiceConfig, row: &InvoiceRow) -> Vec<Field> {
-    let amount = yuan(row.amount_fen);
+    let amount = row.amount_fen.to_string();
     vec![
         field("发票流水号", true, row.serial.as_str()),
         field("项目名称", true, cfg.item_name.as_str()),
@@ -195,11 +189,8 @@ pub fn check_row(layout: &Layout, cfg: &InvoiceConfig, row: &InvoiceRow) -> Resu
             }
         }
     }
-    if row.amount_fen <= 0 {
-        return Err(format!(
-            "the amount {} is not positive",
-            yuan(row.amount_fen)
-        ));
+    if row.amount_fen.get() <= 0 {
+        return Err(format!("the amount {} is not positive", row.amount_fen));
     }
     if cfg.remark.contains("{hall_reference}") && row.hall_reference.trim().is_empty() {
         return Err("the request has no reference for the remark (备注)".into());

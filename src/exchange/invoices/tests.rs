@@ -5,6 +5,7 @@ use super::issued_table::Value;
 use super::layout::cell_ref;
 use super::*;
 use crate::domain::calendar::beijing;
+use crate::domain::money::Fen;
 use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_xlsxwriter::Workbook;
@@ -15,7 +16,7 @@ fn person() -> InvoiceRow {
         serial: "FP261125000001".into(),
         title: "张三".into(),
         tax_id: None,
-        amount_fen: 20000,
+        amount_fen: Fen::new(20000),
         hall_reference: "WT202611250001".into(),
         buyer_email: "zhang@example.com".into(),
     }
@@ -26,7 +27,7 @@ fn company() -> InvoiceRow {
         serial: "FP261125000002".into(),
         title: "深圳市某某科技有限公司".into(),
         tax_id: Some("91440300MA5ABCDE1X".into()),
-        amount_fen: 19999,
+        amount_fen: Fen::new(19999),
         hall_reference: "WT202611250002".into(),
         buyer_email: String::new(),
     }
@@ -82,9 +83,6 @@ fn the_shipped_layout() {
 fn serials_and_money() {
     let d = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     assert_eq!(serial("FP", d, 1), "FP261125000001");
-    assert_eq!(yuan(20000), "200.00");
-    assert_eq!(yuan(5), "0.05");
-    assert_eq!(yuan(-19999), "-199.99");
 }
 
 #[test]
@@ -256,7 +254,7 @@ fn bad_rows_and_settings_are_refused() {
     assert!(with(&|r| r.title = "  ".into()).contains("empty"));
     assert!(with(&|r| r.title = "张".repeat(101)).contains("购买方名称 has 101 characters"));
     assert!(with(&|r| r.tax_id = Some("123".into())).contains("tax id"));
-    assert!(with(&|r| r.amount_fen = 0).contains("not positive"));
+    assert!(with(&|r| r.amount_fen = Fen::new(0)).contains("not positive"));
     assert!(with(&|r| r.serial = "FP-1".into()).contains("serial"));
     assert!(with(&|r| r.hall_reference = "13812345678".into()).contains("mobile"));
     assert!(with(&|r| r.hall_reference = "44030119900101123X".into()).contains("ID"));
@@ -459,7 +457,7 @@ fn the_platform_export() {
     };
     assert_eq!((a.row, a.number.as_str()), (2, N1));
     assert_eq!(a.issued_at, at(2026, 11, 25, 12, 0));
-    assert_eq!(a.amount_fen, 20000, "价税合计, not 金额");
+    assert_eq!(a.amount_fen, Fen::new(20000), "价税合计, not 金额");
     assert!(a.positive);
     assert_eq!(a.status, "正常");
     assert_eq!(a.remark, "申请编号：WT202611250001");
@@ -467,9 +465,9 @@ fn the_platform_export() {
     assert_eq!(a.serial, None);
     assert_eq!(a.link, None);
     assert_eq!(b.issued_at, at(2026, 11, 25, 12, 30), "an Excel date-time");
-    assert_eq!(b.amount_fen, 19999);
+    assert_eq!(b.amount_fen, Fen::new(19999));
     assert!(!c.positive);
-    assert_eq!(c.amount_fen, -20000);
+    assert_eq!(c.amount_fen, Fen::new(-20000));
     assert!(f.files.is_empty() && f.failures.is_empty());
 }
 
@@ -504,11 +502,11 @@ fn the_line_sheet_when_the_invoice_sheet_is_absent() {
     let f = read_issued(&bytes).unwrap();
     assert_eq!(f.lines.len(), 2);
     assert_eq!(
-        (f.lines[0].number.as_str(), f.lines[0].amount_fen),
+        (f.lines[0].number.as_str(), f.lines[0].amount_fen.get()),
         (N1, 20000)
     );
     assert_eq!(f.lines[0].row, 2);
-    assert_eq!(f.lines[1].amount_fen, 1000);
+    assert_eq!(f.lines[1].amount_fen, Fen::new(1000));
     // In 发票基础信息 the same number twice is an error.
     let bytes = export("发票基础信息", &headers, &[line(N1, 150.0), line(N1, 50.0)]);
     let e = read_issued(&bytes).unwrap_err();
@@ -582,16 +580,16 @@ fn exact_amounts() {
         ("0.1", 10),
         ("200.000", 20000),
     ] {
-        assert_eq!(parse_yuan(text), Ok(fen), "{text}");
+        assert_eq!(parse_yuan(text), Ok(Fen::new(fen)), "{text}");
     }
     for bad in ["1.001", "2.0E+2", "12,34", "", "abc", "1.2.3"] {
         assert!(parse_yuan(bad).is_err(), "{bad}");
     }
-    assert_eq!(money(&Value::Float(199.99)), Ok(19999));
-    assert_eq!(money(&Value::Float(0.29)), Ok(29));
-    assert_eq!(money(&Value::Float(1.15)), Ok(115));
+    assert_eq!(money(&Value::Float(199.99)), Ok(Fen::new(19999)));
+    assert_eq!(money(&Value::Float(0.29)), Ok(Fen::new(29)));
+    assert_eq!(money(&Value::Float(1.15)), Ok(Fen::new(115)));
     assert!(money(&Value::Float(0.1 + 0.2)).is_err());
-    assert_eq!(money(&Value::Int(200)), Ok(20000));
+    assert_eq!(money(&Value::Int(200)), Ok(Fen::new(20000)));
 }
 
 /// The platform's amounts are read as every other amount is: where the text has no currency sign
@@ -619,7 +617,7 @@ fn amounts_read_as_fen_reads_them() {
     ] {
         assert_eq!(
             parse_yuan(text).ok(),
-            Fen::parse_yuan(text).ok().map(Fen::get),
+            Fen::parse_yuan(text).ok(),
             "{text:?}"
         );
     }

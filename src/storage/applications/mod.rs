@@ -169,19 +169,13 @@ pub async fn id_exists(tx: &mut Tx, application_id: &str) -> DbResult<bool> {
 pub struct Current {
     pub application_id: String,
     pub hall_reference: String,
-    pub status: String,
+    pub status: Status,
     pub version: i64,
     pub row_version: i64,
     pub claimed_by: Option<String>,
     pub applicant_name: String,
     pub email: String,
     pub review_due_at: i64,
-}
-
-impl Current {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).expect("checked by the schema")
-    }
 }
 
 pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Current>> {
@@ -385,9 +379,9 @@ impl Storage {
         Ok(scans)
     }
 
-    /// The status code of an application, if it exists.
-    pub async fn application_status(&self, application_id: &str) -> DbResult<Option<String>> {
-        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+    /// The status of an application, if it exists.
+    pub async fn application_status(&self, application_id: &str) -> DbResult<Option<Status>> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, Status>(
             "select status from applications where application_id = $1"
         )
         .bind(application_id)

@@ -28,7 +28,7 @@ pub struct StatusView {
 struct StatusRow {
     application_id: String,
     hall_reference: String,
-    status: String,
+    status: Status,
     version: i64,
     review_due_at: i64,
     payment_state: String,
@@ -38,7 +38,7 @@ struct StatusRow {
 #[derive(sqlx::FromRow)]
 struct EventRow {
     at: i64,
-    status: String,
+    status: Status,
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,7 +61,7 @@ impl Storage {
             .await
         })?;
         let Some(row) = row else { return Ok(None) };
-        let status = Status::parse(&row.status).expect("checked by the schema");
+        let status = row.status;
         let events = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, EventRow>(
                 "select at, status \
@@ -109,15 +109,15 @@ impl Storage {
             review_due_at: row.review_due_at,
             return_reasons,
             // Status changes only: call notes and reassignments repeat the status they happened in.
-            history: events
-                .into_iter()
-                .filter_map(|e| Some((e.at, Status::parse(&e.status)?)))
-                .fold(Vec::new(), |mut h: Vec<(i64, Status)>, (at, s)| {
+            history: events.into_iter().map(|e| (e.at, e.status)).fold(
+                Vec::new(),
+                |mut h: Vec<(i64, Status)>, (at, s)| {
                     if h.last().is_none_or(|(_, last)| *last != s) {
                         h.push((at, s));
                     }
                     h
-                }),
+                },
+            ),
         }))
     }
 }

@@ -77,7 +77,7 @@ pub struct PeriodApp {
     pub application_id: String,
     pub out_trade_no: String,
     pub payment_channel: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub paid_at: i64,
 }
 
@@ -90,7 +90,7 @@ impl PeriodApp {
             AppPayment {
                 application_id: self.application_id,
                 channel,
-                amount: Fen::new(self.amount_fen),
+                amount: self.amount_fen,
                 paid_at: self.paid_at,
             },
         )
@@ -205,7 +205,7 @@ pub struct LineRow<'a> {
     pub bill_day: String,
     pub transaction_id: &'a str,
     pub out_trade_no: &'a str,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub fee_e5: i64,
     pub refund_no: Option<&'a str>,
     pub class: &'static str,
@@ -282,7 +282,7 @@ pub struct ExceptionLine {
     pub class: String,
     pub out_trade_no: String,
     pub application_id: Option<String>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub refund_no: Option<String>,
     pub transaction_id: String,
 }
@@ -341,7 +341,7 @@ pub struct LineView {
     pub at: i64,
     pub transaction_id: String,
     pub out_trade_no: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub fee_e5: i64,
     pub refund_no: Option<String>,
     pub class: String,
@@ -378,10 +378,10 @@ pub struct DayFigures {
     pub channel: String,
     pub lines: i64,
     pub payments: i64,
-    pub gross_fen: i64,
+    pub gross_fen: Fen,
     pub fee_e5: i64,
     pub refunds: i64,
-    pub refund_fen: i64,
+    pub refund_fen: Fen,
     pub matched: i64,
     pub exceptions: i64,
     pub open_exceptions: i64,

@@ -3,6 +3,7 @@
 
 use super::{BIG_CHUNK, placeholders};
 use crate::domain::intake::PaymentChannel;
+use crate::domain::money::Fen;
 use crate::storage::{DbResult, Exec, Storage, Tx};
 use crate::{on_exec, on_pool, on_tx};
 
@@ -100,7 +101,7 @@ pub struct NewCase<'a> {
     pub out_trade_no: &'a str,
     pub application_id: Option<&'a str>,
     pub line_id: Option<i64>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub at: i64,
 }
 
@@ -139,7 +140,7 @@ pub async fn open_case(tx: &mut Tx, n: &NewCase<'_>) -> DbResult<bool> {
 pub async fn open_refundable_case(
     tx: &mut Tx,
     out_trade_no: &str,
-    amount_fen: i64,
+    amount_fen: Fen,
 ) -> DbResult<Option<i64>> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
@@ -228,7 +229,7 @@ pub struct CaseRow {
     pub out_trade_no: String,
     pub application_id: Option<String>,
     pub line_id: Option<i64>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub opened_at: i64,
     pub state: String,
     pub resolution: Option<String>,
@@ -260,13 +261,13 @@ pub struct CaseListRow {
     pub channel: String,
     pub out_trade_no: String,
     pub application_id: Option<String>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub opened_at: i64,
     pub state: String,
     pub resolution: Option<String>,
     pub refund_no: Option<String>,
     pub transaction_id: Option<String>,
-    pub expected_fen: Option<i64>,
+    pub expected_fen: Option<Fen>,
     pub applicant_name: Option<String>,
 }
 

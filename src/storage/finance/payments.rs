@@ -2,6 +2,8 @@
 //! payment as the hall reported it.
 
 use super::{CHUNK, placeholders};
+use crate::domain::money::Fen;
+use crate::domain::status::Status;
 use crate::storage::{DbResult, Exec, Storage, Tx};
 use crate::{on_exec, on_pool, on_tx};
 
@@ -85,7 +87,7 @@ pub async fn after_import(
 #[derive(sqlx::FromRow, Debug)]
 pub struct AppPay {
     pub application_id: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub has_payment: bool,
 }
 
@@ -168,7 +170,7 @@ pub async fn payment_state(
 pub struct PaymentOf {
     pub payment_channel: String,
     pub out_trade_no: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub paid_at: i64,
 }
 
@@ -177,11 +179,11 @@ pub struct PaymentOf {
 pub struct AppSideRow {
     pub application_id: String,
     pub applicant_name: String,
-    pub status: String,
+    pub status: Status,
     pub payment_state: String,
     pub payment_channel: String,
     pub out_trade_no: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub paid_at: i64,
 }
 
