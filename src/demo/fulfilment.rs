@@ -1,6 +1,7 @@
 //! The demo's fulfilment desk: certificates and media made, an SF batch whose waybills come
 //! back from the courier, and the stand-in sender written to the settings file.
 
+use crate::domain::ids::ApplicationId;
 use crate::{domain::calendar::beijing, storage::ms, web::state::AppState};
 use chrono::Utc;
 
@@ -8,7 +9,7 @@ use chrono::Utc;
 /// waybill numbers come back from the courier; the rest wait for the fulfilment desk's batch.
 pub(super) async fn demo_fulfilment(
     state: &AppState,
-    made: &[(String, bool)],
+    made: &[(ApplicationId, bool)],
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
     use crate::desks::fulfilment::{self, Production};
@@ -44,7 +45,7 @@ pub(super) async fn demo_fulfilment(
     let post: Vec<String> = made
         .iter()
         .filter(|(_, p)| *p)
-        .map(|(id, _)| id.clone())
+        .map(|(id, _)| id.to_string())
         .collect();
     let Some(batch) = fulfilment::create_batch(
         &state.storage,

@@ -208,7 +208,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         applications::insert_new(
             &mut tx,
             &NewRow {
-                application_id: id.as_str(),
+                application_id: &id,
                 app: &app,
                 body: &body_text,
                 received_at: ms(submitted),
@@ -253,7 +253,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     // payment missing from the bill, a short payment, an order paid twice, money without an
     // application. Then the reviewers move applications along (accepting needs a verified payment).
     let bill_summaries = finance::demo_bills(storage, &plans, now, &mut rng).await?;
-    let mut to_produce: Vec<(String, bool)> = Vec::new();
+    let mut to_produce: Vec<(ApplicationId, bool)> = Vec::new();
     for plan in plans {
         let Plan {
             id,
@@ -287,7 +287,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         for step in steps {
             // Only a payment a bill verified may be accepted; today's wait for tomorrow's bill.
             if *step == Action::Accept
-                && storage.payment_state_of(id.as_str()).await?.as_deref() != Some("verified")
+                && storage.payment_state_of(&id).await?.as_deref() != Some("verified")
             {
                 break;
             }
@@ -301,11 +301,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 reasons,
                 ..Default::default()
             };
-            review::act(storage, id.as_str(), *step, &data, &actor, ms(at.min(now))).await?;
+            review::act(storage, &id, *step, &data, &actor, ms(at.min(now))).await?;
             accepted |= *step == Action::Accept;
         }
         if accepted && roll >= 80 {
-            to_produce.push((id.as_str().to_owned(), roll >= 90));
+            to_produce.push((id.clone(), roll >= 90));
         }
         // Half of the returned ones came back with a clearer ID photo: version 2, waiting again.
         if (50..58).contains(&roll) {
@@ -329,7 +329,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 size_bytes: front.len() as i64,
             };
             let mut tx = storage.begin().await?;
-            let seen = applications::current(&mut tx, id.as_str())
+            let seen = applications::current(&mut tx, &id)
                 .await?
                 .expect("just made");
             let due = ms(cal.review_due_at(at));

@@ -238,15 +238,15 @@ pub async fn application(
 ) -> Result<HotlineView, HotlineError> {
     refuse_over_limit(storage, agent, now).await?;
     let a = storage
-        .hotline_app(id.as_str())
+        .hotline_app(id)
         .await?
         .ok_or(HotlineError::NotFound)?;
     let sv = storage
-        .status_view(id.as_str())
+        .status_view(id)
         .await?
         .ok_or(HotlineError::NotFound)?;
     let detail = storage
-        .review_detail(id.as_str())
+        .review_detail(id)
         .await?
         .ok_or(HotlineError::NotFound)?;
     let body = serde_json::from_str(&a.body)
@@ -316,7 +316,7 @@ pub async fn application(
             .collect(),
         // This call's checks: the last half hour.
         verifications: storage
-            .verifications(id.as_str())
+            .verifications(id)
             .await?
             .into_iter()
             .filter(|v| v.at >= now - 30 * 60_000)
@@ -336,7 +336,7 @@ pub async fn verify(
     now: i64,
 ) -> Result<bool, HotlineError> {
     let a = storage
-        .hotline_app(id.as_str())
+        .hotline_app(id)
         .await?
         .ok_or(HotlineError::NotFound)?;
     // Guessing is bounded: by the agent's hourly limit, and three failed checks per application
@@ -355,11 +355,11 @@ pub async fn verify(
     // The count and this check's row are one step: parallel checks queue on the application.
     crate::storage::advisory_lock(&mut tx, crate::storage::Lock::HotlineVerify(id.as_str()))
         .await?;
-    if hotline::failed_verifications_in(&mut tx, id.as_str(), now - 3_600_000).await? >= 3 {
+    if hotline::failed_verifications_in(&mut tx, id, now - 3_600_000).await? >= 3 {
         tx.rollback().await?;
         return Err(HotlineError::TooManyChecks);
     }
-    hotline::record_verification(&mut tx, id.as_str(), now, agent.actor, method, matched).await?;
+    hotline::record_verification(&mut tx, id, now, agent.actor, method, matched).await?;
     audit::record(
         &mut tx,
         &AuditEntry {
@@ -391,19 +391,11 @@ pub async fn note(
     now: i64,
 ) -> Result<(), HotlineError> {
     let mut tx = storage.begin().await?;
-    let cur = applications::current(&mut tx, id.as_str())
+    let cur = applications::current(&mut tx, id)
         .await?
         .ok_or(HotlineError::NotFound)?;
     let note = format!("客服记录：{text}");
-    applications::add_event(
-        &mut tx,
-        id.as_str(),
-        now,
-        cur.status,
-        agent.actor,
-        Some(&note),
-    )
-    .await?;
+    applications::add_event(&mut tx, id, now, cur.status, agent.actor, Some(&note)).await?;
     audit::record(
         &mut tx,
         &AuditEntry {

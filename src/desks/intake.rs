@@ -186,14 +186,14 @@ pub async fn submit(
         // 30 random bits a day: a clash is rare, but it must not be taken for a duplicate.
         let day = now.with_timezone(&beijing()).date_naive();
         let mut id = ApplicationId::generate(day);
-        while applications::id_exists(&mut tx, id.as_str()).await? {
+        while applications::id_exists(&mut tx, &id).await? {
             id = ApplicationId::generate(day);
         }
         let due = cal.review_due_at(app.submitted_at);
         let actor = format!("api:{}", req.client);
         let body = app.to_json().to_string();
         let row = NewRow {
-            application_id: id.as_str(),
+            application_id: &id,
             app: &app,
             body: &body,
             received_at: ms(now),
@@ -248,7 +248,7 @@ pub async fn resubmit(
     respond: Respond,
 ) -> Result<Answer, IntakeError> {
     let status = storage
-        .application_status(id.as_str())
+        .application_status(&id)
         .await?
         .ok_or(IntakeError::NotFound)?;
     let from = status;
@@ -271,7 +271,7 @@ pub async fn resubmit(
             return Ok(Answer::Replay(replay));
         }
         staged.confirm(&mut tx).await?;
-        let seen = applications::current(&mut tx, id.as_str())
+        let seen = applications::current(&mut tx, &id)
             .await?
             .ok_or(IntakeError::NotFound)?;
         let from = seen.status;
@@ -289,7 +289,7 @@ pub async fn resubmit(
                 app
             }
             None => {
-                let body = applications::version_body(&mut tx, id.as_str(), seen.version).await?;
+                let body = applications::version_body(&mut tx, &id, seen.version).await?;
                 let v: Value = serde_json::from_str(&body).map_err(|_| IntakeError::Internal)?;
                 NewApplication::parse(&v, None).map_err(|_| IntakeError::Internal)?
             }

@@ -4,6 +4,7 @@
 
 use crate::desks::finance::sha256_hex;
 use crate::domain::calendar::beijing;
+use crate::domain::ids::ApplicationId;
 use crate::exchange::invoices::{
     self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError,
 };
@@ -38,7 +39,7 @@ pub struct Batch {
     pub batch_no: String,
     pub file: Vec<u8>,
     pub requests: usize,
-    pub left_out: Vec<(String, String)>,
+    pub left_out: Vec<(ApplicationId, String)>,
 }
 
 /// Puts every pending, paid, accepted request (up to the per-file cap) into a new batch and
@@ -56,7 +57,7 @@ pub async fn export_batch(
         .date_naive();
     let mut tx = storage.begin().await?;
     crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Invoicing).await?;
-    let mut rows: Vec<(String, InvoiceRow)> = Vec::new();
+    let mut rows: Vec<(ApplicationId, InvoiceRow)> = Vec::new();
     let mut left_out = Vec::new();
     // Requests with a problem stay pending and are listed; the next ones take their place.
     let candidates = store::ready_requests(&mut tx, 5_000).await?;
@@ -320,7 +321,7 @@ pub async fn import_issued(
             &mut tx,
             &NewInvoice {
                 number: &l.number,
-                application_id: Some(&r.application_id),
+                application_id: Some(r.application_id.as_str()),
                 issued_at: l.issued_at.timestamp_millis(),
                 buyer: &l.buyer,
                 amount_fen: l.amount_fen,
@@ -409,7 +410,7 @@ async fn queue_mail(
         "applicant_invoice_issued",
         &inv.email,
         &m,
-        Some(&inv.application_id),
+        Some(inv.application_id.as_str()),
         at,
     )
     .await?;

@@ -2,6 +2,7 @@
 //! timeline event and its audit record. Two staff acting at once: the row_version condition
 //! lets exactly one win; the other gets [`ActionError::Conflict`].
 
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::{Action, IllegalTransition, Status};
 use crate::domain::{intake::NewApplication, money::Fen, scan::ScanKind};
 use crate::storage::{
@@ -57,7 +58,7 @@ pub struct Step {
 /// Applies `action` as one transaction: status, decision, event and audit record.
 pub async fn act(
     storage: &Storage,
-    application_id: &str,
+    application_id: &ApplicationId,
     action: Action,
     step: &Step,
     actor: &Actor<'_>,
@@ -109,7 +110,7 @@ pub async fn act(
                             actor: actor.name,
                             action: "application.payment_override",
                             subject_type: "application",
-                            subject_id: application_id,
+                            subject_id: application_id.as_str(),
                             before: Some(&state),
                             after: Some(&after),
                             request_id: actor.request_id,
@@ -144,11 +145,15 @@ pub async fn act(
         .await?;
         // The applicant hears of it through the outbox, committed with the decision itself.
         let m = if action == Action::Accept {
-            mail::applicant_accepted(&seen.applicant_name, application_id, &seen.hall_reference)
+            mail::applicant_accepted(
+                &seen.applicant_name,
+                application_id.as_str(),
+                &seen.hall_reference,
+            )
         } else {
             mail::applicant_returned(
                 &seen.applicant_name,
-                application_id,
+                application_id.as_str(),
                 &seen.hall_reference,
                 reasons,
                 note,
@@ -165,7 +170,7 @@ pub async fn act(
             },
             &seen.email,
             &m,
-            Some(application_id),
+            Some(application_id.as_str()),
             at,
         )
         .await?;
@@ -181,7 +186,7 @@ pub async fn act(
             actor: actor.name,
             action: action_name(action),
             subject_type: "application",
-            subject_id: application_id,
+            subject_id: application_id.as_str(),
             before: Some(from.code()),
             after: Some(to.code()),
             request_id: actor.request_id,
@@ -193,7 +198,11 @@ pub async fn act(
 }
 
 /// A withdrawn application whose payment a bill holds is owed its money back.
-async fn owe_refund(tx: &mut Tx, application_id: &str, at: i64) -> Result<(), sqlx::Error> {
+async fn owe_refund(
+    tx: &mut Tx,
+    application_id: &ApplicationId,
+    at: i64,
+) -> Result<(), sqlx::Error> {
     if finance::payment_state(&mut *tx, application_id)
         .await?
         .as_deref()
@@ -232,7 +241,7 @@ async fn request_invoice(tx: &mut Tx, seen: &Current, at: i64) -> Result<(), sql
     invoices::insert_request(
         tx,
         &invoices::NewRequest {
-            application_id: &seen.application_id,
+            application_id: seen.application_id.as_str(),
             hall_reference: &seen.hall_reference,
             title,
             tax_id: inv["tax_id"].as_str(),
@@ -261,7 +270,7 @@ fn action_name(a: Action) -> &'static str {
 /// A supervisor gives an application waiting for review to a reviewer (claimed for them).
 pub async fn reassign(
     storage: &Storage,
-    application_id: &str,
+    application_id: &ApplicationId,
     to: &str,
     expected_row_version: Option<i64>,
     actor: &Actor<'_>,
@@ -301,7 +310,7 @@ pub async fn reassign(
             actor: actor.name,
             action: "application.reassigned",
             subject_type: "application",
-            subject_id: application_id,
+            subject_id: application_id.as_str(),
             before: Some(seen.claimed_by.as_deref().unwrap_or("-")),
             after: Some(to),
             request_id: actor.request_id,
@@ -328,7 +337,7 @@ pub async fn resubmit_in(
 ) -> Result<i64, ActionError> {
     let from = seen.status;
     from.apply(Action::Resubmit)?;
-    let id = seen.application_id.as_str();
+    let id = &seen.application_id;
     let mut scans = applications::scans_of(tx, id, seen.version).await?;
     for s in new_scans {
         scans.retain(|old| old.kind != s.kind);
@@ -364,7 +373,7 @@ pub async fn resubmit_in(
             actor,
             action: "application.resubmitted",
             subject_type: "application",
-            subject_id: id,
+            subject_id: id.as_str(),
             before: Some(from.code()),
             after: Some(Status::Submitted.code()),
             request_id,
@@ -380,7 +389,7 @@ pub async fn may_decide(
     storage: &Storage,
     actor: &str,
     supervisor: bool,
-    id: &str,
+    id: &ApplicationId,
 ) -> Result<bool, sqlx::Error> {
     if supervisor {
         return Ok(true);
@@ -404,7 +413,7 @@ pub enum ScanError {
 pub async fn scan(
     storage: &Storage,
     store: &ScanStore,
-    id: &str,
+    id: &ApplicationId,
     version: i64,
     kind: ScanKind,
     actor: &str,
@@ -426,7 +435,7 @@ pub async fn scan(
             actor,
             action: "scan.viewed",
             subject_type: "application",
-            subject_id: id,
+            subject_id: id.as_str(),
             after: Some(&format!("v{version}/{}", kind.code())),
             request_id: Some(request_id),
             ..Default::default()

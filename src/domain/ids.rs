@@ -35,6 +35,12 @@ impl ApplicationId {
     }
 }
 
+impl From<ApplicationId> for String {
+    fn from(id: ApplicationId) -> String {
+        id.0
+    }
+}
+
 impl fmt::Display for ApplicationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -138,7 +138,7 @@ async fn check_version(
         rows.extend(findings(code, kind, &check, &typed, today));
         // Reuse: the same bytes anywhere else, or a photo within the hash distance.
         let mut reused = storage
-            .applications_with_scan(&scan.sha256, &job.application_id)
+            .applications_with_scan(&scan.sha256, job.application_id.as_str())
             .await?;
         if let Some(h) = check.photo_hash {
             hashes.push((code.to_owned(), h.to_hex()));

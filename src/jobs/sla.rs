@@ -34,7 +34,7 @@ pub async fn sweep(storage: &Storage, base_url: &str, now: i64) -> DbResult<usiz
                     "escalation",
                     &s.email,
                     &m,
-                    Some(&r.application_id),
+                    Some(r.application_id.as_str()),
                     now,
                 )
                 .await?;

@@ -2,6 +2,7 @@
 
 use super::{DbResult, Exec, Storage, Tx};
 use crate::domain::calendar::{DayKind, WorkingCalendar};
+use crate::domain::ids::ApplicationId;
 use crate::{on_exec, on_pool, on_tx};
 use chrono::NaiveDate;
 
@@ -125,7 +126,7 @@ async fn load(e: impl Into<Exec<'_>>) -> DbResult<WorkingCalendar> {
 
 #[derive(sqlx::FromRow)]
 struct WaitingRow {
-    application_id: String,
+    application_id: ApplicationId,
     version: i64,
     submitted_at: i64,
     received_at: i64,

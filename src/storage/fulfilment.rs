@@ -1,12 +1,13 @@
 //! The fulfilment desk's tables: productions, courier batches, shipments.
 
 use super::{DbResult, Storage, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
 
 pub async fn insert_production(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     serial: &str,
     medium_no: &str,
     by: &str,
@@ -33,7 +34,7 @@ pub async fn insert_production(
 /// What a shipment needs of an application: its reference and the mailing address as sent.
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct ReadyRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub body: String,
     pub previous_shipments: i64,
@@ -110,7 +111,7 @@ pub async fn insert_batch(tx: &mut Tx, b: &NewBatch<'_>) -> DbResult<i64> {
 /// else's batch won).
 pub async fn insert_shipment(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     batch_id: i64,
     order_no: &str,
     courier: &str,
@@ -136,7 +137,7 @@ pub async fn insert_shipment(
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct ShipmentRow {
     pub shipment_id: i64,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub batch_id: i64,
     pub order_no: String,
     pub courier: String,
@@ -222,7 +223,7 @@ pub async fn mark_returned(tx: &mut Tx, shipment_id: i64, reason: &str, at: i64)
 /// One row of the production queue.
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct QueueRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub applicant_name: String,
     pub status: Status,
@@ -250,7 +251,7 @@ pub struct BatchRow {
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct BatchShipment {
     pub shipment_id: i64,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub order_no: String,
     pub waybill: Option<String>,
     pub state: String,
@@ -351,7 +352,7 @@ impl Storage {
     /// The latest parcel that left for this application: (courier, waybill, shipped at).
     pub async fn shipment_of(
         &self,
-        application_id: &str,
+        application_id: &ApplicationId,
     ) -> DbResult<Option<(String, String, i64)>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<
             _,
@@ -368,7 +369,7 @@ impl Storage {
         .await)
     }
 
-    pub async fn shipments_of(&self, application_id: &str) -> DbResult<Vec<ShipmentRow>> {
+    pub async fn shipments_of(&self, application_id: &ApplicationId) -> DbResult<Vec<ShipmentRow>> {
         let sql = format!("{SHIPMENT_COLUMNS} where application_id = $1 order by shipment_id");
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ShipmentRow>(&sql)
             .bind(application_id)

@@ -1,6 +1,7 @@
 //! The hotline desk's reads and its two writes (a caller's verification, a call note).
 
 use super::{DbResult, Exec, Storage, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::{on_exec, on_pool, on_tx};
 
@@ -17,7 +18,7 @@ pub enum HotlineQuery {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HotlineRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub status: Status,
     pub received_at: i64,
@@ -28,7 +29,7 @@ const ROW: &str = "application_id, applicant_name, status, received_at, created_
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HotlineApp {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub status: Status,
     pub version: i64,
@@ -81,7 +82,7 @@ impl Storage {
         })
     }
 
-    pub async fn hotline_app(&self, id: &str) -> DbResult<Option<HotlineApp>> {
+    pub async fn hotline_app(&self, id: &ApplicationId) -> DbResult<Option<HotlineApp>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, HotlineApp>(
                 "select a.application_id, a.hall_reference, a.status, a.version, a.applicant_name, \
@@ -98,7 +99,7 @@ impl Storage {
         })
     }
 
-    pub async fn verifications(&self, id: &str) -> DbResult<Vec<Verification>> {
+    pub async fn verifications(&self, id: &ApplicationId) -> DbResult<Vec<Verification>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, Verification>(
                 "select at, agent, method, matched \
@@ -114,7 +115,11 @@ impl Storage {
     }
 
     /// An application's failed caller checks since `since`.
-    pub async fn failed_verifications_since(&self, id: &str, since: i64) -> DbResult<i64> {
+    pub async fn failed_verifications_since(
+        &self,
+        id: &ApplicationId,
+        since: i64,
+    ) -> DbResult<i64> {
         failed_verifications_in(self.read_pool(), id, since).await
     }
 
@@ -186,7 +191,7 @@ impl Storage {
 /// record the next one (after `advisory_lock`).
 pub async fn failed_verifications_in(
     e: impl Into<Exec<'_>>,
-    id: &str,
+    id: &ApplicationId,
     since: i64,
 ) -> DbResult<i64> {
     on_exec!(e, |c| {
@@ -204,7 +209,7 @@ pub async fn failed_verifications_in(
 
 pub async fn record_verification(
     tx: &mut Tx,
-    id: &str,
+    id: &ApplicationId,
     at: i64,
     agent: &str,
     method: &str,

@@ -1,6 +1,7 @@
 //! Invoice requests, batches for the tax platform, and the invoices it issued.
 
 use super::{DbResult, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::domain::money::Fen;
 use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
@@ -55,7 +56,7 @@ pub async fn next_counter(tx: &mut Tx, name: &str, by: i64) -> DbResult<i64> {
 
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct RequestRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub title: String,
     pub tax_id: Option<String>,
@@ -94,7 +95,7 @@ pub async fn ready_requests(tx: &mut Tx, limit: i64) -> DbResult<Vec<RequestRow>
 
 pub async fn set_problem(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     problem: &str,
     at: i64,
 ) -> DbResult<()> {
@@ -138,7 +139,7 @@ pub async fn insert_batch(tx: &mut Tx, b: &NewBatch<'_>) -> DbResult<i64> {
 /// Puts a pending request into a batch under its serial. False if it was no longer pending.
 pub async fn mark_batched(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     batch_id: i64,
     serial: &str,
     at: i64,
@@ -163,7 +164,7 @@ pub async fn mark_batched(
 /// Batched requests (those an issued invoice may belong to), with their batch's export time.
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct OpenRequest {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub title: String,
     pub email: String,
@@ -251,7 +252,12 @@ pub async fn insert_invoice(tx: &mut Tx, i: &NewInvoice<'_>) -> DbResult<()> {
     Ok(())
 }
 
-pub async fn mark_issued(tx: &mut Tx, application_id: &str, number: &str, at: i64) -> DbResult<()> {
+pub async fn mark_issued(
+    tx: &mut Tx,
+    application_id: &ApplicationId,
+    number: &str,
+    at: i64,
+) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
             "update invoice_requests \
@@ -303,7 +309,7 @@ pub async fn mark_reversed(tx: &mut Tx, blue: &str, at: i64) -> DbResult<Option<
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct InvoiceMailRow {
     pub invoice_number: String,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub issued_at: i64,
     pub amount_fen: Fen,
     pub link: Option<String>,
@@ -468,7 +474,10 @@ impl super::Storage {
     }
 
     /// The issued (blue, not reversed) invoice of an application: (number, issued at).
-    pub async fn invoice_of(&self, application_id: &str) -> DbResult<Option<(String, i64)>> {
+    pub async fn invoice_of(
+        &self,
+        application_id: &ApplicationId,
+    ) -> DbResult<Option<(String, i64)>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, (String, i64)>(
                 "select invoice_number, issued_at \

@@ -7,6 +7,7 @@
 //! taken over by another worker) neither sends twice on the record nor turns `sent` back.
 
 use super::{DbResult, Pool, Storage, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone)]
@@ -75,7 +76,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: i64,

@@ -5,10 +5,16 @@
 //! however many instances run and whatever restarts in between.
 
 use super::{DbResult, Pool, Storage, Tx, audit};
+use crate::domain::ids::ApplicationId;
 use crate::{on_pool, on_tx};
 
 /// Queues the pre-checks of a version (in the caller's transaction); a second call is a no-op.
-pub async fn enqueue(tx: &mut Tx, application_id: &str, version: i64, at: i64) -> DbResult<()> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    application_id: &ApplicationId,
+    version: i64,
+    at: i64,
+) -> DbResult<()> {
     on_tx!(tx, |c| {
         sqlx::query(
             "insert into precheck_jobs (application_id, version, created_at, updated_at) \
@@ -27,7 +33,7 @@ pub async fn enqueue(tx: &mut Tx, application_id: &str, version: i64, at: i64) -
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimedJob {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub version: i64,
     pub attempts: i64,
 }
@@ -105,7 +111,11 @@ impl Storage {
         Ok(rows)
     }
 
-    pub async fn precheck_subject(&self, application_id: &str, version: i64) -> DbResult<Subject> {
+    pub async fn precheck_subject(
+        &self,
+        application_id: &ApplicationId,
+        version: i64,
+    ) -> DbResult<Subject> {
         let body =
             super::applications::version_body(self.read_pool(), application_id, version).await?;
         let scans = self.scans(application_id, version).await?;
@@ -115,7 +125,7 @@ impl Storage {
     /// Photo hashes of other applications' scans: (application, version, kind, hash).
     pub async fn photo_hashes_except(
         &self,
-        application_id: &str,
+        application_id: &ApplicationId,
     ) -> DbResult<Vec<(String, i64, String, String)>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as(
@@ -276,7 +286,7 @@ impl Storage {
     /// The findings of one version, in the order of the scans and checks.
     pub async fn findings_of(
         &self,
-        application_id: &str,
+        application_id: &ApplicationId,
         version: i64,
     ) -> DbResult<Vec<FindingRow>> {
         on_pool!(self.read_pool(), |p| {
@@ -296,7 +306,7 @@ impl Storage {
     /// The state of a version's pre-check job: pending, done, failed; None if never queued.
     pub async fn precheck_status(
         &self,
-        application_id: &str,
+        application_id: &ApplicationId,
         version: i64,
     ) -> DbResult<Option<String>> {
         on_pool!(self.read_pool(), |p| sqlx::query_scalar(
@@ -312,7 +322,7 @@ impl Storage {
     /// such flagged finding.
     pub async fn record_finding_verdict(
         &self,
-        application_id: &str,
+        application_id: &ApplicationId,
         (version, kind, check): (i64, &str, &str),
         verdict: &str,
         by: &str,

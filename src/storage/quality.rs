@@ -1,13 +1,14 @@
 //! Quality sampling: decisions drawn for a second look and the supervisors' verdicts.
 
 use super::{DbResult, Storage};
+use crate::domain::ids::ApplicationId;
 use crate::domain::sampling::Candidate;
 use crate::on_pool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SampleRow {
     pub sample_id: i64,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub reviewer: String,
     pub outcome: String,
     pub decided_at: i64,

@@ -3,6 +3,7 @@
 //! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
 
 use super::{DbResult, Storage, applications::ScanRef};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::on_pool;
 
@@ -26,7 +27,7 @@ pub struct QueueFilter {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub status: Status,
     pub version: i64,
@@ -132,9 +133,9 @@ impl Storage {
     }
 
     /// The first unclaimed waiting application by deadline (the "next" key).
-    pub async fn next_unclaimed(&self) -> DbResult<Option<String>> {
+    pub async fn next_unclaimed(&self) -> DbResult<Option<ApplicationId>> {
         on_pool!(self.read_pool(), |p| {
-            sqlx::query_scalar::<_, String>(
+            sqlx::query_scalar::<_, ApplicationId>(
                 "select application_id \
                 from applications \
                 where status in ('submitted', 'in_review') and status = 'submitted' and claimed_by \
@@ -162,7 +163,7 @@ pub struct ReviewDetail {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DetailRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub certificate_serial: String,
     pub status: Status,
@@ -195,7 +196,7 @@ pub struct DecisionRow {
 }
 
 impl Storage {
-    pub async fn review_detail(&self, id: &str) -> DbResult<Option<ReviewDetail>> {
+    pub async fn review_detail(&self, id: &ApplicationId) -> DbResult<Option<ReviewDetail>> {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, DetailRow>(
                 "select application_id, hall_reference, certificate_serial, status, version, \

@@ -2,6 +2,7 @@
 //! configured years ago is replaced by a tombstone; the rows, figures and audit trail stay.
 
 use super::{DbResult, Storage, audit};
+use crate::domain::ids::ApplicationId;
 use crate::on_tx;
 
 /// What stands where personal data was.
@@ -17,16 +18,20 @@ pub fn is_tombstone(body: &str) -> bool {
 /// refers to them).
 #[derive(Debug)]
 pub struct Erased {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub scans: Vec<String>,
 }
 
 impl Storage {
     /// Applications not erased yet whose certificate's `valid_to` (YYYY-MM-DD) is before
     /// `cutoff_day`, and that no reviewer still waits on.
-    pub async fn retention_due(&self, cutoff_day: &str, limit: i64) -> DbResult<Vec<String>> {
+    pub async fn retention_due(
+        &self,
+        cutoff_day: &str,
+        limit: i64,
+    ) -> DbResult<Vec<ApplicationId>> {
         crate::on_pool!(self.read_pool(), |p| {
-            sqlx::query_scalar::<_, String>(
+            sqlx::query_scalar::<_, ApplicationId>(
                 "select a.application_id \
                 from applications a \
                 join certificates c on c.serial = a.certificate_serial \
@@ -46,7 +51,7 @@ impl Storage {
     /// transaction; `None` when it was erased already (by another instance) or is not due.
     pub async fn erase_application(
         &self,
-        id: &str,
+        id: &ApplicationId,
         cutoff_day: &str,
         actor: &str,
         at: i64,
@@ -124,7 +129,7 @@ impl Storage {
                 actor,
                 action: "retention.erased",
                 subject_type: "application",
-                subject_id: id,
+                subject_id: id.as_str(),
                 before: Some(&before),
                 after: Some(&after),
                 request_id: None,

@@ -2,12 +2,13 @@
 //! compliance, and the addresses the reminders go to.
 
 use super::{DbResult, Storage, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub version: i64,
     pub review_due_at: i64,
@@ -182,7 +183,7 @@ impl Storage {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreachRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub version: i64,
     pub due_at: i64,
     pub recorded_at: i64,
@@ -229,7 +230,7 @@ pub async fn record_breach(tx: &mut Tx, d: &DueRow, at: i64) -> DbResult<bool> {
 /// Closes a review window (accept or return) for the compliance figures.
 pub async fn close_window(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     version: i64,
     due_at: i64,
     at: i64,

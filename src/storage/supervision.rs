@@ -3,6 +3,7 @@
 //! Days are Beijing days numbered from the epoch: `(ms + 8h) / 24h` in both databases.
 
 use super::{DbResult, Storage};
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::on_pool;
 use futures_util::TryStreamExt;
@@ -68,7 +69,7 @@ pub enum Figure {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FigureRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub status: Status,
     pub version: i64,
@@ -103,7 +104,7 @@ pub struct Workload {
 /// A breach in the register.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreachEntry {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub version: i64,
     pub applicant_name: String,
     pub received_at: i64,
@@ -116,7 +117,7 @@ pub struct BreachEntry {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShipmentEntry {
     pub order_no: String,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub courier: String,
     pub waybill: Option<String>,

@@ -1,9 +1,16 @@
 //! Reusable parts: times in Beijing time, time left to a deadline, status badges, money.
 
 use super::texts::{Locale, status_label};
-use crate::domain::{calendar::beijing, money::Fen, status::Status};
+use crate::domain::{calendar::beijing, ids::ApplicationId, money::Fen, status::Status};
 use crate::storage::from_ms;
 use maud::{Markup, Render, html};
+
+/// An application id shows as itself (`BF20261125-7K3M9Q`).
+impl Render for ApplicationId {
+    fn render_to(&self, buffer: &mut String) {
+        self.as_str().render_to(buffer);
+    }
+}
 
 /// `2026-11-25 10:05` in Beijing time.
 pub fn time(ms: i64) -> String {

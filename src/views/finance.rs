@@ -3,7 +3,7 @@
 
 use super::components::{status_badge, time};
 use super::layout::{PageCtx, csrf, page};
-use crate::domain::{money::Fen, status::Status};
+use crate::domain::{ids::ApplicationId, money::Fen, status::Status};
 use crate::storage::{
     finance::{CaseListRow, CaseRow, DayFigures, ImportRow, LineView},
     invoices::{BatchRow, IssueRow, RequestRow},
@@ -180,7 +180,7 @@ pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
 }
 
 pub struct AppSide {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub status: Status,
     pub payment_state: String,
@@ -298,7 +298,7 @@ pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
                         td { a href=(format!("/finance/exceptions/{}", c.case_id)) { (c.case_id) } }
                         td { (kind_label(ctx, &c.kind)) } td { (channel(ctx, &c.channel)) } td.mono { (c.out_trade_no) }
                         td.mono { (c.transaction_id.as_deref().unwrap_or("")) } td.num { (yuan(c.amount_fen)) }
-                        td { (c.application_id.as_deref().unwrap_or("—")) } td { (time(c.opened_at)) }
+                        td { (c.application_id.as_ref().map_or("—", ApplicationId::as_str)) } td { (time(c.opened_at)) }
                     }
                 }
                 @if cases.is_empty() { tr { td colspan="8" .empty { (ctx.t("没有待退款。", "No refund owed.")) } } }

@@ -72,7 +72,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 tbody {
                     @for r in &to_make {
                         tr.overdue[days(r) >= 3] {
-                            @if act { td { (select_box(ctx, &r.application_id)) } }
+                            @if act { td { (select_box(ctx, r.application_id.as_str())) } }
                             td { (r.application_id) } td { (r.applicant_name) }
                             td { (r.accepted_at.map(time).unwrap_or_default()) } td.num.left { (days(r)) }
                             @if act {
@@ -103,7 +103,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 tbody {
                     @for r in &to_ship {
                         tr.overdue[r.returned.is_some()] {
-                            @if act { td { (select_box(ctx, &r.application_id)) } }
+                            @if act { td { (select_box(ctx, r.application_id.as_str())) } }
                             td { (r.application_id) } td { (r.applicant_name) }
                             td.mono { (r.certificate_serial.as_deref().unwrap_or("")) } td.mono { (r.medium_no.as_deref().unwrap_or("")) }
                             td.num { (days(r)) }

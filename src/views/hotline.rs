@@ -2,12 +2,12 @@
 
 use super::components::{status_badge, time};
 use super::layout::{PageCtx, csrf, page};
-use crate::domain::status::Status;
+use crate::domain::{ids::ApplicationId, status::Status};
 use crate::storage::hotline::Verification;
 use maud::{Markup, html};
 
 pub struct ResultRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub name_masked: String,
     pub status: Status,
     pub received_at: i64,
@@ -47,7 +47,7 @@ pub fn search_page(
 }
 
 pub struct HotlineView {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub status: Status,
     pub version: i64,

@@ -7,6 +7,7 @@ use super::{
     state::AppState,
 };
 use crate::desks::fulfilment::{self, FulfilmentError, Production};
+use crate::domain::ids::ApplicationId;
 use crate::exchange::couriers::Courier;
 use crate::views::{self, components::counts_line, fulfilment as v};
 use axum::{
@@ -72,15 +73,22 @@ pub async fn record_production(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let items: Vec<Production> = fields
-        .iter()
-        .filter(|(k, _)| k == "ids")
-        .map(|(_, id)| Production {
-            application_id: id.clone(),
+    let mut items = Vec::new();
+    for (_, id) in fields.iter().filter(|(k, _)| k == "ids") {
+        // Not an id at all (a tampered form): refused as an id of no application is.
+        let Some(application_id) = ApplicationId::parse(id) else {
+            let msg = format!(
+                "{}no application {id}",
+                ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
+            );
+            return render_queue(&state, &ctx, Some(&msg), None).await;
+        };
+        items.push(Production {
+            application_id,
             certificate_serial: value(&format!("serial.{id}")),
             medium_no: value(&format!("medium.{id}")),
-        })
-        .collect();
+        });
+    }
     if items.is_empty() {
         let msg = ctx.t("请先勾选申请。", "Select applications first.");
         return render_queue(&state, &ctx, Some(msg), None).await;

@@ -42,7 +42,7 @@ pub async fn record_finding_verdict(
     let key = (f.version, f.kind.as_str(), f.check.as_str());
     match state
         .storage
-        .record_finding_verdict(id.as_str(), key, &f.verdict, &s.actor(), now)
+        .record_finding_verdict(&id, key, &f.verdict, &s.actor(), now)
         .await
     {
         Ok(true) => Ok(see_other(&format!("/review/{}", id.as_str()), "saved")),

@@ -93,7 +93,7 @@ pub async fn application(
     let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
     let detail = state
         .storage
-        .review_detail(id.as_str())
+        .review_detail(&id)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
@@ -155,14 +155,14 @@ pub async fn application(
     let version = detail.row.version;
     let findings = state
         .storage
-        .findings_of(id.as_str(), version)
+        .findings_of(&id, version)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     let previous_findings = if version > 1 {
         Some(
             state
                 .storage
-                .findings_of(id.as_str(), version - 1)
+                .findings_of(&id, version - 1)
                 .await
                 .map_err(|e| PageError::internal(&ctx, e))?,
         )
@@ -171,7 +171,7 @@ pub async fn application(
     };
     let prechecked = state
         .storage
-        .precheck_status(id.as_str(), version)
+        .precheck_status(&id, version)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?
         .is_some_and(|s| s != "pending");
@@ -212,7 +212,7 @@ pub async fn scan(
     let (scan, bytes) = review::scan(
         &state.storage,
         &state.scans,
-        id.as_str(),
+        &id,
         version,
         kind,
         &s.actor(),
@@ -273,7 +273,7 @@ struct Acting {
 /// Runs `review::act` in its own task: a closed browser tab cannot abandon the transaction.
 async fn act_in_task(
     state: &AppState,
-    id: &str,
+    id: &ApplicationId,
     action: Action,
     step: Step,
     who: Acting,
@@ -296,7 +296,7 @@ async fn act_in_task(
 async fn run_action(
     state: &AppState,
     ctx: &crate::views::layout::PageCtx,
-    id: &str,
+    id: &ApplicationId,
     who: Acting,
     action: Action,
     step: Step,
@@ -329,7 +329,7 @@ async fn run_action(
 async fn may_decide(
     state: &AppState,
     s: &crate::web::identity::StaffIdentity,
-    id: &str,
+    id: &ApplicationId,
 ) -> Result<bool, sqlx::Error> {
     review::may_decide(&state.storage, &s.actor(), s.role == "supervisor", id).await
 }
@@ -346,7 +346,7 @@ macro_rules! decision_handler {
         ) -> Result<Response, PageError> {
             let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
             if $check_owner
-                && !may_decide(&state, &s, id.as_str())
+                && !may_decide(&state, &s, &id)
                     .await
                     .map_err(|e| PageError::internal(&ctx, e))?
             {
@@ -361,7 +361,7 @@ macro_rules! decision_handler {
             run_action(
                 &state,
                 &ctx,
-                id.as_str(),
+                &id,
                 Acting {
                     name: s.actor(),
                     request_id: request_id(&rid),
@@ -478,7 +478,7 @@ pub async fn reassign(
     };
     match review::reassign(
         &state.storage,
-        id.as_str(),
+        &id,
         &format!("staff:{to}"),
         f.row_version,
         &actor,

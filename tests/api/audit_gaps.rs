@@ -135,7 +135,7 @@ async fn quality_draws_verdicts_and_sign_out_are_audited(b: Backend) {
 
 /// The notes on the application's timeline.
 async fn timeline_notes(app: &TestApp, id: &str) -> Vec<String> {
-    let d = app.storage.review_detail(id).await.unwrap().unwrap();
+    let d = app.storage.review_detail(&aid(id)).await.unwrap().unwrap();
     d.events.into_iter().filter_map(|e| e.note).collect()
 }
 
@@ -145,7 +145,7 @@ async fn printing_is_a_post_and_looking_records_nothing(b: Backend) {
     backoffice::desks::fulfilment::record_production(
         &app.storage,
         &[backoffice::desks::fulfilment::Production {
-            application_id: id.clone(),
+            application_id: aid(&id),
             certificate_serial: "0150512140479058A1".into(),
             medium_no: "UK1".into(),
         }],

@@ -366,7 +366,7 @@ async fn finance_clerk_links_an_orphan_payment(backend: Backend) {
     app.create_staff("chen.fang", "finance", "a long secret phrase")
         .await;
     let id = app.submit_example().await;
-    let p = app.storage.payment_of(&id).await.unwrap().unwrap();
+    let p = app.storage.payment_of(&aid(&id)).await.unwrap().unwrap();
     let at =
         chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap() - chrono::Duration::hours(24);
     // Yesterday's bill holds a payment under an order number the hall never reported, and a
@@ -444,7 +444,11 @@ async fn finance_clerk_links_an_orphan_payment(backend: Backend) {
             .await
     );
     assert_eq!(
-        app.storage.payment_state_of(&id).await.unwrap().as_deref(),
+        app.storage
+            .payment_state_of(&aid(&id))
+            .await
+            .unwrap()
+            .as_deref(),
         Some("verified")
     );
     b.goto(&app.url("/finance/report?from=2026-11-20&to=2026-11-25"))
@@ -467,7 +471,7 @@ async fn labels_print_one_per_sheet_of_100_by_150_mm(backend: Backend) {
         let (id, hall) = crate::fulfilment::accepted(&app, n).await;
         orders.push(hall);
         items.push(backoffice::desks::fulfilment::Production {
-            application_id: id,
+            application_id: aid(&id),
             certificate_serial: format!("0150512140479057F{n}"),
             medium_no: format!("UK{n}"),
         });

@@ -104,7 +104,7 @@ async fn a_hanging_ocr_or_pdf_program_is_stopped_and_the_scan_marked_unreadable(
     assert!(!run_prechecks(&app.state).await, "one pass at a time");
     assert!(pass.await.unwrap(), "the first pass ran");
 
-    let rows = app.storage.findings_of(&id, 1).await.unwrap();
+    let rows = app.storage.findings_of(&aid(&id), 1).await.unwrap();
     let reason = |kind: &str| {
         rows.iter()
             .find(|r| r.kind == kind && r.check_name == "unreadable_file")
@@ -123,7 +123,7 @@ async fn a_hanging_ocr_or_pdf_program_is_stopped_and_the_scan_marked_unreadable(
     }
     assert_eq!(
         app.storage
-            .precheck_status(&id, 1)
+            .precheck_status(&aid(&id), 1)
             .await
             .unwrap()
             .as_deref(),

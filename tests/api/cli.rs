@@ -154,7 +154,7 @@ async fn payments_and_invoices_from_the_command_line(b: Backend) {
     let app = TestApp::spawn(b).await;
     let (db, dir) = (app.database_url.clone(), app.dir.path().to_path_buf());
     let id = app.submit_example().await;
-    let p = app.storage.payment_of(&id).await.unwrap().unwrap();
+    let p = app.storage.payment_of(&aid(&id)).await.unwrap().unwrap();
     let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
     let bill = dir.join("wechat-20261125.csv");
     std::fs::write(
@@ -303,7 +303,7 @@ async fn shipments_and_tracking_from_the_command_line(b: Backend) {
     record_production(
         &app.storage,
         &[Production {
-            application_id: id.clone(),
+            application_id: aid(&id),
             certificate_serial: "0150512140479058A1".into(),
             medium_no: "UK77".into(),
         }],

@@ -55,7 +55,7 @@ async fn applicant_formulas_never_run_from_a_report(b: Backend) {
     backoffice::desks::fulfilment::record_production(
         &app.storage,
         &[backoffice::desks::fulfilment::Production {
-            application_id: id.clone(),
+            application_id: aid(&id),
             certificate_serial: "0150512140479059B1".into(),
             medium_no: "UK1".into(),
         }],

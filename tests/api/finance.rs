@@ -45,7 +45,11 @@ async fn import(app: &TestApp, bytes: &[u8]) -> ImportSummary {
 }
 
 async fn state(app: &TestApp, id: &str) -> String {
-    app.storage.payment_state_of(id).await.unwrap().unwrap()
+    app.storage
+        .payment_state_of(&aid(id))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn every_class_is_found_and_each_line_is_stored_once(b: Backend) {

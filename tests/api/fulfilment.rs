@@ -310,7 +310,7 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
 
     // A parcel comes back: recorded with a reason, the application waits to be sent again, and
     // the next batch gives it a new order number.
-    let shipment = app.storage.shipments_of(&apps[0].0).await.unwrap()[0].shipment_id;
+    let shipment = app.storage.shipments_of(&aid(&apps[0].0)).await.unwrap()[0].shipment_id;
     clerk
         .get_page(&format!("/fulfilment/batches/{batch}"))
         .await;
@@ -336,7 +336,7 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
     .unwrap();
     let b2 = b2.expect("the returned parcel is ready again");
     assert_eq!(b2.shipments, 1);
-    let s = app.storage.shipments_of(&apps[0].0).await.unwrap();
+    let s = app.storage.shipments_of(&aid(&apps[0].0)).await.unwrap();
     assert_eq!(s.last().unwrap().order_no, format!("{}-2", apps[0].1));
 
     // Everything is on the timeline and in the audit trail.
@@ -375,7 +375,7 @@ async fn two_clerks_batching_at_once_never_share_a_parcel(b: Backend) {
         .iter()
         .enumerate()
         .map(|(i, (id, _))| backoffice::desks::fulfilment::Production {
-            application_id: id.clone(),
+            application_id: aid(id),
             certificate_serial: format!("0150512140479056E{i}"),
             medium_no: format!("UK{i}"),
         })
@@ -407,7 +407,11 @@ async fn two_clerks_batching_at_once_never_share_a_parcel(b: Backend) {
     };
     assert_eq!(n(a) + n(c), ids.len());
     for (id, _) in &ids {
-        assert_eq!(app.storage.shipments_of(id).await.unwrap().len(), 1, "{id}");
+        assert_eq!(
+            app.storage.shipments_of(&aid(id)).await.unwrap().len(),
+            1,
+            "{id}"
+        );
     }
 }
 both!(two_clerks_batching_at_once_never_share_a_parcel);

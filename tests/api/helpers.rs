@@ -90,6 +90,11 @@ pub fn drop_database(name: &str) {
 }
 
 /// The instant the tests live at: a minute after the contract example's `submitted_at`.
+/// An application id from a test's text (an answer's `id`, a page's link).
+pub fn aid(s: &str) -> backoffice::domain::ids::ApplicationId {
+    backoffice::domain::ids::ApplicationId::parse(s).expect("an application id")
+}
+
 pub fn test_now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00")
         .unwrap()
@@ -287,7 +292,7 @@ impl TestApp {
 
     /// The application's payment as it shows in a WeChat Pay bill, imported: verified.
     pub async fn verify_payment(&self, id: &str) {
-        let p = self.storage.payment_of(id).await.unwrap().unwrap();
+        let p = self.storage.payment_of(&aid(id)).await.unwrap().unwrap();
         let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
         let tx = format!(
             "42000{}",
@@ -303,7 +308,11 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(
-            self.storage.payment_state_of(id).await.unwrap().as_deref(),
+            self.storage
+                .payment_state_of(&aid(id))
+                .await
+                .unwrap()
+                .as_deref(),
             Some("verified")
         );
     }
@@ -327,7 +336,7 @@ impl TestApp {
         let at = self.clock.now().timestamp_millis();
         backoffice::desks::review::act(
             &self.storage,
-            id,
+            &aid(id),
             action,
             &backoffice::desks::review::Step {
                 reasons,

@@ -108,7 +108,7 @@ async fn parallel_hotline_verifications_count_three_at_most(b: Backend) {
     assert_eq!((no, limited), (3, 27));
     assert_eq!(
         app.storage
-            .failed_verifications_since(&id, 0)
+            .failed_verifications_since(&aid(&id), 0)
             .await
             .unwrap(),
         3

@@ -128,7 +128,7 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
     backoffice::desks::fulfilment::record_production(
         &app.storage,
         &[backoffice::desks::fulfilment::Production {
-            application_id: id.clone(),
+            application_id: aid(&id),
             certificate_serial: "0150512140479057F1".into(),
             medium_no: "UK71".into(),
         }],

@@ -167,7 +167,7 @@ async fn callers_are_verified_without_disclosure(b: Backend) {
     );
     let v: Vec<_> = app
         .storage
-        .verifications(&id)
+        .verifications(&aid(&id))
         .await
         .unwrap()
         .into_iter()

@@ -54,7 +54,7 @@ async fn submit_then_read_status(b: Backend) {
     assert_eq!(rec.actor, "api:online-hall");
     assert!(rec.request_id.as_deref().is_some_and(|r| !r.is_empty()));
     // All five scans are in the store, readable and verified by hash.
-    let scans = app.storage.scans(id, 1).await.unwrap();
+    let scans = app.storage.scans(&aid(id), 1).await.unwrap();
     assert_eq!(scans.len(), 5);
     for s in &scans {
         assert_eq!(
@@ -147,7 +147,7 @@ async fn twenty_concurrent_duplicates_make_one_application(b: Backend) {
 async fn returned_application_is_resubmitted_as_version_two(b: Backend) {
     let app = TestApp::spawn(b).await;
     let id = app.submit_example().await;
-    let v1 = app.storage.scans(&id, 1).await.unwrap();
+    let v1 = app.storage.scans(&aid(&id), 1).await.unwrap();
     // Not returned yet: a resubmission is refused.
     let early = Submission::empty().set("id_front", "f.jpg", "image/jpeg", jpeg(b"clearer photo"));
     assert_error(
@@ -204,8 +204,8 @@ async fn returned_application_is_resubmitted_as_version_two(b: Backend) {
         .collect();
     assert_eq!(history, ["submitted", "in_review", "returned", "submitted"]);
     // Version 2 has the new ID front and keeps the other four; version 1 is kept as it was.
-    let v2 = app.storage.scans(&id, 2).await.unwrap();
-    assert_eq!(app.storage.scans(&id, 1).await.unwrap(), v1);
+    let v2 = app.storage.scans(&aid(&id), 2).await.unwrap();
+    assert_eq!(app.storage.scans(&aid(&id), 1).await.unwrap(), v1);
     for (a, b) in v1.iter().zip(&v2) {
         assert_eq!(a.kind, b.kind);
         if a.kind.code() == "id_front" {

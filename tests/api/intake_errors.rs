@@ -386,7 +386,7 @@ async fn every_allowed_type_and_key_shape_is_accepted(b: Backend) {
         .to_owned();
     let types: Vec<_> = app
         .storage
-        .scans(&id, 1)
+        .scans(&aid(&id), 1)
         .await
         .unwrap()
         .iter()

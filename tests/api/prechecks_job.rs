@@ -71,10 +71,10 @@ async fn prechecks_run_after_intake_exactly_once(b: Backend) {
     let id = submit(&app, submission("HR-PC-1", &zhang_san(), false, photo)).await;
     // Queued by intake, not run in the request.
     assert_eq!(
-        s.precheck_status(&id, 1).await.unwrap().as_deref(),
+        s.precheck_status(&aid(&id), 1).await.unwrap().as_deref(),
         Some("pending")
     );
-    assert!(s.findings_of(&id, 1).await.unwrap().is_empty());
+    assert!(s.findings_of(&aid(&id), 1).await.unwrap().is_empty());
 
     // A worker claims the version and dies: nobody else takes it while its lease runs…
     let dead = s
@@ -98,7 +98,7 @@ async fn prechecks_run_after_intake_exactly_once(b: Backend) {
     );
     assert_eq!(run_all(s, scans, later + LEASE_MS * 2).await.unwrap(), 0);
     assert_eq!(
-        s.precheck_status(&id, 1).await.unwrap().as_deref(),
+        s.precheck_status(&aid(&id), 1).await.unwrap().as_deref(),
         Some("done")
     );
     assert_eq!(
@@ -107,7 +107,7 @@ async fn prechecks_run_after_intake_exactly_once(b: Backend) {
         1
     );
 
-    let rows = s.findings_of(&id, 1).await.unwrap();
+    let rows = s.findings_of(&aid(&id), 1).await.unwrap();
     let number = finding(&rows, "id_front", "id_number");
     assert_eq!((number.outcome.as_str(), number.flagged), ("match", false));
     assert!(number.region.is_some());
@@ -140,7 +140,7 @@ async fn prechecks_run_after_intake_exactly_once(b: Backend) {
     let id2 = submit(&app, submission("HR-PC-2", &other, true, photo)).await;
     let _ = id2;
     assert_eq!(run_all(s, scans, later).await.unwrap(), 1);
-    let rows = s.findings_of(&id2, 1).await.unwrap();
+    let rows = s.findings_of(&aid(&id2), 1).await.unwrap();
     let number = finding(&rows, "id_front", "id_number");
     assert_eq!(
         (number.outcome.as_str(), number.flagged),
@@ -186,11 +186,11 @@ async fn a_reused_photo_is_found_across_two_applications(b: Backend) {
     )
     .await;
     assert_eq!(run_all(s, scans, now).await.unwrap(), 2);
-    let rows = s.findings_of(&second, 1).await.unwrap();
+    let rows = s.findings_of(&aid(&second), 1).await.unwrap();
     let reused = finding(&rows, "liveness_photo", "reused_photo");
     assert!(reused.flagged);
     assert_eq!(reused.detail.as_deref(), Some(first.as_str()));
-    let rows = s.findings_of(&third, 1).await.unwrap();
+    let rows = s.findings_of(&aid(&third), 1).await.unwrap();
     assert!(!finding(&rows, "liveness_photo", "reused_photo").flagged);
 }
 
@@ -212,12 +212,12 @@ async fn a_resubmission_is_prechecked_again(b: Backend) {
     let sub = Submission::empty().set("application_form", "form.jpg", "image/jpeg", signed);
     assert_eq!(app.resubmit(&id, "rs-1", sub.form()).await.status(), 200);
     assert_eq!(
-        s.precheck_status(&id, 2).await.unwrap().as_deref(),
+        s.precheck_status(&aid(&id), 2).await.unwrap().as_deref(),
         Some("pending")
     );
     assert_eq!(run_all(s, scans, now).await.unwrap(), 1);
-    let v1 = s.findings_of(&id, 1).await.unwrap();
-    let v2 = s.findings_of(&id, 2).await.unwrap();
+    let v1 = s.findings_of(&aid(&id), 1).await.unwrap();
+    let v2 = s.findings_of(&aid(&id), 2).await.unwrap();
     assert_eq!(
         finding(&v1, "application_form", "signature_blank").outcome,
         "blank"

@@ -26,7 +26,7 @@ fn submission(n: u32, serial: &str, name: &str, id_number: &str, back: Vec<u8>) 
 async fn personal(app: &TestApp, id: &str) -> String {
     format!(
         "{:?}",
-        app.storage.review_detail(id).await.unwrap().unwrap()
+        app.storage.review_detail(&aid(id)).await.unwrap().unwrap()
     )
 }
 

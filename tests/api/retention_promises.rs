@@ -127,7 +127,7 @@ async fn erased_once_across_instances_mail_included_unregistered_kept(b: Backend
     let sent = app.storage.outbox_messages("sent", 100).await.unwrap();
     let of = |id: &str| {
         sent.iter()
-            .filter(|m| m.application_id.as_deref() == Some(id))
+            .filter(|m| m.application_id.as_ref().map(|a| a.as_str()) == Some(id))
             .cloned()
             .collect::<Vec<_>>()
     };
@@ -145,7 +145,7 @@ async fn erased_once_across_instances_mail_included_unregistered_kept(b: Backend
     let kept = format!(
         "{:?}",
         app.storage
-            .review_detail(&unregistered)
+            .review_detail(&aid(&unregistered))
             .await
             .unwrap()
             .unwrap()
@@ -153,7 +153,11 @@ async fn erased_once_across_instances_mail_included_unregistered_kept(b: Backend
     assert!(kept.contains("李四") && kept.contains("44030519900101123X"));
     let erased = format!(
         "{:?}",
-        app.storage.review_detail(&gone).await.unwrap().unwrap()
+        app.storage
+            .review_detail(&aid(&gone))
+            .await
+            .unwrap()
+            .unwrap()
     );
     assert!(!erased.contains("张三") && !erased.contains("zhangsan@example.com"));
 

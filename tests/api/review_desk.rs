@@ -180,7 +180,7 @@ async fn supervisors_reassign(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), format!("/review/{id}?msg=reassigned"));
-    let d = app.storage.review_detail(&id).await.unwrap().unwrap();
+    let d = app.storage.review_detail(&aid(&id)).await.unwrap().unwrap();
     assert_eq!(d.row.claimed_by.as_deref(), Some("staff:reviewer2"));
     assert_eq!(app.audited(&id, "application.reassigned").await, 1);
     // The same form again (its row version is stale now) changes nothing.
@@ -191,7 +191,7 @@ async fn supervisors_reassign(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), format!("/review/{id}?msg=conflict"));
-    let d = app.storage.review_detail(&id).await.unwrap().unwrap();
+    let d = app.storage.review_detail(&aid(&id)).await.unwrap().unwrap();
     assert_eq!(d.row.claimed_by.as_deref(), Some("staff:reviewer2"));
     // The new holder sees it as theirs; the former one no longer does.
     let r2 = app.browser();
@@ -208,7 +208,7 @@ async fn supervisors_reassign(b: Backend) {
     assert!(!page.contains("/reassign\""));
     let rv = app
         .storage
-        .review_detail(&id)
+        .review_detail(&aid(&id))
         .await
         .unwrap()
         .unwrap()
@@ -415,7 +415,12 @@ async fn reason_catalogue_edits_reach_the_form_and_the_applicant(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), format!("/review/{id2}?msg=need_reason"));
-    let d = app.storage.review_detail(&id2).await.unwrap().unwrap();
+    let d = app
+        .storage
+        .review_detail(&aid(&id2))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.row.status, Status::InReview);
 }
 

@@ -234,7 +234,7 @@ async fn sigterm_finishes_requests_in_flight(b: Backend) {
 
     // The application is stored: a fresh server sees it.
     let storage = backoffice::storage::Storage::connect(&db).await.unwrap();
-    let stored = storage.review_detail(&id).await.unwrap();
+    let stored = storage.review_detail(&aid(&id)).await.unwrap();
     assert!(stored.is_some(), "{id} not stored");
     storage.close().await;
     if let Some(name) = pg {

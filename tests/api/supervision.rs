@@ -346,7 +346,7 @@ async fn quality_sampling_is_reproducible_and_rated(b: Backend) {
     draw("2026-10-07").await; // any day of the week: the Monday is 10-05
     let s = app.storage.samples_of_week("2026-10-05").await.unwrap();
     assert_eq!(s.len(), 1);
-    assert_eq!(s[0].application_id, fx.f);
+    assert_eq!(s[0].application_id, aid(&fx.f));
     // The same seed over the same decisions draws the same sample; drawing again adds nothing.
     let pool = app
         .storage
@@ -365,7 +365,7 @@ async fn quality_sampling_is_reproducible_and_rated(b: Backend) {
         .collect();
     assert_eq!(
         s2.iter()
-            .map(|s| s.application_id.clone())
+            .map(|s| s.application_id.to_string())
             .collect::<Vec<_>>(),
         picked
     );

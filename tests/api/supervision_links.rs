@@ -22,7 +22,7 @@ async fn every_figure_links_to_a_list_as_long_as_the_figure(b: Backend) {
     let app = TestApp::spawn(b).await;
     let fx = fixture(&app).await;
     // Two open exceptions: a payment nobody applied for, and E paid with the wrong amount.
-    let p = app.storage.payment_of(&fx.e).await.unwrap().unwrap();
+    let p = app.storage.payment_of(&aid(&fx.e)).await.unwrap().unwrap();
     let at = chrono::DateTime::from_timestamp_millis(p.paid_at).unwrap();
     let bill = wechat(&[
         Line::pay("SZCA-NOBODY-0001", "4200000000000000001", 20000, at),

@@ -33,7 +33,11 @@ async fn assert_summary_matches(app: &TestApp, step: usize) {
 
 /// The application's status as stored.
 async fn status_of(app: &TestApp, id: &str) -> Status {
-    app.storage.application_status(id).await.unwrap().unwrap()
+    app.storage
+        .application_status(&aid(id))
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn random_actions_keep_the_summary_exact(b: Backend) {
@@ -144,7 +148,7 @@ async fn random_actions_keep_the_summary_exact(b: Backend) {
                 // others land where the status machine says (a supervisor's override, so
                 // neither the claim nor the payment stands in the way).
                 let from = status_of(&app, id).await;
-                let r = review::act(&app.storage, id, action, &step, &actor, now).await;
+                let r = review::act(&app.storage, &aid(id), action, &step, &actor, now).await;
                 let want = match action {
                     Action::Resubmit => None,
                     _ => from.apply(action).ok(),

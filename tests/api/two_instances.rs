@@ -140,7 +140,7 @@ async fn two_instances_on_postgres_behave_as_one() {
     for id in &ids[1..] {
         a.staff_act(id, Action::Claim, &[]).await;
     }
-    let p = a.storage.payment_of(&ids[1]).await.unwrap().unwrap();
+    let p = a.storage.payment_of(&aid(&ids[1])).await.unwrap().unwrap();
     let bill = backoffice::demo::bills::wechat(&[backoffice::demo::bills::Line::pay(
         &p.out_trade_no,
         "4200000000000000000001",
@@ -157,7 +157,7 @@ async fn two_instances_on_postgres_behave_as_one() {
     assert_eq!(new(ia) + new(ib), 1);
     assert_eq!(
         a.storage
-            .payment_state_of(&ids[1])
+            .payment_state_of(&aid(&ids[1]))
             .await
             .unwrap()
             .as_deref(),
@@ -173,7 +173,7 @@ async fn two_instances_on_postgres_behave_as_one() {
         .iter()
         .enumerate()
         .map(|(i, id)| backoffice::desks::fulfilment::Production {
-            application_id: id.clone(),
+            application_id: aid(id),
             certificate_serial: format!("0150512140479057F{i}"),
             medium_no: format!("UK7{i}"),
         })
@@ -205,7 +205,11 @@ async fn two_instances_on_postgres_behave_as_one() {
     };
     assert_eq!(n(ba) + n(bb), produced.len());
     for id in &produced {
-        assert_eq!(a.storage.shipments_of(id).await.unwrap().len(), 1, "{id}");
+        assert_eq!(
+            a.storage.shipments_of(&aid(id)).await.unwrap().len(),
+            1,
+            "{id}"
+        );
     }
 
     // The daily scan sweep: one instance runs it, the other sees the day taken.

@@ -2,6 +2,7 @@
 //! transaction with its audit record, refused when someone else closed it first.
 
 use super::FinanceError;
+use crate::domain::ids::ApplicationId;
 use crate::storage::{
     Storage,
     audit::{self, AuditEntry},
@@ -66,7 +67,7 @@ pub async fn resolve_case(
             resolution.code()
         )));
     }
-    let mut touched: Vec<String> = case.application_id.iter().cloned().collect();
+    let mut touched: Vec<ApplicationId> = case.application_id.iter().cloned().collect();
     let refund_no = match resolution {
         Resolution::ConfirmRefund { refund_no } => {
             let r = refund_no.trim();
@@ -78,11 +79,12 @@ pub async fn resolve_case(
             Some(r.to_owned())
         }
         Resolution::Link { application_id } => {
-            let app = store::app_payment(&mut tx, application_id.trim())
+            let no_such =
+                || FinanceError::Refused(format!("no application {}", application_id.trim()));
+            let id = ApplicationId::parse(application_id).ok_or_else(no_such)?;
+            let app = store::app_payment(&mut tx, &id)
                 .await?
-                .ok_or_else(|| {
-                    FinanceError::Refused(format!("no application {}", application_id.trim()))
-                })?;
+                .ok_or_else(no_such)?;
             if app.amount_fen != case.amount_fen {
                 return Err(FinanceError::Refused(format!(
                     "the payment is {} yuan, the application's fee {} yuan",
@@ -131,7 +133,7 @@ pub async fn resolve_case(
     {
         return Err(FinanceError::Conflict);
     }
-    let refs: Vec<&str> = touched.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = touched.iter().map(ApplicationId::as_str).collect();
     store::refresh_payment_state(&mut tx, &refs).await?;
     let subject = case_id.to_string();
     audit::record(

@@ -348,7 +348,7 @@ pub(super) async fn reconcile_bill(
                 kind: "unexpected_refund",
                 channel,
                 out_trade_no: &e.out_trade_no,
-                application_id: e.application_id.as_deref(),
+                application_id: e.application_id.as_ref(),
                 line_id: Some(e.line_id),
                 amount_fen: e.amount_fen,
                 at,

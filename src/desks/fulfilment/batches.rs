@@ -3,6 +3,7 @@
 
 use super::{FulfilmentError, audit_app, key};
 use crate::desks::finance::sha256_hex;
+use crate::domain::ids::ApplicationId;
 use crate::domain::{calendar::beijing, status::Status};
 use crate::exchange::couriers::{self, Courier, CourierConfig, ShipmentRow};
 use crate::storage::{
@@ -59,7 +60,7 @@ pub struct CourierBatch {
     pub batch_no: String,
     pub file: Vec<u8>,
     pub shipments: usize,
-    pub left_out: Vec<(String, String)>,
+    pub left_out: Vec<(ApplicationId, String)>,
 }
 
 fn shipment_row(order_no: String, body: &str) -> ShipmentRow {
@@ -96,7 +97,7 @@ pub async fn create_batch(
     let mut tx = storage.begin().await?;
     crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Fulfilment).await?;
     let ready = store::ready_to_ship(&mut tx, only).await?;
-    let mut rows: Vec<(String, ShipmentRow)> = Vec::new();
+    let mut rows: Vec<(ApplicationId, ShipmentRow)> = Vec::new();
     let mut left_out = Vec::new();
     for r in ready {
         let order_no = if r.previous_shipments == 0 {
@@ -136,7 +137,7 @@ pub async fn create_batch(
     let note = format!("{} 批次 {batch_no}", courier.label_zh());
     for (app, row) in &rows {
         if !store::insert_shipment(&mut tx, app, batch_id, &row.order_no, key(courier), at).await? {
-            return Err(FulfilmentError::Conflict(app.clone()));
+            return Err(FulfilmentError::Conflict(app.to_string()));
         }
         applications::add_event(&mut tx, app, at, Status::InProduction, actor, Some(&note)).await?;
         audit_app(

@@ -8,6 +8,7 @@ mod tracking;
 pub use batches::{CourierBatch, batch_file, create_batch, label_batch, record_print};
 pub use tracking::{TrackingSummary, import_tracking, return_parcel};
 
+use crate::domain::ids::ApplicationId;
 use crate::domain::{
     serial::CertificateSerial,
     status::{Action, Status},
@@ -55,7 +56,7 @@ pub(super) async fn change_status(
         .apply(action)
         .map_err(|e| FulfilmentError::Refused(format!("{}: {e}", seen.application_id)))?;
     if !applications::transition(tx, seen, to, seen.claimed_by.as_deref(), at).await? {
-        return Err(FulfilmentError::Conflict(seen.application_id.clone()));
+        return Err(FulfilmentError::Conflict(seen.application_id.to_string()));
     }
     applications::add_event(tx, &seen.application_id, at, to, actor, Some(note)).await?;
     Ok(to)
@@ -65,7 +66,7 @@ pub(super) async fn audit_app(
     tx: &mut Tx,
     actor: &str,
     action: &str,
-    application_id: &str,
+    application_id: &ApplicationId,
     before: Option<&str>,
     after: Option<&str>,
     at: i64,
@@ -77,7 +78,7 @@ pub(super) async fn audit_app(
             actor,
             action,
             subject_type: "application",
-            subject_id: application_id,
+            subject_id: application_id.as_str(),
             before,
             after,
             request_id: None,
@@ -89,7 +90,7 @@ pub(super) async fn audit_app(
 /// One application's production: the new certificate's serial and the medium's number.
 #[derive(Debug, Clone)]
 pub struct Production {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub certificate_serial: String,
     pub medium_no: String,
 }

@@ -3,6 +3,7 @@
 
 use super::{FulfilmentError, audit_app, change_status, key};
 use crate::desks::finance::sha256_hex;
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Action;
 use crate::exchange::couriers::{self, Courier, CourierConfig};
 use crate::storage::{
@@ -142,7 +143,7 @@ pub async fn import_tracking(
             "applicant_shipped",
             &seen.email,
             &m,
-            Some(&sh.application_id),
+            Some(sh.application_id.as_str()),
             at,
         )
         .await?;
@@ -175,7 +176,7 @@ pub async fn return_parcel(
     reason: &str,
     actor: &str,
     at: i64,
-) -> Result<String, FulfilmentError> {
+) -> Result<ApplicationId, FulfilmentError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(FulfilmentError::Refused("a reason is required".into()));

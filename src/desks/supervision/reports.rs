@@ -101,7 +101,7 @@ pub async fn rows(
 
 fn breach_row(e: BreachEntry) -> Row {
     HashMap::from([
-        ("application_id", text(e.application_id)),
+        ("application_id", text(e.application_id.as_str())),
         ("version", Value::Int(e.version)),
         ("applicant_name", text(e.applicant_name)),
         ("received_at", Value::Millis(e.received_at)),
@@ -121,7 +121,7 @@ fn breach_row(e: BreachEntry) -> Row {
 fn shipment_row(s: ShipmentEntry) -> Row {
     HashMap::from([
         ("order_no", text(s.order_no)),
-        ("application_id", text(s.application_id)),
+        ("application_id", text(s.application_id.as_str())),
         ("applicant_name", text(s.applicant_name)),
         ("courier", text(s.courier)),
         ("waybill", s.waybill.map(text).unwrap_or(Value::Empty)),

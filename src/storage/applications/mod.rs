@@ -5,6 +5,7 @@ mod status_view;
 pub use status_view::StatusView;
 
 use super::{DbResult, Exec, Storage, Tx};
+use crate::domain::ids::ApplicationId;
 use crate::domain::{
     intake::NewApplication,
     scan::{MediaType, ScanKind},
@@ -22,7 +23,7 @@ pub struct ScanRef {
 
 /// The first version of a new application.
 pub struct NewRow<'a> {
-    pub application_id: &'a str,
+    pub application_id: &'a ApplicationId,
     pub app: &'a NewApplication,
     pub body: &'a str,
     pub received_at: i64,
@@ -76,7 +77,7 @@ pub async fn insert_new(tx: &mut Tx, r: &NewRow<'_>) -> DbResult<()> {
 
 pub async fn insert_version(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     version: i64,
     body: &str,
     received_at: i64,
@@ -119,7 +120,7 @@ pub async fn insert_version(
 
 pub async fn add_event(
     tx: &mut Tx,
-    application_id: &str,
+    application_id: &ApplicationId,
     at: i64,
     status: Status,
     actor: &str,
@@ -145,8 +146,8 @@ pub async fn add_event(
 pub async fn id_by_hall_reference(
     e: impl Into<Exec<'_>>,
     hall_reference: &str,
-) -> DbResult<Option<String>> {
-    on_exec!(e, |c| sqlx::query_scalar::<_, String>(
+) -> DbResult<Option<ApplicationId>> {
+    on_exec!(e, |c| sqlx::query_scalar::<_, ApplicationId>(
         "select application_id from applications where hall_reference = $1"
     )
     .bind(hall_reference)
@@ -154,7 +155,7 @@ pub async fn id_by_hall_reference(
     .await)
 }
 
-pub async fn id_exists(tx: &mut Tx, application_id: &str) -> DbResult<bool> {
+pub async fn id_exists(tx: &mut Tx, application_id: &ApplicationId) -> DbResult<bool> {
     on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
         "select count(*) from applications where application_id = $1"
     )
@@ -167,7 +168,7 @@ pub async fn id_exists(tx: &mut Tx, application_id: &str) -> DbResult<bool> {
 /// What a state change needs to know of an application.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Current {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub status: Status,
     pub version: i64,
@@ -178,7 +179,7 @@ pub struct Current {
     pub review_due_at: i64,
 }
 
-pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Current>> {
+pub async fn current(tx: &mut Tx, application_id: &ApplicationId) -> DbResult<Option<Current>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, Current>(
             "select application_id, hall_reference, status, version, row_version, claimed_by, \
@@ -194,7 +195,7 @@ pub async fn current(tx: &mut Tx, application_id: &str) -> DbResult<Option<Curre
 
 pub async fn version_body(
     e: impl Into<Exec<'_>>,
-    application_id: &str,
+    application_id: &ApplicationId,
     version: i64,
 ) -> DbResult<String> {
     find_version_body(e, application_id, version)
@@ -204,7 +205,7 @@ pub async fn version_body(
 
 pub async fn find_version_body(
     e: impl Into<Exec<'_>>,
-    application_id: &str,
+    application_id: &ApplicationId,
     version: i64,
 ) -> DbResult<Option<String>> {
     on_exec!(e, |c| sqlx::query_scalar::<_, String>(
@@ -240,7 +241,11 @@ const SCANS_OF: &str = "select kind, sha256, media_type, size_bytes \
     where application_id = $1 and version = $2 \
     order by kind";
 
-pub async fn scans_of(tx: &mut Tx, application_id: &str, version: i64) -> DbResult<Vec<ScanRef>> {
+pub async fn scans_of(
+    tx: &mut Tx,
+    application_id: &ApplicationId,
+    version: i64,
+) -> DbResult<Vec<ScanRef>> {
     let rows = on_tx!(tx, |c| sqlx::query_as::<_, ScanRow>(SCANS_OF)
         .bind(application_id)
         .bind(version)
@@ -363,11 +368,15 @@ impl Storage {
     pub async fn application_id_by_hall_reference(
         &self,
         hall_reference: &str,
-    ) -> DbResult<Option<String>> {
+    ) -> DbResult<Option<ApplicationId>> {
         id_by_hall_reference(self.read_pool(), hall_reference).await
     }
 
-    pub async fn scans(&self, application_id: &str, version: i64) -> DbResult<Vec<ScanRef>> {
+    pub async fn scans(
+        &self,
+        application_id: &ApplicationId,
+        version: i64,
+    ) -> DbResult<Vec<ScanRef>> {
         let rows = on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ScanRow>(SCANS_OF)
             .bind(application_id)
             .bind(version)
@@ -380,7 +389,10 @@ impl Storage {
     }
 
     /// The status of an application, if it exists.
-    pub async fn application_status(&self, application_id: &str) -> DbResult<Option<Status>> {
+    pub async fn application_status(
+        &self,
+        application_id: &ApplicationId,
+    ) -> DbResult<Option<Status>> {
         on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, Status>(
             "select status from applications where application_id = $1"
         )

@@ -1,5 +1,6 @@
 //! The hall's view of one application: its status, history, return reasons, invoice and parcel.
 
+use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
 use crate::on_pool;
 use crate::storage::{DbResult, Storage};
@@ -7,7 +8,7 @@ use crate::storage::{DbResult, Storage};
 /// The hall's view of one application (intake-api.md, GET /api/v1/applications/{id}).
 #[derive(Debug, Clone)]
 pub struct StatusView {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub hall_reference: String,
     pub status: Status,
     pub version: i64,
@@ -26,7 +27,7 @@ pub struct StatusView {
 
 #[derive(sqlx::FromRow)]
 struct StatusRow {
-    application_id: String,
+    application_id: ApplicationId,
     hall_reference: String,
     status: Status,
     version: i64,
@@ -48,7 +49,10 @@ struct ReasonRow {
 }
 
 impl Storage {
-    pub async fn status_view(&self, application_id: &str) -> DbResult<Option<StatusView>> {
+    pub async fn status_view(
+        &self,
+        application_id: &ApplicationId,
+    ) -> DbResult<Option<StatusView>> {
         let row = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, StatusRow>(
                 "select application_id, hall_reference, status, version, review_due_at, \

@@ -2,6 +2,7 @@
 //! and the lists and daily figures read from them.
 
 use super::{BIG_CHUNK, mark, marks, placeholders};
+use crate::domain::ids::ApplicationId;
 use crate::domain::{intake::PaymentChannel, money::Fen, reconcile::AppPayment, reconcile::Known};
 use crate::storage::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
@@ -74,7 +75,7 @@ pub async fn known_for_orders(tx: &mut Tx, orders: &[&str]) -> DbResult<Known> {
 /// An application's payment, by its order number.
 #[derive(sqlx::FromRow)]
 pub struct PeriodApp {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub out_trade_no: String,
     pub payment_channel: String,
     pub amount_fen: Fen,
@@ -88,7 +89,7 @@ impl PeriodApp {
         (
             self.out_trade_no,
             AppPayment {
-                application_id: self.application_id,
+                application_id: self.application_id.into(),
                 channel,
                 amount: self.amount_fen,
                 paid_at: self.paid_at,
@@ -281,7 +282,7 @@ pub struct ExceptionLine {
     pub line_id: i64,
     pub class: String,
     pub out_trade_no: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub amount_fen: Fen,
     pub refund_no: Option<String>,
     pub transaction_id: String,
@@ -345,7 +346,7 @@ pub struct LineView {
     pub fee_e5: i64,
     pub refund_no: Option<String>,
     pub class: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub file_name: String,
     pub sha256: String,
 }
@@ -412,7 +413,10 @@ impl Storage {
             .await)
     }
 
-    pub async fn bill_lines_of_application(&self, application_id: &str) -> DbResult<Vec<LineView>> {
+    pub async fn bill_lines_of_application(
+        &self,
+        application_id: &ApplicationId,
+    ) -> DbResult<Vec<LineView>> {
         let sql = format!("{LINE_COLUMNS} where l.application_id = $1 order by l.at, l.line_id");
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, LineView>(&sql)
             .bind(application_id)

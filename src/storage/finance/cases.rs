@@ -2,6 +2,7 @@
 //! the lists of them.
 
 use super::{BIG_CHUNK, placeholders};
+use crate::domain::ids::ApplicationId;
 use crate::domain::intake::PaymentChannel;
 use crate::domain::money::Fen;
 use crate::storage::{DbResult, Exec, Storage, Tx};
@@ -99,7 +100,7 @@ pub struct NewCase<'a> {
     pub kind: &'a str,
     pub channel: PaymentChannel,
     pub out_trade_no: &'a str,
-    pub application_id: Option<&'a str>,
+    pub application_id: Option<&'a ApplicationId>,
     pub line_id: Option<i64>,
     pub amount_fen: Fen,
     pub at: i64,
@@ -207,7 +208,11 @@ pub async fn refund_expected(tx: &mut Tx, out_trade_no: &str) -> DbResult<bool> 
 }
 
 /// The open case about one application's missing payment, if any.
-pub async fn open_case_of(tx: &mut Tx, application_id: &str, kind: &str) -> DbResult<Option<i64>> {
+pub async fn open_case_of(
+    tx: &mut Tx,
+    application_id: &ApplicationId,
+    kind: &str,
+) -> DbResult<Option<i64>> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, i64>(
             "select case_id \
@@ -227,7 +232,7 @@ pub struct CaseRow {
     pub kind: String,
     pub channel: String,
     pub out_trade_no: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub line_id: Option<i64>,
     pub amount_fen: Fen,
     pub opened_at: i64,
@@ -260,7 +265,7 @@ pub struct CaseListRow {
     pub kind: String,
     pub channel: String,
     pub out_trade_no: String,
-    pub application_id: Option<String>,
+    pub application_id: Option<ApplicationId>,
     pub amount_fen: Fen,
     pub opened_at: i64,
     pub state: String,

@@ -2,6 +2,7 @@
 //! payment as the hall reported it.
 
 use super::{CHUNK, placeholders};
+use crate::domain::ids::ApplicationId;
 use crate::domain::money::Fen;
 use crate::domain::status::Status;
 use crate::storage::{DbResult, Exec, Storage, Tx};
@@ -86,12 +87,12 @@ pub async fn after_import(
 
 #[derive(sqlx::FromRow, Debug)]
 pub struct AppPay {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub amount_fen: Fen,
     pub has_payment: bool,
 }
 
-pub async fn app_payment(tx: &mut Tx, application_id: &str) -> DbResult<Option<AppPay>> {
+pub async fn app_payment(tx: &mut Tx, application_id: &ApplicationId) -> DbResult<Option<AppPay>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, AppPay>(
             "select a.application_id, a.amount_fen, exists (select 1 from bill_lines b where \
@@ -138,7 +139,7 @@ pub async fn refresh_payment_state(tx: &mut Tx, application_ids: &[&str]) -> DbR
 pub async fn link_line(
     tx: &mut Tx,
     line_id: i64,
-    application_id: &str,
+    application_id: &ApplicationId,
     class: &str,
 ) -> DbResult<()> {
     on_tx!(tx, |c| sqlx::query(
@@ -155,7 +156,7 @@ pub async fn link_line(
 
 pub async fn payment_state(
     e: impl Into<Exec<'_>>,
-    application_id: &str,
+    application_id: &ApplicationId,
 ) -> DbResult<Option<String>> {
     on_exec!(e, |c| sqlx::query_scalar::<_, String>(
         "select payment_state from applications where application_id = $1"
@@ -177,7 +178,7 @@ pub struct PaymentOf {
 /// The application side of a finance case.
 #[derive(sqlx::FromRow, Debug, Clone)]
 pub struct AppSideRow {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub applicant_name: String,
     pub status: Status,
     pub payment_state: String,
@@ -190,7 +191,7 @@ pub struct AppSideRow {
 /// An application's payment as the hall reported it, on a pool or in a transaction.
 pub async fn app_payment_of(
     e: impl Into<Exec<'_>>,
-    application_id: &str,
+    application_id: &ApplicationId,
 ) -> DbResult<Option<PaymentOf>> {
     on_exec!(e, |c| {
         sqlx::query_as::<_, PaymentOf>(
@@ -205,18 +206,21 @@ pub async fn app_payment_of(
 }
 
 impl Storage {
-    pub async fn payment_of(&self, application_id: &str) -> DbResult<Option<PaymentOf>> {
+    pub async fn payment_of(&self, application_id: &ApplicationId) -> DbResult<Option<PaymentOf>> {
         app_payment_of(self.read_pool(), application_id).await
     }
 
-    pub async fn payment_state_of(&self, application_id: &str) -> DbResult<Option<String>> {
+    pub async fn payment_state_of(
+        &self,
+        application_id: &ApplicationId,
+    ) -> DbResult<Option<String>> {
         payment_state(self.read_pool(), application_id).await
     }
 
     /// The application of a case: by id, else the one using the order number.
     pub async fn case_application(
         &self,
-        application_id: Option<&str>,
+        application_id: Option<&ApplicationId>,
         out_trade_no: &str,
     ) -> DbResult<Option<AppSideRow>> {
         on_pool!(self.read_pool(), |p| {

@@ -183,7 +183,7 @@ async fn render_case(
         .map_err(e)?;
     let app = state
         .storage
-        .case_application(case.application_id.as_deref(), &case.out_trade_no)
+        .case_application(case.application_id.as_ref(), &case.out_trade_no)
         .await
         .map_err(e)?
         .map(|a| v::AppSide {
@@ -342,7 +342,12 @@ pub async fn refunds_xlsx(
                 ("reason", Value::Text(v::kind_label(&ctx, &c.kind).into())),
                 (
                     "application_id",
-                    Value::Text(c.application_id.clone().unwrap_or_default()),
+                    Value::Text(
+                        c.application_id
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    ),
                 ),
                 ("opened_at", Value::Millis(c.opened_at)),
             ])

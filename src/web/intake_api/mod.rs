@@ -74,7 +74,7 @@ fn rfc3339(ms: i64) -> String {
 
 fn status_body(v: &StatusView) -> ApplicationStatus {
     ApplicationStatus {
-        id: v.application_id.clone(),
+        id: v.application_id.to_string(),
         hall_reference: v.hall_reference.clone(),
         status: v.status.into(),
         status_label: v.status.label_zh().to_owned(),
@@ -130,7 +130,7 @@ pub(crate) async fn get_application(
     let id = ApplicationId::parse(&id).ok_or_else(ApiError::not_found)?;
     let view = state
         .storage
-        .status_view(id.as_str())
+        .status_view(&id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(Json(status_body(&view)))
