@@ -188,6 +188,19 @@ impl Columns {
             .ok_or_else(|| self.error(row, i, "is empty"))
     }
 
+    /// A required text cell read by `parse`; a text it does not know is refused as
+    /// "'<text>' is not <allowed>".
+    pub fn parsed<T>(
+        &self,
+        row: &Row,
+        i: usize,
+        parse: impl FnOnce(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Result<T, RowError> {
+        let text = self.required_text(row, i)?;
+        parse(&text).ok_or_else(|| self.error(row, i, format!("'{text}' is not {allowed}")))
+    }
+
     /// A date cell, or text `YYYY-MM-DD` (also `YYYY/MM/DD`).
     pub fn date(&self, row: &Row, i: usize) -> Result<NaiveDate, RowError> {
         match self.cell(row, i) {
