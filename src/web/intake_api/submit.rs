@@ -129,6 +129,13 @@ fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
     })
 }
 
+/// The body's parts; a body that is not multipart is refused.
+async fn read_parts(mp: Result<Multipart, MultipartRejection>) -> Result<parts::Parts, ApiError> {
+    let mp =
+        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
+    parts::read(mp).await
+}
+
 /// Submits an application: the `application` JSON and the five scans.
 // intake-api.md: POST /api/v1/applications
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
@@ -155,9 +162,7 @@ pub async fn submit_application(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let mp =
-        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
-    let mut parts = parts::read(mp).await?;
+    let mut parts = read_parts(mp).await?;
     let json = parts
         .application
         .take()
@@ -227,9 +232,7 @@ pub async fn resubmit_application(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let id = ApplicationId::parse(&id).ok_or_else(ApiError::not_found)?;
-    let mp =
-        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
-    let mut parts = parts::read(mp).await?;
+    let mut parts = read_parts(mp).await?;
     let json = parts.application.take();
     if json.is_none() && parts.scans.is_empty() {
         return Err(ApiError::invalid_field(
