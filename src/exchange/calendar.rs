@@ -1,7 +1,7 @@
 //! `import-calendar`: a working-day calendar (operations.md). Replaces the entries of every
 //! year the file contains, and recomputes the deadlines of applications still waiting.
 
-use super::sheet::{self, Columns, SheetError};
+use super::sheet::{self, SheetError};
 use crate::domain::calendar::DayKind;
 use crate::storage::{Storage, calendar};
 use chrono::{Datelike, NaiveDate};
@@ -32,14 +32,12 @@ pub fn parse_with(
     bytes: &[u8],
     b: &super::budget::FileBudgets,
 ) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
-    let s = sheet::read_with(bytes, b)?;
-    let c = Columns::find(&s, COLUMNS)?;
-    sheet::collect_rows(
-        &s,
-        &c,
-        0,
+    sheet::read_rows(
+        bytes,
+        b,
+        COLUMNS,
         |d: &(NaiveDate, DayKind, String)| d.0,
-        |row| {
+        |c, row| {
             let date = c.date(row, 0)?;
             let kind = c.parsed(row, 1, DayKind::parse, "holiday/放假 or workday/上班")?;
             Ok((date, kind, c.text(row, 2)?.unwrap_or_default()))

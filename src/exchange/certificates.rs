@@ -73,14 +73,12 @@ pub fn parse_with(
     bytes: &[u8],
     b: &super::budget::FileBudgets,
 ) -> Result<Vec<Certificate>, SheetError> {
-    let s = sheet::read_with(bytes, b)?;
-    let c = Columns::find(&s, COLUMNS)?;
-    sheet::collect_rows(
-        &s,
-        &c,
-        0,
+    sheet::read_rows(
+        bytes,
+        b,
+        COLUMNS,
         |cert: &Certificate| format!("serial {}", cert.serial),
-        |row| parse_row(&c, row),
+        parse_row,
     )
 }
 
