@@ -4,9 +4,10 @@
 //! first error named); `ApplicationBody` describes that body, and a test deserialises the
 //! contract's example into it.
 
+use super::ErrorBody;
 use crate::domain::status::Status;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// `201`/`200` of a submission or resubmission.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -22,6 +23,30 @@ pub struct Submitted {
     /// The review deadline, RFC 3339 in +08:00.
     #[schema(format = DateTime)]
     pub review_due_at: String,
+}
+
+/// The refusal of every operation without a valid bearer token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Unauthorised {
+    #[response(status = 401, description = "No valid bearer token")]
+    NoToken(ErrorBody),
+}
+
+/// The refusals of a (re)submission's scans and body by size and type.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum UploadRefused {
+    #[response(
+        status = 413,
+        description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)"
+    )]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)"
+    )]
+    Unsupported(ErrorBody),
 }
 
 /// The statuses of `GET /api/v1/applications/{id}`.
