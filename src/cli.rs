@@ -213,16 +213,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::ImportCertificates { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = read(&file)?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::certificates::import(&storage, &bytes, "cli", now()).await?;
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }
         Command::ImportCalendar { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = read(&file)?;
             let storage = startup::open_storage(&settings).await?;
             let summary = exchange::calendar::import(&storage, &bytes, "cli", now()).await?;
             println!("{}", serde_json::to_string(&summary)?);
@@ -265,8 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ImportTracking { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = read(&file)?;
             let storage = startup::open_storage(&settings).await?;
             let summary =
                 fulfilment::import_tracking(&storage, &settings.courier, &bytes, "cli", now())
@@ -278,8 +275,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ImportInvoices { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = read(&file)?;
             let storage = startup::open_storage(&settings).await?;
             let scans = settings.open_scan_store()?;
             let summary = invoicing::import_issued(
@@ -365,11 +361,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The file a command was given, whole.
+fn read(file: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
 /// operations.md: `precheck --kind K FILE`.
 async fn precheck(kind: &str, file: &std::path::Path) -> anyhow::Result<()> {
     use crate::domain::precheck::CheckKind;
     let kind = CheckKind::parse(kind).context("unknown kind")?;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = read(file)?;
     let check = crate::prechecks::check_scan(kind, &bytes).await?;
     println!("{}", serde_json::to_string(&check.findings)?);
     Ok(())

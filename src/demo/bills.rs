@@ -55,81 +55,64 @@ pub fn wechat(lines: &[Line]) -> Vec<u8> {
     let mut s = format!("\u{feff}{WECHAT_HEADER}\r\n");
     let (mut settle, mut refund, mut fee, mut order, mut refund_req) = (0, 0, 0, 0, 0);
     for l in lines {
-        let vals: Vec<String> = if let Some(no) = &l.refund_no {
-            let f = -l.fen * 6;
-            refund += l.fen;
-            refund_req += l.fen;
-            fee += f;
-            [
-                &beijing(l.at),
-                "wx5c2e8f4a7b1d3960",
-                "1612345678",
-                "0",
-                "",
-                &l.transaction,
-                &l.order,
-                "ougEegeK4gRo5iF7RGR7U6vvoZ-Y",
-                "NATIVE",
-                "REFUND",
-                "OTHERS",
-                "CNY",
-                "0.00",
-                "0.00",
-                "50302176002026110372364088239",
-                no,
-                &yuan(l.fen),
-                "0.00",
-                "ORIGINAL",
-                "SUCCESS",
-                "数字证书补办费",
-                "",
-                &fee5(f),
-                "0.60%",
-                "0.00",
-                &yuan(l.fen),
-                "",
-            ]
-            .iter()
-            .map(|v| v.to_string())
-            .collect()
-        } else {
-            let f = l.fen * 6;
-            settle += l.fen;
-            order += l.fen;
-            fee += f;
-            [
-                &beijing(l.at),
-                "wx5c2e8f4a7b1d3960",
-                "1612345678",
-                "0",
-                "",
-                &l.transaction,
-                &l.order,
-                "ougEegeK4gRo5iF7RGR7U6vvoZ-Y",
-                "JSAPI",
-                "SUCCESS",
-                "OTHERS",
-                "CNY",
-                &yuan(l.fen),
-                "0.00",
-                "0",
-                "0",
-                "0.00",
-                "0.00",
-                "",
-                "",
-                "数字证书补办费",
-                "",
-                &fee5(f),
-                "0.60%",
-                &yuan(l.fen),
-                "0.00",
-                "",
-            ]
-            .iter()
-            .map(|v| v.to_string())
-            .collect()
+        let amount = yuan(l.fen);
+        // The columns a refund line fills differently: trade type and state, the refund's
+        // numbers, type and state, and which amounts are paid and which refunded.
+        let (kind, state, wx_refund, refund_no, refund_kind, refund_state, f) = match &l.refund_no {
+            Some(no) => {
+                refund += l.fen;
+                refund_req += l.fen;
+                let wx = "50302176002026110372364088239";
+                (
+                    "NATIVE",
+                    "REFUND",
+                    wx,
+                    no.as_str(),
+                    "ORIGINAL",
+                    "SUCCESS",
+                    -l.fen * 6,
+                )
+            }
+            None => {
+                settle += l.fen;
+                order += l.fen;
+                ("JSAPI", "SUCCESS", "0", "0", "", "", l.fen * 6)
+            }
         };
+        fee += f;
+        let (paid, refunded) = match l.refund_no {
+            Some(_) => ("0.00", amount.as_str()),
+            None => (amount.as_str(), "0.00"),
+        };
+        let vals = [
+            &beijing(l.at),
+            "wx5c2e8f4a7b1d3960",
+            "1612345678",
+            "0",
+            "",
+            &l.transaction,
+            &l.order,
+            "ougEegeK4gRo5iF7RGR7U6vvoZ-Y",
+            kind,
+            state,
+            "OTHERS",
+            "CNY",
+            paid,
+            "0.00",
+            wx_refund,
+            refund_no,
+            refunded,
+            "0.00",
+            refund_kind,
+            refund_state,
+            "数字证书补办费",
+            "",
+            &fee5(f),
+            "0.60%",
+            paid,
+            refunded,
+            "",
+        ];
         s.push('`');
         s.push_str(&vals.join(",`"));
         s.push_str("\r\n");

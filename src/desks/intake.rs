@@ -9,7 +9,7 @@
 
 use crate::desks::review::{self, ActionError};
 use crate::domain::{
-    calendar::beijing,
+    calendar::{WorkingCalendar, beijing},
     certificate::Certificate,
     ids::ApplicationId,
     intake::NewApplication,
@@ -27,6 +27,7 @@ use crate::storage::{
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::ops::ControlFlow;
 use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +109,37 @@ async fn claim_or_replay(tx: &mut Tx, req: &Keyed, now: i64) -> Result<Option<Va
         .ok_or(IntakeError::Internal)
 }
 
+/// Refused with `refusal`, unless a concurrent copy of this very request has committed since the
+/// look-up that refused it: then its answer.
+async fn replay_or(
+    storage: &Storage,
+    req: &Keyed,
+    refusal: IntakeError,
+) -> Result<Answer, IntakeError> {
+    match known_answer(storage, req).await? {
+        Some(replay) => Ok(Answer::Replay(replay)),
+        None => Err(refusal),
+    }
+}
+
+/// Begins a (re)submission's transaction: the calendar in effect now read in it (the deadline
+/// follows it, not a cached copy: issue 17, item 6), the key claimed, the staged scans
+/// confirmed; or, when a concurrent request answered the key meanwhile, that answer.
+async fn begin(
+    storage: &Storage,
+    req: &Keyed,
+    now: DateTime<Utc>,
+    staged: storage::scan_files::Staged,
+) -> Result<ControlFlow<Answer, (Tx, WorkingCalendar)>, IntakeError> {
+    let mut tx = storage.begin().await?;
+    let cal = storage::calendar::in_effect(&mut tx).await?;
+    if let Some(replay) = claim_or_replay(&mut tx, req, ms(now)).await? {
+        return Ok(ControlFlow::Break(Answer::Replay(replay)));
+    }
+    staged.confirm(&mut tx).await?;
+    Ok(ControlFlow::Continue((tx, cal)))
+}
+
 /// The contract's rule: the serial exists and its holder has the applicant's ID number.
 fn registry_matches(c: Option<Certificate>, app: &NewApplication) -> Result<(), IntakeError> {
     match c {
@@ -158,21 +190,14 @@ pub async fn submit(
         .await?
         .is_some()
     {
-        // A concurrent copy of this very request may have committed since the look-up above.
-        if let Some(replay) = known_answer(&storage, &req).await? {
-            return Ok(Answer::Replay(replay));
-        }
-        return Err(IntakeError::DuplicateHallReference);
+        return replay_or(&storage, &req, IntakeError::DuplicateHallReference).await;
     }
     let staged = stage(&storage, scan_store, &refs, files).await?;
     in_own_task(async move {
-        let mut tx = storage.begin().await?;
-        // The deadline follows the calendar in effect now, not a cached copy (issue 17, item 6).
-        let cal = storage::calendar::in_effect(&mut tx).await?;
-        if let Some(replay) = claim_or_replay(&mut tx, &req, ms(now)).await? {
-            return Ok(Answer::Replay(replay));
-        }
-        staged.confirm(&mut tx).await?;
+        let (mut tx, cal) = match begin(&storage, &req, now, staged).await? {
+            ControlFlow::Continue(begun) => begun,
+            ControlFlow::Break(replay) => return Ok(replay),
+        };
         registry_matches(
             certificates::find(&mut tx, &app.certificate_serial).await?,
             &app,
@@ -253,24 +278,17 @@ pub async fn resubmit(
         .ok_or(IntakeError::NotFound)?;
     let from = status;
     if from.apply(Action::Resubmit).is_err() {
-        // A concurrent copy of this very request may have committed since the look-up above.
-        if let Some(replay) = known_answer(&storage, &req).await? {
-            return Ok(Answer::Replay(replay));
-        }
-        return Err(IntakeError::NotReturned(from));
+        return replay_or(&storage, &req, IntakeError::NotReturned(from)).await;
     }
     if let Some(app) = &new_app {
         registry_matches(storage.certificate(&app.certificate_serial).await?, app)?;
     }
     let staged = stage(&storage, scan_store, &refs, files).await?;
     in_own_task(async move {
-        let mut tx = storage.begin().await?;
-        // The deadline follows the calendar in effect now, not a cached copy (issue 17, item 6).
-        let cal = storage::calendar::in_effect(&mut tx).await?;
-        if let Some(replay) = claim_or_replay(&mut tx, &req, ms(now)).await? {
-            return Ok(Answer::Replay(replay));
-        }
-        staged.confirm(&mut tx).await?;
+        let (mut tx, cal) = match begin(&storage, &req, now, staged).await? {
+            ControlFlow::Continue(begun) => begun,
+            ControlFlow::Break(replay) => return Ok(replay),
+        };
         let seen = applications::current(&mut tx, &id)
             .await?
             .ok_or(IntakeError::NotFound)?;

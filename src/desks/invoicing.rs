@@ -3,14 +3,13 @@
 //! its audit record; the CLI and the finance desk call these same functions.
 
 use crate::desks::finance::sha256_hex;
-use crate::domain::calendar::beijing;
-use crate::domain::ids::ApplicationId;
-use crate::exchange::invoices::{
-    self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError,
+use crate::domain::{calendar::beijing, ids::ApplicationId};
+use crate::exchange::{
+    audit_file,
+    invoices::{self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError},
 };
 use crate::storage::{
     Storage,
-    audit::{self, AuditEntry},
     invoices::{self as store, NewBatch, NewInvoice},
     outbox,
     scan_files::ScanStore,
@@ -118,18 +117,15 @@ pub async fn export_batch(
         }
     }
     let after = format!("{batch_no}: {} requests", rows.len());
-    audit::record(
+    let action = "invoices.exported";
+    audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "invoices.exported",
-            subject_type: "invoice_batch_file",
-            subject_id: &sha,
-            before: None,
-            after: Some(&after),
-            request_id: None,
-        },
+        actor,
+        action,
+        "invoice_batch_file",
+        &sha,
+        &after,
+        at,
     )
     .await?;
     tx.commit().await?;
@@ -236,7 +232,7 @@ pub async fn import_issued(
     let mut stored_files = Vec::new();
     let mut to_stage = Vec::new();
     for f in &file.files {
-        let sha = crate::storage::scan_files::sha256_hex(&f.bytes);
+        let sha = sha256_hex(&f.bytes);
         to_stage.push((sha.clone(), bytes::Bytes::from(f.bytes.clone())));
         stored_files.push((f.number.clone(), f.name.clone(), sha));
     }
@@ -350,18 +346,16 @@ pub async fn import_issued(
         queue_mail(&mut tx, cfg, public_url, number, at).await?;
     }
     let summary = serde_json::to_string(&s).expect("plain struct");
-    audit::record(
+    let sha = sha256_hex(bytes);
+    let action = "invoices.imported";
+    audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "invoices.imported",
-            subject_type: "issued_invoice_file",
-            subject_id: &sha256_hex(bytes),
-            before: None,
-            after: Some(&summary),
-            request_id: None,
-        },
+        actor,
+        action,
+        "issued_invoice_file",
+        &sha,
+        &summary,
+        at,
     )
     .await?;
     tx.commit().await?;

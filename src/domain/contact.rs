@@ -1,7 +1,5 @@
 //! Contact data the applicant typed: mainland mobile number and e-mail address.
 
-use std::fmt;
-
 /// A mainland China mobile number: 11 digits, `1[3-9]…`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mobile(String);
@@ -20,16 +18,9 @@ impl Mobile {
             Err("must be a mainland mobile number: 11 digits starting 13–19")
         }
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Mobile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::checked_text!(Mobile);
 
 /// A landline: `0755-12345678`, `010-1234567`, with an optional extension `-123`.
 pub fn is_landline(s: &str) -> bool {
@@ -69,16 +60,9 @@ impl Email {
         }
         Ok(Self(s.to_owned()))
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::checked_text!(Email);
 
 #[cfg(test)]
 mod tests {

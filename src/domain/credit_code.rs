@@ -1,7 +1,5 @@
 //! Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters, the last a check character.
 
-use std::fmt;
-
 /// The 31 characters of the code's alphabet (no I, O, Z, S, V), in value order.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
@@ -46,17 +44,9 @@ impl CreditCode {
         }
         Ok(Self(s))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for CreditCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::checked_text!(CreditCode);
 
 #[cfg(test)]
 mod tests {

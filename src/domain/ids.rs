@@ -1,7 +1,6 @@
 //! Identifiers staff read aloud and type: application ids.
 
 use rand::Rng;
-use std::fmt;
 
 /// Crockford base32 without I, L, O, U: nothing a caller can mishear as another character.
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -29,21 +28,13 @@ impl ApplicationId {
             && b[11..].iter().all(|c| ALPHABET.contains(c));
         ok.then_some(Self(s))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+super::checked_text!(ApplicationId);
 
 impl From<ApplicationId> for String {
     fn from(id: ApplicationId) -> String {
         id.0
-    }
-}
-
-impl fmt::Display for ApplicationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

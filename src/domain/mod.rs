@@ -1,6 +1,25 @@
 //! The domain: validated types, the status machine and the working-day calendar.
 //! Pure: no database, no HTTP, no clock, no I/O.
 
+/// `as_str` and `Display` of a text newtype (`struct X(String)`) that only its checking `parse`
+/// makes: its text as checked, the same for each.
+macro_rules! checked_text {
+    ($t:ident) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+use checked_text;
+
 pub mod audit;
 pub mod calendar;
 pub mod certificate;

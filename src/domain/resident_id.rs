@@ -1,7 +1,5 @@
 //! Resident identity card number (居民身份证号码), GB 11643-1999: 17 digits and a check character.
 
-use std::fmt;
-
 /// Weights of the 17 leading digits, GB 11643 §7 (2^(17-i) mod 11).
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 /// Check character for `sum mod 11`.
@@ -62,10 +60,6 @@ impl ResidentId {
         Ok(Self(s))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     pub fn birth_date(&self) -> chrono::NaiveDate {
         chrono::NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("checked in parse")
     }
@@ -77,11 +71,7 @@ impl AsRef<str> for ResidentId {
     }
 }
 
-impl fmt::Display for ResidentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::checked_text!(ResidentId);
 
 #[cfg(test)]
 mod tests {

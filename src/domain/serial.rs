@@ -1,7 +1,5 @@
 //! Certificate serial number as the CA's registry prints it (hexadecimal / alphanumeric).
 
-use std::fmt;
-
 /// 1–64 ASCII letters and digits, stored upper-case so look-ups ignore case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CertificateSerial(String);
@@ -16,16 +14,9 @@ impl CertificateSerial {
         }
         Ok(Self(s.to_ascii_uppercase()))
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for CertificateSerial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+super::checked_text!(CertificateSerial);
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,9 @@
 //! `import-calendar`: a working-day calendar (operations.md). Replaces the entries of every
 //! year the file contains, and recomputes the deadlines of applications still waiting.
 
-use super::sheet::{self, Columns, SheetError};
+use super::sheet::{self, SheetError};
 use crate::domain::calendar::DayKind;
-use crate::storage::{
-    Storage,
-    audit::{self, AuditEntry},
-    calendar,
-};
+use crate::storage::{Storage, calendar};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -36,23 +32,14 @@ pub fn parse_with(
     bytes: &[u8],
     b: &super::budget::FileBudgets,
 ) -> Result<Vec<(NaiveDate, DayKind, String)>, SheetError> {
-    let s = sheet::read_with(bytes, b)?;
-    let c = Columns::find(&s, COLUMNS)?;
-    sheet::collect_rows(
-        &s,
-        &c,
-        0,
+    sheet::read_rows(
+        bytes,
+        b,
+        COLUMNS,
         |d: &(NaiveDate, DayKind, String)| d.0,
-        |row| {
+        |c, row| {
             let date = c.date(row, 0)?;
-            let kind_text = c.required_text(row, 1)?;
-            let kind = DayKind::parse(&kind_text).ok_or_else(|| {
-                c.error(
-                    row,
-                    1,
-                    format!("'{kind_text}' is not holiday/放假 or workday/上班"),
-                )
-            })?;
+            let kind = c.parsed(row, 1, DayKind::parse, "holiday/放假 or workday/上班")?;
             Ok((date, kind, c.text(row, 2)?.unwrap_or_default()))
         },
     )
@@ -76,21 +63,19 @@ pub async fn import(
     let cal = calendar::load_in(&mut tx).await?;
     let changed = calendar::recompute_deadlines(&mut tx, &cal).await?;
     let sha = crate::storage::scan_files::sha256_hex(bytes);
-    audit::record(
+    let after = format!(
+        "{} rows, years {:?}, {changed} deadlines changed",
+        days.len(),
+        by_year.keys().collect::<Vec<_>>()
+    );
+    super::audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "calendar.imported",
-            subject_type: "file",
-            subject_id: &sha,
-            after: Some(&format!(
-                "{} rows, years {:?}, {changed} deadlines changed",
-                days.len(),
-                by_year.keys().collect::<Vec<_>>()
-            )),
-            ..Default::default()
-        },
+        actor,
+        "calendar.imported",
+        "file",
+        &sha,
+        &after,
+        at,
     )
     .await?;
     tx.commit().await?;

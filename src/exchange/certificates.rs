@@ -7,11 +7,7 @@ use crate::domain::{
     personal_id::{IdType, PersonalId},
     serial::CertificateSerial,
 };
-use crate::storage::{
-    Storage,
-    audit::{self, AuditEntry},
-    certificates,
-};
+use crate::storage::{Storage, certificates};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -36,10 +32,12 @@ fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
     let serial =
         CertificateSerial::parse(&c.required_text(row, 0)?).map_err(|e| c.error(row, 0, e))?;
     let holder_name = c.required_text(row, 1)?;
-    let id_type_text = c.required_text(row, 2)?;
-    let id_type = IdType::parse(&id_type_text).ok_or_else(|| {
-        c.error(row, 2, format!("'{id_type_text}' is not one of resident_id/居民身份证, hk_macau_permit, taiwan_permit, foreign_passport"))
-    })?;
+    let id_type = c.parsed(
+        row,
+        2,
+        IdType::parse,
+        "one of resident_id/居民身份证, hk_macau_permit, taiwan_permit, foreign_passport",
+    )?;
     let holder =
         PersonalId::parse(id_type, &c.required_text(row, 3)?).map_err(|e| c.error(row, 3, e))?;
     let cert_type = normalise_cert_type(&c.required_text(row, 4)?);
@@ -48,14 +46,12 @@ fn parse_row(c: &Columns, row: &sheet::Row) -> Result<Certificate, RowError> {
     if valid_to < valid_from {
         return Err(c.error(row, 6, "lies before valid_from"));
     }
-    let status_text = c.required_text(row, 7)?;
-    let status = CertStatus::parse(&status_text).ok_or_else(|| {
-        c.error(
-            row,
-            7,
-            format!("'{status_text}' is not one of valid/有效, revoked/已吊销, expired/已过期"),
-        )
-    })?;
+    let status = c.parsed(
+        row,
+        7,
+        CertStatus::parse,
+        "one of valid/有效, revoked/已吊销, expired/已过期",
+    )?;
     Ok(Certificate {
         serial,
         holder_name,
@@ -77,14 +73,12 @@ pub fn parse_with(
     bytes: &[u8],
     b: &super::budget::FileBudgets,
 ) -> Result<Vec<Certificate>, SheetError> {
-    let s = sheet::read_with(bytes, b)?;
-    let c = Columns::find(&s, COLUMNS)?;
-    sheet::collect_rows(
-        &s,
-        &c,
-        0,
+    sheet::read_rows(
+        bytes,
+        b,
+        COLUMNS,
         |cert: &Certificate| format!("serial {}", cert.serial),
-        |row| parse_row(&c, row),
+        parse_row,
     )
 }
 
@@ -101,17 +95,15 @@ pub async fn import(
         certificates::upsert(&mut tx, cert, at).await?;
     }
     let sha = crate::storage::scan_files::sha256_hex(bytes);
-    audit::record(
+    let after = format!("{} rows", certs.len());
+    super::audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "certificates.imported",
-            subject_type: "file",
-            subject_id: &sha,
-            after: Some(&format!("{} rows", certs.len())),
-            ..Default::default()
-        },
+        actor,
+        "certificates.imported",
+        "file",
+        &sha,
+        &after,
+        at,
     )
     .await?;
     tx.commit().await?;

@@ -67,6 +67,20 @@ pub fn fuzz_registry(data: &[u8]) -> Outcome {
         .map_err(refused)
 }
 
+/// The committed corpus of a fuzz target (`fuzz/corpus/<target>/`), its files in name order.
+#[cfg(test)]
+pub(crate) fn corpus_files(target: &str) -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
 /// A file parser as the fuzz targets call it.
 pub type Parser = fn(&[u8]) -> Outcome;
 
@@ -99,16 +113,8 @@ mod tests {
     #[test]
     fn every_file_corpus_replays_as_its_names_say() {
         for (target, parse) in TARGETS {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("fuzz/corpus")
-                .join(target);
-            let mut files: Vec<_> = std::fs::read_dir(&dir)
-                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-                .map(|e| e.unwrap().path())
-                .collect();
-            files.sort();
             let (mut ok, mut over) = (0, 0);
-            for path in files {
+            for path in corpus_files(target) {
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
                 let data = std::fs::read(&path).unwrap();
                 let got = parse(&data);

@@ -26,3 +26,26 @@ pub enum ImportError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
+
+/// Records a file an import read or an export made on the audit trail, in the same transaction:
+/// what was done (`action`), the kind of file, its SHA-256, and what it held or made.
+pub async fn audit_file(
+    tx: &mut crate::storage::Tx,
+    actor: &str,
+    action: &str,
+    file_kind: &str,
+    sha256: &str,
+    after: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let entry = crate::storage::audit::AuditEntry {
+        at,
+        actor,
+        action,
+        subject_type: file_kind,
+        subject_id: sha256,
+        after: Some(after),
+        ..Default::default()
+    };
+    crate::storage::audit::record(tx, &entry).await
+}

@@ -188,6 +188,19 @@ impl Columns {
             .ok_or_else(|| self.error(row, i, "is empty"))
     }
 
+    /// A required text cell read by `parse`; a text it does not know is refused as
+    /// "'<text>' is not <allowed>".
+    pub fn parsed<T>(
+        &self,
+        row: &Row,
+        i: usize,
+        parse: impl FnOnce(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Result<T, RowError> {
+        let text = self.required_text(row, i)?;
+        parse(&text).ok_or_else(|| self.error(row, i, format!("'{text}' is not {allowed}")))
+    }
+
     /// A date cell, or text `YYYY-MM-DD` (also `YYYY/MM/DD`).
     pub fn date(&self, row: &Row, i: usize) -> Result<NaiveDate, RowError> {
         match self.cell(row, i) {
@@ -201,28 +214,27 @@ impl Columns {
     }
 }
 
-/// Parses every row with `parse`, collecting every error (all or nothing), and refuses a row
-/// whose `key` appeared in an earlier row (named in column `key_col`).
-pub fn collect_rows<T, K: Ord + std::fmt::Display>(
-    sheet: &Sheet,
-    c: &Columns,
-    key_col: usize,
+/// Reads the sheet within the budgets, finds the `wanted` columns and parses every row with
+/// `parse`, collecting every error (all or nothing); a row whose `key` appeared in an earlier
+/// row is refused, named in the first wanted column.
+pub fn read_rows<T, K: Ord + std::fmt::Display>(
+    bytes: &[u8],
+    b: &FileBudgets,
+    wanted: &[(&str, &str, bool)],
     key: impl Fn(&T) -> K,
-    mut parse: impl FnMut(&Row) -> Result<T, RowError>,
+    mut parse: impl FnMut(&Columns, &Row) -> Result<T, RowError>,
 ) -> Result<Vec<T>, SheetError> {
+    let sheet = read_with(bytes, b)?;
+    let c = Columns::find(&sheet, wanted)?;
     let mut out = Vec::with_capacity(sheet.rows.len());
     let mut errors = Vec::new();
     let mut seen = std::collections::BTreeMap::new();
     for row in &sheet.rows {
-        match parse(row) {
+        match parse(&c, row) {
             Ok(v) => {
                 let k = key(&v);
                 if let Some(first) = seen.get(&k) {
-                    errors.push(c.error(
-                        row,
-                        key_col,
-                        format!("{k} appears already in row {first}"),
-                    ));
+                    errors.push(c.error(row, 0, format!("{k} appears already in row {first}")));
                 } else {
                     seen.insert(k, row.number);
                     out.push(v);

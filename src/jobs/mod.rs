@@ -140,106 +140,91 @@ pub async fn run_prechecks(state: &Context) -> bool {
     true
 }
 
+/// Adds a job that runs `job` at `cron` (six fields, UTC), each run with its own handle on the
+/// context.
+async fn every<F, Fut>(
+    sched: &JobScheduler,
+    cron: &str,
+    state: &Context,
+    job: F,
+) -> anyhow::Result<()>
+where
+    F: Fn(Context) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let s = state.clone();
+    sched
+        .add(Job::new_async(cron, move |_, _| Box::pin(job(s.clone())))?)
+        .await?;
+    Ok(())
+}
+
 /// Starts the schedule, and catches up once on what a stopped server missed today.
 pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // The pre-checks' OCR is background work: it takes the cores requests leave idle.
     crate::prechecks::background();
     let mailer = Mailer::from_settings(&state.settings.smtp)?;
     let sched = JobScheduler::new().await?;
-    let s = state.clone();
-    sched
-        .add(Job::new_async("30 * * * * *", move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { run_sweep(&s).await })
-        })?)
-        .await?;
-    let s = state.clone();
-    sched
-        .add(Job::new_async(
-            daily_at(state.settings.digest_at).as_str(),
-            move |_, _| {
-                let s = s.clone();
-                Box::pin(async move { run_digest(&s).await })
-            },
-        )?)
-        .await?;
-    let s = state.clone();
-    sched
-        .add(Job::new_async(
-            daily_at(state.settings.warning_at).as_str(),
-            move |_, _| {
-                let s = s.clone();
-                Box::pin(async move { run_warning(&s).await })
-            },
-        )?)
-        .await?;
+    every(&sched, "30 * * * * *", &state, |s| async move {
+        run_sweep(&s).await
+    })
+    .await?;
+    every(
+        &sched,
+        &daily_at(state.settings.digest_at),
+        &state,
+        |s| async move { run_digest(&s).await },
+    )
+    .await?;
+    every(
+        &sched,
+        &daily_at(state.settings.warning_at),
+        &state,
+        |s| async move { run_warning(&s).await },
+    )
+    .await?;
     // Daily at 08:00: last month's reports go out once (keyed), so a day missed catches up.
-    let s = state.clone();
-    sched
-        .add(Job::new_async(daily_at((8, 0)).as_str(), move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { run_monthly_reports(&s).await })
-        })?)
-        .await?;
+    every(&sched, &daily_at((8, 0)), &state, |s| async move {
+        run_monthly_reports(&s).await
+    })
+    .await?;
     // Every minute: the supervision summary's +1 / -1 rows folded (safe on several instances).
-    let s = state.clone();
-    sched
-        .add(Job::new_async("45 * * * * *", move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { run_compact(&s).await })
-        })?)
-        .await?;
-    let s = state.clone();
+    every(&sched, "45 * * * * *", &state, |s| async move {
+        run_compact(&s).await
+    })
+    .await?;
     let m = mailer.clone();
-    sched
-        .add(Job::new_async("*/10 * * * * *", move |_, _| {
-            let (s, m) = (s.clone(), m.clone());
-            Box::pin(async move { run_outbox(&s, &m).await })
-        })?)
-        .await?;
+    every(&sched, "*/10 * * * * *", &state, move |s| {
+        let m = m.clone();
+        async move { run_outbox(&s, &m).await }
+    })
+    .await?;
     // Retention, daily at 03:00 Beijing time.
-    let s = state.clone();
-    sched
-        .add(Job::new_async(daily_at((3, 0)).as_str(), move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { run_retention(&s).await })
-        })?)
-        .await?;
+    every(&sched, &daily_at((3, 0)), &state, |s| async move {
+        run_retention(&s).await
+    })
+    .await?;
     // The audit chain: records wait at most a few seconds for their position and hash.
-    let s = state.clone();
-    sched
-        .add(Job::new_async("*/5 * * * * *", move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { run_seal(&s).await })
-        })?)
-        .await?;
+    every(&sched, "*/5 * * * * *", &state, |s| async move {
+        run_seal(&s).await
+    })
+    .await?;
     // Daily at 03:17, one instance per day: objects no row references, past the grace period.
     // (Listing a large bucket costs a request per thousand objects, so not more often.)
-    let s = state.clone();
-    sched
-        .add(Job::new_async(daily_at((3, 17)).as_str(), move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { scan_sweep::run(&s).await })
-        })?)
-        .await?;
+    every(&sched, &daily_at((3, 17)), &state, |s| async move {
+        scan_sweep::run(&s).await
+    })
+    .await?;
     // Hourly at :23, one instance per hour: ended sessions and old sign-in attempts.
-    let s = state.clone();
-    sched
-        .add(Job::new_async("0 23 * * * *", move |_, _| {
-            let s = s.clone();
-            Box::pin(async move { session_purge::run(&s).await })
-        })?)
-        .await?;
+    every(&sched, "0 23 * * * *", &state, |s| async move {
+        session_purge::run(&s).await
+    })
+    .await?;
     if state.settings.prechecks {
-        let s = state.clone();
-        sched
-            .add(Job::new_async("*/5 * * * * *", move |_, _| {
-                let s = s.clone();
-                Box::pin(async move {
-                    run_prechecks(&s).await;
-                })
-            })?)
-            .await?;
+        every(&sched, "*/5 * * * * *", &state, |s| async move {
+            run_prechecks(&s).await;
+        })
+        .await?;
     }
     sched.start().await?;
     tokio::spawn(async move {

@@ -108,14 +108,7 @@ async fn check_version(
         let img = match prechecks::decode(&bytes).await {
             Ok(img) => img,
             Err(e) => {
-                rows.push(row(
-                    code,
-                    "unreadable_file",
-                    "flagged",
-                    true,
-                    Some(format!("{e:#}")),
-                    None,
-                ));
+                rows.push(unreadable(code, &e));
                 continue;
             }
         };
@@ -123,14 +116,7 @@ async fn check_version(
             Ok(check) => check,
             // An outside program (tesseract) stalled on this scan: unreadable, with the reason.
             Err(e) if crate::tools::timed_out(&e).is_some() => {
-                rows.push(row(
-                    code,
-                    "unreadable_file",
-                    "flagged",
-                    true,
-                    Some(format!("{e:#}")),
-                    None,
-                ));
+                rows.push(unreadable(code, &e));
                 continue;
             }
             Err(e) => return Err(e),
@@ -177,6 +163,18 @@ fn row(
         region: region.and_then(|r| serde_json::to_string(&r).ok()),
         verdict: None,
     }
+}
+
+/// A scan that could not be read (or whose reading stalled): flagged, with the reason.
+fn unreadable(kind: &str, e: &anyhow::Error) -> FindingRow {
+    row(
+        kind,
+        "unreadable_file",
+        "flagged",
+        true,
+        Some(format!("{e:#}")),
+        None,
+    )
 }
 
 fn compared(

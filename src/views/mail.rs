@@ -148,6 +148,14 @@ pub fn applicant_invoice_issued(
     }
 }
 
+/// Who claimed a row, as the lists show it.
+fn claimer(r: &DueRow) -> &str {
+    r.claimed_by
+        .as_deref()
+        .map(|c| c.trim_start_matches("staff:"))
+        .unwrap_or("未认领")
+}
+
 fn rows_text(base: &str, rows: &[DueRow]) -> String {
     rows.iter()
         .map(|r| {
@@ -156,10 +164,7 @@ fn rows_text(base: &str, rows: &[DueRow]) -> String {
                 r.application_id,
                 r.applicant_name,
                 time(r.review_due_at),
-                r.claimed_by
-                    .as_deref()
-                    .map(|c| c.trim_start_matches("staff:"))
-                    .unwrap_or("未认领"),
+                claimer(r),
                 r.application_id
             )
         })
@@ -175,25 +180,32 @@ fn rows_html(base: &str, rows: &[DueRow]) -> Markup {
                     td { a href=(format!("{base}/review/{}", r.application_id)) { (r.application_id) } }
                     td { (r.applicant_name) }
                     td { (time(r.review_due_at)) }
-                    td { (r.claimed_by.as_deref().map(|c| c.trim_start_matches("staff:")).unwrap_or("未认领")) }
+                    td { (claimer(r)) }
                 }
             }
         }
     }
 }
 
-/// To a supervisor: one application passed its deadline undecided.
-pub fn escalation(base: &str, row: &DueRow) -> Mail {
-    let subject = format!("【超期】补办申请 {} 已超过审核期限", row.application_id);
-    let text = format!(
-        "以下申请已超过三个工作日审核期限仍未处理，请安排跟进：\n\n{}",
-        rows_text(base, std::slice::from_ref(row))
-    );
+/// A list of due applications: the greeting (to a named person), the line saying what the list
+/// is, and the rows, as text and as HTML.
+fn due_list(
+    subject: String,
+    greeting: Option<&str>,
+    intro: &str,
+    base: &str,
+    rows: &[DueRow],
+) -> Mail {
+    let hello = greeting
+        .map(|n| format!("{n}，您好：\n\n"))
+        .unwrap_or_default();
+    let text = format!("{hello}{intro}\n\n{}", rows_text(base, rows));
     let html = shell(
         &subject,
         html! {
-            p { "以下申请已超过三个工作日审核期限仍未处理，请安排跟进：" }
-            (rows_html(base, std::slice::from_ref(row)))
+            @if let Some(n) = greeting { p { (n) "，您好：" } }
+            p { (intro) }
+            (rows_html(base, rows))
         },
     );
     Mail {
@@ -203,64 +215,54 @@ pub fn escalation(base: &str, row: &DueRow) -> Mail {
     }
 }
 
+/// To a supervisor: one application passed its deadline undecided.
+pub fn escalation(base: &str, row: &DueRow) -> Mail {
+    due_list(
+        format!("【超期】补办申请 {} 已超过审核期限", row.application_id),
+        None,
+        "以下申请已超过三个工作日审核期限仍未处理，请安排跟进：",
+        base,
+        std::slice::from_ref(row),
+    )
+}
+
 /// To a supervisor at 14:00 on a deadline day: what is due today and still undecided.
 pub fn deadline_warning(base: &str, day: &str, rows: &[DueRow]) -> Mail {
-    let subject = format!(
-        "【今日到期】{day} 有 {} 件补办申请今日 18:00 到期",
-        rows.len()
-    );
-    let text = format!(
-        "以下申请今日 18:00 审核到期，尚未处理：\n\n{}",
-        rows_text(base, rows)
-    );
-    let html = shell(
-        &subject,
-        html! { p { "以下申请今日 18:00 审核到期，尚未处理：" } (rows_html(base, rows)) },
-    );
-    Mail {
-        subject,
-        text,
-        html,
-    }
+    due_list(
+        format!(
+            "【今日到期】{day} 有 {} 件补办申请今日 18:00 到期",
+            rows.len()
+        ),
+        None,
+        "以下申请今日 18:00 审核到期，尚未处理：",
+        base,
+        rows,
+    )
 }
 
 /// To a reviewer at 09:00: their claimed applications due today and tomorrow (and overdue).
 pub fn reviewer_digest(base: &str, day: &str, name: &str, rows: &[DueRow]) -> Mail {
-    let subject = format!(
-        "【审核提醒】{day} 您认领的 {} 件申请今明两天到期",
-        rows.len()
-    );
-    let text = format!(
-        "{name}，您好：\n\n您认领的以下申请将于今明两天到期（含已超期）：\n\n{}",
-        rows_text(base, rows)
-    );
-    let html = shell(
-        &subject,
-        html! { p { (name) "，您好：" } p { "您认领的以下申请将于今明两天到期（含已超期）：" } (rows_html(base, rows)) },
-    );
-    Mail {
-        subject,
-        text,
-        html,
-    }
+    due_list(
+        format!(
+            "【审核提醒】{day} 您认领的 {} 件申请今明两天到期",
+            rows.len()
+        ),
+        Some(name),
+        "您认领的以下申请将于今明两天到期（含已超期）：",
+        base,
+        rows,
+    )
 }
 
 /// To the team address at 09:00: unclaimed applications by deadline.
 pub fn team_digest(base: &str, day: &str, rows: &[DueRow]) -> Mail {
-    let subject = format!("【待认领】{day} 共 {} 件补办申请尚未认领", rows.len());
-    let text = format!(
-        "以下申请尚未认领，按审核期限排序：\n\n{}",
-        rows_text(base, rows)
-    );
-    let html = shell(
-        &subject,
-        html! { p { "以下申请尚未认领，按审核期限排序：" } (rows_html(base, rows)) },
-    );
-    Mail {
-        subject,
-        text,
-        html,
-    }
+    due_list(
+        format!("【待认领】{day} 共 {} 件补办申请尚未认领", rows.len()),
+        None,
+        "以下申请尚未认领，按审核期限排序：",
+        base,
+        rows,
+    )
 }
 
 /// To a supervisor: a hotline agent reached the hourly look-up limit.

@@ -24,8 +24,8 @@ super::routes! {
     "/fulfilment/batches" => get(batches).post(create_batch);
     "/fulfilment/batches/{id}" => get(batch);
     "/fulfilment/batches/{id}/file" => get(batch_file);
-    "/fulfilment/batches/{id}/labels" => get(labels).post(print_labels);
-    "/fulfilment/batches/{id}/packing" => get(packing).post(print_packing);
+    "/fulfilment/batches/{id}/labels" => get(print_page::<false, false>).post(print_page::<false, true>);
+    "/fulfilment/batches/{id}/packing" => get(print_page::<true, false>).post(print_page::<true, true>);
     "/fulfilment/tracking" => post(import_tracking), upload UPLOAD_LIMIT;
     "/fulfilment/shipments/{id}/returned" => post(parcel_returned);
 }
@@ -280,42 +280,16 @@ async fn print(
     Ok(r)
 }
 
-/// The labels to look at (GET): nothing recorded.
-pub async fn labels(
+/// A batch's labels (`PACKING` false) or its packing list as a print page: to look at (GET,
+/// `RECORD` false), or printed from the print button (POST, `RECORD`: on the timelines and the
+/// audit trail).
+pub async fn print_page<const PACKING: bool, const RECORD: bool>(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, false, false).await
-}
-
-/// The labels printed (POST from the print button): on the timelines and the audit trail.
-pub async fn print_labels(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, false, true).await
-}
-
-pub async fn packing(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, true, false).await
-}
-
-pub async fn print_packing(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    print(&state, &ctx, &s.actor(), &id, true, true).await
+    print(&state, &ctx, &s.actor(), &id, PACKING, RECORD).await
 }
 
 pub async fn import_tracking(

@@ -63,14 +63,19 @@ fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
         views::components::time(from),
         views::components::time(to)
     );
-    Some(match q.f.as_str() {
+    // The figure, what it counts in words, and the key it is narrowed to (a reviewer, a reason…).
+    let (figure, zh, en, key) = match q.f.as_str() {
         "waiting" => (
             Figure::Waiting { from, to },
-            format!("{}（{span}）", ctx.t("待审核，收件于", "Waiting, received")),
+            "待审核，收件于",
+            "Waiting, received",
+            None,
         ),
         "due" => (
             Figure::Due { from, to },
-            format!("{}（{span}）", ctx.t("待审核，期限在", "Waiting, due")),
+            "待审核，期限在",
+            "Waiting, due",
+            None,
         ),
         "decided" => (
             Figure::DecidedBy {
@@ -78,11 +83,9 @@ fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
                 from,
                 to,
             },
-            format!(
-                "{} {}（{span}）",
-                ctx.t("审结人", "Decided by"),
-                q.key.trim_start_matches("staff:")
-            ),
+            "审结人",
+            "Decided by",
+            Some(q.key.trim_start_matches("staff:")),
         ),
         "reason" => (
             Figure::Reason {
@@ -90,7 +93,9 @@ fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
                 from,
                 to,
             },
-            format!("{} {}（{span}）", ctx.t("退回原因", "Returned for"), q.key),
+            "退回原因",
+            "Returned for",
+            Some(q.key.as_str()),
         ),
         "rounds" => (
             Figure::Rounds {
@@ -98,38 +103,42 @@ fn figure_of(q: &FigureQuery, ctx: &PageCtx) -> Option<(Figure, String)> {
                 from,
                 to,
             },
-            format!("{} {}（{span}）", ctx.t("提交轮次", "Rounds"), q.key),
+            "提交轮次",
+            "Rounds",
+            Some(q.key.as_str()),
         ),
         "unshipped" => (
             Figure::Unshipped { from, to },
-            format!(
-                "{}（{span}）",
-                ctx.t("已受理未寄出，受理于", "Accepted, not shipped, accepted")
-            ),
+            "已受理未寄出，受理于",
+            "Accepted, not shipped, accepted",
+            None,
         ),
         "deadline" => (
             Figure::Deadline { from, to },
-            format!(
-                "{}（{span}）",
-                ctx.t("审核窗口，期限在", "Review windows, deadline")
-            ),
+            "审核窗口，期限在",
+            "Review windows, deadline",
+            None,
         ),
         "resubmitted" => (
             Figure::Resubmitted { from, to },
-            format!(
-                "{}（{span}）",
-                ctx.t("补正重交，提交于", "Resubmitted, submitted")
-            ),
+            "补正重交，提交于",
+            "Resubmitted, submitted",
+            None,
         ),
         "breached" => (
             Figure::Breached { from, to },
-            format!(
-                "{}（{span}）",
-                ctx.t("审核超期，期限在", "Breached, deadline")
-            ),
+            "审核超期，期限在",
+            "Breached, deadline",
+            None,
         ),
         _ => return None,
-    })
+    };
+    let what = ctx.t(zh, en);
+    let label = match key {
+        Some(k) => format!("{what} {k}（{span}）"),
+        None => format!("{what}（{span}）"),
+    };
+    Some((figure, label))
 }
 
 /// The applications behind a figure of the dashboard.

@@ -3,12 +3,11 @@
 
 use super::{FinanceError, ImportSummary, reconcile::reconcile_bill, sha256_hex};
 use crate::domain::{calendar::beijing, intake::PaymentChannel};
-use crate::exchange::payment_bills::{self, Bill};
-use crate::storage::{
-    Storage,
-    audit::{self, AuditEntry},
-    finance as store,
+use crate::exchange::{
+    audit_file,
+    payment_bills::{self, Bill},
 };
+use crate::storage::{Storage, finance as store};
 use chrono::{NaiveDate, TimeZone};
 use sha2::{Digest, Sha256};
 
@@ -117,18 +116,14 @@ async fn import_parsed(
     }
     for s in &out {
         let summary = serde_json::to_string(s).expect("plain struct");
-        audit::record(
+        audit_file(
             &mut tx,
-            &AuditEntry {
-                at,
-                actor,
-                action: "payments.imported",
-                subject_type: "bill_file",
-                subject_id: sha,
-                before: None,
-                after: Some(&summary),
-                request_id: None,
-            },
+            actor,
+            "payments.imported",
+            "bill_file",
+            sha,
+            &summary,
+            at,
         )
         .await?;
     }

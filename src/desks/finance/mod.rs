@@ -13,7 +13,6 @@ pub use reconcile::line_in;
 use crate::exchange::payment_bills::BillError;
 use crate::storage::{Storage, audit::AuditEntry};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FinanceError {
@@ -58,9 +57,7 @@ impl ImportSummary {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+pub use crate::storage::scan_files::sha256_hex;
 
 /// Records the download of an export (refunds owed, the daily report, an invoice batch): who,
 /// what, and the file's hash.

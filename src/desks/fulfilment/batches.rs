@@ -5,7 +5,10 @@ use super::{FulfilmentError, audit_app, key};
 use crate::desks::finance::sha256_hex;
 use crate::domain::ids::ApplicationId;
 use crate::domain::{calendar::beijing, status::Status};
-use crate::exchange::couriers::{self, Courier, CourierConfig, ShipmentRow};
+use crate::exchange::{
+    audit_file,
+    couriers::{self, Courier, CourierConfig, ShipmentRow},
+};
 use crate::storage::{
     Storage, applications,
     audit::{self, AuditEntry},
@@ -151,18 +154,15 @@ pub async fn create_batch(
         )
         .await?;
     }
-    audit::record(
+    let action = "courier_batch.created";
+    audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "courier_batch.created",
-            subject_type: "courier_batch_file",
-            subject_id: &sha,
-            before: None,
-            after: Some(&batch_no),
-            request_id: None,
-        },
+        actor,
+        action,
+        "courier_batch_file",
+        &sha,
+        &batch_no,
+        at,
     )
     .await?;
     tx.commit().await?;

@@ -5,12 +5,11 @@ use super::{FulfilmentError, audit_app, change_status, key};
 use crate::desks::finance::sha256_hex;
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Action;
-use crate::exchange::couriers::{self, Courier, CourierConfig};
-use crate::storage::{
-    Storage, applications,
-    audit::{self, AuditEntry},
-    fulfilment as store, outbox,
+use crate::exchange::{
+    audit_file,
+    couriers::{self, Courier, CourierConfig},
 };
+use crate::storage::{Storage, applications, fulfilment as store, outbox};
 use crate::views::mail;
 use serde::Serialize;
 
@@ -150,18 +149,15 @@ pub async fn import_tracking(
         s.shipped += 1;
     }
     let summary = serde_json::to_string(&s).expect("plain struct");
-    audit::record(
+    let sha = sha256_hex(bytes);
+    audit_file(
         &mut tx,
-        &AuditEntry {
-            at,
-            actor,
-            action: "tracking.imported",
-            subject_type: "tracking_file",
-            subject_id: &sha256_hex(bytes),
-            before: None,
-            after: Some(&summary),
-            request_id: None,
-        },
+        actor,
+        "tracking.imported",
+        "tracking_file",
+        &sha,
+        &summary,
+        at,
     )
     .await?;
     tx.commit().await?;

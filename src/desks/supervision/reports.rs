@@ -164,30 +164,22 @@ pub async fn each_row(
             let mut add = |day: i64, key: &'static str, n: i64| {
                 *days.entry(day).or_default().entry(key).or_default() += n;
             };
-            for c in storage.submitted_per_day(a, b).await? {
-                add(c.day, "submitted", c.n);
-            }
-            for c in storage.decisions_per_day(a, b).await? {
-                add(
-                    c.day,
-                    if c.key == "accepted" {
-                        "accepted"
-                    } else {
-                        "returned"
-                    },
-                    c.n,
-                );
-            }
-            for c in storage.breaches_and_shipments_per_day(a, b).await? {
-                add(
-                    c.day,
-                    if c.key == "breached" {
-                        "breached"
-                    } else {
-                        "shipped"
-                    },
-                    c.n,
-                );
+            // Each count goes to the column its key names: [that key, every other key].
+            let counts = [
+                (storage.submitted_per_day(a, b).await?, ["submitted"; 2]),
+                (
+                    storage.decisions_per_day(a, b).await?,
+                    ["accepted", "returned"],
+                ),
+                (
+                    storage.breaches_and_shipments_per_day(a, b).await?,
+                    ["breached", "shipped"],
+                ),
+            ];
+            for (per_day, [key, other]) in counts {
+                for c in per_day {
+                    add(c.day, if c.key == key { key } else { other }, c.n);
+                }
             }
             days.into_iter()
                 .map(|(day, m)| {

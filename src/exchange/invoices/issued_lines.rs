@@ -72,6 +72,18 @@ fn get<T>(
         .ok()
 }
 
+/// The rows read, or every bad cell of the sheet.
+fn all_or_nothing<T>(t: &Table, out: Vec<T>, errors: Vec<RowError>) -> Result<Vec<T>, IssuedError> {
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(IssuedError::Cells {
+            sheet: t.sheet.clone(),
+            errors,
+        })
+    }
+}
+
 fn failure_lines(t: &Table, c: &Cols) -> Result<Vec<FailureLine>, IssuedError> {
     let serial_col = c.need(SERIAL)?;
     let reason_col = c.need(REASON)?;
@@ -88,14 +100,7 @@ fn failure_lines(t: &Table, c: &Cols) -> Result<Vec<FailureLine>, IssuedError> {
             });
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(IssuedError::Cells {
-            sheet: t.sheet.clone(),
-            errors,
-        })
-    }
+    all_or_nothing(t, out, errors)
 }
 
 fn issued_lines(t: &Table, c: &Cols) -> Result<Vec<IssuedLine>, IssuedError> {
@@ -180,12 +185,5 @@ fn issued_lines(t: &Table, c: &Cols) -> Result<Vec<IssuedLine>, IssuedError> {
             seller_tax_id,
         });
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(IssuedError::Cells {
-            sheet: t.sheet.clone(),
-            errors,
-        })
-    }
+    all_or_nothing(t, out, errors)
 }

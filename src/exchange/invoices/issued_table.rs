@@ -3,7 +3,7 @@
 use super::issued::IssuedError;
 use super::layout::norm_header;
 use crate::exchange::budget::{self, FileBudgets, WorkbookError};
-use crate::exchange::grid::value_of;
+use crate::exchange::grid::{header_texts, value_of};
 use crate::exchange::sheet;
 
 /// A cell as read, before it is interpreted (the readers' shared cell).
@@ -37,15 +37,6 @@ fn table_from_grid(sheet: String, grid: Vec<(usize, Vec<Value>)>) -> Result<Tabl
         .chain(SERIAL)
         .map(|k| norm_header(k))
         .collect();
-    let texts = |cells: &[Value]| -> Vec<String> {
-        cells
-            .iter()
-            .map(|c| match c {
-                Value::Text(s) => s.trim().trim_start_matches('\u{feff}').to_owned(),
-                _ => String::new(),
-            })
-            .collect()
-    };
     let nonblank: Vec<usize> = grid
         .iter()
         .enumerate()
@@ -56,14 +47,14 @@ fn table_from_grid(sheet: String, grid: Vec<(usize, Vec<Value>)>) -> Result<Tabl
         .iter()
         .take(20)
         .find(|&&i| {
-            texts(&grid[i].1)
+            header_texts(&grid[i].1)
                 .iter()
                 .any(|h| keys.contains(&norm_header(h)))
         })
         .or(nonblank.first())
         .copied()
         .ok_or_else(|| IssuedError::Unreadable(format!("sheet {sheet} is empty")))?;
-    let headers = texts(&grid[at].1);
+    let headers = header_texts(&grid[at].1);
     let rows = grid
         .into_iter()
         .skip(at + 1)

@@ -123,13 +123,9 @@ impl Layout {
     }
 
     pub fn load(path: &Path) -> Result<Layout, LayoutError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LayoutError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Layout::from_toml(&text).map_err(|e| LayoutError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
+        crate::exchange::layout::load(path, Layout::from_toml).map_err(|e| LayoutError::Io {
+            path: e.path,
+            message: e.message,
         })
     }
 

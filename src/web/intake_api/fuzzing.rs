@@ -60,14 +60,7 @@ mod tests {
     use super::*;
 
     fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/corpus")
-            .join(target);
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
+        let files = crate::exchange::fuzzing::corpus_files(target);
         assert!(!files.is_empty(), "an empty corpus replays nothing");
         files
             .into_iter()

@@ -117,7 +117,7 @@ fn status_body(v: &StatusView) -> ApplicationStatus {
     params(("id" = String, Path, description = "The application id", example = "BF20261125-7K3M9Q")),
     responses(
         (status = 200, description = "The application", body = ApplicationStatus),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        schema::Unauthorised,
         (status = 404, description = "No such application (`not_found`)", body = ErrorBody),
         (status = 429, description = "Over the client's rate (`rate_limited`), with `Retry-After`", body = ErrorBody),
     ),
@@ -152,7 +152,7 @@ pub(crate) struct ByHallReference {
     responses(
         (status = 200, description = "The application", body = ApplicationStatus),
         (status = 400, description = "`hall_reference` missing or malformed (`invalid_field`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        schema::Unauthorised,
         (status = 404, description = "No application with that hall reference (`not_found`)", body = ErrorBody),
         (status = 429, description = "Over the client's rate (`rate_limited`), with `Retry-After`", body = ErrorBody),
     ),
@@ -203,7 +203,7 @@ pub(crate) struct ByIdNumber {
     params(("serial" = String, Path, description = "The certificate serial", example = "0150512140479054C03"), ByIdNumber),
     responses(
         (status = 200, description = "The certificate belongs to that ID number", body = CertificateView),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        schema::Unauthorised,
         (status = 404, description = "Unknown serial, or not that holder's (`not_found`)", body = ErrorBody),
         (status = 429, description = "Over the client's rate (`rate_limited`), with `Retry-After`", body = ErrorBody),
     ),

@@ -4,9 +4,10 @@
 //! first error named); `ApplicationBody` describes that body, and a test deserialises the
 //! contract's example into it.
 
+use super::ErrorBody;
 use crate::domain::status::Status;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// `201`/`200` of a submission or resubmission.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -22,6 +23,30 @@ pub struct Submitted {
     /// The review deadline, RFC 3339 in +08:00.
     #[schema(format = DateTime)]
     pub review_due_at: String,
+}
+
+/// The refusal of every operation without a valid bearer token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Unauthorised {
+    #[response(status = 401, description = "No valid bearer token")]
+    NoToken(ErrorBody),
+}
+
+/// The refusals of a (re)submission's scans and body by size and type.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum UploadRefused {
+    #[response(
+        status = 413,
+        description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)"
+    )]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)"
+    )]
+    Unsupported(ErrorBody),
 }
 
 /// The statuses of `GET /api/v1/applications/{id}`.
@@ -354,5 +379,40 @@ mod tests {
         let body: ApplicationBody = serde_json::from_value(v.clone()).unwrap();
         // Every key of the example is a documented field (nothing dropped on the way).
         assert_eq!(serde_json::to_value(&body).unwrap(), v);
+    }
+
+    /// The documented lengths of the body's free-text fields are the ones the domain checks
+    /// (`domain::intake`): each attribute above restates a limit, so this holds them together.
+    #[test]
+    fn the_documented_text_lengths_are_the_checked_ones() {
+        use crate::domain::intake::NewApplication;
+        let example: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/api/fixtures/application.json"))
+                .unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:06:00+08:00")
+            .unwrap()
+            .to_utc();
+        let schemas = &super::super::openapi::document()["components"]["schemas"];
+        let mut checked = 0;
+        for (schema, part) in [
+            ("ApplicantBody", "applicant"),
+            ("MailingAddressBody", "mailing_address"),
+            ("InvoiceBody", "invoice"),
+            ("ConsentsBody", "consents"),
+        ] {
+            let props = schemas[schema]["properties"].as_object().expect(schema);
+            for (field, p) in props.iter().filter(|(_, p)| p["minLength"] == 1) {
+                let max = p["maxLength"].as_u64().expect("a documented maximum") as usize;
+                let with = |n: usize| {
+                    let mut v = example.clone();
+                    v[part][field.as_str()] = "字".repeat(n).into();
+                    NewApplication::parse(&v, Some(now)).map_err(|e| e.field)
+                };
+                assert!(with(max).is_ok(), "{part}.{field}: {max} characters");
+                assert_eq!(with(max + 1), Err(format!("{part}.{field}")), "{max} + 1");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 8, "every trimmed text field of the body");
     }
 }

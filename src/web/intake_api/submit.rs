@@ -4,7 +4,7 @@
 //! idempotency record, the body checked; then `desks::intake` does the work and they answer.
 
 use super::schema::{ApiStatus, ResubmissionForm, SubmissionForm, Submitted};
-use super::{ApiClient, ApiError, ErrorBody, parts};
+use super::{ApiClient, ApiError, ErrorBody, parts, schema};
 use crate::desks::intake::{self, Answer, IntakeError, Keyed};
 use crate::domain::{
     calendar::beijing,
@@ -129,6 +129,13 @@ fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
     })
 }
 
+/// The body's parts; a body that is not multipart is refused.
+async fn read_parts(mp: Result<Multipart, MultipartRejection>) -> Result<parts::Parts, ApiError> {
+    let mp =
+        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
+    parts::read(mp).await
+}
+
 /// Submits an application: the `application` JSON and the five scans.
 // intake-api.md: POST /api/v1/applications
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
@@ -140,10 +147,9 @@ fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
         (status = 201, description = "Submitted", body = Submitted),
         (status = 200, description = "A retry with the same key and body: the first answer again", body = Submitted),
         (status = 400, description = "A field is malformed (`invalid_field`, naming it) or a part is missing (`missing_part`)", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        schema::Unauthorised,
         (status = 409, description = "`idempotency_conflict` (the key was used with another body) or `duplicate_hall_reference`", body = ErrorBody),
-        (status = 413, description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)", body = ErrorBody),
+        schema::UploadRefused,
         (status = 429, description = "Over the client's rate or concurrent uploads (`rate_limited`, `too_many_uploads`), with `Retry-After`", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -155,9 +161,7 @@ pub async fn submit_application(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let mp =
-        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
-    let mut parts = parts::read(mp).await?;
+    let mut parts = read_parts(mp).await?;
     let json = parts
         .application
         .take()
@@ -209,11 +213,10 @@ fn not_returned(from: Status) -> ApiError {
         (status = 200, description = "Resubmitted: a new version waits for review", body = Submitted,
             example = json!({"id": "BF20261125-7K3M9Q", "status": "submitted", "version": 2, "review_due_at": "2026-12-03T18:00:00+08:00"})),
         (status = 400, description = "A field is malformed (`invalid_field`) or nothing was sent", body = ErrorBody),
-        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        schema::Unauthorised,
         (status = 404, description = "No such application (`not_found`)", body = ErrorBody),
         (status = 409, description = "Not in status `returned` (`invalid_state`) or `idempotency_conflict`", body = ErrorBody),
-        (status = 413, description = "A scan over 2 MiB (`file_too_large`) or the body over the client's limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "A scan is not JPEG, PNG, BMP, GIF or PDF by its content (`unsupported_file_type`)", body = ErrorBody),
+        schema::UploadRefused,
         (status = 429, description = "Over the client's rate or concurrent uploads, with `Retry-After`", body = ErrorBody),
     ),
     security(("bearer" = [])))]
@@ -227,9 +230,7 @@ pub async fn resubmit_application(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let id = ApplicationId::parse(&id).ok_or_else(ApiError::not_found)?;
-    let mp =
-        mp.map_err(|_| ApiError::invalid_field("body", "the body must be multipart/form-data"))?;
-    let mut parts = parts::read(mp).await?;
+    let mut parts = read_parts(mp).await?;
     let json = parts.application.take();
     if json.is_none() && parts.scans.is_empty() {
         return Err(ApiError::invalid_field(
