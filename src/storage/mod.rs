@@ -21,6 +21,7 @@ pub mod invoices;
 pub mod job_runs;
 pub mod metrics;
 pub mod outbox;
+pub mod paging;
 pub mod pauses;
 pub mod policies;
 pub mod prechecks;
