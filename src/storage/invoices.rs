@@ -1,6 +1,5 @@
 //! Invoice requests, batches for the tax platform, and the invoices it issued.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Tx};
 use crate::{on_pool, on_tx};
 
@@ -70,30 +69,11 @@ pub struct RequestRow {
     pub status: String,
 }
 
-const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
+pub(super) const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
         r.email, r.amount_fen, r.state, r.problem, r.batch_id, r.serial, r.invoice_number, \
         r.created_at, a.payment_state, a.status \
     from invoice_requests r \
     join applications a on a.application_id = r.application_id";
-
-/// 1 for a request a batch would take (see `ready_requests`), else 0.
-const READY: &str = "case when payment_state = 'verified' and status in ('accepted', \
-    'in_production', 'shipped') then 1 else 0 end";
-
-/// Invoice requests: oldest first.
-const REQUEST_ORDER: Order = Order {
-    keys: &[("created_at", Kind::Int), ("application_id", Kind::Text)],
-    desc: false,
-};
-
-impl Keyed for RequestRow {
-    fn key(&self) -> Vec<Bind> {
-        vec![
-            Bind::I(self.created_at),
-            Bind::S(self.application_id.clone()),
-        ]
-    }
-}
 
 /// Pending requests ready for a batch: accepted (or further), paid, oldest first.
 pub async fn ready_requests(tx: &mut Tx, limit: i64) -> DbResult<Vec<RequestRow>> {
@@ -423,26 +403,6 @@ pub struct InvoiceFileRow {
 }
 
 impl super::Storage {
-    /// Requests by state (`pending` also lists those with a problem), oldest first.
-    /// Requests in `state`, oldest first; at most `limit`.
-    pub async fn invoice_requests(&self, state: &str, limit: i64) -> DbResult<Vec<RequestRow>> {
-        let req = PageReq::first(limit);
-        Ok(self.invoice_requests_page(state, &req).await?.rows)
-    }
-
-    /// One page of the requests in `state`, oldest first, with the count, the amount (fen,
-    /// `sums[0]`) and how many are ready for a batch (`sums[1]`) of all of them.
-    pub async fn invoice_requests_page(
-        &self,
-        state: &str,
-        req: &PageReq,
-    ) -> DbResult<Page<RequestRow>> {
-        let mut sql = Sql::new(REQUEST_COLUMNS);
-        sql.push(" where r.state = ?", [Bind::S(state.to_owned())]);
-        let sums = ["amount_fen", READY];
-        paging::fetch(self.read_pool(), &sql, &REQUEST_ORDER, &sums, req).await
-    }
-
     pub async fn invoice_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, BatchRow>(
