@@ -1,7 +1,8 @@
 //! Every list pages by keyset with the count of its whole filter and previous / next links that
 //! keep the filter: the finance exceptions (and their 已处理 tab), the refunds owed with their
 //! total, the production queue, the courier batches, a figure's list on the supervision
-//! dashboard and a report's preview, each with more rows than one page; and in Chromium,
+//! dashboard, a report's preview and the SLA page's lists, each with more rows than one page
+//! (the review queue's paging is in `review_desk`); and in Chromium,
 //! 下一页 / 上一页 clicked on the refunds page.
 
 use crate::both;
@@ -239,6 +240,17 @@ async fn desk_and_supervision_lists_page(b: Backend) {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 60);
+
+    // The SLA page: 59 due within minutes, one overdue since yesterday, each list paged alone.
+    let page = boss.get_page("/sla").await;
+    let p = pagers(&page);
+    assert_eq!(p.len(), 3);
+    assert_eq!(p[0].0, "第 1–50 条，共 59 条");
+    assert_eq!(p[1].0, "第 1–1 条，共 1 条");
+    assert_eq!(p[2].0, "共 0 条");
+    let p = pagers(&boss.get_page(&p[0].2.clone().unwrap()).await);
+    assert_eq!(p[0].0, "第 51–59 条，共 59 条");
+    assert_eq!(p[1].0, "第 1–1 条，共 1 条");
 }
 
 /// 下一页 and 上一页 clicked in Chromium on the refunds page.
