@@ -1,6 +1,7 @@
-//! The invoice requests as the finance desk lists them: by state, oldest first, paged.
+//! What the finance desk's invoices page lists, paged: the requests by state (oldest first),
+//! the batches and the open issues of imports (newest first).
 
-use super::invoices::{REQUEST_COLUMNS, RequestRow};
+use super::invoices::{BatchRow, IssueRow, REQUEST_COLUMNS, RequestRow};
 use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage};
 
@@ -23,6 +24,28 @@ impl Keyed for RequestRow {
     }
 }
 
+/// Batches and issues: newest first.
+const BATCH_ORDER: Order = Order {
+    keys: &[("batch_id", Kind::Int)],
+    desc: true,
+};
+const ISSUE_ORDER: Order = Order {
+    keys: &[("issue_id", Kind::Int)],
+    desc: true,
+};
+
+impl Keyed for BatchRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.batch_id)]
+    }
+}
+
+impl Keyed for IssueRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.issue_id)]
+    }
+}
+
 impl Storage {
     /// Requests in `state` (`pending` also lists those with a problem), oldest first; at most
     /// `limit`.
@@ -42,5 +65,24 @@ impl Storage {
         sql.push(" where r.state = ?", [Bind::S(state.to_owned())]);
         let sums = ["amount_fen", READY];
         paging::fetch(self.read_pool(), &sql, &REQUEST_ORDER, &sums, req).await
+    }
+
+    /// One page of the invoice batches, newest first, with their count.
+    pub async fn invoice_batches_page(&self, req: &PageReq) -> DbResult<Page<BatchRow>> {
+        let sql = Sql::new(
+            "select batch_id, batch_no, requests, sha256, created_at, created_by \
+            from invoice_batches",
+        );
+        paging::fetch(self.read_pool(), &sql, &BATCH_ORDER, &[], req).await
+    }
+
+    /// One page of the open issues of issued-invoice imports, newest first, with their count.
+    pub async fn invoice_issues_page(&self, req: &PageReq) -> DbResult<Page<IssueRow>> {
+        let sql = Sql::new(
+            "select issue_id, invoice_number, outcome, detail, created_at \
+            from invoice_import_issues \
+            where state = 'open'",
+        );
+        paging::fetch(self.read_pool(), &sql, &ISSUE_ORDER, &[], req).await
     }
 }

@@ -403,20 +403,6 @@ pub struct InvoiceFileRow {
 }
 
 impl super::Storage {
-    pub async fn invoice_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, BatchRow>(
-                "select batch_id, batch_no, requests, sha256, created_at, created_by \
-                from invoice_batches \
-                order by batch_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
-    }
-
     /// A batch's stored file: (batch number, bytes).
     pub async fn invoice_batch_file(&self, batch_id: i64) -> DbResult<Option<(String, Vec<u8>)>> {
         on_pool!(self.read_pool(), |p| {
@@ -425,21 +411,6 @@ impl super::Storage {
             )
             .bind(batch_id)
             .fetch_optional(p)
-            .await
-        })
-    }
-
-    pub async fn invoice_issues(&self, limit: i64) -> DbResult<Vec<IssueRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, IssueRow>(
-                "select issue_id, invoice_number, outcome, detail, created_at \
-                from invoice_import_issues \
-                where state = 'open' \
-                order by issue_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
             .await
         })
     }

@@ -405,10 +405,10 @@ pub struct InvoicesPage<'a> {
     /// Pending requests; `sums` = [amount, how many are ready for a batch].
     pub pending: &'a Page<RequestRow>,
     pub batched: &'a Page<RequestRow>,
-    /// The pagers of `pending` and `batched`.
-    pub pagers: [PagerView; 2],
-    pub batches: &'a [BatchRow],
-    pub issues: &'a [IssueRow],
+    /// The pagers of `pending`, `batched`, `batches` and `issues`.
+    pub pagers: [PagerView; 4],
+    pub batches: &'a Page<BatchRow>,
+    pub issues: &'a Page<IssueRow>,
     pub error: Option<&'a str>,
     pub result: Option<&'a str>,
 }
@@ -457,19 +457,21 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
         table.grid.dense id="batches" {
             thead { tr { th { (ctx.t("批次号", "Batch")) } th.num { (ctx.t("张数", "Invoices")) } th { (ctx.t("生成时间", "Created")) } th { (ctx.t("操作人", "By")) } th { "SHA-256" } th {} } }
             tbody {
-                @for b in p.batches {
+                @for b in &p.batches.rows {
                     tr { td { (b.batch_no) } td.num { (b.requests) } td { (time(b.created_at)) } td { (b.created_by.trim_start_matches("staff:")) }
                         td.mono title=(b.sha256) { (&b.sha256[..12.min(b.sha256.len())]) "…" }
                         td { a href=(format!("/finance/invoices/batches/{}", b.batch_id)) { (ctx.t("下载", "Download")) } } }
                 }
             }
         }
-        @if !p.issues.is_empty() {
+        (pager(ctx.locale, &p.pagers[2]))
+        @if p.issues.total > 0 {
             h2 { (ctx.t("未能对应的已开发票", "Issued invoices not tied to a request")) }
             table.grid.dense id="issues" {
                 thead { tr { th { (ctx.t("发票号码", "Number")) } th { (ctx.t("情况", "Outcome")) } th { (ctx.t("详情", "Detail")) } th { (ctx.t("时间", "When")) } } }
-                tbody { @for i in p.issues { tr { td.mono { (i.invoice_number) } td { (issue_label(ctx, &i.outcome)) } td { (i.detail) } td { (time(i.created_at)) } } } }
+                tbody { @for i in &p.issues.rows { tr { td.mono { (i.invoice_number) } td { (issue_label(ctx, &i.outcome)) } td { (i.detail) } td { (time(i.created_at)) } } } }
             }
+            (pager(ctx.locale, &p.pagers[3]))
         }
     };
     page(ctx, ctx.t("发票", "Invoices"), body)

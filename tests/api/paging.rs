@@ -253,6 +253,47 @@ async fn desk_and_supervision_lists_page(b: Backend) {
     assert_eq!(p[1].0, "第 1–1 条，共 1 条");
 }
 
+/// The invoices page: 60 pending requests, a page of them, the count and the ready figure of
+/// all 60.
+async fn invoice_requests_page(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let now = app.clock.now().timestamp_millis();
+    app.storage
+        .seed_synthetic_applications(1, 60, now)
+        .await
+        .unwrap();
+    backoffice::on_pool!(app.storage.write_pool(), |p| sqlx::query(
+        "insert into invoice_requests (application_id, hall_reference, title, email, amount_fen, \
+            created_at, updated_at) \
+        select application_id, hall_reference, applicant_name, 'a@example.com', amount_fen, \
+            received_at, received_at \
+        from applications"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .unwrap();
+    let all = app.storage.invoice_requests("pending", 500).await.unwrap();
+    assert_eq!(all.len(), 60);
+    let ready = all
+        .iter()
+        .filter(|r| {
+            r.payment_state == "verified"
+                && ["accepted", "in_production", "shipped"].contains(&r.status.as_str())
+        })
+        .count();
+    let fin = app.signed_in_staff("qian.li", "finance").await;
+    let page = fin.get_page("/finance/invoices").await;
+    assert!(page.contains(&format!("({ready})")), "ready {ready}");
+    let p = pagers(&page);
+    assert_eq!(p[0].0, "第 1–50 条，共 60 条");
+    assert_eq!(p[1].0, "共 0 条");
+    let next = p[0].2.clone().unwrap();
+    let page = fin.get_page(&next).await;
+    assert_eq!(pagers(&page)[0].0, "第 51–60 条，共 60 条");
+    assert!(page.contains(&format!("({ready})")));
+}
+
 /// 下一页 and 上一页 clicked in Chromium on the refunds page.
 async fn next_and_previous_in_the_browser(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -295,5 +336,6 @@ async fn next_and_previous_in_the_browser(b: Backend) {
 both!(
     finance_lists_page_over_the_whole_filter,
     desk_and_supervision_lists_page,
+    invoice_requests_page,
     next_and_previous_in_the_browser,
 );

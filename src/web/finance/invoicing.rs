@@ -27,17 +27,22 @@ async fn render_invoices(
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(ctx, e);
     let storage = &state.storage;
-    let (req, b_req) = (paging.req(""), paging.req("b_"));
+    let [req, b_req, x_req, i_req] = ["", "b_", "x_", "i_"].map(|p| paging.req(p));
     let pending = storage.invoice_requests_page("pending", &req);
     let pending = pending.await.map_err(e)?;
     let batched = storage.invoice_requests_page("batched", &b_req);
     let batched = batched.await.map_err(e)?;
-    let batches = state.storage.invoice_batches(50).await.map_err(e)?;
-    let issues = state.storage.invoice_issues(200).await.map_err(e)?;
+    let batches = storage.invoice_batches_page(&x_req).await.map_err(e)?;
+    let issues = storage.invoice_issues_page(&i_req).await.map_err(e)?;
     let html = v::invoices_page(
         ctx,
         &v::InvoicesPage {
-            pagers: [paging.view("", &pending), paging.view("b_", &batched)],
+            pagers: [
+                paging.view("", &pending),
+                paging.view("b_", &batched),
+                paging.view("x_", &batches),
+                paging.view("i_", &issues),
+            ],
             pending: &pending,
             batched: &batched,
             batches: &batches,
