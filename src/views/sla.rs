@@ -130,9 +130,10 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
 
 pub fn outbox_page(
     ctx: &PageCtx,
-    parked: &[OutboxRow],
-    pending: &[OutboxRow],
-    counts: (i64, i64, i64),
+    parked: &Page<OutboxRow>,
+    pending: &Page<OutboxRow>,
+    sent: i64,
+    pagers: &[PagerView; 2],
 ) -> Markup {
     let rows = |list: &[OutboxRow], retry: bool| {
         html! {
@@ -155,9 +156,11 @@ pub fn outbox_page(
     };
     let body = html! {
         h1 { (ctx.t("邮件发送队列", "E-mail outbox")) }
-        p { (ctx.t("待发送", "Pending")) " " strong { (counts.0) } " · " (ctx.t("已发送", "Sent")) " " strong { (counts.1) } " · " (ctx.t("已暂停", "Parked")) " " strong { (counts.2) } }
-        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(parked, true))
-        h2 { (ctx.t("待发送", "Pending")) } (rows(pending, true))
+        p { (ctx.t("待发送", "Pending")) " " strong { (pending.total) } " · " (ctx.t("已发送", "Sent")) " " strong { (sent) } " · " (ctx.t("已暂停", "Parked")) " " strong { (parked.total) } }
+        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(&parked.rows, true))
+        (pager(ctx.locale, &pagers[0]))
+        h2 { (ctx.t("待发送", "Pending")) } (rows(&pending.rows, true))
+        (pager(ctx.locale, &pagers[1]))
     };
     page(ctx, ctx.t("邮件发送队列", "E-mail outbox"), body)
 }

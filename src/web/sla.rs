@@ -83,25 +83,19 @@ pub async fn sla_page(
 pub async fn outbox_page(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let e = |e| PageError::internal(&ctx, e);
-    let parked = state
-        .storage
-        .outbox_messages("parked", 200)
-        .await
-        .map_err(e)?;
-    let pending = state
-        .storage
-        .outbox_messages("pending", 200)
-        .await
-        .map_err(e)?;
-    let counts = (
-        state.storage.outbox_count("pending").await.map_err(e)?,
-        state.storage.outbox_count("sent").await.map_err(e)?,
-        state.storage.outbox_count("parked").await.map_err(e)?,
-    );
+    let storage = &state.storage;
+    let (parked_req, pending_req) = (paging.req(""), paging.req("p_"));
+    let parked = storage.outbox_messages_page("parked", &parked_req);
+    let parked = parked.await.map_err(e)?;
+    let pending = storage.outbox_messages_page("pending", &pending_req);
+    let pending = pending.await.map_err(e)?;
+    let sent = storage.outbox_count("sent").await.map_err(e)?;
+    let pagers = [paging.view("", &parked), paging.view("p_", &pending)];
     Ok(Html(
-        views::sla::outbox_page(&ctx, &parked, &pending, counts).into_string(),
+        views::sla::outbox_page(&ctx, &parked, &pending, sent, &pagers).into_string(),
     ))
 }
 

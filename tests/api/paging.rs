@@ -294,6 +294,38 @@ async fn invoice_requests_page(b: Backend) {
     assert!(page.contains(&format!("({ready})")));
 }
 
+/// The outbox: 70 pending messages, counted whole and paged.
+async fn outbox_page_pages(b: Backend) {
+    use backoffice::storage::outbox::{NewMessage, enqueue};
+    let app = TestApp::spawn(b).await;
+    let now = app.clock.now().timestamp_millis();
+    let mut tx = app.storage.begin().await.unwrap();
+    for i in 0..70 {
+        let key = format!("paging-{i}");
+        let m = NewMessage {
+            dedup_key: &key,
+            kind: "test",
+            recipient: "a@example.com",
+            subject: "s",
+            body_text: "t",
+            body_html: "<p>t</p>",
+            application_id: None,
+        };
+        assert!(enqueue(&mut tx, &m, now + 3_600_000).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let admin = app.signed_in_staff("ops.admin", "admin").await;
+    let page = admin.get_page("/admin/outbox").await;
+    assert!(page.contains("待发送 <strong>70</strong>"));
+    let p = pagers(&page);
+    assert_eq!(
+        (p[0].0.as_str(), p[1].0.as_str()),
+        ("共 0 条", "第 1–50 条，共 70 条")
+    );
+    let page = admin.get_page(&p[1].2.clone().unwrap()).await;
+    assert_eq!(pagers(&page)[1].0, "第 51–70 条，共 70 条");
+}
+
 /// 下一页 and 上一页 clicked in Chromium on the refunds page.
 async fn next_and_previous_in_the_browser(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -337,5 +369,6 @@ both!(
     finance_lists_page_over_the_whole_filter,
     desk_and_supervision_lists_page,
     invoice_requests_page,
+    outbox_page_pages,
     next_and_previous_in_the_browser,
 );
