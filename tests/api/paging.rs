@@ -159,6 +159,14 @@ async fn finance_lists_page_over_the_whole_filter(b: Backend) {
     assert_eq!(seen.len(), 501);
     let (_, prev, next) = pager(&page);
     assert!(prev.is_some() && next.is_none());
+
+    // The export carries all 501, more than a page of 500.
+    let r = fin.get("/finance/refunds.xlsx").await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    use calamine::Reader;
+    let mut x = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(x.worksheet_range("待退款").unwrap().height(), 1 + 501);
 }
 
 async fn desk_and_supervision_lists_page(b: Backend) {

@@ -14,6 +14,7 @@ use crate::domain::calendar::beijing;
 use crate::domain::period;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::finance::CaseState;
+use crate::storage::paging::{self, PageReq};
 use crate::views::{self, finance as v};
 use axum::{
     extract::{Multipart, Path, Query, State},
@@ -330,11 +331,19 @@ pub async fn refunds_xlsx(
     Staff(s): Staff,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(&ctx, e);
-    let cases = state
-        .storage
-        .finance_cases(true, &OWED, 100_000)
-        .await
-        .map_err(e)?;
+    // Every refund owed, a page of the list at a time.
+    let (mut cases, mut req) = (Vec::new(), PageReq::first(paging::MAX_SIZE));
+    loop {
+        let page = state
+            .storage
+            .finance_cases_page(CaseState::Open, &OWED, &req);
+        let page = page.await.map_err(e)?;
+        cases.extend(page.rows);
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => break,
+        }
+    }
     let rows: Vec<Row> = cases
         .iter()
         .map(|c| {
