@@ -334,6 +334,36 @@ async fn outbox_page_pages(b: Backend) {
     assert_eq!(pagers(&page)[1].0, "第 51–70 条，共 70 条");
 }
 
+/// The hotline's look-ups as supervisors see them: 55 searches, counted and paged.
+async fn hotline_lookups_page(b: Backend) {
+    use backoffice::storage::audit::{AuditEntry, record};
+    let app = TestApp::spawn(b).await;
+    let now = app.clock.now().timestamp_millis();
+    let mut tx = app.storage.begin().await.unwrap();
+    for i in 0..55 {
+        let q = format!("WT2026112500{i:02}");
+        let e = AuditEntry {
+            at: now + i,
+            actor: "staff:agent",
+            action: "hotline.searched",
+            subject_type: "query",
+            subject_id: &q,
+            before: None,
+            after: Some(""),
+            request_id: None,
+        };
+        record(&mut tx, &e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let boss = app.signed_in_staff("boss", "supervisor").await;
+    let page = boss.get_page("/hotline-lookups").await;
+    assert_eq!(pager(&page).0, "第 1–50 条，共 55 条");
+    assert!(page.contains("WT202611250054") && !page.contains("WT202611250004"));
+    let page = boss.get_page(&pager(&page).2.unwrap()).await;
+    assert_eq!(pager(&page).0, "第 51–55 条，共 55 条");
+    assert!(page.contains("WT202611250004") && !page.contains("WT202611250005"));
+}
+
 /// 下一页 and 上一页 clicked in Chromium on the refunds page.
 async fn next_and_previous_in_the_browser(b: Backend) {
     let app = TestApp::spawn(b).await;
@@ -378,5 +408,6 @@ both!(
     desk_and_supervision_lists_page,
     invoice_requests_page,
     outbox_page_pages,
+    hotline_lookups_page,
     next_and_previous_in_the_browser,
 );
