@@ -14,6 +14,7 @@ use crate::{
         from_ms,
         hotline::{self, HotlineQuery},
         outbox,
+        paging::{Page, PageReq},
     },
     views::{
         self,
@@ -415,18 +416,19 @@ pub async fn note(
 }
 
 /// The supervisors' view of the look-ups: per agent and Beijing day over the last 30 days
-/// (agent, day, searches, views), and the latest 200.
+/// (agent, day, searches, views), and a page of the look-ups, latest first.
 pub async fn lookups(
     storage: &Storage,
     now: i64,
-) -> Result<(Vec<(String, String, i64, i64)>, Vec<AuditRow>), sqlx::Error> {
+    req: &PageReq,
+) -> Result<(Vec<(String, String, i64, i64)>, Page<AuditRow>), sqlx::Error> {
     let rows = storage
         .lookups_by_agent_and_day(now - 30 * 86_400_000)
         .await?
         .into_iter()
         .map(|(a, day, s, v)| (a, from_ms(day * 86_400_000).date_naive().to_string(), s, v))
         .collect();
-    Ok((rows, storage.recent_lookups(200).await?))
+    Ok((rows, storage.recent_lookups(req).await?))
 }
 
 #[cfg(test)]

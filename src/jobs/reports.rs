@@ -6,8 +6,9 @@
 use super::sla::beijing_day;
 use crate::desks::supervision::{self, ReportingError, previous_month};
 use crate::exchange::reports::SUPERVISION;
+use crate::storage::paging::PageReq;
 use crate::storage::{Storage, outbox};
-use crate::views::mail::report_mail;
+use crate::views::mail::{MAIL_ROWS, report_mail};
 use std::path::Path;
 
 /// Queues last month's reports; returns how many messages are new.
@@ -26,10 +27,12 @@ pub async fn send_monthly(
         if layout.monthly_to.is_empty() {
             continue;
         }
-        let rows = supervision::rows(storage, &layout, from, to, 5_000).await?;
+        // The first rows for the table; the count and the totals are the whole month's.
+        let first = PageReq::first(MAIL_ROWS as i64);
+        let (page, totals) = supervision::page(storage, &layout, from, to, &first).await?;
         let layout = supervision::titled(layout, from, to);
         let link = format!("{base_url}/reports/{name}/xlsx?from={from}&to={to}");
-        let m = report_mail(&layout, &rows, &link);
+        let m = report_mail(&layout, (&page.rows, page.total), &totals, &link);
         let mut tx = storage.begin().await?;
         for to_addr in &layout.monthly_to {
             let key = format!("report:{name}:{month}:{to_addr}");

@@ -1,5 +1,6 @@
 //! The fulfilment desk's tables: productions, courier batches, shipments.
 
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -259,50 +260,106 @@ pub struct BatchShipment {
     pub body: String,
 }
 
+/// The production queue's parts: to produce, produced and ready to ship, in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    ToProduce,
+    ToShip,
+    Batched,
+}
+
+/// The production queue: oldest acceptance first.
+const QUEUE_ORDER: Order = Order {
+    keys: &[("accepted_at", Kind::Int), ("application_id", Kind::Text)],
+    desc: false,
+};
+
+/// Courier batches: newest first.
+const BATCH_ORDER: Order = Order {
+    keys: &[("batch_id", Kind::Int)],
+    desc: true,
+};
+
+impl Keyed for QueueRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![
+            Bind::I(self.accepted_at.unwrap_or(0)),
+            Bind::S(self.application_id.clone()),
+        ]
+    }
+}
+
+impl Keyed for BatchRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.batch_id)]
+    }
+}
+
 impl Storage {
     /// Accepted applications to produce and produced ones not yet in a batch, oldest acceptance
-    /// first (a returned parcel shows again as produced and not batched).
+    /// first (a returned parcel shows again as produced and not batched); at most `limit`.
     pub async fn fulfilment_queue(&self, limit: i64) -> DbResult<Vec<QueueRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, QueueRow>(
-                "select a.application_id, a.hall_reference, a.applicant_name, a.status, \
-                    a.row_version, (select max(d.decided_at) from decisions d where \
-                    d.application_id = a.application_id and d.outcome = 'accepted') as \
-                    accepted_at, (select p.certificate_serial from productions p where \
-                    p.application_id = a.application_id order by p.produced_at desc, \
-                    p.production_id desc limit 1) as certificate_serial, (select p.medium_no from \
-                    productions p where p.application_id = a.application_id order by p.produced_at \
-                    desc, p.production_id desc limit 1) as medium_no, (select b.batch_no from \
-                    shipments s join courier_batches b on b.batch_id = s.batch_id where \
-                    s.application_id = a.application_id and s.state = 'batched') as batch_no, \
-                    (select s.return_reason from shipments s where s.application_id = \
-                    a.application_id and s.state = 'returned' order by s.returned_at desc limit 1) \
-                    as returned \
-                from applications a \
-                where a.status in ('accepted', 'in_production') \
-                order by accepted_at, a.application_id \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
+        let req = PageReq::first(limit);
+        Ok(self.fulfilment_queue_page(None, &req).await?.rows)
     }
 
+    /// One page of the production queue (of one stage, or all), with its whole count.
+    pub async fn fulfilment_queue_page(
+        &self,
+        stage: Option<Stage>,
+        req: &PageReq,
+    ) -> DbResult<Page<QueueRow>> {
+        let mut sql = Sql::new(
+            "select a.application_id, a.hall_reference, a.applicant_name, a.status, \
+                a.row_version, coalesce((select max(d.decided_at) from decisions d where \
+                d.application_id = a.application_id and d.outcome = 'accepted'), 0) as \
+                accepted_at, (select p.certificate_serial from productions p where \
+                p.application_id = a.application_id order by p.produced_at desc, \
+                p.production_id desc limit 1) as certificate_serial, (select p.medium_no from \
+                productions p where p.application_id = a.application_id order by p.produced_at \
+                desc, p.production_id desc limit 1) as medium_no, (select b.batch_no from \
+                shipments s join courier_batches b on b.batch_id = s.batch_id where \
+                s.application_id = a.application_id and s.state = 'batched') as batch_no, \
+                (select s.return_reason from shipments s where s.application_id = \
+                a.application_id and s.state = 'returned' order by s.returned_at desc limit 1) \
+                as returned \
+            from applications a \
+            where a.status in ('accepted', 'in_production')",
+        );
+        let batched = "exists (select 1 from shipments s where s.application_id = \
+            a.application_id and s.state = 'batched')";
+        match stage {
+            Some(Stage::ToProduce) => sql.push(" and a.status = 'accepted'", []),
+            Some(Stage::ToShip) => sql.push(
+                &format!(" and a.status = 'in_production' and not {batched}"),
+                [],
+            ),
+            Some(Stage::Batched) => sql.push(
+                &format!(" and a.status = 'in_production' and {batched}"),
+                [],
+            ),
+            None => &mut sql,
+        };
+        paging::fetch(self.read_pool(), &sql, &QUEUE_ORDER, &[], req).await
+    }
+
+    /// Courier batches, newest first; at most `limit`.
     pub async fn courier_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, BatchRow>(
-                "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, \
-                    b.created_by, (select count(*) from shipments s where s.batch_id = b.batch_id \
-                    and s.state <> 'batched') as shipped \
-                from courier_batches b \
-                order by b.batch_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
+        Ok(self
+            .courier_batches_page(&PageReq::first(limit))
+            .await?
+            .rows)
+    }
+
+    /// One page of the courier batches, newest first, with their whole count.
+    pub async fn courier_batches_page(&self, req: &PageReq) -> DbResult<Page<BatchRow>> {
+        let sql = Sql::new(
+            "select b.batch_id, b.batch_no, b.courier, b.shipments, b.sha256, b.created_at, \
+                b.created_by, (select count(*) from shipments s where s.batch_id = b.batch_id \
+                and s.state <> 'batched') as shipped \
+            from courier_batches b",
+        );
+        paging::fetch(self.read_pool(), &sql, &BATCH_ORDER, &[], req).await
     }
 
     pub async fn courier_batch(&self, batch_id: i64) -> DbResult<Option<BatchRow>> {

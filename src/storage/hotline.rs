@@ -1,5 +1,7 @@
 //! The hotline desk's reads and its two writes (a caller's verification, a call note).
 
+use super::audit::AuditRow;
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Exec, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -50,6 +52,12 @@ pub struct Verification {
     pub agent: String,
     pub method: String,
     pub matched: bool,
+}
+
+impl Keyed for AuditRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.audit_id)]
+    }
 }
 
 impl Storage {
@@ -123,21 +131,20 @@ impl Storage {
         failed_verifications_in(self.read_pool(), id, since).await
     }
 
-    /// The latest look-ups (for supervisors): who, when, the query, what was shown.
-    pub async fn recent_lookups(&self, limit: i64) -> DbResult<Vec<super::audit::AuditRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, super::audit::AuditRow>(
-                "select audit_id, at, actor, action, subject_type, subject_id, before_state, \
-                    after_state, request_id \
-                from audit_log \
-                where action in ('hotline.searched', 'hotline.throttled') \
-                order by audit_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
+    /// The look-ups (for supervisors), latest first, a page at a time with their count: who,
+    /// when, the query, what was shown.
+    pub async fn recent_lookups(&self, req: &PageReq) -> DbResult<Page<AuditRow>> {
+        let sql = Sql::new(
+            "select audit_id, at, actor, action, subject_type, subject_id, before_state, \
+                after_state, request_id \
+            from audit_log \
+            where action in ('hotline.searched', 'hotline.throttled')",
+        );
+        let order = Order {
+            keys: &[("audit_id", Kind::Int)],
+            desc: true,
+        };
+        paging::fetch(self.read_pool(), &sql, &order, &[], req).await
     }
 
     /// How many look-ups, views and checks an agent made since `since`, counted up to `cap` (the limit) only.

@@ -72,7 +72,7 @@ pub struct RequestRow {
     pub status: Status,
 }
 
-const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
+pub(super) const REQUEST_COLUMNS: &str = "select r.application_id, r.hall_reference, r.title, r.tax_id, \
         r.email, r.amount_fen, r.state, r.problem, r.batch_id, r.serial, r.invoice_number, \
         r.created_at, a.payment_state, a.status \
     from invoice_requests r \
@@ -411,30 +411,6 @@ pub struct InvoiceFileRow {
 }
 
 impl super::Storage {
-    /// Requests by state (`pending` also lists those with a problem), oldest first.
-    pub async fn invoice_requests(&self, state: &str, limit: i64) -> DbResult<Vec<RequestRow>> {
-        let sql = format!("{REQUEST_COLUMNS} where r.state = $1 order by r.created_at limit $2");
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, RequestRow>(&sql)
-            .bind(state)
-            .bind(limit)
-            .fetch_all(p)
-            .await)
-    }
-
-    pub async fn invoice_batches(&self, limit: i64) -> DbResult<Vec<BatchRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, BatchRow>(
-                "select batch_id, batch_no, requests, sha256, created_at, created_by \
-                from invoice_batches \
-                order by batch_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
-    }
-
     /// A batch's stored file: (batch number, bytes).
     pub async fn invoice_batch_file(&self, batch_id: i64) -> DbResult<Option<(String, Vec<u8>)>> {
         on_pool!(self.read_pool(), |p| {
@@ -443,21 +419,6 @@ impl super::Storage {
             )
             .bind(batch_id)
             .fetch_optional(p)
-            .await
-        })
-    }
-
-    pub async fn invoice_issues(&self, limit: i64) -> DbResult<Vec<IssueRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, IssueRow>(
-                "select issue_id, invoice_number, outcome, detail, created_at \
-                from invoice_import_issues \
-                where state = 'open' \
-                order by issue_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
             .await
         })
     }

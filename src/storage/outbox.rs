@@ -6,6 +6,7 @@
 //! the row only while that token is still there, so a send that outlived its lease (and was
 //! taken over by another worker) neither sends twice on the record nor turns `sent` back.
 
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Pool, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::{on_pool, on_tx};
@@ -93,6 +94,12 @@ const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_tex
 
 /// After this many failed attempts a message is parked for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
+
+impl Keyed for OutboxRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.message_id)]
+    }
+}
 
 impl Storage {
     /// Claims up to `limit` due messages until `lease_until` under a fresh token; another worker
@@ -216,16 +223,25 @@ impl Storage {
         Ok(n > 0)
     }
 
-    /// Messages by status, newest first.
+    /// Messages by status, newest first; at most `limit`.
     pub async fn outbox_messages(&self, status: &str, limit: i64) -> DbResult<Vec<OutboxRow>> {
-        let sql = format!(
-            "select {COLUMNS} from outbox where status = $1 order by message_id desc limit $2"
-        );
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, OutboxRow>(&sql)
-            .bind(status)
-            .bind(limit)
-            .fetch_all(p)
-            .await)
+        let req = PageReq::first(limit);
+        Ok(self.outbox_messages_page(status, &req).await?.rows)
+    }
+
+    /// One page of the messages in `status`, newest first, with their count.
+    pub async fn outbox_messages_page(
+        &self,
+        status: &str,
+        req: &PageReq,
+    ) -> DbResult<Page<OutboxRow>> {
+        let mut sql = Sql::new(format!("select {COLUMNS} from outbox"));
+        sql.push(" where status = ?", [Bind::S(status.to_owned())]);
+        let order = Order {
+            keys: &[("message_id", Kind::Int)],
+            desc: true,
+        };
+        paging::fetch(self.read_pool(), &sql, &order, &[], req).await
     }
 
     pub async fn outbox_count(&self, status: &str) -> DbResult<i64> {

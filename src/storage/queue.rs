@@ -2,6 +2,7 @@
 //! `applications_waiting` (deadline order over waiting applications only), pages by keyset
 //! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
 
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, applications::ScanRef};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -44,63 +45,54 @@ pub struct QueueRow {
 const FLAGGED: &str = "(select count(*) from precheck_findings f where f.application_id = \
         applications.application_id and f.version = applications.version and f.flagged)";
 
-enum Bind {
-    I(i64),
-    S(String),
+/// The queue's order: deadline, then id.
+const QUEUE_ORDER: Order = Order {
+    keys: &[("review_due_at", Kind::Int), ("application_id", Kind::Text)],
+    desc: false,
+};
+
+impl Keyed for QueueRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![
+            Bind::I(self.review_due_at),
+            Bind::S(self.application_id.clone()),
+        ]
+    }
 }
 
 impl Storage {
-    /// One page of the queue after the keyset `after` (deadline, id); `limit` rows at most.
-    pub async fn queue_page(
-        &self,
-        f: &QueueFilter,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> DbResult<Vec<QueueRow>> {
-        let mut sql = format!(
+    /// One page of the queue in (deadline, id) order, with the count of the whole filter.
+    pub async fn queue_page(&self, f: &QueueFilter, req: &PageReq) -> DbResult<Page<QueueRow>> {
+        let mut sql = Sql::new(format!(
             "select application_id, applicant_name, status, version, submitted_at, received_at, \
                 review_due_at, payment_channel, claimed_by, {FLAGGED} as findings \
             from applications \
             where status in ('submitted', 'in_review')",
-        );
-        let mut binds = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, b: Vec<Bind>| {
-            let mut c = clause.to_owned();
-            for (i, _) in b.iter().enumerate() {
-                c = c.replacen("?", &format!("${}", binds.len() + i + 1), 1);
-            }
-            binds.extend(b);
-            sql.push_str(&c);
-        };
+        ));
         if let Some(s) = &f.status {
-            push(
-                &mut sql,
-                " and status = ?",
-                vec![Bind::S(s.code().to_owned())],
-            );
+            sql.push(" and status = ?", [Bind::S(s.code().to_owned())]);
         }
         if let Some(t) = f.overdue_at {
-            push(&mut sql, " and review_due_at < ?", vec![Bind::I(t)]);
+            sql.push(" and review_due_at < ?", [Bind::I(t)]);
         }
         if let Some(c) = &f.claimed_by {
-            push(&mut sql, " and claimed_by = ?", vec![Bind::S(c.clone())]);
+            sql.push(" and claimed_by = ?", [Bind::S(c.clone())]);
         }
         if f.unclaimed {
-            sql.push_str(" and claimed_by is null");
+            sql.push(" and claimed_by is null", []);
         }
         if f.resubmissions {
-            sql.push_str(" and version > 1");
+            sql.push(" and version > 1", []);
         }
         if f.with_findings {
-            sql.push_str(&format!(" and {FLAGGED} > 0"));
+            sql.push(&format!(" and {FLAGGED} > 0"), []);
         }
         if let Some(q) = &f.search {
             let q = q.trim().to_owned();
-            push(
-                &mut sql,
+            sql.push(
                 " and (application_id = ? or hall_reference = ? or certificate_serial = ? or \
                     mobile = ?)",
-                vec![
+                [
                     Bind::S(q.to_ascii_uppercase()),
                     Bind::S(q.clone()),
                     Bind::S(q.to_ascii_uppercase()),
@@ -108,28 +100,7 @@ impl Storage {
                 ],
             );
         }
-        if let Some((due, id)) = after {
-            push(
-                &mut sql,
-                " and (review_due_at > ? or (review_due_at = ? and application_id > ?))",
-                vec![Bind::I(due), Bind::I(due), Bind::S(id)],
-            );
-        }
-        push(
-            &mut sql,
-            " order by review_due_at, application_id limit ?",
-            vec![Bind::I(limit)],
-        );
-        on_pool!(self.read_pool(), |p| {
-            let mut q = sqlx::query_as::<_, QueueRow>(&sql);
-            for b in &binds {
-                q = match b {
-                    Bind::I(v) => q.bind(*v),
-                    Bind::S(v) => q.bind(v.clone()),
-                };
-            }
-            q.fetch_all(p).await
-        })
+        paging::fetch(self.read_pool(), &sql, &QUEUE_ORDER, &[], req).await
     }
 
     /// The first unclaimed waiting application by deadline (the "next" key).

@@ -1,6 +1,7 @@
 //! The review SLA's data: overdue windows to escalate, what is due when, breaches and
 //! compliance, and the addresses the reminders go to.
 
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -16,6 +17,41 @@ pub struct DueRow {
 }
 
 const DUE_COLUMNS: &str = "application_id, applicant_name, version, review_due_at, claimed_by";
+
+/// Due lists: by deadline, then id.
+const DUE_ORDER: Order = Order {
+    keys: &[("review_due_at", Kind::Int), ("application_id", Kind::Text)],
+    desc: false,
+};
+
+/// Breaches: newest deadline first (an application's window is breached once per round).
+const BREACH_ORDER: Order = Order {
+    keys: &[
+        ("due_at", Kind::Int),
+        ("version", Kind::Int),
+        ("application_id", Kind::Text),
+    ],
+    desc: true,
+};
+
+impl Keyed for DueRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![
+            Bind::I(self.review_due_at),
+            Bind::S(self.application_id.clone()),
+        ]
+    }
+}
+
+impl Keyed for BreachRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![
+            Bind::I(self.due_at),
+            Bind::I(self.version),
+            Bind::S(self.application_id.clone()),
+        ]
+    }
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {
@@ -42,22 +78,26 @@ impl Storage {
             .await)
     }
 
-    /// Waiting applications due in [from, to), by deadline.
+    /// Waiting applications due in [from, to), by deadline; at most `limit`.
     pub async fn due_between(&self, from: i64, to: i64, limit: i64) -> DbResult<Vec<DueRow>> {
-        let sql = format!(
-            "select {DUE_COLUMNS} \
-            from applications \
-            where status in ('submitted', 'in_review') and review_due_at >= $1 and review_due_at < \
-                $2 \
-            order by review_due_at, application_id \
-            limit $3"
+        let req = PageReq::first(limit);
+        Ok(self.due_between_page(from, to, &req).await?.rows)
+    }
+
+    /// One page of the waiting applications due in [from, to), by deadline, with their count.
+    pub async fn due_between_page(
+        &self,
+        from: i64,
+        to: i64,
+        req: &PageReq,
+    ) -> DbResult<Page<DueRow>> {
+        let mut sql = Sql::new(format!("select {DUE_COLUMNS} from applications"));
+        sql.push(
+            " where status in ('submitted', 'in_review') and review_due_at >= ? and \
+                review_due_at < ?",
+            [Bind::I(from), Bind::I(to)],
         );
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, DueRow>(&sql)
-            .bind(from)
-            .bind(to)
-            .bind(limit)
-            .fetch_all(p)
-            .await)
+        paging::fetch(self.read_pool(), &sql, &DUE_ORDER, &[], req).await
     }
 
     /// How many waiting applications are due in [from, to).
@@ -128,29 +168,36 @@ impl Storage {
         })
     }
 
-    /// Breaches whose deadline fell in [from, to), newest first.
+    /// Breaches whose deadline fell in [from, to), newest first; at most `limit`.
     pub async fn breaches_between(
         &self,
         from: i64,
         to: i64,
         limit: i64,
     ) -> DbResult<Vec<BreachRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, BreachRow>(
-                "select b.application_id, b.version, b.due_at, b.recorded_at, a.applicant_name, \
-                    a.status, a.claimed_by \
-                from sla_breaches b \
-                join applications a on a.application_id = b.application_id \
-                where b.due_at >= $1 and b.due_at < $2 \
-                order by b.due_at desc \
-                limit $3",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
+        let req = PageReq::first(limit);
+        Ok(self.breaches_between_page(from, to, &req).await?.rows)
+    }
+
+    /// One page of the breaches whose deadline fell in [from, to), newest first, with their
+    /// count.
+    pub async fn breaches_between_page(
+        &self,
+        from: i64,
+        to: i64,
+        req: &PageReq,
+    ) -> DbResult<Page<BreachRow>> {
+        let mut sql = Sql::new(
+            "select b.application_id, b.version, b.due_at, b.recorded_at, a.applicant_name, \
+                a.status, a.claimed_by \
+            from sla_breaches b \
+            join applications a on a.application_id = b.application_id",
+        );
+        sql.push(
+            " where b.due_at >= ? and b.due_at < ?",
+            [Bind::I(from), Bind::I(to)],
+        );
+        paging::fetch(self.read_pool(), &sql, &BREACH_ORDER, &[], req).await
     }
 
     /// Review windows whose deadline fell in [from, to): (all, breached). A window counts once

@@ -2,6 +2,7 @@
 //! database over indexed columns, so the page costs the same with a million applications.
 //! Days are Beijing days numbered from the epoch: `(ms + 8h) / 24h` in both databases.
 
+use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -15,9 +16,9 @@ const BJ_DAY: &str = "28800000) / 86400000";
 const WAITING: &str = "status in ('submitted', 'in_review')";
 
 /// The breach register: windows missed, recorded by the sweep or decided late.
-const BREACH_REGISTER: &str = "select x.application_id, x.version, a.applicant_name, \
+const BREACH_BASE: &str = "select x.application_id, x.version, a.applicant_name, \
         coalesce(v.received_at, a.received_at) as received_at, x.due_at, w.decided_at, \
-        d.decided_by, a.status \
+        d.decided_by, a.status, x.application_id || '/' || cast(x.version as text) as row_key \
     from (select application_id, version, due_at from sla_breaches where due_at >= $1 and due_at < \
         $2 union select application_id, version, due_at from review_windows where due_at >= $1 and \
         due_at < $2 and decided_at > due_at) x \
@@ -27,18 +28,44 @@ const BREACH_REGISTER: &str = "select x.application_id, x.version, a.applicant_n
     left \
     join review_windows w on w.application_id = x.application_id and w.version = x.version \
     left \
-    join decisions d on d.application_id = x.application_id and d.version = x.version \
-    order by x.due_at, x.application_id \
-    limit $3";
+    join decisions d on d.application_id = x.application_id and d.version = x.version";
 
 /// The shipment register: parcels created in a period.
-const SHIPMENT_REGISTER: &str = "select s.order_no, s.application_id, a.applicant_name, s.courier, \
+const SHIPMENT_BASE: &str = "select s.order_no, s.application_id, a.applicant_name, s.courier, \
         s.waybill, s.state, s.created_at, s.shipped_at \
     from shipments s \
     join applications a on a.application_id = s.application_id \
-    where s.created_at >= $1 and s.created_at < $2 \
-    order by s.created_at, s.order_no \
-    limit $3";
+    where s.created_at >= $1 and s.created_at < $2";
+
+/// The registers' orders: by deadline, by creation.
+const BREACH_ORDER: Order = Order {
+    keys: &[("due_at", Kind::Int), ("row_key", Kind::Text)],
+    desc: false,
+};
+const SHIPMENT_ORDER: Order = Order {
+    keys: &[("created_at", Kind::Int), ("order_no", Kind::Text)],
+    desc: false,
+};
+
+impl Keyed for BreachEntry {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.due_at), Bind::S(self.row_key.clone())]
+    }
+}
+
+impl Keyed for ShipmentEntry {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.created_at), Bind::S(self.order_no.clone())]
+    }
+}
+
+/// A register's `select` for [from, to) (its `$1`, `$2`), ready to page.
+fn register(base: &str, from: i64, to: i64) -> Sql {
+    Sql {
+        text: base.to_owned(),
+        binds: vec![Bind::I(from), Bind::I(to)],
+    }
+}
 
 /// Which applications a figure stands for (the list behind a figure on the dashboard).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +103,21 @@ pub struct FigureRow {
     pub received_at: i64,
     pub review_due_at: i64,
     pub claimed_by: Option<String>,
+    /// The instant the list is sorted by, and what tells the row from others at that instant.
+    pub sort_at: i64,
+    pub row_key: String,
+}
+
+/// A figure's list: oldest first.
+const FIGURE_ORDER: Order = Order {
+    keys: &[("sort_at", Kind::Int), ("row_key", Kind::Text)],
+    desc: false,
+};
+
+impl Keyed for FigureRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.sort_at), Bind::S(self.row_key.clone())]
+    }
 }
 
 /// One (day, key, count) of a grouped figure; `key` is empty when grouped by day only.
@@ -112,6 +154,8 @@ pub struct BreachEntry {
     pub decided_at: Option<i64>,
     pub decided_by: Option<String>,
     pub status: Status,
+    /// Application and round: what tells two windows with one deadline apart.
+    pub row_key: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -229,8 +273,9 @@ impl Storage {
         limit: i64,
         mut f: impl FnMut(BreachEntry) -> bool,
     ) -> DbResult<()> {
+        let sql = format!("{BREACH_BASE} order by x.due_at, row_key limit $3");
         on_pool!(self.read_pool(), |p| {
-            let mut rows = sqlx::query_as::<_, BreachEntry>(BREACH_REGISTER)
+            let mut rows = sqlx::query_as::<_, BreachEntry>(&sql)
                 .bind(from)
                 .bind(to)
                 .bind(limit)
@@ -244,6 +289,28 @@ impl Storage {
         })
     }
 
+    /// One page of the breach register of [from, to), with its whole count.
+    pub async fn breach_register_page(
+        &self,
+        from: i64,
+        to: i64,
+        req: &PageReq,
+    ) -> DbResult<Page<BreachEntry>> {
+        let sql = register(BREACH_BASE, from, to);
+        paging::fetch(self.read_pool(), &sql, &BREACH_ORDER, &[], req).await
+    }
+
+    /// One page of the shipment register of [from, to), with its whole count.
+    pub async fn shipment_register_page(
+        &self,
+        from: i64,
+        to: i64,
+        req: &PageReq,
+    ) -> DbResult<Page<ShipmentEntry>> {
+        let sql = register(SHIPMENT_BASE, from, to);
+        paging::fetch(self.read_pool(), &sql, &SHIPMENT_ORDER, &[], req).await
+    }
+
     /// Parcels created in [from, to), by order number, each handed to `f` as it comes (false
     /// stops).
     pub async fn shipment_register_each(
@@ -253,8 +320,9 @@ impl Storage {
         limit: i64,
         mut f: impl FnMut(ShipmentEntry) -> bool,
     ) -> DbResult<()> {
+        let sql = format!("{SHIPMENT_BASE} order by s.created_at, s.order_no limit $3");
         on_pool!(self.read_pool(), |p| {
-            let mut rows = sqlx::query_as::<_, ShipmentEntry>(SHIPMENT_REGISTER)
+            let mut rows = sqlx::query_as::<_, ShipmentEntry>(&sql)
                 .bind(from)
                 .bind(to)
                 .bind(limit)
@@ -269,143 +337,104 @@ impl Storage {
     }
 
     /// The applications behind a figure, oldest first: one row per thing counted (a decision, a
-    /// reason given, a breached window), so the list is as long as the figure.
-    pub async fn figure_applications(&self, f: &Figure, limit: i64) -> DbResult<Vec<FigureRow>> {
-        const COLS: &str = "a.application_id, a.applicant_name, a.status, a.version, \
-                a.received_at, a.review_due_at, a.claimed_by";
-        let (sql, key, from, to) = match f {
+    /// reason given, a breached window), so the list is as long as the figure; one page of it.
+    pub async fn figure_applications(
+        &self,
+        f: &Figure,
+        req: &PageReq,
+    ) -> DbResult<Page<FigureRow>> {
+        let (i, s) = (Bind::I, |v: &String| Bind::S(v.clone()));
+        // What follows `select`'s columns, the sort instant and the unique key of a row.
+        let (tail, sort, key, binds): (String, &str, &str, Vec<Bind>) = match f {
             Figure::Waiting { from, to } => (
                 format!(
-                    "select {COLS} \
-                    from applications a \
-                    where a.{WAITING} and a.received_at >= $1 and a.received_at < $2 and $3 = $3 \
-                    order by a.received_at \
-                    limit $4"
+                    "from applications a where a.{WAITING} and a.received_at >= ? and \
+                    a.received_at < ?"
                 ),
-                String::new(),
-                *from,
-                *to,
+                "a.received_at",
+                "a.application_id",
+                vec![i(*from), i(*to)],
             ),
             Figure::Due { from, to } => (
                 format!(
-                    "select {COLS} \
-                    from applications a \
-                    where a.{WAITING} and a.review_due_at >= $1 and a.review_due_at < $2 and $3 = \
-                        $3 \
-                    order by a.review_due_at \
-                    limit $4"
+                    "from applications a where a.{WAITING} and a.review_due_at >= ? and \
+                    a.review_due_at < ?"
                 ),
-                String::new(),
-                *from,
-                *to,
+                "a.review_due_at",
+                "a.application_id",
+                vec![i(*from), i(*to)],
             ),
             Figure::DecidedBy { reviewer, from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    join decisions d on d.application_id = a.application_id \
-                    where d.decided_at >= $1 and d.decided_at < $2 and d.decided_by = $3 \
-                    order by a.received_at, d.decided_at \
-                    limit $4"
-                ),
-                reviewer.clone(),
-                *from,
-                *to,
+                "from applications a join decisions d on d.application_id = a.application_id \
+                    where d.decided_at >= ? and d.decided_at < ? and d.decided_by = ?"
+                    .into(),
+                "a.received_at",
+                "a.application_id || '/' || cast(d.decision_id as text)",
+                vec![i(*from), i(*to), s(reviewer)],
             ),
             Figure::Reason { code, from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    join decisions d on d.application_id = a.application_id \
-                    join decision_reasons r on r.decision_id = d.decision_id \
-                    where d.decided_at >= $1 and d.decided_at < $2 and r.code = $3 \
-                    order by a.received_at, d.decided_at \
-                    limit $4"
-                ),
-                code.clone(),
-                *from,
-                *to,
+                "from applications a join decisions d on d.application_id = a.application_id \
+                    join decision_reasons r on r.decision_id = d.decision_id where d.decided_at \
+                    >= ? and d.decided_at < ? and r.code = ?"
+                    .into(),
+                "a.received_at",
+                "a.application_id || '/' || cast(d.decision_id as text) || '/' || \
+                    cast(r.position as text)",
+                vec![i(*from), i(*to), s(code)],
             ),
             Figure::Rounds { rounds, from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    where a.submitted_at >= $1 and a.submitted_at < $2 and (a.version = cast($3 as \
-                        bigint) or (cast($3 as bigint) >= 5 and a.version >= 5)) \
-                    order by a.received_at \
-                    limit $4"
-                ),
-                rounds.to_string(),
-                *from,
-                *to,
+                "from applications a where a.submitted_at >= ? and a.submitted_at < ? and \
+                    (a.version = ? or (? >= 5 and a.version >= 5))"
+                    .into(),
+                "a.received_at",
+                "a.application_id",
+                vec![i(*from), i(*to), i(*rounds), i(*rounds)],
             ),
             Figure::Unshipped { from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    join decisions d on d.application_id = a.application_id and d.version = \
-                        a.version \
-                    where a.status in ('accepted', 'in_production') and d.outcome = 'accepted' and \
-                        d.decided_at >= $1 and d.decided_at < $2 and $3 = $3 \
-                    order by d.decided_at \
-                    limit $4"
-                ),
-                String::new(),
-                *from,
-                *to,
+                "from applications a join decisions d on d.application_id = a.application_id \
+                    and d.version = a.version where a.status in ('accepted', 'in_production') \
+                    and d.outcome = 'accepted' and d.decided_at >= ? and d.decided_at < ?"
+                    .into(),
+                "d.decided_at",
+                "a.application_id || '/' || cast(d.decision_id as text)",
+                vec![i(*from), i(*to)],
             ),
             Figure::Breached { from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    join (select application_id, version from sla_breaches where due_at >= $1 and \
-                        due_at < $2 union select application_id, version from review_windows where \
-                        due_at >= $1 and due_at < $2 and decided_at > due_at) x on \
-                        x.application_id = a.application_id \
-                    where $3 = $3 \
-                    order by a.received_at, x.version \
-                    limit $4"
-                ),
-                String::new(),
-                *from,
-                *to,
+                "from applications a join (select application_id, version from sla_breaches \
+                    where due_at >= ? and due_at < ? union select application_id, version from \
+                    review_windows where due_at >= ? and due_at < ? and decided_at > due_at) x \
+                    on x.application_id = a.application_id"
+                    .into(),
+                "a.received_at",
+                "a.application_id || '/' || cast(x.version as text)",
+                vec![i(*from), i(*to), i(*from), i(*to)],
             ),
             Figure::Deadline { from, to } => (
                 format!(
-                    "select {COLS} \
-                    from applications a \
-                    join (select application_id from review_windows where due_at >= $1 and due_at \
-                        < $2 union all select application_id from applications where {WAITING} and \
-                        review_due_at >= $1 and review_due_at < $2) x on x.application_id = \
-                        a.application_id \
-                    where $3 = $3 \
-                    order by a.received_at \
-                    limit $4"
+                    "from applications a join (select application_id, 'w' || cast(version as \
+                    text) as part from review_windows where due_at >= ? and due_at < ? union all \
+                    select application_id, 'a' as part from applications where {WAITING} and \
+                    review_due_at >= ? and review_due_at < ?) x on x.application_id = \
+                    a.application_id"
                 ),
-                String::new(),
-                *from,
-                *to,
+                "a.received_at",
+                "a.application_id || '/' || x.part",
+                vec![i(*from), i(*to), i(*from), i(*to)],
             ),
             Figure::Resubmitted { from, to } => (
-                format!(
-                    "select {COLS} \
-                    from applications a \
-                    where a.submitted_at >= $1 and a.submitted_at < $2 and a.version >= 2 and $3 = \
-                        $3 \
-                    order by a.received_at \
-                    limit $4"
-                ),
-                String::new(),
-                *from,
-                *to,
+                "from applications a where a.submitted_at >= ? and a.submitted_at < ? and \
+                    a.version >= 2"
+                    .into(),
+                "a.received_at",
+                "a.application_id",
+                vec![i(*from), i(*to)],
             ),
         };
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, FigureRow>(&sql)
-            .bind(from)
-            .bind(to)
-            .bind(&key)
-            .bind(limit)
-            .fetch_all(p)
-            .await)
+        let mut sql = Sql::new(format!(
+            "select a.application_id, a.applicant_name, a.status, a.version, a.received_at, \
+                a.review_due_at, a.claimed_by, {sort} as sort_at, {key} as row_key "
+        ));
+        sql.push(&tail, binds);
+        paging::fetch(self.read_pool(), &sql, &FIGURE_ORDER, &[], req).await
     }
 }

@@ -94,6 +94,37 @@ pub fn counts_line(items: &[(&str, usize)]) -> String {
         .join(" · ")
 }
 
+/// Where a page sits in its list: rows `first`–`last` (from 1) of `total`, and the links to
+/// the pages around it.
+#[derive(Debug, Clone, Default)]
+pub struct PagerView {
+    pub first: i64,
+    pub last: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// "第 1–50 条，共 812 条 · 上一页 · 下一页": every list's pager.
+pub fn pager(l: Locale, p: &PagerView) -> Markup {
+    let count = match (l, p.total) {
+        (Locale::Zh, 0) => "共 0 条".to_owned(),
+        (Locale::En, 0) => "0 rows".to_owned(),
+        (Locale::Zh, _) => format!("第 {}–{} 条，共 {} 条", p.first, p.last, p.total),
+        (Locale::En, _) => format!("Rows {}–{} of {}", p.first, p.last, p.total),
+    };
+    let (prev, next) = (l.t("上一页", "Previous"), l.t("下一页", "Next"));
+    html! {
+        nav.pager aria-label=(l.t("分页", "Pages")) {
+            span.count { (count) }
+            @if let Some(h) = &p.prev { a rel="prev" href=(h) { "« " (prev) } }
+            @else { span.off { "« " (prev) } }
+            @if let Some(h) = &p.next { a rel="next" href=(h) { (next) " »" } }
+            @else { span.off { (next) " »" } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +141,20 @@ mod tests {
             Yuan(Fen::new(20000)).render().into_string(),
             "<span class=\"money\">¥200.00</span>"
         );
+    }
+
+    #[test]
+    fn pager_says_where_the_page_is() {
+        let p = PagerView {
+            first: 51,
+            last: 100,
+            total: 812,
+            prev: Some("/x?before=1".into()),
+            next: None,
+        };
+        let html = pager(Locale::Zh, &p).into_string();
+        assert!(html.contains("第 51–100 条，共 812 条"), "{html}");
+        assert!(html.contains("href=\"/x?before=1\""), "{html}");
+        assert!(html.contains("<span class=\"off\">下一页"), "{html}");
     }
 }

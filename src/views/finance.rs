@@ -1,12 +1,13 @@
 //! The finance desk's pages: bills, exceptions and their evidence, refunds owed, the daily
 //! report, invoices.
 
-use super::components::{status_badge, time};
+use super::components::{PagerView, pager, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::{ids::ApplicationId, money::Fen, status::Status};
 use crate::storage::{
     finance::{CaseListRow, CaseRow, DayFigures, ImportRow, LineView},
     invoices::{BatchRow, IssueRow, RequestRow},
+    paging::Page,
 };
 use maud::{Markup, PreEscaped, html};
 
@@ -75,6 +76,7 @@ fn can_act(ctx: &PageCtx) -> bool {
 
 pub struct BillsPage<'a> {
     pub imports: &'a [ImportRow],
+    pub pager: &'a PagerView,
     pub error: Option<&'a str>,
 }
 
@@ -109,6 +111,7 @@ pub fn bills_page(ctx: &PageCtx, p: &BillsPage) -> Markup {
                 @if p.imports.is_empty() { tr { td colspan="9" .empty { (ctx.t("尚未导入账单。", "No bill imported yet.")) } } }
             }
         }
+        (pager(ctx.locale, p.pager))
     };
     page(ctx, ctx.t("账单导入", "Bills"), body)
 }
@@ -137,6 +140,7 @@ pub struct ExceptionsPage<'a> {
     pub counts: &'a [(String, i64)],
     pub kind: Option<&'a str>,
     pub open: bool,
+    pub pager: &'a PagerView,
 }
 
 pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
@@ -175,6 +179,7 @@ pub fn exceptions_page(ctx: &PageCtx, p: &ExceptionsPage) -> Markup {
                 @if p.cases.is_empty() { tr { td colspan="10" .empty { (ctx.t("没有需要处理的异常。", "Nothing to look at.")) } } }
             }
         }
+        (pager(ctx.locale, p.pager))
     };
     page(ctx, ctx.t("对账异常", "Exceptions"), body)
 }
@@ -280,13 +285,14 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
     page(ctx, &format!("#{}", c.case_id), body)
 }
 
-pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
-    let total = Fen::new(cases.iter().map(|c| c.amount_fen.get()).sum());
+/// The refunds owed: one page of them; the count and the sum are of all of them.
+pub fn refunds_page(ctx: &PageCtx, owed: &Page<CaseListRow>, pg: &PagerView) -> Markup {
+    let (cases, total) = (&owed.rows, owed.sums[0]);
     let body = html! {
         h1.visually-hidden { (ctx.t("待退款", "Refunds owed")) }
         (tabs(ctx))
         p.toolbar {
-            (ctx.t("待退款", "Owed")) " " strong { (cases.len()) } " " (ctx.t("笔，合计", "refunds, ")) " " strong { (yuan(total)) } " " (ctx.t("元", "yuan"))
+            (ctx.t("待退款", "Owed")) " " strong id="owed-count" { (owed.total) } " " (ctx.t("笔，合计", "refunds, ")) " " strong id="owed-total" { (yuan(total)) } " " (ctx.t("元", "yuan"))
             " " a.button href="/finance/refunds.xlsx" id="refunds-xlsx" { (ctx.t("导出 xlsx（商户平台退款用）", "Export xlsx (for the merchant platforms)")) }
         }
         table.grid.dense id="refunds" {
@@ -304,6 +310,7 @@ pub fn refunds_page(ctx: &PageCtx, cases: &[CaseListRow]) -> Markup {
                 @if cases.is_empty() { tr { td colspan="8" .empty { (ctx.t("没有待退款。", "No refund owed.")) } } }
             }
         }
+        (pager(ctx.locale, pg))
     };
     page(ctx, ctx.t("待退款", "Refunds owed"), body)
 }
@@ -399,20 +406,19 @@ pub fn fee_fen(d: &DayFigures) -> i64 {
 }
 
 pub struct InvoicesPage<'a> {
-    pub pending: &'a [RequestRow],
-    pub batched: &'a [RequestRow],
-    pub batches: &'a [BatchRow],
-    pub issues: &'a [IssueRow],
+    /// Pending requests; `sums` = [amount, how many are ready for a batch].
+    pub pending: &'a Page<RequestRow>,
+    pub batched: &'a Page<RequestRow>,
+    /// The pagers of `pending`, `batched`, `batches` and `issues`.
+    pub pagers: [PagerView; 4],
+    pub batches: &'a Page<BatchRow>,
+    pub issues: &'a Page<IssueRow>,
     pub error: Option<&'a str>,
     pub result: Option<&'a str>,
 }
 
 pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
-    let ready = p
-        .pending
-        .iter()
-        .filter(|r| r.payment_state == "verified" && r.status != Status::Submitted)
-        .count();
+    let ready = p.pending.sums[1];
     let body = html! {
         h1.visually-hidden { (ctx.t("发票", "Invoices")) }
         (tabs(ctx))
@@ -430,42 +436,46 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
                 }
             }
         }
-        h2 { (ctx.t("待开票", "Pending requests")) " " span.count { (p.pending.len()) } }
+        h2 { (ctx.t("待开票", "Pending requests")) " " span.count { (p.pending.total) } }
         table.grid.dense id="pending" {
             thead { tr { th { (ctx.t("受理编号", "Application")) } th { (ctx.t("发票抬头", "Title")) } th { (ctx.t("税号", "Tax id")) }
                 th.num { (ctx.t("金额", "Amount")) } th { (ctx.t("付款", "Payment")) } th { (ctx.t("问题", "Problem")) } } }
             tbody {
-                @for r in p.pending {
+                @for r in &p.pending.rows {
                     tr {
                         td { (r.application_id) } td { (r.title) } td.mono { (r.tax_id.as_deref().unwrap_or("—")) } td.num { (yuan(r.amount_fen)) }
                         td { (super::review::payment_badge(ctx, &r.payment_state)) } td.problem { (r.problem.as_deref().unwrap_or("")) }
                     }
                 }
-                @if p.pending.is_empty() { tr { td colspan="6" .empty { (ctx.t("没有待开票的申请。", "No pending request.")) } } }
+                @if p.pending.rows.is_empty() { tr { td colspan="6" .empty { (ctx.t("没有待开票的申请。", "No pending request.")) } } }
             }
         }
-        h2 { (ctx.t("已导出待回填", "Exported, awaiting the issued invoice")) " " span.count { (p.batched.len()) } }
+        (pager(ctx.locale, &p.pagers[0]))
+        h2 { (ctx.t("已导出待回填", "Exported, awaiting the issued invoice")) " " span.count { (p.batched.total) } }
         table.grid.dense id="batched" {
             thead { tr { th { (ctx.t("发票流水号", "Serial")) } th { (ctx.t("受理编号", "Application")) } th { (ctx.t("抬头", "Title")) } th.num { (ctx.t("金额", "Amount")) } } }
-            tbody { @for r in p.batched { tr { td.mono { (r.serial.as_deref().unwrap_or("")) } td { (r.application_id) } td { (r.title) } td.num { (yuan(r.amount_fen)) } } } }
+            tbody { @for r in &p.batched.rows { tr { td.mono { (r.serial.as_deref().unwrap_or("")) } td { (r.application_id) } td { (r.title) } td.num { (yuan(r.amount_fen)) } } } }
         }
+        (pager(ctx.locale, &p.pagers[1]))
         h2 { (ctx.t("开票批次", "Batches")) }
         table.grid.dense id="batches" {
             thead { tr { th { (ctx.t("批次号", "Batch")) } th.num { (ctx.t("张数", "Invoices")) } th { (ctx.t("生成时间", "Created")) } th { (ctx.t("操作人", "By")) } th { "SHA-256" } th {} } }
             tbody {
-                @for b in p.batches {
+                @for b in &p.batches.rows {
                     tr { td { (b.batch_no) } td.num { (b.requests) } td { (time(b.created_at)) } td { (b.created_by.trim_start_matches("staff:")) }
                         td.mono title=(b.sha256) { (&b.sha256[..12.min(b.sha256.len())]) "…" }
                         td { a href=(format!("/finance/invoices/batches/{}", b.batch_id)) { (ctx.t("下载", "Download")) } } }
                 }
             }
         }
-        @if !p.issues.is_empty() {
+        (pager(ctx.locale, &p.pagers[2]))
+        @if p.issues.total > 0 {
             h2 { (ctx.t("未能对应的已开发票", "Issued invoices not tied to a request")) }
             table.grid.dense id="issues" {
                 thead { tr { th { (ctx.t("发票号码", "Number")) } th { (ctx.t("情况", "Outcome")) } th { (ctx.t("详情", "Detail")) } th { (ctx.t("时间", "When")) } } }
-                tbody { @for i in p.issues { tr { td.mono { (i.invoice_number) } td { (issue_label(ctx, &i.outcome)) } td { (i.detail) } td { (time(i.created_at)) } } } }
+                tbody { @for i in &p.issues.rows { tr { td.mono { (i.invoice_number) } td { (issue_label(ctx, &i.outcome)) } td { (i.detail) } td { (time(i.created_at)) } } } }
             }
+            (pager(ctx.locale, &p.pagers[3]))
         }
     };
     page(ctx, ctx.t("发票", "Invoices"), body)

@@ -1,9 +1,11 @@
 //! The fulfilment desk's pages: the production queue, courier batches, a batch with its parcels.
 
-use super::components::{status_badge, time};
+use super::components::{PagerView, pager, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
-use crate::domain::status::Status;
-use crate::storage::fulfilment::{BatchRow, BatchShipment, QueueRow};
+use crate::storage::{
+    fulfilment::{BatchRow, BatchShipment, QueueRow},
+    paging::Page,
+};
 use maud::{Markup, html};
 
 const DAY_MS: i64 = 86_400_000;
@@ -29,29 +31,19 @@ pub fn courier_label(ctx: &PageCtx, c: &str) -> &'static str {
     }
 }
 
+/// The production queue in its three stages, each paged on its own.
 pub struct QueuePage<'a> {
-    pub rows: &'a [QueueRow],
+    pub to_make: &'a Page<QueueRow>,
+    pub to_ship: &'a Page<QueueRow>,
+    pub batched: &'a Page<QueueRow>,
+    pub pagers: [PagerView; 3],
     pub now_ms: i64,
     pub error: Option<&'a str>,
     pub result: Option<&'a str>,
 }
 
 pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
-    let to_make: Vec<&QueueRow> = p
-        .rows
-        .iter()
-        .filter(|r| r.status == Status::Accepted)
-        .collect();
-    let to_ship: Vec<&QueueRow> = p
-        .rows
-        .iter()
-        .filter(|r| r.status == Status::InProduction && r.batch_no.is_none())
-        .collect();
-    let batched: Vec<&QueueRow> = p
-        .rows
-        .iter()
-        .filter(|r| r.status == Status::InProduction && r.batch_no.is_some())
-        .collect();
+    let (to_make, to_ship, batched) = (&p.to_make.rows, &p.to_ship.rows, &p.batched.rows);
     let days = |r: &QueueRow| r.accepted_at.map(|a| (p.now_ms - a) / DAY_MS).unwrap_or(0);
     let act = can_act(ctx);
     let body = html! {
@@ -59,7 +51,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="fulfilment-error" { (e) } }
         @if let Some(r) = p.result { p.flash.ok id="fulfilment-result" { (r) } }
-        h2 { (ctx.t("待制作", "To produce")) " " span.count { (to_make.len()) } }
+        h2 { (ctx.t("待制作", "To produce")) " " span.count { (p.to_make.total) } }
         form method="post" action="/fulfilment/production" id="produce-form" {
             (csrf(ctx))
             table.grid.dense id="to-produce" {
@@ -70,7 +62,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                     @if act { th { (ctx.t("新证书序列号", "New certificate serial")) } th { (ctx.t("介质编号", "Medium no.")) } }
                 } }
                 tbody {
-                    @for r in &to_make {
+                    @for r in to_make.iter() {
                         tr.overdue[days(r) >= 3] {
                             @if act { td { (select_box(ctx, r.application_id.as_str())) } }
                             td { (r.application_id) } td { (r.applicant_name) }
@@ -86,11 +78,12 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                     @if to_make.is_empty() { tr { td colspan="7" .empty { (ctx.t("没有待制作的申请。", "Nothing to produce.")) } } }
                 }
             }
+            (pager(ctx.locale, &p.pagers[0]))
             @if act && !to_make.is_empty() {
                 p.toolbar { button.primary type="submit" id="record-production" { (ctx.t("登记所选已制作", "Record the selected as produced")) } }
             }
         }
-        h2 { (ctx.t("待寄出", "Ready to ship")) " " span.count { (to_ship.len()) } }
+        h2 { (ctx.t("待寄出", "Ready to ship")) " " span.count { (p.to_ship.total) } }
         form method="post" action="/fulfilment/batches" id="batch-form" {
             (csrf(ctx))
             table.grid.dense id="to-ship" {
@@ -101,7 +94,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                     th.num { (ctx.t("已等待（天）", "Days waiting")) } th { (ctx.t("备注", "Note")) }
                 } }
                 tbody {
-                    @for r in &to_ship {
+                    @for r in to_ship.iter() {
                         tr.overdue[r.returned.is_some()] {
                             @if act { td { (select_box(ctx, r.application_id.as_str())) } }
                             td { (r.application_id) } td { (r.applicant_name) }
@@ -113,6 +106,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                     @if to_ship.is_empty() { tr { td colspan="7" .empty { (ctx.t("没有待寄出的申请。", "Nothing ready to ship.")) } } }
                 }
             }
+            (pager(ctx.locale, &p.pagers[1]))
             @if act && !to_ship.is_empty() {
                 p.toolbar {
                     label { (ctx.t("快递", "Courier")) " " select name="courier" {
@@ -123,12 +117,13 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 }
             }
         }
-        @if !batched.is_empty() {
-            h2 { (ctx.t("已在批次中，待回填运单号", "In a batch, waiting for the waybill")) " " span.count { (batched.len()) } }
+        @if p.batched.total > 0 {
+            h2 { (ctx.t("已在批次中，待回填运单号", "In a batch, waiting for the waybill")) " " span.count { (p.batched.total) } }
             table.grid.dense id="batched" {
                 thead { tr { th { (ctx.t("受理编号", "Application")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("批次", "Batch")) } } }
-                tbody { @for r in &batched { tr { td { (r.application_id) } td { (r.applicant_name) } td { (r.batch_no.as_deref().unwrap_or("")) } } } }
+                tbody { @for r in batched { tr { td { (r.application_id) } td { (r.applicant_name) } td { (r.batch_no.as_deref().unwrap_or("")) } } } }
             }
+            (pager(ctx.locale, &p.pagers[2]))
         }
     };
     page(ctx, ctx.t("制作与寄送", "Fulfilment"), body)
@@ -141,6 +136,7 @@ fn select_box(ctx: &PageCtx, id: &str) -> Markup {
 
 pub struct BatchesPage<'a> {
     pub batches: &'a [BatchRow],
+    pub pager: &'a PagerView,
     pub error: Option<&'a str>,
     pub result: Option<&'a str>,
     pub problems: &'a [(usize, &'static str, String, String)],
@@ -184,6 +180,7 @@ pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
                 @if p.batches.is_empty() { tr { td colspan="6" .empty { (ctx.t("还没有快递批次。", "No batch yet.")) } } }
             }
         }
+        (pager(ctx.locale, p.pager))
     };
     page(ctx, ctx.t("快递批次", "Courier batches"), body)
 }

@@ -1,6 +1,6 @@
 //! The hotline desk: one search box, and one application as an agent may see it.
 
-use super::components::{status_badge, time};
+use super::components::{PagerView, pager, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::{ids::ApplicationId, status::Status};
 use crate::storage::hotline::Verification;
@@ -135,7 +135,7 @@ pub fn application_page(ctx: &PageCtx, v: &HotlineView) -> Markup {
 pub fn lookups_page(
     ctx: &PageCtx,
     rows: &[(String, String, i64, i64)],
-    recent: &[crate::storage::audit::AuditRow],
+    (recent, pg): (&[crate::storage::audit::AuditRow], &PagerView),
     limit: i64,
 ) -> Markup {
     let body = html! {
@@ -161,6 +161,7 @@ pub fn lookups_page(
                 }
             }
         }
+        (pager(ctx.locale, pg))
     };
     page(ctx, ctx.t("客服查询统计", "Hotline look-ups"), body)
 }

@@ -5,6 +5,7 @@ use crate::domain::mail::Mail;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::sla::DueRow;
 use maud::{DOCTYPE, Markup, html};
+use std::collections::HashMap;
 
 fn shell(title: &str, body: Markup) -> String {
     html! {
@@ -279,11 +280,24 @@ pub fn hotline_throttled(agent: &str, when: &str, limit: i64) -> Mail {
     }
 }
 
-/// A report as an e-mail: the table (the first 200 rows) and the link to the whole xlsx.
-pub fn report_mail(l: &ReportLayout, rows: &[Row], link: &str) -> Mail {
+/// Rows a report's e-mail lists; the xlsx behind its link has them all.
+pub const MAIL_ROWS: usize = 200;
+
+/// A report as an e-mail: the table (the first `MAIL_ROWS` of `total` rows, saying so when there
+/// are more), the totals of all of them, and the link to the whole xlsx.
+pub fn report_mail(
+    l: &ReportLayout,
+    (rows, total): (&[Row], i64),
+    totals: &HashMap<String, Value>,
+    link: &str,
+) -> Mail {
     let title = l.title.clone().unwrap_or_else(|| l.sheet.clone());
-    let totals = l.totals(rows);
+    let more = (total > MAIL_ROWS as i64)
+        .then(|| format!("共 {total} 行，邮件列出前 {MAIL_ROWS} 行，完整内容见 xlsx。"));
     let mut text = format!("{title}\n\n完整报表（xlsx，需登录）：{link}\n\n");
+    if let Some(m) = &more {
+        text.push_str(&format!("{m}\n\n"));
+    }
     text.push_str(
         &l.columns
             .iter()
@@ -292,7 +306,7 @@ pub fn report_mail(l: &ReportLayout, rows: &[Row], link: &str) -> Mail {
             .join("\t"),
     );
     text.push('\n');
-    for r in rows.iter().take(200) {
+    for r in rows.iter().take(MAIL_ROWS) {
         let line: Vec<String> = l
             .columns
             .iter()
@@ -304,9 +318,10 @@ pub fn report_mail(l: &ReportLayout, rows: &[Row], link: &str) -> Mail {
     let body = html! {
         h2 { (title) }
         p { a href=(link) { "下载完整报表（xlsx）" } }
+        @if let Some(m) = &more { p { (m) } }
         table border="1" cellpadding="4" style="border-collapse:collapse" {
             thead { tr { @for c in &l.columns { th { (c.header) } } } }
-            tbody { @for r in rows.iter().take(200) { tr { @for c in &l.columns { td { (reports::display(r.get(c.field.as_str()).unwrap_or(&Value::Empty))) } } } } }
+            tbody { @for r in rows.iter().take(MAIL_ROWS) { tr { @for c in &l.columns { td { (reports::display(r.get(c.field.as_str()).unwrap_or(&Value::Empty))) } } } } }
             @if !totals.is_empty() {
                 tfoot { tr { @for (i, c) in l.columns.iter().enumerate() { td { strong { @match totals.get(&c.field) { Some(v) => (reports::display(v)), None => (if i == 0 { "合计" } else { "" }) } } } } } }
             }
@@ -353,5 +368,27 @@ pub fn audit_anchor(
         subject,
         text,
         html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_report_says_the_mail_lists_only_its_first_rows() {
+        let l = ReportLayout::named("shipment-register", None).unwrap();
+        let row: Row = HashMap::from([("order_no", Value::Text("WT1".into()))]);
+        let rows = vec![row; MAIL_ROWS];
+        let totals = HashMap::from([("count".to_owned(), Value::Int(5_000))]);
+        let m = report_mail(&l, (&rows, 5_000), &totals, "https://x/r.xlsx");
+        assert!(
+            m.text.contains("共 5000 行，邮件列出前 200 行"),
+            "{}",
+            m.text
+        );
+        assert!(m.html.contains("<strong>5000</strong>"), "{}", m.html);
+        let m = report_mail(&l, (&rows[..3], 3), &totals, "https://x/r.xlsx");
+        assert!(!m.text.contains("邮件列出前"));
     }
 }

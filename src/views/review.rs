@@ -1,6 +1,6 @@
 //! The review desk's pages: the queue, and one application with its scans side by side.
 
-use super::components::{Urgency, Yuan, status_badge, time, time_left};
+use super::components::{PagerView, Urgency, Yuan, pager, status_badge, time, time_left};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::{
     calendar::beijing,
@@ -28,33 +28,12 @@ pub struct QueueQuery {
     /// Only applications whose pre-checks flagged something.
     pub findings: Option<String>,
     pub q: Option<String>,
-    pub after: Option<String>,
     pub msg: Option<String>,
 }
 
 impl QueueQuery {
     pub fn on(v: &Option<String>) -> bool {
         v.as_deref().is_some_and(|s| !s.is_empty() && s != "0")
-    }
-    /// The query string with `after` replaced.
-    pub fn link(&self, after: Option<&str>) -> String {
-        let mut parts = Vec::new();
-        let mut add = |k: &str, v: &Option<String>| {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                parts.push(format!("{k}={}", urlencode(v)));
-            }
-        };
-        add("status", &self.status);
-        add("overdue", &self.overdue);
-        add("mine", &self.mine);
-        add("unclaimed", &self.unclaimed);
-        add("resub", &self.resub);
-        add("findings", &self.findings);
-        add("q", &self.q);
-        if let Some(a) = after {
-            parts.push(format!("after={}", urlencode(a)));
-        }
-        format!("/review?{}", parts.join("&"))
     }
 }
 
@@ -97,7 +76,7 @@ pub fn queue_page(
     ctx: &PageCtx,
     q: &QueueQuery,
     rows: &[QueueRow],
-    next_after: Option<String>,
+    pg: &PagerView,
     now_ms: i64,
 ) -> Markup {
     let l = ctx.locale;
@@ -168,8 +147,7 @@ pub fn queue_page(
             }
         }
         div.pager {
-            @if q.after.is_some() { a href=(q.link(None)) { "« " (ctx.t("第一页", "First page")) } }
-            @if let Some(a) = &next_after { a href=(q.link(Some(a))) { (ctx.t("下一页", "Next page")) " »" } }
+            (pager(l, pg))
             span.hint { (ctx.t("快捷键：J/K 上下移动，Enter 打开，N 认领下一件", "Keys: J/K move, Enter opens, N claims the next")) }
         }
     };

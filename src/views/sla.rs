@@ -1,25 +1,27 @@
 //! Supervision pages of the SLA engine: the SLA page, the outbox, the working-day calendar.
 
-use super::components::{status_badge, time};
+use super::components::{PagerView, pager, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::calendar::WorkingCalendar;
 use crate::storage::{
     outbox::OutboxRow,
+    paging::Page,
     sla::{BreachRow, DueRow},
 };
 use chrono::{Datelike, NaiveDate, Weekday};
 use maud::{Markup, PreEscaped, html};
 
+/// The SLA page's figures; its three lists a page each, with their pagers.
 pub struct SlaFigures {
-    pub due_today: Vec<DueRow>,
-    pub overdue_now: Vec<DueRow>,
-    /// All overdue (the list above stops at 500).
-    pub overdue_count: i64,
+    pub due_today: Page<DueRow>,
+    pub overdue_now: Page<DueRow>,
     /// (windows, breached) over the last 30 days.
     pub last_30: (i64, i64),
     /// (Monday of the week, windows, breached), oldest first.
     pub weeks: Vec<(NaiveDate, i64, i64)>,
-    pub breaches: Vec<BreachRow>,
+    pub breaches: Page<BreachRow>,
+    /// The pagers of due today, overdue now and the breaches.
+    pub pagers: [PagerView; 3],
 }
 
 fn rate(windows: i64, breached: i64) -> Option<f64> {
@@ -88,8 +90,8 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
     let body = html! {
         h1 { (ctx.t("审核时效（三个工作日）", "Review SLA (three working days)")) }
         div.kpis {
-            div.kpi { span.v { (f.due_today.len()) } span.l { (ctx.t("今日到期", "Due today")) } }
-            div.kpi.bad[f.overdue_count > 0] { span.v { (f.overdue_count) } span.l { (ctx.t("当前超期", "Overdue now")) } }
+            div.kpi { span.v { (f.due_today.total) } span.l { (ctx.t("今日到期", "Due today")) } }
+            div.kpi.bad[f.overdue_now.total > 0] { span.v { (f.overdue_now.total) } span.l { (ctx.t("当前超期", "Overdue now")) } }
             div.kpi { span.v { (breached) } span.l { (ctx.t("近30天超期", "Breaches, 30 days")) } }
             div.kpi { span.v { @match rate(windows, breached) { Some(r) => (format!("{r:.1}%")), None => "—" } } span.l { (ctx.t("近30天达标率", "Compliance, 30 days")) " (" (windows) ")" } }
         }
@@ -101,22 +103,25 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
                 tbody { @for (m, w, b) in &f.weeks { tr { td { (m) } td { (w) } td { (b) } td { @match rate(*w, *b) { Some(r) => (format!("{r:.1}%")), None => "—" } } } } }
             }
         }
-        h2 { (ctx.t("今日到期", "Due today")) } (due_table(ctx, &f.due_today))
-        h2 { (ctx.t("当前超期", "Overdue now")) } (due_table(ctx, &f.overdue_now))
+        h2 { (ctx.t("今日到期", "Due today")) } (due_table(ctx, &f.due_today.rows))
+        (pager(ctx.locale, &f.pagers[0]))
+        h2 { (ctx.t("当前超期", "Overdue now")) } (due_table(ctx, &f.overdue_now.rows))
+        (pager(ctx.locale, &f.pagers[1]))
         h2 { (ctx.t("超期记录（近30天）", "Breaches (last 30 days)")) }
         table.grid {
             thead { tr { th { (ctx.t("受理编号", "Id")) } th { (ctx.t("版本", "Version")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("期限", "Deadline")) } th { (ctx.t("记录于", "Recorded")) } th { (ctx.t("现状态", "Status now")) } } }
             tbody {
-                @for b in &f.breaches {
+                @for b in &f.breaches.rows {
                     tr {
                         td { a href=(format!("/review/{}", b.application_id)) { code { (b.application_id) } } }
                         td { (b.version) } td { (b.applicant_name) } td { (time(b.due_at)) } td { (time(b.recorded_at)) }
                         td { (status_badge(ctx.locale, b.status)) }
                     }
                 }
-                @if f.breaches.is_empty() { tr { td.empty colspan="6" { (ctx.t("近30天没有超期。", "No breach in the last 30 days.")) } } }
+                @if f.breaches.rows.is_empty() { tr { td.empty colspan="6" { (ctx.t("近30天没有超期。", "No breach in the last 30 days.")) } } }
             }
         }
+        (pager(ctx.locale, &f.pagers[2]))
         p.hint { (ctx.t("规则：审核期限为（重新）提交当日（北京时间）之后第三个工作日的 18:00；节假日与调休上班日按国务院安排；退回申请人期间不计时。",
                         "Rule: the deadline is 18:00 Beijing time on the third working day after the (re)submission's calendar day; State Council holidays and adjusted working weekends count; the clock stops while returned.")) }
     };
@@ -125,9 +130,10 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
 
 pub fn outbox_page(
     ctx: &PageCtx,
-    parked: &[OutboxRow],
-    pending: &[OutboxRow],
-    counts: (i64, i64, i64),
+    parked: &Page<OutboxRow>,
+    pending: &Page<OutboxRow>,
+    sent: i64,
+    pagers: &[PagerView; 2],
 ) -> Markup {
     let rows = |list: &[OutboxRow], retry: bool| {
         html! {
@@ -150,9 +156,11 @@ pub fn outbox_page(
     };
     let body = html! {
         h1 { (ctx.t("邮件发送队列", "E-mail outbox")) }
-        p { (ctx.t("待发送", "Pending")) " " strong { (counts.0) } " · " (ctx.t("已发送", "Sent")) " " strong { (counts.1) } " · " (ctx.t("已暂停", "Parked")) " " strong { (counts.2) } }
-        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(parked, true))
-        h2 { (ctx.t("待发送", "Pending")) } (rows(pending, true))
+        p { (ctx.t("待发送", "Pending")) " " strong { (pending.total) } " · " (ctx.t("已发送", "Sent")) " " strong { (sent) } " · " (ctx.t("已暂停", "Parked")) " " strong { (parked.total) } }
+        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(&parked.rows, true))
+        (pager(ctx.locale, &pagers[0]))
+        h2 { (ctx.t("待发送", "Pending")) } (rows(&pending.rows, true))
+        (pager(ctx.locale, &pagers[1]))
     };
     page(ctx, ctx.t("邮件发送队列", "E-mail outbox"), body)
 }

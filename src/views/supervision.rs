@@ -2,13 +2,14 @@
 //! them, every figure a link to the applications behind it), the list behind a figure, the
 //! report list and a report's page.
 
-use super::components::{outcome_badge, status_badge, time};
+use super::components::{PagerView, pager, outcome_badge, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::quality::{Disagreement, SampleRow};
 use crate::storage::supervision::FigureRow;
 use chrono::NaiveDate;
 use maud::{Markup, html};
+use std::collections::HashMap;
 
 /// One bar: its label under the axis, its value, the figure printed on it, where it links.
 #[derive(Debug, Clone)]
@@ -242,10 +243,9 @@ pub fn dashboard_page(ctx: &PageCtx, d: &Dashboard) -> Markup {
 }
 
 /// The applications behind one figure.
-pub fn figure_page(ctx: &PageCtx, title: &str, rows: &[FigureRow], limit: usize) -> Markup {
+pub fn figure_page(ctx: &PageCtx, title: &str, rows: &[FigureRow], pg: &PagerView) -> Markup {
     let body = html! {
         div.toolbar { h1 { (title) } a href="/supervision" { (ctx.t("返回监督面板", "Back to the dashboard")) } }
-        p.hint { (rows.len()) " " (ctx.t("件", "applications")) @if rows.len() >= limit { " " (ctx.t("（仅显示前", "(the first ")) (limit) (ctx.t("件）", " only)")) } }
         table.grid {
             thead { tr { th { (ctx.t("受理编号", "Id")) } th { (ctx.t("申请人", "Applicant")) } th { (ctx.t("状态", "Status")) } th { (ctx.t("轮次", "Round")) } th { (ctx.t("收件时间", "Received")) } th { (ctx.t("审核期限", "Deadline")) } th { (ctx.t("认领人", "Claimed by")) } } }
             tbody {
@@ -260,6 +260,7 @@ pub fn figure_page(ctx: &PageCtx, title: &str, rows: &[FigureRow], limit: usize)
                 @if rows.is_empty() { tr { td.empty colspan="7" { (ctx.t("无", "None")) } } }
             }
         }
+        (pager(ctx.locale, pg))
     };
     page(ctx, title, body)
 }
@@ -285,15 +286,21 @@ pub fn reports_page(ctx: &PageCtx, list: &[(String, ReportLayout)]) -> Markup {
 }
 
 /// A report as a page: the period form, the rows (up to `shown`), the totals row.
+/// What a report's page shows: a page of rows, the totals of the whole period, the pager.
+pub struct Shown<'a> {
+    pub rows: &'a [Row],
+    pub totals: &'a HashMap<String, Value>,
+    pub pager: &'a PagerView,
+}
+
 pub fn report_page(
     ctx: &PageCtx,
     name: &str,
     l: &ReportLayout,
     (from, to): (NaiveDate, NaiveDate),
-    rows: &[Row],
-    shown: usize,
+    shown: &Shown,
 ) -> Markup {
-    let totals = l.totals(rows);
+    let (rows, totals) = (shown.rows, shown.totals);
     let has_totals = l.columns.iter().any(|c| c.total);
     let q = format!("from={from}&to={to}");
     let body = html! {
@@ -310,11 +317,10 @@ pub fn report_page(
             button type="submit" { (ctx.t("查询", "Show")) }
             " " span.hint id="range-limit" { (ctx.t(crate::views::texts::RANGE_LIMIT_ZH, crate::views::texts::RANGE_LIMIT_EN)) }
         }
-        p.hint { (rows.len()) " " (ctx.t("行", "rows")) @if rows.len() > shown { (ctx.t("，页面显示前 ", "; the page shows the first ")) (shown) (ctx.t(" 行，完整内容请下载。", "; download for all.")) } }
         table.grid {
             thead { tr { @for c in &l.columns { th { (c.header) } } } }
             tbody {
-                @for row in rows.iter().take(shown) {
+                @for row in rows {
                     tr { @for c in &l.columns {
                         @let v = row.get(c.field.as_str()).unwrap_or(&Value::Empty);
                         @match v {
@@ -335,6 +341,7 @@ pub fn report_page(
                 } } }
             }
         }
+        (pager(ctx.locale, shown.pager))
     };
     page(ctx, l.title.as_deref().unwrap_or(name), body)
 }

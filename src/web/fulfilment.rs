@@ -4,11 +4,13 @@
 
 use super::{
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    paging::Paging,
     state::AppState,
 };
 use crate::desks::fulfilment::{self, FulfilmentError, Production};
 use crate::domain::ids::ApplicationId;
 use crate::exchange::couriers::Courier;
+use crate::storage::fulfilment::Stage;
 use crate::views::{self, components::counts_line, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State},
@@ -35,18 +37,30 @@ pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 async fn render_queue(
     state: &AppState,
     ctx: &views::layout::PageCtx,
+    paging: &Paging,
     error: Option<&str>,
     result: Option<&str>,
 ) -> Result<Response, PageError> {
-    let rows = state
-        .storage
-        .fulfilment_queue(5_000)
-        .await
-        .map_err(|e| PageError::internal(ctx, e))?;
+    let e = |e| PageError::internal(ctx, e);
+    let storage = &state.storage;
+    let [make, ship, batch] = ["", "s_", "b_"].map(|prefix| paging.req(prefix));
+    let to_make = storage.fulfilment_queue_page(Some(Stage::ToProduce), &make);
+    let to_make = to_make.await.map_err(e)?;
+    let to_ship = storage.fulfilment_queue_page(Some(Stage::ToShip), &ship);
+    let to_ship = to_ship.await.map_err(e)?;
+    let batched = storage.fulfilment_queue_page(Some(Stage::Batched), &batch);
+    let batched = batched.await.map_err(e)?;
     let html = v::queue_page(
         ctx,
         &v::QueuePage {
-            rows: &rows,
+            pagers: [
+                paging.view("", &to_make),
+                paging.view("s_", &to_ship),
+                paging.view("b_", &batched),
+            ],
+            to_make: &to_make,
+            to_ship: &to_ship,
+            batched: &batched,
             now_ms: state.clock.now().timestamp_millis(),
             error,
             result,
@@ -55,8 +69,12 @@ async fn render_queue(
     Ok(page_with(html, error.is_some()))
 }
 
-pub async fn queue(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
-    render_queue(&state, &ctx, None, None).await
+pub async fn queue(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    paging: Paging,
+) -> Result<Response, PageError> {
+    render_queue(&state, &ctx, &paging, None, None).await
 }
 
 /// The production form: the selected ids, each with its `serial.<id>` and `medium.<id>`.
@@ -91,7 +109,7 @@ pub async fn record_production(
     }
     if items.is_empty() {
         let msg = ctx.t("请先勾选申请。", "Select applications first.");
-        return render_queue(&state, &ctx, Some(msg), None).await;
+        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some(msg), None).await;
     }
     let at = state.clock.now().timestamp_millis();
     match fulfilment::record_production(&state.storage, &items, &s.actor(), at).await {
@@ -102,7 +120,14 @@ pub async fn record_production(
                 "{}{e}",
                 ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
             );
-            render_queue(&state, &ctx, Some(&msg), None).await
+            render_queue(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment"),
+                Some(&msg),
+                None,
+            )
+            .await
         }
     }
 }
@@ -122,7 +147,7 @@ pub async fn create_batch(
     Form(f): Form<BatchForm>,
 ) -> Result<Response, PageError> {
     let Some(courier) = Courier::parse(&f.courier) else {
-        return render_queue(&state, &ctx, Some("?"), None).await;
+        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some("?"), None).await;
     };
     let all = f.scope.as_deref() == Some("all");
     if !all && f.ids.is_empty() {
@@ -130,7 +155,7 @@ pub async fn create_batch(
             "请先勾选申请，或选择“全部待寄出”。",
             "Select applications, or batch all ready.",
         );
-        return render_queue(&state, &ctx, Some(msg), None).await;
+        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some(msg), None).await;
     }
     let at = state.clock.now().timestamp_millis();
     let only = (!all).then_some(f.ids.as_slice());
@@ -151,26 +176,37 @@ pub async fn create_batch(
         .into_response()),
         Ok(None) => Ok(see_other("/fulfilment", "nothing_to_ship")),
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => render_queue(&state, &ctx, Some(&e.to_string()), None).await,
+        Err(e) => {
+            render_queue(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment"),
+                Some(&e.to_string()),
+                None,
+            )
+            .await
+        }
     }
 }
 
 async fn render_batches(
     state: &AppState,
     ctx: &views::layout::PageCtx,
+    paging: &Paging,
     error: Option<&str>,
     result: Option<&str>,
     problems: &[(usize, &'static str, String, String)],
 ) -> Result<Response, PageError> {
     let batches = state
         .storage
-        .courier_batches(200)
+        .courier_batches_page(&paging.req(""))
         .await
         .map_err(|e| PageError::internal(ctx, e))?;
     let html = v::batches_page(
         ctx,
         &v::BatchesPage {
-            batches: &batches,
+            batches: &batches.rows,
+            pager: &paging.view("", &batches),
             error,
             result,
             problems,
@@ -179,8 +215,12 @@ async fn render_batches(
     Ok(page_with(html, error.is_some()))
 }
 
-pub async fn batches(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
-    render_batches(&state, &ctx, None, None, &[]).await
+pub async fn batches(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    paging: Paging,
+) -> Result<Response, PageError> {
+    render_batches(&state, &ctx, &paging, None, None, &[]).await
 }
 
 #[allow(clippy::result_large_err)]
@@ -301,7 +341,15 @@ pub async fn import_tracking(
     let (_, bytes) = uploaded_file(&mut mp).await;
     if bytes.is_empty() {
         let msg = ctx.t("请选择文件。", "Choose a file.");
-        return render_batches(&state, &ctx, Some(msg), None, &[]).await;
+        return render_batches(
+            &state,
+            &ctx,
+            &Paging::first("/fulfilment/batches"),
+            Some(msg),
+            None,
+            &[],
+        )
+        .await;
     }
     let at = state.clock.now().timestamp_millis();
     match fulfilment::import_tracking(
@@ -325,7 +373,15 @@ pub async fn import_tracking(
                 ),
                 (ctx.t("订单号不存在", "unknown order"), sum.unknown_order),
             ]);
-            render_batches(&state, &ctx, None, Some(&text), &sum.problems).await
+            render_batches(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment/batches"),
+                None,
+                Some(&text),
+                &sum.problems,
+            )
+            .await
         }
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
         Err(e) => {
@@ -333,7 +389,15 @@ pub async fn import_tracking(
                 "{}{e}",
                 ctx.t("未导入，未做任何更改：", "Nothing imported: ")
             );
-            render_batches(&state, &ctx, Some(&msg), None, &[]).await
+            render_batches(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment/batches"),
+                Some(&msg),
+                None,
+                &[],
+            )
+            .await
         }
     }
 }
@@ -356,6 +420,15 @@ pub async fn parcel_returned(
     match fulfilment::return_parcel(&state.storage, id, &f.reason, &s.actor(), at).await {
         Ok(_) => Ok(see_other("/fulfilment", "parcel_returned")),
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => render_queue(&state, &ctx, Some(&e.to_string()), None).await,
+        Err(e) => {
+            render_queue(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment"),
+                Some(&e.to_string()),
+                None,
+            )
+            .await
+        }
     }
 }

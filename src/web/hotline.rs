@@ -5,6 +5,7 @@
 
 use super::{
     pages::{Ctx, PageError, Staff, see_other},
+    paging::Paging,
     state::AppState,
 };
 use crate::{
@@ -167,16 +168,17 @@ pub async fn note(
 pub async fn lookups(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
-    let (rows, recent) = hotline::lookups(&state.storage, now)
+    let (rows, recent) = hotline::lookups(&state.storage, now, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(Html(
         views::hotline::lookups_page(
             &ctx,
             &rows,
-            &recent,
+            (&recent.rows, &paging.view("", &recent)),
             state.settings.hotline_lookups_per_hour,
         )
         .into_string(),

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod intake_api;
 pub mod metrics;
 pub mod pages;
+pub mod paging;
 pub mod prechecks;
 pub mod quality;
 pub mod review;

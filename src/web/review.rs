@@ -2,6 +2,7 @@
 
 use super::{
     pages::{Ctx, PageError, Staff, see_other},
+    paging::Paging,
     state::AppState,
 };
 use crate::{
@@ -37,13 +38,12 @@ super::routes! {
     "/review/{id}/reassign" => post(reassign);
 }
 
-const PAGE_SIZE: i64 = 50;
-
 pub async fn queue(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
     Query(q): Query<QueueQuery>,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
     let filter = QueueFilter {
@@ -59,22 +59,14 @@ pub async fn queue(
         with_findings: QueueQuery::on(&q.findings),
         search: q.q.clone().filter(|v| !v.trim().is_empty()),
     };
-    let after = q.after.as_deref().and_then(|a| {
-        let (due, id) = a.split_once('_')?;
-        Some((due.parse().ok()?, id.to_owned()))
-    });
-    let mut rows = state
+    let rows = state
         .storage
-        .queue_page(&filter, after, PAGE_SIZE + 1)
+        .queue_page(&filter, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    let next_after = (rows.len() as i64 > PAGE_SIZE).then(|| {
-        rows.truncate(PAGE_SIZE as usize);
-        let last = rows.last().expect("non-empty");
-        format!("{}_{}", last.review_due_at, last.application_id)
-    });
+    let pager = paging.view("", &rows);
     Ok(Html(
-        views::review::queue_page(&ctx, &q, &rows, next_after, now).into_string(),
+        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now).into_string(),
     ))
 }
 

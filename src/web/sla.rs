@@ -3,6 +3,7 @@
 
 use super::{
     pages::{Ctx, PageError, Staff, see_other},
+    paging::Paging,
     state::AppState,
 };
 use crate::{
@@ -36,17 +37,17 @@ pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
 pub async fn sla_page(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
     let e = |e| PageError::internal(&ctx, e);
     let (today_start, today_end, today) = beijing_day(now, 0);
-    let due_today = state
-        .storage
-        .due_between(now, today_end, 500)
-        .await
-        .map_err(e)?;
-    let overdue_now = state.storage.due_between(0, now, 500).await.map_err(e)?;
-    let overdue_count = state.storage.count_due_between(0, now).await.map_err(e)?;
+    let [today_req, overdue_req, breach_req] = ["", "o_", "b_"].map(|p| paging.req(p));
+    let storage = &state.storage;
+    let due_today = storage.due_between_page(now, today_end, &today_req);
+    let due_today = due_today.await.map_err(e)?;
+    let overdue_now = storage.due_between_page(0, now, &overdue_req);
+    let overdue_now = overdue_now.await.map_err(e)?;
     let last_30 = state
         .storage
         .sla_counts(now - 30 * DAY, now)
@@ -62,15 +63,16 @@ pub async fn sla_page(
         let (w, b) = state.storage.sla_counts(from, to).await.map_err(e)?;
         weeks.push((monday - Duration::days(7 * i), w, b));
     }
-    let breaches = state
-        .storage
-        .breaches_between(now - 30 * DAY, now, 200)
-        .await
-        .map_err(e)?;
+    let breaches = storage.breaches_between_page(now - 30 * DAY, now, &breach_req);
+    let breaches = breaches.await.map_err(e)?;
     let f = SlaFigures {
+        pagers: [
+            paging.view("", &due_today),
+            paging.view("o_", &overdue_now),
+            paging.view("b_", &breaches),
+        ],
         due_today,
         overdue_now,
-        overdue_count,
         last_30,
         weeks,
         breaches,
@@ -81,25 +83,19 @@ pub async fn sla_page(
 pub async fn outbox_page(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let e = |e| PageError::internal(&ctx, e);
-    let parked = state
-        .storage
-        .outbox_messages("parked", 200)
-        .await
-        .map_err(e)?;
-    let pending = state
-        .storage
-        .outbox_messages("pending", 200)
-        .await
-        .map_err(e)?;
-    let counts = (
-        state.storage.outbox_count("pending").await.map_err(e)?,
-        state.storage.outbox_count("sent").await.map_err(e)?,
-        state.storage.outbox_count("parked").await.map_err(e)?,
-    );
+    let storage = &state.storage;
+    let (parked_req, pending_req) = (paging.req(""), paging.req("p_"));
+    let parked = storage.outbox_messages_page("parked", &parked_req);
+    let parked = parked.await.map_err(e)?;
+    let pending = storage.outbox_messages_page("pending", &pending_req);
+    let pending = pending.await.map_err(e)?;
+    let sent = storage.outbox_count("sent").await.map_err(e)?;
+    let pagers = [paging.view("", &parked), paging.view("p_", &pending)];
     Ok(Html(
-        views::sla::outbox_page(&ctx, &parked, &pending, counts).into_string(),
+        views::sla::outbox_page(&ctx, &parked, &pending, sent, &pagers).into_string(),
     ))
 }
 

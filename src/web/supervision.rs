@@ -3,6 +3,7 @@
 
 use super::{
     pages::{Ctx, PageError},
+    paging::Paging,
     state::AppState,
 };
 use crate::domain::period;
@@ -28,9 +29,6 @@ super::routes! {
     "/reports/{name}" => get(report_page);
     "/reports/{name}/{format}" => get(report_file);
 }
-
-const LIST_LIMIT: i64 = 500;
-const PAGE_ROWS: usize = 500;
 
 pub async fn dashboard_page(
     State(state): State<AppState>,
@@ -146,17 +144,19 @@ pub async fn figure_list(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Query(q): Query<FigureQuery>,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let Some((figure, title)) = figure_of(&q, &ctx) else {
         return Err(PageError::NotFound(ctx));
     };
     let rows = state
         .storage
-        .figure_applications(&figure, LIST_LIMIT)
+        .figure_applications(&figure, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
+    let pager = paging.view("", &rows);
     Ok(Html(
-        views::supervision::figure_page(&ctx, &title, &rows, LIST_LIMIT as usize).into_string(),
+        views::supervision::figure_page(&ctx, &title, &rows.rows, &pager).into_string(),
     ))
 }
 
@@ -198,17 +198,22 @@ pub async fn report_page(
     Ctx(ctx): Ctx,
     Path(name): Path<String>,
     Query(p): Query<Period>,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let Ok(l) = supervision::definition(&name, Some(&state.settings.data_dir)) else {
         return Err(PageError::NotFound(ctx));
     };
     let (from, to) = period(&state, &p);
-    let rows = supervision::rows(&state.storage, &l, from, to, supervision::MAX_ROWS)
+    let (rows, totals) = supervision::page(&state.storage, &l, from, to, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
+    let shown = views::supervision::Shown {
+        rows: &rows.rows,
+        totals: &totals,
+        pager: &paging.view("", &rows),
+    };
     Ok(Html(
-        views::supervision::report_page(&ctx, &name, &l, (from, to), &rows, PAGE_ROWS)
-            .into_string(),
+        views::supervision::report_page(&ctx, &name, &l, (from, to), &shown).into_string(),
     ))
 }
 

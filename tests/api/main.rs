@@ -33,6 +33,7 @@ mod metrics;
 mod moto;
 mod outbox;
 mod outbox_lease;
+mod paging;
 mod prechecks;
 mod prechecks_job;
 mod retention;

@@ -24,9 +24,9 @@ fn listed(html: &str) -> Vec<String> {
 
 /// The "next page" link of a queue page.
 fn next_link(html: &str) -> Option<String> {
-    let end = html.find(">下一页")?;
-    let start = html[..end].rfind("href=\"")? + 6;
-    Some(html[start..end - 1].replace("&amp;", "&"))
+    let start = html.find("rel=\"next\" href=\"")? + 17;
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].replace("&amp;", "&"))
 }
 
 /// Synthetic application `i` (see `storage::synthetic`): id, hall reference, serial, mobile.
@@ -67,6 +67,11 @@ async fn queue_filters_search_and_keyset_pages(b: Backend) {
         let ids = listed(&html);
         pages += 1;
         assert!(ids.len() <= 50, "page {pages}: {}", ids.len());
+        // The pager counts the whole queue; a page after the first links back.
+        let first = seen.len() + 1;
+        let count = format!("第 {first}–{} 条，共 121 条", seen.len() + ids.len());
+        assert!(html.contains(&count), "{count}");
+        assert_eq!(html.contains("rel=\"prev\""), pages > 1);
         seen.extend(ids);
         match next_link(&html) {
             Some(next) => {

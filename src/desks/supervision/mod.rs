@@ -6,6 +6,6 @@ mod reports;
 
 pub use dashboard::dashboard;
 pub use reports::{
-    MAX_ROWS, ReportingError, SOURCES, csv, day_of_number, day_start, definition, each_row,
+    MAX_ROWS, ReportingError, SOURCES, csv, day_of_number, day_start, definition, each_row, page,
     previous_month, rows, titled, xlsx,
 };

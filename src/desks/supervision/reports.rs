@@ -7,6 +7,7 @@ use crate::exchange::report_stream::{CsvReport, XlsxReport};
 use crate::exchange::reports::{self, ReportError, ReportLayout, Row, Value};
 use crate::storage::{
     Storage,
+    paging::{Page, PageReq},
     supervision::{BreachEntry, ShipmentEntry},
 };
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone};
@@ -97,6 +98,42 @@ pub async fn rows(
     })
     .await?;
     Ok(out)
+}
+
+/// What a report's page shows: a register (breaches, shipments) one page at a time from the
+/// database, with its `count` total over the whole period; the other sources (a row per day,
+/// reason or reviewer of at most a year) whole, with their totals.
+pub async fn page(
+    storage: &Storage,
+    layout: &ReportLayout,
+    from: NaiveDate,
+    to: NaiveDate,
+    req: &PageReq,
+) -> Result<(Page<Row>, HashMap<String, Value>), ReportingError> {
+    let (a, b) = (day_start(from), day_start(to) + 86_400_000);
+    let page = match layout.source.as_deref().unwrap_or("") {
+        "sla_breaches" => storage
+            .breach_register_page(a, b, req)
+            .await?
+            .map(breach_row),
+        "shipments" => storage
+            .shipment_register_page(a, b, req)
+            .await?
+            .map(shipment_row),
+        _ => {
+            let rows = rows(storage, layout, from, to, MAX_ROWS).await?;
+            let totals = layout.totals(&rows);
+            return Ok((Page::whole(rows), totals));
+        }
+    };
+    // A register's rows count one each: its total is the number of rows in the period.
+    let totals = layout
+        .columns
+        .iter()
+        .filter(|c| c.total && c.field == "count")
+        .map(|c| (c.field.clone(), Value::Int(page.total)))
+        .collect();
+    Ok((page, totals))
 }
 
 fn breach_row(e: BreachEntry) -> Row {

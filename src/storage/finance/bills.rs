@@ -4,6 +4,7 @@
 use super::{BIG_CHUNK, mark, marks, placeholders};
 use crate::domain::ids::ApplicationId;
 use crate::domain::{intake::PaymentChannel, money::Fen, reconcile::AppPayment, reconcile::Known};
+use crate::storage::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use crate::storage::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
 use std::collections::HashSet;
@@ -388,20 +389,32 @@ pub struct DayFigures {
     pub open_exceptions: i64,
 }
 
+/// Bill imports: newest first.
+const IMPORT_ORDER: Order = Order {
+    keys: &[("import_id", Kind::Int)],
+    desc: true,
+};
+
+impl Keyed for ImportRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.import_id)]
+    }
+}
+
 impl Storage {
+    /// Bill imports, newest first; at most `limit`.
     pub async fn bill_imports(&self, limit: i64) -> DbResult<Vec<ImportRow>> {
-        on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, ImportRow>(
-                "select import_id, channel, sha256, file_name, period_from, period_to, lines, \
-                    new_lines, summary, imported_at, imported_by \
-                from bill_imports \
-                order by import_id desc \
-                limit $1",
-            )
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })
+        Ok(self.bill_imports_page(&PageReq::first(limit)).await?.rows)
+    }
+
+    /// One page of the bill imports, newest first, with their whole count.
+    pub async fn bill_imports_page(&self, req: &PageReq) -> DbResult<Page<ImportRow>> {
+        let sql = Sql::new(
+            "select import_id, channel, sha256, file_name, period_from, period_to, lines, \
+                new_lines, summary, imported_at, imported_by \
+            from bill_imports",
+        );
+        paging::fetch(self.read_pool(), &sql, &IMPORT_ORDER, &[], req).await
     }
 
     /// Every bill line of this order number (any channel), oldest first: the case's evidence.

@@ -1,10 +1,11 @@
 //! The cases finance works through: opening them from an import's lines, closing them, and
 //! the lists of them.
 
-use super::{BIG_CHUNK, placeholders};
+use super::BIG_CHUNK;
 use crate::domain::ids::ApplicationId;
 use crate::domain::intake::PaymentChannel;
 use crate::domain::money::Fen;
+use crate::storage::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use crate::storage::{DbResult, Exec, Storage, Tx};
 use crate::{on_exec, on_pool, on_tx};
 
@@ -276,15 +277,52 @@ pub struct CaseListRow {
     pub applicant_name: Option<String>,
 }
 
+/// Which cases a list shows: open, closed, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseState {
+    Open,
+    Closed,
+    Any,
+}
+
+/// The exceptions list, newest case first.
+const CASE_ORDER: Order = Order {
+    keys: &[("case_id", Kind::Int)],
+    desc: true,
+};
+
+impl Keyed for CaseListRow {
+    fn key(&self) -> Vec<Bind> {
+        vec![Bind::I(self.case_id)]
+    }
+}
+
 impl Storage {
-    /// Cases, newest first; `open` only the open ones; `kinds` empty = every kind.
+    /// Cases, newest first, in `state`; `kinds` empty = every kind (at most `limit`).
     pub async fn finance_cases(
         &self,
         open: bool,
         kinds: &[&str],
         limit: i64,
     ) -> DbResult<Vec<CaseListRow>> {
-        let mut sql = String::from(
+        let state = if open {
+            CaseState::Open
+        } else {
+            CaseState::Any
+        };
+        let req = PageReq::first(limit);
+        Ok(self.finance_cases_page(state, kinds, &req).await?.rows)
+    }
+
+    /// One page of the cases in `state` of `kinds` (empty: every kind), newest first, with the
+    /// count and the amount (in fen) of the whole filter in `sums[0]`.
+    pub async fn finance_cases_page(
+        &self,
+        state: CaseState,
+        kinds: &[&str],
+        req: &PageReq,
+    ) -> DbResult<Page<CaseListRow>> {
+        let mut sql = Sql::new(
             "select f.case_id, f.kind, f.channel, f.out_trade_no, f.application_id, f.amount_fen, \
                 f.opened_at, f.state, f.resolution, f.refund_no, l.transaction_id, a.amount_fen as \
                 expected_fen, a.applicant_name \
@@ -295,23 +333,19 @@ impl Storage {
             join applications a on a.application_id = f.application_id \
             where 1 = 1",
         );
-        if open {
-            sql.push_str(" and f.state = 'open'");
-        }
+        match state {
+            CaseState::Open => sql.push(" and f.state = 'open'", []),
+            CaseState::Closed => sql.push(" and f.state = 'closed'", []),
+            CaseState::Any => &mut sql,
+        };
         if !kinds.is_empty() {
-            sql.push_str(&format!(
-                " and f.kind in ({})",
-                placeholders(2, kinds.len())
-            ));
+            let marks = vec!["?"; kinds.len()].join(", ");
+            sql.push(
+                &format!(" and f.kind in ({marks})"),
+                kinds.iter().map(|k| Bind::S((*k).to_owned())),
+            );
         }
-        sql.push_str(" order by f.case_id desc limit $1");
-        on_pool!(self.read_pool(), |p| {
-            let mut q = sqlx::query_as::<_, CaseListRow>(&sql).bind(limit);
-            for k in kinds {
-                q = q.bind(*k);
-            }
-            q.fetch_all(p).await
-        })
+        paging::fetch(self.read_pool(), &sql, &CASE_ORDER, &["amount_fen"], req).await
     }
 
     pub async fn finance_case(&self, case_id: i64) -> DbResult<Option<CaseRow>> {

@@ -6,8 +6,12 @@ use crate::desks::invoicing::{self, InvoiceError};
 use crate::views::{components::counts_line, finance as v, layout::PageCtx};
 use crate::web::{
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    paging::Paging,
     state::AppState,
 };
+
+/// The invoices page (its lists page at this address).
+const PATH: &str = "/finance/invoices";
 use axum::{
     extract::{Multipart, Path, State},
     http::{HeaderValue, header},
@@ -17,25 +21,28 @@ use axum::{
 async fn render_invoices(
     state: &AppState,
     ctx: &PageCtx,
+    paging: &Paging,
     error: Option<&str>,
     result: Option<&str>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(ctx, e);
-    let pending = state
-        .storage
-        .invoice_requests("pending", 1_000)
-        .await
-        .map_err(e)?;
-    let batched = state
-        .storage
-        .invoice_requests("batched", 1_000)
-        .await
-        .map_err(e)?;
-    let batches = state.storage.invoice_batches(50).await.map_err(e)?;
-    let issues = state.storage.invoice_issues(200).await.map_err(e)?;
+    let storage = &state.storage;
+    let [req, b_req, x_req, i_req] = ["", "b_", "x_", "i_"].map(|p| paging.req(p));
+    let pending = storage.invoice_requests_page("pending", &req);
+    let pending = pending.await.map_err(e)?;
+    let batched = storage.invoice_requests_page("batched", &b_req);
+    let batched = batched.await.map_err(e)?;
+    let batches = storage.invoice_batches_page(&x_req).await.map_err(e)?;
+    let issues = storage.invoice_issues_page(&i_req).await.map_err(e)?;
     let html = v::invoices_page(
         ctx,
         &v::InvoicesPage {
+            pagers: [
+                paging.view("", &pending),
+                paging.view("b_", &batched),
+                paging.view("x_", &batches),
+                paging.view("i_", &issues),
+            ],
             pending: &pending,
             batched: &batched,
             batches: &batches,
@@ -47,8 +54,12 @@ async fn render_invoices(
     Ok(page_with(html, error.is_some()))
 }
 
-pub async fn invoices(State(state): State<AppState>, Ctx(ctx): Ctx) -> Result<Response, PageError> {
-    render_invoices(&state, &ctx, None, None).await
+pub async fn invoices(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    paging: Paging,
+) -> Result<Response, PageError> {
+    render_invoices(&state, &ctx, &paging, None, None).await
 }
 
 pub async fn create_batch(
@@ -65,7 +76,16 @@ pub async fn create_batch(
         .into_response()),
         Ok(None) => Ok(see_other("/finance/invoices", "nothing_to_batch")),
         Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => render_invoices(&state, &ctx, Some(&e.to_string()), None).await,
+        Err(e) => {
+            render_invoices(
+                &state,
+                &ctx,
+                &Paging::first(PATH),
+                Some(&e.to_string()),
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -104,7 +124,7 @@ pub async fn import_issued(
     let (_, bytes) = uploaded_file(&mut mp).await;
     if bytes.is_empty() {
         let msg = ctx.t("请选择文件。", "Choose a file.");
-        return render_invoices(&state, &ctx, Some(msg), None).await;
+        return render_invoices(&state, &ctx, &Paging::first(PATH), Some(msg), None).await;
     }
     let at = state.clock.now().timestamp_millis();
     let r = invoicing::import_issued(
@@ -128,7 +148,7 @@ pub async fn import_issued(
                 (ctx.t("红字", "red-letter"), sum.red_letter),
                 (ctx.t("附件", "files"), sum.files_attached),
             ]);
-            render_invoices(&state, &ctx, None, Some(&text)).await
+            render_invoices(&state, &ctx, &Paging::first(PATH), None, Some(&text)).await
         }
         Err(InvoiceError::Db(e)) => Err(PageError::internal(&ctx, e)),
         Err(e) => {
@@ -136,7 +156,7 @@ pub async fn import_issued(
                 "{}{e}",
                 ctx.t("未导入，未做任何更改：", "Nothing imported: ")
             );
-            render_invoices(&state, &ctx, Some(&msg), None).await
+            render_invoices(&state, &ctx, &Paging::first(PATH), Some(&msg), None).await
         }
     }
 }

@@ -6,12 +6,15 @@ pub mod invoicing;
 
 use super::{
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    paging::Paging,
     state::AppState,
 };
 use crate::desks::finance::{self, FinanceError, Resolution};
 use crate::domain::calendar::beijing;
 use crate::domain::period;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
+use crate::storage::finance::CaseState;
+use crate::storage::paging::{self, PageReq};
 use crate::views::{self, finance as v};
 use axum::{
     extract::{Multipart, Path, Query, State},
@@ -49,18 +52,20 @@ pub async fn home() -> Redirect {
 async fn render_bills(
     state: &AppState,
     ctx: &views::layout::PageCtx,
+    paging: &Paging,
     error: Option<&str>,
 ) -> Result<Html<String>, PageError> {
     let imports = state
         .storage
-        .bill_imports(100)
+        .bill_imports_page(&paging.req(""))
         .await
         .map_err(|e| PageError::internal(ctx, e))?;
     Ok(Html(
         v::bills_page(
             ctx,
             &v::BillsPage {
-                imports: &imports,
+                imports: &imports.rows,
+                pager: &paging.view("", &imports),
                 error,
             },
         )
@@ -71,8 +76,9 @@ async fn render_bills(
 pub async fn bills(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
-    render_bills(&state, &ctx, None).await
+    render_bills(&state, &ctx, &paging, None).await
 }
 
 pub async fn upload_bill(
@@ -86,7 +92,7 @@ pub async fn upload_bill(
         let msg = ctx.t("请选择账单文件。", "Choose a bill file.");
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render_bills(&state, &ctx, Some(msg)).await?,
+            render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(msg)).await?,
         )
             .into_response());
     }
@@ -109,7 +115,7 @@ pub async fn upload_bill(
             );
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render_bills(&state, &ctx, Some(&msg)).await?,
+                render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(&msg)).await?,
             )
                 .into_response())
         }
@@ -135,25 +141,29 @@ pub async fn exceptions(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Query(q): Query<CaseQuery>,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let e = |e| PageError::internal(&ctx, e);
     let kind = q.kind.as_deref().filter(|k| KINDS.contains(k));
     let open = q.state.as_deref() != Some("closed");
     let kinds: Vec<&str> = kind.into_iter().collect();
-    let mut cases = state
+    let case_state = if open {
+        CaseState::Open
+    } else {
+        CaseState::Closed
+    };
+    let cases = state
         .storage
-        .finance_cases(open, &kinds, 500)
+        .finance_cases_page(case_state, &kinds, &paging.req(""))
         .await
         .map_err(e)?;
-    if !open {
-        cases.retain(|c| c.state == "closed");
-    }
     let counts = state.storage.open_case_counts().await.map_err(e)?;
     Ok(Html(
         v::exceptions_page(
             &ctx,
             &v::ExceptionsPage {
-                cases: &cases,
+                cases: &cases.rows,
+                pager: &paging.view("", &cases),
                 counts: &counts,
                 kind,
                 open,
@@ -276,13 +286,15 @@ const OWED: [&str; 2] = ["duplicate_payment", "refund_owed"];
 pub async fn refunds(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    paging: Paging,
 ) -> Result<Html<String>, PageError> {
-    let cases = state
+    let owed = state
         .storage
-        .finance_cases(true, &OWED, 5_000)
+        .finance_cases_page(CaseState::Open, &OWED, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    Ok(Html(v::refunds_page(&ctx, &cases).into_string()))
+    let pager = paging.view("", &owed);
+    Ok(Html(v::refunds_page(&ctx, &owed, &pager).into_string()))
 }
 
 /// Records an export's download (the file's hash) as seen by `actor`.
@@ -319,11 +331,19 @@ pub async fn refunds_xlsx(
     Staff(s): Staff,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(&ctx, e);
-    let cases = state
-        .storage
-        .finance_cases(true, &OWED, 100_000)
-        .await
-        .map_err(e)?;
+    // Every refund owed, a page of the list at a time.
+    let (mut cases, mut req) = (Vec::new(), PageReq::first(paging::MAX_SIZE));
+    loop {
+        let page = state
+            .storage
+            .finance_cases_page(CaseState::Open, &OWED, &req);
+        let page = page.await.map_err(e)?;
+        cases.extend(page.rows);
+        match page.next {
+            Some(after) => req.after = Some(after),
+            None => break,
+        }
+    }
     let rows: Vec<Row> = cases
         .iter()
         .map(|c| {
