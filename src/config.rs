@@ -10,6 +10,8 @@ pub use invoice::InvoiceConfig;
 
 /// `[courier]`: the sender, layouts, accounts and waybill patterns.
 pub mod courier;
+/// `BACKOFFICE_FILE_*`: the budgets of every file read from outside.
+pub mod files;
 pub mod web;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub struct Settings {
     pub tools: crate::tools::Tools,
     /// The budgets of every uploaded or imported file (`BACKOFFICE_FILE_*`, README "Limits and
     /// hostile input"); put in force for the process by the CLI at start.
-    pub files: crate::exchange::budget::FileBudgets,
+    pub files: files::FileBudgets,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -305,7 +307,7 @@ impl Settings {
             ocr_command: env("BACKOFFICE_OCR").is_none_or(|v| v != "library"),
         };
         let files =
-            crate::exchange::budget::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
+            files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         Ok(Settings {
             web,
             tools,
