@@ -5,7 +5,7 @@
 -- again on every view.
 create table scan_pages (
     scan_sha256 text not null,
-    page        integer not null,
+    page        bigint not null,
     png_sha256  text,
     refused     text,
     primary key (scan_sha256, page)
