@@ -146,7 +146,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/admin/calendar", "*=200 工作日历 · 证书补办后台"),
     ("POST", "/admin/calendar", "*=422 text/plain"),
-    ("POST", "/admin/calendar/import", "*=422 工作日历 · 证书补办后台"),
+    (
+        "POST",
+        "/admin/calendar/import",
+        "*=422 工作日历 · 证书补办后台",
+    ),
     ("GET", "/admin/outbox", "*=200 邮件发送队列 · 证书补办后台"),
     (
         "POST",
@@ -214,7 +218,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/finance/invoices/batches/{id}",
         "*=404 404 · 证书补办后台",
     ),
-    ("POST", "/finance/invoices/issued", "*=422 发票 · 证书补办后台"),
+    (
+        "POST",
+        "/finance/invoices/issued",
+        "*=422 发票 · 证书补办后台",
+    ),
     ("GET", "/finance/refunds", "*=200 待退款 · 证书补办后台"),
     (
         "GET",
@@ -278,7 +286,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/fulfilment/shipments/{id}/returned",
         "*=404 404 · 证书补办后台",
     ),
-    ("POST", "/fulfilment/tracking", "*=422 快递批次 · 证书补办后台"),
+    (
+        "POST",
+        "/fulfilment/tracking",
+        "*=422 快递批次 · 证书补办后台",
+    ),
     ("GET", "/healthz", "*=200 text/plain"),
     ("GET", "/hotline", "*=200 客服查询 · 证书补办后台"),
     (
