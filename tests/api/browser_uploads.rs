@@ -1,7 +1,8 @@
 //! Uploads in headless Chromium (issue 21, item 3): the finance clerk picks a bill and sends it;
 //! while it goes the button is disabled, the progress bar shows and a second submit sends
-//! nothing; the end state is the desk's page with the import's message. A file of a format the
-//! import does not read ends on the page naming the formats, in Chinese.
+//! nothing; the end state is the desk's page with the import's message. A file over the limit
+//! is refused before it is sent; a file of a format the import does not read ends on the page
+//! naming the formats, in Chinese.
 
 use crate::both;
 use crate::browser::{Browser, shots_dir};
@@ -61,6 +62,26 @@ async fn a_bill_upload_shows_its_progress_and_its_end(backend: Backend) {
     b.type_into("form.upload input[type=file]", bill.to_str().unwrap())
         .await;
     b.eval(COUNT_SENDS).await;
+    // A file over the limit is refused before a byte is sent, saying so.
+    let refused = b
+        .eval(
+            "const f = document.querySelector('form.upload'); const limit = f.dataset.limit; \
+             f.dataset.limit = '10'; f.requestSubmit(); f.dataset.limit = limit; \
+             return [window.__sent, f.dataset.state, f.querySelector('output').textContent, \
+                     document.querySelector('#upload-bill').disabled]",
+        )
+        .await;
+    assert_eq!(
+        refused,
+        json!([
+            0,
+            "refused",
+            "文件超过 256 MiB 上限，未发送。请拆分后分次上传。",
+            false
+        ])
+    );
+    let tmp = &shots_dir(backend);
+    b.screenshot(&tmp.join("finance-bill-too-large.png")).await;
     // Two submits in a row: the first goes, the second is refused; the button is disabled and
     // the progress shows at once.
     let state = b
@@ -81,7 +102,6 @@ async fn a_bill_upload_shows_its_progress_and_its_end(backend: Backend) {
         b.wait_for("return document.body.innerText.includes('账单已导入并完成对账。')")
             .await
     );
-    let tmp = &shots_dir(backend);
     b.screenshot(&tmp.join("finance-bill-uploaded.png")).await;
     assert_eq!(
         app.storage.payment_state_of(&id).await.unwrap().as_deref(),
