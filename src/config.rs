@@ -306,8 +306,7 @@ impl Settings {
             )?),
             ocr_command: env("BACKOFFICE_OCR").is_none_or(|v| v != "library"),
         };
-        let files =
-            files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
+        let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         Ok(Settings {
             web,
             tools,

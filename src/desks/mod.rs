@@ -14,5 +14,7 @@ pub mod intake;
 pub mod invoicing;
 /// Review: staff actions on an application (status change + event + audit in one transaction).
 pub mod review;
+/// Scans: a PDF scan's pages rendered to images for the review page, once per scan.
+pub mod scan_pages;
 /// Supervision: the dashboard's figures, and the reports under reports/ run for a period.
 pub mod supervision;

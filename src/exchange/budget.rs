@@ -97,7 +97,6 @@ pub fn install(b: FileBudgets) {
     }
 }
 
-
 /// Why a zip (or gzip) was refused: damaged, or over a budget.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArchiveError {

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod certificates;
 pub mod couriers;
 pub mod csv_cell;
+pub mod formats;
 #[cfg(any(test, feature = "bench-support"))]
 pub mod fuzzing;
 pub mod grid;
@@ -14,6 +15,7 @@ pub mod layout;
 #[cfg(test)]
 mod never_panic;
 pub mod payment_bills;
+pub mod pdf_pages;
 pub mod report_stream;
 pub mod reports;
 pub mod sheet;

@@ -105,6 +105,13 @@ async fn check_version(
         let kind = CheckKind::from_scan(scan.kind);
         let code = scan.kind.code();
         let bytes = store.get(&scan.sha256).await?;
+        // A PDF form's pages as images for the review page, ready before a reviewer opens it (a
+        // PDF that cannot be rendered is recorded so; the review page says it).
+        if scan.media_type == crate::domain::scan::MediaType::Pdf
+            && let Err(e) = crate::desks::scan_pages::ensure(storage, store, &scan.sha256).await
+        {
+            tracing::info!(application = %job.application_id, error = %e, "a PDF scan's pages were not rendered");
+        }
         let img = match prechecks::decode(&bytes).await {
             Ok(img) => img,
             Err(e) => {

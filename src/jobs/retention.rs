@@ -48,8 +48,10 @@ pub async fn run(
             };
             summary.applications += 1;
             // Deleted under the scan store's fence, so an upload of the same file in flight
-            // (a photo sent again) keeps its object.
-            summary.scan_files += sweep::sweep_batch(storage, scans, &erased.scans).await?;
+            // (a photo sent again) keeps its object; a PDF's page images go with it.
+            let mut objects = erased.scans.clone();
+            objects.extend(storage.scan_page_images(&erased.scans).await?);
+            summary.scan_files += sweep::sweep_batch(storage, scans, &objects).await?;
         }
         if due.len() < 500 {
             break;

@@ -284,7 +284,7 @@ impl Keyed for QueueRow {
     fn key(&self) -> Vec<Bind> {
         vec![
             Bind::I(self.accepted_at.unwrap_or(0)),
-            Bind::S(self.application_id.clone()),
+            Bind::S(self.application_id.to_string()),
         ]
     }
 }

@@ -19,7 +19,7 @@ impl Keyed for RequestRow {
     fn key(&self) -> Vec<Bind> {
         vec![
             Bind::I(self.created_at),
-            Bind::S(self.application_id.clone()),
+            Bind::S(self.application_id.to_string()),
         ]
     }
 }

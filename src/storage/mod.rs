@@ -31,6 +31,7 @@ pub mod queue;
 pub mod reasons;
 pub mod retention;
 pub mod scan_files;
+pub mod scan_pages;
 pub mod sessions;
 pub mod sla;
 pub mod staff;

@@ -55,7 +55,7 @@ impl Keyed for QueueRow {
     fn key(&self) -> Vec<Bind> {
         vec![
             Bind::I(self.review_due_at),
-            Bind::S(self.application_id.clone()),
+            Bind::S(self.application_id.to_string()),
         ]
     }
 }

@@ -38,7 +38,7 @@ impl Keyed for DueRow {
     fn key(&self) -> Vec<Bind> {
         vec![
             Bind::I(self.review_due_at),
-            Bind::S(self.application_id.clone()),
+            Bind::S(self.application_id.to_string()),
         ]
     }
 }
@@ -48,7 +48,7 @@ impl Keyed for BreachRow {
         vec![
             Bind::I(self.due_at),
             Bind::I(self.version),
-            Bind::S(self.application_id.clone()),
+            Bind::S(self.application_id.to_string()),
         ]
     }
 }

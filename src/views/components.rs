@@ -1,7 +1,9 @@
 //! Reusable parts: times in Beijing time, time left to a deadline, status badges, money.
 
+use super::layout::PageCtx;
 use super::texts::{Locale, status_label};
 use crate::domain::{calendar::beijing, ids::ApplicationId, money::Fen, status::Status};
+use crate::exchange::formats::Formats;
 use crate::storage::from_ms;
 use maud::{Markup, Render, html};
 
@@ -121,6 +123,54 @@ pub fn pager(l: Locale, p: &PagerView) -> Markup {
             @else { span.off { "« " (prev) } }
             @if let Some(h) = &p.next { a rel="next" href=(h) { (next) " »" } }
             @else { span.off { (next) " »" } }
+        }
+    }
+}
+
+// ---- Upload forms (issue 21): one component for every desk's file import. ----
+
+/// A desk's file import form: see [`upload_form`].
+pub struct UploadForm<'a> {
+    /// The route, without its CSRF token (the form adds it).
+    pub action: &'a str,
+    pub label: &'a str,
+    pub button: &'a str,
+    pub button_id: &'a str,
+    pub formats: Formats,
+    pub primary: bool,
+}
+
+/// The upload form: `accept=` from the formats the import reads, the formats and the limit
+/// written out, and the messages `static/upload.js` shows (in the page's language) while the
+/// file is sent and processed. Without the script it is a plain form post.
+pub fn upload_form(ctx: &PageCtx, f: &UploadForm) -> Markup {
+    let mib = f.formats.limit / (1024 * 1024);
+    let too_large = match ctx.locale {
+        Locale::Zh => format!("文件超过 {mib} MiB 上限，未发送。请拆分后分次上传。"),
+        Locale::En => {
+            format!(
+                "The file is over the {mib} MiB limit and was not sent. Split it and upload the parts."
+            )
+        }
+    };
+    let formats = match ctx.locale {
+        Locale::Zh => format!("格式 {}，最大 {mib} MiB", f.formats.listed()),
+        Locale::En => format!("{}, at most {mib} MiB", f.formats.listed()),
+    };
+    html! {
+        form.upload method="post" action=(format!("{}?_csrf={}", f.action, ctx.csrf)) enctype="multipart/form-data"
+            data-upload data-limit=(f.formats.limit) data-too-large=(too_large)
+            data-sending=(ctx.t("正在上传…", "Sending…"))
+            data-processing=(ctx.t("已上传，正在处理，请勿关闭页面…", "Sent; processing, keep this page open…"))
+            data-done=(ctx.t("处理完成，正在显示结果…", "Done; showing the result…"))
+            data-failed=(ctx.t("发送失败（网络中断），未作任何更改。请重试。", "Sending failed (the connection broke); nothing was changed. Try again.")) {
+            label { (f.label) " " input type="file" name="file" accept=(f.formats.accept()) required; }
+            " " button.primary[f.primary] type="submit" id=(f.button_id) { (f.button) }
+            " " span.hint { (formats) }
+            span.upload-state hidden {
+                progress max="100" aria-label=(ctx.t("上传进度", "Upload progress")) {}
+                " " output role="status" aria-live="polite" {}
+            }
         }
     }
 }

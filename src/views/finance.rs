@@ -1,9 +1,10 @@
 //! The finance desk's pages: bills, exceptions and their evidence, refunds owed, the daily
 //! report, invoices.
 
-use super::components::{PagerView, pager, status_badge, time};
+use super::components::{PagerView, UploadForm, pager, status_badge, time, upload_form};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::{ids::ApplicationId, money::Fen, status::Status};
+use crate::exchange::formats;
 use crate::storage::{
     finance::{CaseListRow, CaseRow, DayFigures, ImportRow, LineView},
     invoices::{BatchRow, IssueRow, RequestRow},
@@ -86,12 +87,15 @@ pub fn bills_page(ctx: &PageCtx, p: &BillsPage) -> Markup {
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="import-error" { (e) } }
         @if can_act(ctx) {
-            form.upload method="post" action=(format!("/finance/bills?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
-                label { (ctx.t("微信支付交易账单或支付宝业务明细（CSV，或其 zip / gz）", "WeChat Pay trade bill or Alipay business detail (CSV, or a zip / gz of them)"))
-                    " " input type="file" name="file" required; }
-                " " button.primary type="submit" id="upload-bill" { (ctx.t("导入并对账", "Import and reconcile")) }
-                p.hint { (ctx.t("按文件内容识别渠道；同一账单重复导入不会重复记账。", "The channel is recognised by content; importing a bill again changes nothing.")) }
-            }
+            (upload_form(ctx, &UploadForm {
+                action: "/finance/bills",
+                label: ctx.t("微信支付交易账单或支付宝业务明细（CSV，或其 zip / gz）", "WeChat Pay trade bill or Alipay business detail (CSV, or a zip / gz of them)"),
+                button: ctx.t("导入并对账", "Import and reconcile"),
+                button_id: "upload-bill",
+                formats: formats::BILLS,
+                                primary: true,
+            }))
+            p.hint { (ctx.t("按文件内容识别渠道；同一账单重复导入不会重复记账。", "The channel is recognised by content; importing a bill again changes nothing.")) }
         }
         table.grid.dense id="imports" {
             thead { tr {
@@ -292,7 +296,7 @@ pub fn refunds_page(ctx: &PageCtx, owed: &Page<CaseListRow>, pg: &PagerView) -> 
         h1.visually-hidden { (ctx.t("待退款", "Refunds owed")) }
         (tabs(ctx))
         p.toolbar {
-            (ctx.t("待退款", "Owed")) " " strong id="owed-count" { (owed.total) } " " (ctx.t("笔，合计", "refunds, ")) " " strong id="owed-total" { (yuan(total)) } " " (ctx.t("元", "yuan"))
+            (ctx.t("待退款", "Owed")) " " strong id="owed-count" { (owed.total) } " " (ctx.t("笔，合计", "refunds, ")) " " strong id="owed-total" { (yuan(Fen::new(total))) } " " (ctx.t("元", "yuan"))
             " " a.button href="/finance/refunds.xlsx" id="refunds-xlsx" { (ctx.t("导出 xlsx（商户平台退款用）", "Export xlsx (for the merchant platforms)")) }
         }
         table.grid.dense id="refunds" {
@@ -430,10 +434,14 @@ pub fn invoices_page(ctx: &PageCtx, p: &InvoicesPage) -> Markup {
                     (csrf(ctx))
                     button.primary type="submit" id="new-batch" disabled[ready == 0] { (ctx.t("生成开票批次", "New invoice batch")) " (" (ready) ")" }
                 }
-                form.upload method="post" action=(format!("/finance/invoices/issued?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
-                    label { (ctx.t("导入已开发票（平台导出 xlsx / 清单 / 发票文件 zip）", "Import issued invoices (platform export / list / zip of files)")) " " input type="file" name="file" required; }
-                    " " button type="submit" id="import-issued" { (ctx.t("导入", "Import")) }
-                }
+                (upload_form(ctx, &UploadForm {
+                    action: "/finance/invoices/issued",
+                    label: ctx.t("导入已开发票（平台导出 / 清单 / 发票文件 zip）", "Import issued invoices (platform export / list / zip of files)"),
+                    button: ctx.t("导入", "Import"),
+                    button_id: "import-issued",
+                    formats: formats::ISSUED_INVOICES,
+                                        primary: false,
+                }))
             }
         }
         h2 { (ctx.t("待开票", "Pending requests")) " " span.count { (p.pending.total) } }

@@ -1,7 +1,9 @@
 //! The fulfilment desk's pages: the production queue, courier batches, a batch with its parcels.
 
-use super::components::{PagerView, pager, status_badge, time};
+use super::components::{PagerView, UploadForm, pager, status_badge, time, upload_form};
 use super::layout::{PageCtx, csrf, page};
+use crate::domain::status::Status;
+use crate::exchange::formats;
 use crate::storage::{
     fulfilment::{BatchRow, BatchShipment, QueueRow},
     paging::Page,
@@ -164,10 +166,14 @@ pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
             }
         }
         @if can_act(ctx) {
-            form.upload method="post" action=(format!("/fulfilment/tracking?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
-                label { (ctx.t("导入快递运单号（快递平台导出 xlsx / csv）", "Import waybill numbers (the courier's export, xlsx / csv)")) " " input type="file" name="file" required; }
-                " " button.primary type="submit" id="import-tracking" { (ctx.t("导入", "Import")) }
-            }
+            (upload_form(ctx, &UploadForm {
+                action: "/fulfilment/tracking",
+                label: ctx.t("导入快递运单号（快递平台导出）", "Import waybill numbers (the courier's export)"),
+                button: ctx.t("导入", "Import"),
+                button_id: "import-tracking",
+                formats: formats::TRACKING,
+                                primary: true,
+            }))
         }
         table.grid.dense id="batches" {
             thead { tr { th { (ctx.t("批次号", "Batch")) } th { (ctx.t("快递", "Courier")) } th.num { (ctx.t("件数", "Parcels")) }

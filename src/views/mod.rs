@@ -13,6 +13,7 @@ pub mod login;
 pub mod mail;
 pub mod prechecks;
 pub mod review;
+pub mod scans;
 pub mod sla;
 pub mod supervision;
 pub mod texts;

@@ -2,14 +2,11 @@
 
 use super::components::{PagerView, Urgency, Yuan, pager, status_badge, time, time_left};
 use super::layout::{PageCtx, csrf, page};
+use super::scans::{Tile, scan_tile};
 use crate::domain::{
-    calendar::beijing,
-    certificate::Certificate,
-    intake::NewApplication,
-    scan::{MediaType, ScanKind},
+    calendar::beijing, certificate::Certificate, intake::NewApplication, scan::ScanKind,
 };
 use crate::storage::{
-    applications::ScanRef,
     from_ms,
     prechecks::FindingRow,
     queue::{QueueRow, ReviewDetail},
@@ -157,6 +154,7 @@ pub fn queue_page(
 /// What the application page needs beyond the stored detail.
 pub struct AppPage<'a> {
     pub detail: &'a ReviewDetail,
+    pub pdf_pages: &'a super::scans::PdfPages,
     pub app: &'a NewApplication,
     pub previous: Option<&'a NewApplication>,
     pub cert: Option<&'a Certificate>,
@@ -175,45 +173,6 @@ pub struct AppPage<'a> {
     pub prechecked: bool,
     /// Reviewers and supervisors may say whether a finding was right.
     pub can_judge: bool,
-}
-
-fn scan_tile(
-    ctx: &PageCtx,
-    id: &str,
-    version: i64,
-    s: &ScanRef,
-    changed: bool,
-    label_suffix: &str,
-    findings: &[FindingRow],
-) -> Markup {
-    let url = format!("/review/{id}/scans/{version}/{}", s.kind.code());
-    let title = format!("{}{label_suffix}", s.kind.label_zh());
-    // A turned scan is shown upright by default (the reviewer can still turn it).
-    let turn = super::prechecks::rotation(findings, s.kind.code());
-    let regions = super::prechecks::regions(findings, s.kind.code());
-    html! {
-        figure.scan.changed[changed] data-kind=(s.kind.code()) data-rot=(turn) tabindex="0" {
-            figcaption {
-                span { (title) @if changed { " " span.tag.warn { (ctx.t("已更新", "changed")) } } }
-                span.tools {
-                    button type="button" data-act="zoom-in" title=(ctx.t("放大 (+)", "Zoom in (+)")) { "+" }
-                    button type="button" data-act="zoom-out" title=(ctx.t("缩小 (-)", "Zoom out (-)")) { "−" }
-                    button type="button" data-act="rotate" title=(ctx.t("旋转 (O)", "Rotate (O)")) { "⟳" }
-                    a href=(url) target="_blank" rel="noopener" title=(ctx.t("新窗口打开", "Open in a new window")) { "↗" }
-                }
-            }
-            div.viewport {
-                @if s.media_type == MediaType::Pdf {
-                    iframe.doc src=(url) title=(title) {}
-                } @else {
-                    div.frame.(format!("rot-{turn}")) {
-                        img.doc src=(url) alt=(title);
-                        (super::prechecks::overlay(&regions))
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A row of the compared data; `before` is shown (and the row marked) when it differs.
@@ -296,11 +255,11 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
                     @let before = prev_scan(s.kind);
                     @let changed = before.is_some_and(|b| b.sha256 != s.sha256);
                     div.scan-cell {
-                        (scan_tile(ctx, id, d.version, s, changed, "", p.findings))
+                        (scan_tile(ctx, id, p.pdf_pages, Tile { version: d.version, scan: s, changed, label_suffix: "", findings: p.findings }))
                         (super::prechecks::scan_findings(ctx, &of, s.kind.code(), p.findings, p.previous_findings))
                     }
                     @if p.compare { @if let Some(b) = before {
-                        (scan_tile(ctx, id, d.version - 1, b, false, l.t("（上一版本）", " (previous)"), p.previous_findings.unwrap_or_default()))
+                        (scan_tile(ctx, id, p.pdf_pages, Tile { version: d.version - 1, scan: b, changed: false, label_suffix: l.t("（上一版本）", " (previous)"), findings: p.previous_findings.unwrap_or_default() }))
                     } }
                 }
             }

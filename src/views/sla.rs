@@ -1,8 +1,9 @@
 //! Supervision pages of the SLA engine: the SLA page, the outbox, the working-day calendar.
 
-use super::components::{PagerView, pager, status_badge, time};
+use super::components::{PagerView, UploadForm, pager, status_badge, time, upload_form};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::calendar::WorkingCalendar;
+use crate::exchange::formats;
 use crate::storage::{
     outbox::OutboxRow,
     paging::Page,
@@ -206,11 +207,15 @@ pub fn calendar_page(
             }
         }
         h2 { (ctx.t("导入日历表格", "Import a calendar sheet")) }
-        form.stack method="post" action=(format!("/admin/calendar/import?_csrf={}", ctx.csrf)) enctype="multipart/form-data" {
-            p.hint { (ctx.t("xlsx 或 csv，列：日期 / 类型（放假、上班）/ 名称；导入会替换表格所含年份的全部设置。", "xlsx or csv with columns date / type (holiday, workday) / name; replaces every year the sheet contains.")) }
-            label { (ctx.t("日历表格", "Calendar sheet")) " " input type="file" name="file" accept=".csv,.xlsx,.xls,.ods" required; }
-            button.primary type="submit" { (ctx.t("导入", "Import")) }
-        }
+        p.hint { (ctx.t("xlsx 或 csv，列：日期 / 类型（放假、上班）/ 名称；导入会替换表格所含年份的全部设置。", "xlsx or csv with columns date / type (holiday, workday) / name; replaces every year the sheet contains.")) }
+        (upload_form(ctx, &UploadForm {
+            action: "/admin/calendar/import",
+            label: ctx.t("日历表格", "Calendar sheet"),
+            button: ctx.t("导入", "Import"),
+            button_id: "import-calendar",
+            formats: formats::CALENDAR,
+            primary: true,
+        }))
     };
     page(ctx, ctx.t("工作日历", "Working-day calendar"), body)
 }

@@ -2,7 +2,7 @@
 //! them, every figure a link to the applications behind it), the list behind a figure, the
 //! report list and a report's page.
 
-use super::components::{PagerView, pager, outcome_badge, status_badge, time};
+use super::components::{PagerView, outcome_badge, pager, status_badge, time};
 use super::layout::{PageCtx, csrf, page};
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::quality::{Disagreement, SampleRow};

@@ -23,6 +23,10 @@ pub async fn js() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/app.js"),
+        // One script: the pages' shortcuts and scan viewer, then the upload forms.
+        concat!(
+            include_str!("../../static/app.js"),
+            include_str!("../../static/upload.js")
+        ),
     )
 }

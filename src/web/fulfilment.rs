@@ -3,17 +3,18 @@
 //! supervisors and admins read.
 
 use super::{
-    pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    pages::{Ctx, PageError, Staff, page_with, see_other, xlsx_download},
     paging::Paging,
     state::AppState,
+    uploads,
 };
 use crate::desks::fulfilment::{self, FulfilmentError, Production};
 use crate::domain::ids::ApplicationId;
-use crate::exchange::couriers::Courier;
+use crate::exchange::{couriers::Courier, formats};
 use crate::storage::fulfilment::Stage;
 use crate::views::{self, components::counts_line, fulfilment as v};
 use axum::{
-    extract::{Multipart, Path, State},
+    extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderValue, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -28,11 +29,9 @@ super::routes! {
     "/fulfilment/batches/{id}/file" => get(batch_file);
     "/fulfilment/batches/{id}/labels" => get(print_page::<false, false>).post(print_page::<false, true>);
     "/fulfilment/batches/{id}/packing" => get(print_page::<true, false>).post(print_page::<true, true>);
-    "/fulfilment/tracking" => post(import_tracking), upload UPLOAD_LIMIT;
+    "/fulfilment/tracking" => post(import_tracking), upload formats::TRACKING.limit;
     "/fulfilment/shipments/{id}/returned" => post(parcel_returned);
 }
-
-pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 async fn render_queue(
     state: &AppState,
@@ -99,7 +98,14 @@ pub async fn record_production(
                 "{}no application {id}",
                 ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
             );
-            return render_queue(&state, &ctx, Some(&msg), None).await;
+            return render_queue(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment"),
+                Some(&msg),
+                None,
+            )
+            .await;
         };
         items.push(Production {
             application_id,
@@ -336,21 +342,23 @@ pub async fn import_tracking(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
-    mut mp: Multipart,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let (_, bytes) = uploaded_file(&mut mp).await;
-    if bytes.is_empty() {
-        let msg = ctx.t("请选择文件。", "Choose a file.");
-        return render_batches(
-            &state,
-            &ctx,
-            &Paging::first("/fulfilment/batches"),
-            Some(msg),
-            None,
-            &[],
-        )
-        .await;
-    }
+    let bytes = match uploads::read(mp, formats::TRACKING).await {
+        Ok(up) => up.bytes,
+        Err(e) => {
+            let msg = e.message(ctx.locale);
+            return render_batches(
+                &state,
+                &ctx,
+                &Paging::first("/fulfilment/batches"),
+                Some(&msg),
+                None,
+                &[],
+            )
+            .await;
+        }
+    };
     let at = state.clock.now().timestamp_millis();
     match fulfilment::import_tracking(
         &state.storage,

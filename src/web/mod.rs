@@ -19,12 +19,14 @@ pub mod paging;
 pub mod prechecks;
 pub mod quality;
 pub mod review;
+pub mod scans;
 pub mod security;
 pub mod serve;
 pub mod session;
 pub mod sla;
 pub mod state;
 pub mod supervision;
+pub mod uploads;
 
 use axum::{
     Router,

@@ -254,16 +254,3 @@ pub fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
-
-/// The `file` part of an upload form: (file name, bytes); empty when none was sent.
-pub async fn uploaded_file(mp: &mut axum::extract::Multipart) -> (String, Vec<u8>) {
-    let mut out = (String::new(), Vec::new());
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_owned();
-            let bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-            out = (name, bytes);
-        }
-    }
-    out
-}

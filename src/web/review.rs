@@ -10,7 +10,6 @@ use crate::{
     domain::{
         ids::ApplicationId,
         intake::NewApplication,
-        scan::ScanKind,
         serial::CertificateSerial,
         status::{Action, Status},
     },
@@ -19,8 +18,7 @@ use crate::{
 };
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderValue, header},
-    response::{Html, IntoResponse, Response},
+    response::{Html, Response},
 };
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -30,7 +28,7 @@ super::routes! {
     "/review" => get(queue);
     "/review/next" => post(claim_next);
     "/review/{id}" => get(application);
-    "/review/{id}/scans/{version}/{kind}" => get(scan);
+    "/review/{id}/scans/{version}/{kind}" => get(super::scans::scan);
     "/review/{id}/claim" => post(claim);
     "/review/{id}/release" => post(release);
     "/review/{id}/accept" => post(accept);
@@ -167,8 +165,14 @@ pub async fn application(
         .await
         .map_err(|e| PageError::internal(&ctx, e))?
         .is_some_and(|s| s != "pending");
+    let mut scans: Vec<_> = detail.scans.iter().collect();
+    if q.compare.is_some() {
+        scans.extend(detail.previous_scans.iter());
+    }
+    let pdf_pages = super::scans::pdf_pages(&state, &ctx, &scans).await?;
     let page = views::review::AppPage {
         detail: &detail,
+        pdf_pages: &pdf_pages,
         app: &app,
         previous: previous.as_ref(),
         cert: cert.as_ref(),
@@ -189,54 +193,6 @@ pub async fn application(
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),
     ))
-}
-
-/// The scan bytes, verified against their hash, for roles the policy lets through.
-pub async fn scan(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Path((id, version, kind)): Path<(String, i64, String)>,
-) -> Result<Response, PageError> {
-    let id = ApplicationId::parse(&id).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let kind = ScanKind::parse(&kind).ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let at = state.clock.now().timestamp_millis();
-    let (scan, bytes) = review::scan(
-        &state.storage,
-        &state.scans,
-        &id,
-        version,
-        kind,
-        &s.actor(),
-        &ctx.request_id,
-        at,
-    )
-    .await
-    .map_err(|e| PageError::internal(&ctx, e))?
-    .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(scan.media_type.mime()),
-    );
-    // Framed by our own application page only; scripts in a PDF get nowhere.
-    // (A PDF gets no stricter policy: the browser's own PDF viewer runs inside that frame.)
-    let csp = if scan.media_type == crate::domain::scan::MediaType::Pdf {
-        "frame-ancestors 'self'"
-    } else {
-        "default-src 'none'; frame-ancestors 'self'"
-    };
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
-    h.insert(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("SAMEORIGIN"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@ use super::{
     pages::{Ctx, PageError, Staff, see_other},
     paging::Paging,
     state::AppState,
+    uploads,
 };
 use crate::{
     domain::calendar::DayKind,
@@ -14,7 +15,7 @@ use crate::{
     views::{self, sla::SlaFigures},
 };
 use axum::{
-    extract::{Multipart, Path, Query, State},
+    extract::{Multipart, Path, Query, State, multipart::MultipartRejection},
     response::{Html, IntoResponse, Response},
 };
 use axum_extra::extract::Form;
@@ -26,13 +27,10 @@ super::routes! {
     "/admin/outbox" => get(outbox_page);
     "/admin/outbox/{id}/retry" => post(retry_message);
     "/admin/calendar" => get(calendar_page).post(set_day);
-    "/admin/calendar/import" => post(import_calendar), upload UPLOAD_LIMIT;
+    "/admin/calendar/import" => post(import_calendar), upload exchange::formats::CALENDAR.limit;
 }
 
 const DAY: i64 = 86_400_000;
-
-/// The largest calendar file taken (axum's default body limit for extractors).
-pub const UPLOAD_LIMIT: usize = 2 * 1024 * 1024;
 
 pub async fn sla_page(
     State(state): State<AppState>,
@@ -216,15 +214,16 @@ pub async fn import_calendar(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
-    mut mp: Multipart,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
     let year = state.clock.now().year();
-    let mut bytes = Vec::new();
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("file") {
-            bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    let bytes = match uploads::read(mp, exchange::formats::CALENDAR).await {
+        Ok(up) => up.bytes,
+        Err(e) => {
+            let page = render_calendar(&state, &ctx, year, Some(&e.message(ctx.locale))).await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
-    }
+    };
     let now = state.clock.now().timestamp_millis();
     match exchange::calendar::import(&state.storage, &bytes, &s.actor(), now).await {
         Ok(summary) => {

@@ -118,7 +118,8 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
 /// named; `{id}` is the application's id. The concrete requests are those of `concrete`, sent
 /// in the order of the roles above: the supervisor's "next" claims the application, so a
 /// reviewer's decisions after it are not theirs. A 400/422 in plain text is the form or query
-/// refused by its extractor (the request got past the access check, nothing changed).
+/// refused by its extractor (the request got past the access check, nothing changed); an upload
+/// that is not a multipart form is a 422 desk page saying so (`web::uploads`).
 const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "GET",
@@ -145,7 +146,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/admin/calendar", "*=200 工作日历 · 证书补办后台"),
     ("POST", "/admin/calendar", "*=422 text/plain"),
-    ("POST", "/admin/calendar/import", "*=400 text/plain"),
+    (
+        "POST",
+        "/admin/calendar/import",
+        "*=422 工作日历 · 证书补办后台",
+    ),
     ("GET", "/admin/outbox", "*=200 邮件发送队列 · 证书补办后台"),
     (
         "POST",
@@ -186,7 +191,7 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/openapi.json", "*=200 application/json"),
     ("GET", "/finance", "*=303 /finance/exceptions"),
     ("GET", "/finance/bills", "*=200 账单导入 · 证书补办后台"),
-    ("POST", "/finance/bills", "*=400 text/plain"),
+    ("POST", "/finance/bills", "*=422 账单导入 · 证书补办后台"),
     (
         "GET",
         "/finance/exceptions",
@@ -213,7 +218,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/finance/invoices/batches/{id}",
         "*=404 404 · 证书补办后台",
     ),
-    ("POST", "/finance/invoices/issued", "*=400 text/plain"),
+    (
+        "POST",
+        "/finance/invoices/issued",
+        "*=422 发票 · 证书补办后台",
+    ),
     ("GET", "/finance/refunds", "*=200 待退款 · 证书补办后台"),
     (
         "GET",
@@ -277,7 +286,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/fulfilment/shipments/{id}/returned",
         "*=404 404 · 证书补办后台",
     ),
-    ("POST", "/fulfilment/tracking", "*=400 text/plain"),
+    (
+        "POST",
+        "/fulfilment/tracking",
+        "*=422 快递批次 · 证书补办后台",
+    ),
     ("GET", "/healthz", "*=200 text/plain"),
     ("GET", "/hotline", "*=200 客服查询 · 证书补办后台"),
     (

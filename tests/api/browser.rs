@@ -1,6 +1,6 @@
 //! The review desk in headless Chromium (Debian's chromium + chromedriver), driven over the
 //! W3C WebDriver protocol: sign in, open the queue, open an application, see all five scans
-//! side by side, and save a screenshot.
+//! side by side (the PDFs as their pages rendered to images), and save a screenshot.
 
 use crate::both;
 use crate::helpers::*;
@@ -266,7 +266,7 @@ async fn reviewer_sees_five_scans_side_by_side(backend: Backend) {
             .await
     );
 
-    // All five scans are there: three images decoded, two PDFs framed.
+    // All five scans are there as images: three decoded, two PDFs rendered on the server.
     // The path changes when the new document commits, before it is parsed: wait for it.
     assert!(
         b.wait_for("return document.readyState === 'complete'")
@@ -283,9 +283,20 @@ async fn reviewer_sees_five_scans_side_by_side(backend: Backend) {
         "images did not load"
     );
     assert_eq!(
-        b.eval("return document.querySelectorAll('figure.scan iframe').length")
+        b.eval("return [document.querySelectorAll('figure.scan iframe').length, document.querySelectorAll('figure.scan img.doc').length, document.querySelectorAll('figure.scan a.original').length]")
             .await,
-        json!(2)
+        json!([0, 5, 2]),
+        "the PDFs are images, the originals linked"
+    );
+    // A PDF page zooms like a photo.
+    assert_eq!(
+        b.eval(
+            "const f = document.querySelector('figure.scan[data-kind=application_form]'); \
+                f.querySelector('button[data-act=zoom-in]').click(); \
+                return f.querySelector('.frame').style.transform"
+        )
+        .await,
+        json!("scale(1.25) rotate(0deg)")
     );
     // Side by side: tiles share rows (at least two tiles on the first row).
     let tops = b.eval("return Array.from(document.querySelectorAll('figure.scan')).map(f => Math.round(f.getBoundingClientRect().top))").await;
@@ -305,8 +316,6 @@ async fn reviewer_sees_five_scans_side_by_side(backend: Backend) {
             .await
             == json!(true)
     );
-    // Give the PDF viewer a moment to paint before the picture is taken.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let shot = shots_dir(backend).join("review-page.png");
     b.screenshot(&shot).await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);

@@ -69,7 +69,7 @@ async fn seed_cases(app: &TestApp, closed: usize, open: usize) -> (Vec<i64>, i64
             out_trade_no: &order,
             application_id: None,
             line_id: None,
-            amount_fen: amount,
+            amount_fen: backoffice::domain::money::Fen::new(amount),
             at: now + i as i64,
         };
         assert!(open_case(&mut tx, &case).await.unwrap());
@@ -287,7 +287,7 @@ async fn invoice_requests_page(b: Backend) {
         .iter()
         .filter(|r| {
             r.payment_state == "verified"
-                && ["accepted", "in_production", "shipped"].contains(&r.status.as_str())
+                && ["accepted", "in_production", "shipped"].contains(&r.status.code())
         })
         .count();
     let fin = app.signed_in_staff("qian.li", "finance").await;

@@ -51,10 +51,14 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
         (1, "0150512140479054C03", "张三", "11010519491231002X"),
         (2, "0150512140479054C04", "李四", "44030519900101123X"),
     ] {
+        // The first one's application form is a real PDF, its page rendered for the review page.
+        let form = backoffice::demo::scans::form_pdf("Application form", &[name, idn]);
         let r = app
             .submit(
                 &format!("k{n}"),
-                submission(n, serial, name, idn, shared.clone()).form(),
+                submission(n, serial, name, idn, shared.clone())
+                    .set("application_form", "form.pdf", "application/pdf", form)
+                    .form(),
             )
             .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
@@ -91,6 +95,23 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
         app.staff_act(id, backoffice::domain::status::Action::Accept, &[])
             .await;
     }
+    let form_of = |id: &str| {
+        let (storage, id) = (app.storage.clone(), id.to_owned());
+        async move {
+            storage
+                .scans(&aid(&id), 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.kind.code() == "application_form")
+                .unwrap()
+                .sha256
+        }
+    };
+    let first_form = form_of(&ids[0]).await;
+    let page = backoffice::desks::scan_pages::ensure(&app.storage, &app.state.scans, &first_form)
+        .await
+        .unwrap();
     let files = app.stored_scan_files();
     // Now (2026-11-25, Beijing): the first certificate expired 2021-11-24 — five years and a
     // day ago; the second 2021-11-25 — exactly five years: kept through today.
@@ -101,9 +122,11 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
         .await
         .unwrap();
     assert_eq!(s.applications, 1);
-    // Four of its five scans go; the id_back it shares with the second application stays.
-    assert_eq!(s.scan_files, 4);
-    assert_eq!(app.stored_scan_files(), files - 4);
+    // Four of its five scans go, and its PDF form's page image with it; the id_back it shares
+    // with the second application stays.
+    assert_eq!(s.scan_files, 5);
+    assert_eq!(app.stored_scan_files(), files - 5);
+    assert!(app.state.scans.get(&page[0]).await.is_err());
     let first = app
         .get_json(&format!("/api/v1/applications/{}", ids[0]))
         .await;
@@ -139,11 +162,12 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
         .await
         .unwrap();
     assert_eq!(s, retention::Summary::default());
-    // A day later the second is past it too, and the shared scan goes with it.
+    // A day later the second is past it too, and the shared scan goes with it, as does the page
+    // image of its PDF form (rendered when the supervisor opened it above).
     let s = retention::run(&app.storage, &app.state.scans, 5, now + DAY)
         .await
         .unwrap();
-    assert_eq!((s.applications, s.scan_files), (1, 5));
+    assert_eq!((s.applications, s.scan_files), (1, 6));
     // With ten years configured, nothing would have gone.
     let fresh = TestApp::spawn(b).await;
     let r = fresh

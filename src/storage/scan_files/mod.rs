@@ -318,7 +318,8 @@ impl SweepLock {
         }))
     }
 
-    /// Which of `shas` a row references: an application's scan or an issued invoice's file.
+    /// Which of `shas` a row references: an application's scan, an issued invoice's file, or a
+    /// page image of a scan an application references.
     pub async fn referenced(&mut self, shas: &[String]) -> DbResult<Vec<String>> {
         if shas.is_empty() {
             return Ok(Vec::new());
@@ -333,7 +334,10 @@ impl SweepLock {
             where sha256 in ({list}) \
             union select file_sha256 \
             from issued_invoices \
-            where file_sha256 in ({list})"
+            where file_sha256 in ({list}) \
+            union select png_sha256 \
+            from scan_pages \
+            where png_sha256 in ({list}) and scan_sha256 in (select sha256 from application_scans)"
         );
         macro_rules! run {
             ($c:expr) => {{
@@ -364,7 +368,8 @@ pub async fn referenced_page(storage: &Storage, after: &str, limit: i64) -> DbRe
     on_pool!(storage.read_pool(), |p| sqlx::query_scalar::<_, String>(
         "select sha256 \
         from ( select sha256 from application_scans where sha256 > $1 union select file_sha256 \
-            from issued_invoices where file_sha256 > $1 ) r \
+            from issued_invoices where file_sha256 > $1 union select png_sha256 from scan_pages \
+            where png_sha256 > $1 and scan_sha256 in (select sha256 from application_scans) ) r \
         order by sha256 \
         limit $2"
     )

@@ -3,17 +3,19 @@
 
 use super::audit_export;
 use crate::desks::invoicing::{self, InvoiceError};
+use crate::exchange::formats;
 use crate::views::{components::counts_line, finance as v, layout::PageCtx};
 use crate::web::{
-    pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    pages::{Ctx, PageError, Staff, page_with, see_other, xlsx_download},
     paging::Paging,
     state::AppState,
+    uploads,
 };
 
 /// The invoices page (its lists page at this address).
 const PATH: &str = "/finance/invoices";
 use axum::{
-    extract::{Multipart, Path, State},
+    extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
 };
@@ -119,13 +121,15 @@ pub async fn import_issued(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
-    mut mp: Multipart,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let (_, bytes) = uploaded_file(&mut mp).await;
-    if bytes.is_empty() {
-        let msg = ctx.t("请选择文件。", "Choose a file.");
-        return render_invoices(&state, &ctx, &Paging::first(PATH), Some(msg), None).await;
-    }
+    let bytes = match uploads::read(mp, formats::ISSUED_INVOICES).await {
+        Ok(up) => up.bytes,
+        Err(e) => {
+            let msg = e.message(ctx.locale);
+            return render_invoices(&state, &ctx, &Paging::first(PATH), Some(&msg), None).await;
+        }
+    };
     let at = state.clock.now().timestamp_millis();
     let r = invoicing::import_issued(
         &state.storage,

@@ -5,19 +5,21 @@
 pub mod invoicing;
 
 use super::{
-    pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
+    pages::{Ctx, PageError, Staff, page_with, see_other, xlsx_download},
     paging::Paging,
     state::AppState,
+    uploads,
 };
 use crate::desks::finance::{self, FinanceError, Resolution};
 use crate::domain::calendar::beijing;
 use crate::domain::period;
+use crate::exchange::formats;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::finance::CaseState;
 use crate::storage::paging::{self, PageReq};
 use crate::views::{self, finance as v};
 use axum::{
-    extract::{Multipart, Path, Query, State},
+    extract::{Multipart, Path, Query, State, multipart::MultipartRejection},
     http::StatusCode,
     response::{Html, IntoResponse, Redirect, Response},
 };
@@ -28,7 +30,7 @@ use std::collections::HashMap;
 
 super::routes! {
     "/finance" => get(home);
-    "/finance/bills" => get(bills).post(upload_bill), upload UPLOAD_LIMIT;
+    "/finance/bills" => get(bills).post(upload_bill), upload formats::BILLS.limit;
     "/finance/exceptions" => get(exceptions);
     "/finance/exceptions/{id}" => get(case).post(resolve);
     "/finance/refunds" => get(refunds);
@@ -38,12 +40,9 @@ super::routes! {
     "/finance/invoices" => get(invoicing::invoices);
     "/finance/invoices/batches" => post(invoicing::create_batch);
     "/finance/invoices/batches/{id}" => get(invoicing::batch_file);
-    "/finance/invoices/issued" => post(invoicing::import_issued), upload UPLOAD_LIMIT;
+    "/finance/invoices/issued" => post(invoicing::import_issued), upload formats::ISSUED_INVOICES.limit;
     "/invoice-files/{token}" => get(invoicing::invoice_file);
 }
-
-/// Bills and issued-invoice exports may be large (a month of an Alipay account).
-pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 
 pub async fn home() -> Redirect {
     Redirect::to("/finance/exceptions")
@@ -85,17 +84,19 @@ pub async fn upload_bill(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     Staff(s): Staff,
-    mut mp: Multipart,
+    mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let (name, bytes) = uploaded_file(&mut mp).await;
-    if bytes.is_empty() {
-        let msg = ctx.t("请选择账单文件。", "Choose a bill file.");
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(msg)).await?,
-        )
-            .into_response());
-    }
+    let (name, bytes) = match uploads::read(mp, formats::BILLS).await {
+        Ok(up) => (up.name, up.bytes),
+        Err(e) => {
+            let msg = e.message(ctx.locale);
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(&msg)).await?,
+            )
+                .into_response());
+        }
+    };
     let at = state.clock.now().timestamp_millis();
     let storage = state.storage.clone();
     let actor = s.actor();
