@@ -5,12 +5,12 @@ use super::audit_export;
 use crate::desks::invoicing::{self, InvoiceError};
 use crate::views::{components::counts_line, finance as v, layout::PageCtx};
 use crate::web::{
+    download::download,
     pages::{Ctx, PageError, Staff, page_with, see_other, uploaded_file, xlsx_download},
     state::AppState,
 };
 use axum::{
     extract::{Multipart, Path, State},
-    http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -92,7 +92,7 @@ pub async fn batch_file(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
+    Ok(xlsx_download(&format!("开票批次_{batch_no}.xlsx"), bytes))
 }
 
 pub async fn import_issued(
@@ -173,16 +173,10 @@ pub async fn invoice_file(
         Some("xml") => "application/xml",
         _ => "application/octet-stream",
     };
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}.{}\"",
-        f.invoice_number,
-        f.file_name.rsplit('.').next().unwrap_or("bin")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    let ext = f.file_name.rsplit('.').next().unwrap_or("bin");
+    Ok(download(
+        &format!("发票_{}.{ext}", f.invoice_number),
+        mime,
+        bytes,
+    ))
 }
