@@ -37,11 +37,7 @@ pub(super) struct Draft {
 }
 
 /// A made-up applicant's application, submitted (and paid minutes before) at `submitted`.
-pub(super) fn draft(
-    i: u64,
-    submitted: DateTime<Utc>,
-    rng: &mut StdRng,
-) -> anyhow::Result<Draft> {
+pub(super) fn draft(i: u64, submitted: DateTime<Utc>, rng: &mut StdRng) -> anyhow::Result<Draft> {
     let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
     let name = format!(
         "{}{}",

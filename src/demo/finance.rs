@@ -140,7 +140,11 @@ pub(super) async fn demo_invoices(
     let batched = state.storage.invoice_requests("batched", 10_000).await?;
     let mut csv = String::from("数电发票号码,开票日期,购买方名称,价税合计,备注,下载链接\r\n");
     let issued_on = now.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S");
-    let issue = if all { batched.len() } else { batched.len() / 2 };
+    let issue = if all {
+        batched.len()
+    } else {
+        batched.len() / 2
+    };
     for (n, r) in batched.iter().take(issue).enumerate() {
         let number = format!(
             "2644200000{:010}",

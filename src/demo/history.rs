@@ -49,9 +49,8 @@ pub(super) async fn applications(
                     .expect("fixed offset")
                     .with_timezone(&Utc);
                 let d = drafts::draft(i, submitted, rng)?;
-                let id =
-                    drafts::store(state, cal, &d, drafts::placeholders(i, form, eseal), now)
-                        .await?;
+                let id = drafts::store(state, cal, &d, drafts::placeholders(i, form, eseal), now)
+                    .await?;
                 let due = cal.review_due_at(submitted);
                 let decided_at = if rng.random_bool(0.06) {
                     due + Duration::minutes(rng.random_range(30..2 * 24 * 60))
@@ -120,9 +119,16 @@ pub(super) async fn decide(
             let claimed = (p.decided_at - Duration::minutes(rng.random_range(5..90)))
                 .max(p.plan.submitted + Duration::minutes(1));
             let none = review::Step::default();
-            review::act(&state.storage, id, Action::Claim, &none, &actor, ms(claimed)).await?;
-            let verified =
-                state.storage.payment_state_of(id).await?.as_deref() == Some("verified");
+            review::act(
+                &state.storage,
+                id,
+                Action::Claim,
+                &none,
+                &actor,
+                ms(claimed),
+            )
+            .await?;
+            let verified = state.storage.payment_state_of(id).await?.as_deref() == Some("verified");
             let (step, data) = match p.plan.roll {
                 0..84 if verified => (Action::Accept, none),
                 84..95 => {
