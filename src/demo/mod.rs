@@ -1,9 +1,13 @@
 //! `demo`: users of every role, a certificate registry, and applications in every status with
-//! scans, so a newcomer sees a working desk at once. Safe to run twice (adds more applications).
+//! scans, so a newcomer sees a working desk at once: a quarter of decided, shipped and invoiced
+//! history behind a fortnight of current work. It fills an empty database only: run again, it
+//! says so and adds nothing.
 
 pub mod bills;
+mod drafts;
 mod finance;
 mod fulfilment;
+mod history;
 mod people;
 pub mod rendered;
 pub mod scans;
@@ -13,18 +17,14 @@ use crate::{
     desks::review::{self, Actor},
     domain::{
         calendar::beijing,
-        certificate::{CertStatus, Certificate},
         ids::ApplicationId,
         intake::NewApplication,
-        personal_id::{IdType, PersonalId},
         scan::{ScanKind, sniff},
-        serial::CertificateSerial,
         status::Action,
     },
     storage::{
-        applications::{self, NewRow, ScanRef},
-        audit::{self, AuditEntry},
-        certificates, ms,
+        applications::{self, ScanRef},
+        ms,
         staff::NewStaff,
     },
     web::state::AppState,
@@ -32,10 +32,18 @@ use crate::{
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use serde_json::json;
 
 pub async fn run(state: &AppState) -> anyhow::Result<()> {
     let storage = &state.storage;
+    let existing = storage.application_count().await?;
+    if existing > 0 {
+        eprintln!(
+            "demo: the database already holds {existing} applications; the demo fills an empty \
+             database only, so it added nothing and changed no password (for a fresh demo, point \
+             DATABASE_URL and BACKOFFICE_DATA_DIR somewhere new)."
+        );
+        return Ok(());
+    }
     let now = Utc::now();
     let mut rng = StdRng::seed_from_u64(now.timestamp() as u64);
 
@@ -85,65 +93,6 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     let mut made = 0;
     let mut plans: Vec<Plan> = Vec::new();
     let mut drafts = Vec::new();
-    for i in 0..count {
-        let serial = format!("0150{:015X}", rng.random::<u64>() >> 4);
-        let name = format!(
-            "{}{}",
-            people::SURNAMES[rng.random_range(0..people::SURNAMES.len())],
-            people::GIVEN[rng.random_range(0..people::GIVEN.len())]
-        );
-        let idn = people::resident_id(&mut rng);
-        let mobile = format!(
-            "1{}{:09}",
-            [3, 5, 7, 8, 9][rng.random_range(0..5)],
-            rng.random_range(0..1_000_000_000u64)
-        );
-        let cert = Certificate {
-            serial: CertificateSerial::parse(&serial).map_err(anyhow::Error::msg)?,
-            holder_name: name.clone(),
-            holder: PersonalId::parse(IdType::ResidentId, &idn).map_err(anyhow::Error::msg)?,
-            cert_type: "natural_person".into(),
-            valid_from: (now - Duration::days(rng.random_range(30..700))).date_naive(),
-            valid_to: (now + Duration::days(rng.random_range(30..700))).date_naive(),
-            status: CertStatus::Valid,
-        };
-        // Submissions over the last twelve days.
-        let submitted = now - Duration::minutes(rng.random_range(10..12 * 24 * 60));
-        let channel = if rng.random_bool(0.6) {
-            "wechat"
-        } else {
-            "alipay"
-        };
-        let t = |t: chrono::DateTime<Utc>| t.with_timezone(&beijing()).to_rfc3339();
-        let hall_reference = format!(
-            "WT{}{:06}",
-            submitted.with_timezone(&beijing()).format("%Y%m%d"),
-            rng.random_range(0..1_000_000)
-        );
-        let district = people::DISTRICTS[rng.random_range(0..people::DISTRICTS.len())];
-        let street = format!(
-            "{}{}号",
-            people::STREETS[rng.random_range(0..people::STREETS.len())],
-            rng.random_range(1..300)
-        );
-        let body = json!({
-            "hall_reference": hall_reference,
-            "certificate_serial": serial,
-            "applicant": {"name": name, "id_type": "resident_id", "id_number": idn, "mobile": mobile, "email": format!("user{i}@example.com")},
-            "mailing_address": {"recipient": name, "mobile": mobile, "province": "广东省", "city": "深圳市",
-                "district": district, "detail": street, "postcode": "518000"},
-            "invoice": if rng.random_bool(0.4) { json!({"title": name, "tax_id": null, "email": format!("user{i}@example.com")}) } else { json!(null) },
-            "payment": {"channel": channel, "out_trade_no": format!("SZCA{:016X}", rng.random::<u64>()), "transaction_id": format!("42000{:023}", rng.random_range(0..u64::MAX / 2)),
-                "amount_fen": 20000, "paid_at": t(submitted - Duration::minutes(3))},
-            "liveness": {"passed": true, "score": (rng.random_range(850..999) as f64) / 1000.0, "checked_at": t(submitted - Duration::minutes(5))},
-            "telecom_real_name": {"passed": true, "checked_at": t(submitted - Duration::minutes(7))},
-            "consents": {"service_agreement_version": "2023-05", "sensitive_pi_authorization": true, "agreed_at": t(submitted - Duration::minutes(10))},
-            "submitted_at": t(submitted),
-        });
-        let app =
-            NewApplication::parse(&body, None).map_err(|e| anyhow::anyhow!("demo body: {e}"))?;
-        drafts.push((i, name, idn, district, street, cert, submitted, app));
-    }
     // One planted defect each on the first applications (kept waiting in the queue).
     let planted = |i: u64| {
         rendered::PLANTED
@@ -151,21 +100,32 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             .copied()
             .unwrap_or(rendered::Planted::None)
     };
+    for i in 0..count {
+        // The roll decides how far the application moves (below); those still waiting for a
+        // decision afterwards (unclaimed, claimed, returned and back) came in recently.
+        let roll = if planted(i) == rendered::Planted::None {
+            rng.random_range(0..100)
+        } else {
+            rng.random_range(0..35)
+        };
+        let submitted = drafts::submitted_at(&cal, now, roll < 58, &mut rng);
+        drafts.push((roll, drafts::draft(i, submitted, &mut rng)?));
+    }
     let subjects: Vec<rendered::Subject> = drafts
         .iter()
-        .map(|(i, name, idn, district, street, ..)| rendered::Subject {
-            index: *i,
-            name,
-            id_number: idn,
-            district,
-            street,
+        .map(|(_, d)| rendered::Subject {
+            index: d.index,
+            name: &d.name,
+            id_number: &d.id_number,
+            district: d.district,
+            street: &d.street,
             today,
-            planted: planted(*i),
+            planted: planted(d.index),
             // The reused photo is the first application's.
-            photo_seed: if planted(*i) == rendered::Planted::ReusedPhoto {
+            photo_seed: if planted(d.index) == rendered::Planted::ReusedPhoto {
                 0
             } else {
-                *i
+                d.index
             },
         })
         .collect();
@@ -176,75 +136,17 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     };
     drawn.reverse();
     drop(subjects);
-    for (i, _, _, _, _, cert, submitted, app) in drafts {
-        let files: Vec<(ScanKind, Vec<u8>)> = match drawn.pop() {
-            Some(files) => files,
-            None => vec![
-                (ScanKind::ApplicationForm, form.clone()),
-                (ScanKind::EsealForm, eseal.clone()),
-                (ScanKind::IdFront, scans::id_card(true, i)),
-                (ScanKind::IdBack, scans::id_card(false, 0)),
-                (ScanKind::LivenessPhoto, scans::liveness_photo(i)),
-            ],
-        };
-        let shas = state
-            .scans
-            .put_all(files.iter().map(|(_, b)| Bytes::from(b.clone())).collect())
-            .await?;
-        let scan_refs: Vec<ScanRef> = files
-            .iter()
-            .zip(shas)
-            .map(|((kind, b), sha256)| ScanRef {
-                kind: *kind,
-                sha256,
-                media_type: sniff(b).expect("generated"),
-                size_bytes: b.len() as i64,
-            })
-            .collect();
-        let id = ApplicationId::generate(submitted.with_timezone(&beijing()).date_naive());
-        let mut tx = storage.begin().await?;
-        certificates::upsert(&mut tx, &cert, ms(now)).await?;
-        let body_text = app.to_json().to_string();
-        applications::insert_new(
-            &mut tx,
-            &NewRow {
-                application_id: &id,
-                app: &app,
-                body: &body_text,
-                received_at: ms(submitted),
-                review_due_at: ms(cal.review_due_at(submitted)),
-                scans: &scan_refs,
-                actor: "api:demo-hall",
-            },
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &AuditEntry {
-                at: ms(submitted),
-                actor: "api:demo-hall",
-                action: "application.submitted",
-                subject_type: "application",
-                subject_id: id.as_str(),
-                after: Some("submitted"),
-                ..Default::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-
-        // The planted ones wait in the queue for a reviewer.
-        let roll = if planted(i) == rendered::Planted::None {
-            rng.random_range(0..100)
-        } else {
-            rng.random_range(0..35)
-        };
+    for (roll, d) in drafts {
+        let files = drawn
+            .pop()
+            .unwrap_or_else(|| drafts::placeholders(d.index, &form, &eseal));
+        let id = drafts::store(state, &cal, &d, files, now).await?;
         plans.push(Plan {
             id,
-            app,
-            submitted,
+            app: d.app,
+            submitted: d.submitted,
             roll,
-            index: i,
+            index: d.index,
         });
         made += 1;
     }
@@ -252,7 +154,16 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     // The merchants' bills of the days before today, with what finance meets in real life: a
     // payment missing from the bill, a short payment, an order paid twice, money without an
     // application. Then the reviewers move applications along (accepting needs a verified payment).
-    let bill_summaries = finance::demo_bills(storage, &plans, now, &mut rng).await?;
+    let past = history::applications(state, &cal, now, (&form, &eseal), count, &mut rng).await?;
+    let history_count = past.len();
+    let bill_summaries = finance::demo_bills(
+        storage,
+        past.iter().map(|p| &p.plan).chain(plans.iter()),
+        now,
+        &mut rng,
+    )
+    .await?;
+    let (history_accepted, history_shipped) = history::decide(state, past, &mut rng).await?;
     let mut to_produce: Vec<(ApplicationId, bool)> = Vec::new();
     for plan in plans {
         let Plan {
@@ -351,11 +262,18 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         "Demo data: {made} applications with scans, {} certificates in the registry.",
         storage.certificate_count().await?
     );
-    for b in &bill_summaries {
+    println!(
+        "History: {history_count} applications over the {} weeks before, {history_accepted} \
+         accepted, {history_shipped} shipped, their invoices issued; {} bills imported.",
+        13,
+        bill_summaries.len()
+    );
+    let earlier = bill_summaries.len().saturating_sub(20);
+    for b in &bill_summaries[earlier..] {
         println!("  bill {}: {}", b.0, b.1);
     }
-    finance::demo_invoices(state, now).await?;
-    fulfilment::demo_fulfilment(state, &to_produce, now).await?;
+    finance::demo_invoices(state, now, false).await?;
+    fulfilment::demo_fulfilment(state, &to_produce, history_accepted, now).await?;
     let token = storage
         .create_api_token("demo-hall", ms(now), "demo")
         .await?;

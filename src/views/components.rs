@@ -78,12 +78,29 @@ pub fn time_left(l: Locale, now_ms: i64, due_ms: i64) -> String {
     }
 }
 
-/// Money in yuan with the currency sign.
+/// Money as every page shows it: `¥12,345.00`, `-¥0.50` — the sign, the currency sign, the
+/// yuan in groups of three, two decimals.
+pub fn yuan(fen: Fen) -> String {
+    let v = fen.get();
+    let abs = v.unsigned_abs();
+    let int = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0 { "-" } else { "" };
+    format!("{sign}¥{grouped}.{:02}", abs % 100)
+}
+
+/// Money in a page: [`yuan`] in a `span.money`.
 pub struct Yuan(pub Fen);
 
 impl Render for Yuan {
     fn render(&self) -> Markup {
-        html! { span.money { "¥" (self.0.to_string()) } }
+        html! { span.money { (yuan(self.0)) } }
     }
 }
 
@@ -206,5 +223,22 @@ mod tests {
         assert!(html.contains("第 51–100 条，共 812 条"), "{html}");
         assert!(html.contains("href=\"/x?before=1\""), "{html}");
         assert!(html.contains("<span class=\"off\">下一页"), "{html}");
+    }
+
+    #[test]
+    fn money_has_thousands_separators_and_its_sign() {
+        for (fen, shown) in [
+            (0, "¥0.00"),
+            (5, "¥0.05"),
+            (-50, "-¥0.50"),
+            (99_999, "¥999.99"),
+            (100_000, "¥1,000.00"),
+            (1_234_500, "¥12,345.00"),
+            (-123_456_789, "-¥1,234,567.89"),
+            (i64::MAX, "¥92,233,720,368,547,758.07"),
+            (i64::MIN, "-¥92,233,720,368,547,758.08"),
+        ] {
+            assert_eq!(yuan(Fen::new(fen)), shown, "{fen}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The finance desk's pages: bills, exceptions and their evidence, refunds owed, the daily
 //! report, invoices.
 
-use super::components::{PagerView, UploadForm, pager, status_badge, time, upload_form};
+use super::components::{self, PagerView, UploadForm, pager, status_badge, time, upload_form};
 use super::layout::{PageCtx, csrf, page};
 use crate::domain::{ids::ApplicationId, money::Fen, status::Status};
 use crate::exchange::formats;
@@ -13,7 +13,7 @@ use crate::storage::{
 use maud::{Markup, PreEscaped, html};
 
 fn yuan(fen: Fen) -> String {
-    fen.to_string()
+    components::yuan(fen)
 }
 
 /// Fees are kept in 1/100,000 yuan (WeChat prints five decimals); shown to the fen.
@@ -243,7 +243,7 @@ pub fn case_page(ctx: &PageCtx, p: &CasePage) -> Markup {
                         dt { (ctx.t("申请人", "Applicant")) } dd { (a.applicant_name) }
                         dt { (ctx.t("渠道", "Channel")) } dd { (channel(ctx, &a.channel)) }
                         dt { (ctx.t("商户订单号", "Order no.")) } dd.mono { (a.out_trade_no) }
-                        dt { (ctx.t("应收金额", "Fee")) } dd { (yuan(a.amount_fen)) " " (ctx.t("元", "yuan")) }
+                        dt { (ctx.t("应收金额", "Fee")) } dd { (yuan(a.amount_fen)) }
                         dt { (ctx.t("网厅记录的支付时间", "Paid at (hall)")) } dd { (time(a.paid_at)) }
                         dt { (ctx.t("付款核实", "Payment")) } dd { (super::review::payment_state(ctx, &a.payment_state)) }
                     }
@@ -296,7 +296,7 @@ pub fn refunds_page(ctx: &PageCtx, owed: &Page<CaseListRow>, pg: &PagerView) -> 
         h1.visually-hidden { (ctx.t("待退款", "Refunds owed")) }
         (tabs(ctx))
         p.toolbar {
-            (ctx.t("待退款", "Owed")) " " strong id="owed-count" { (owed.total) } " " (ctx.t("笔，合计", "refunds, ")) " " strong id="owed-total" { (yuan(Fen::new(total))) } " " (ctx.t("元", "yuan"))
+            (ctx.t("待退款", "Owed")) " " strong id="owed-count" { (owed.total) } " " (ctx.t("笔，合计", "refunds, ")) " " strong id="owed-total" { (yuan(Fen::new(total))) }
             " " a.button href="/finance/refunds.xlsx" id="refunds-xlsx" { (ctx.t("导出 xlsx（商户平台退款用）", "Export xlsx (for the merchant platforms)")) }
         }
         table.grid.dense id="refunds" {

@@ -2,8 +2,9 @@
 //! them, every figure a link to the applications behind it), the list behind a figure, the
 //! report list and a report's page.
 
-use super::components::{PagerView, outcome_badge, pager, status_badge, time};
+use super::components::{PagerView, outcome_badge, pager, status_badge, time, yuan};
 use super::layout::{PageCtx, csrf, page};
+use crate::domain::money::Fen;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
 use crate::storage::quality::{Disagreement, SampleRow};
 use crate::storage::supervision::FigureRow;
@@ -324,7 +325,8 @@ pub fn report_page(
                     tr { @for c in &l.columns {
                         @let v = row.get(c.field.as_str()).unwrap_or(&Value::Empty);
                         @match v {
-                            Value::Int(_) | Value::Money(_) => { td.num { (reports::display(v)) } }
+                            Value::Money(f) => { td.num { (yuan(Fen::new(*f))) } }
+                            Value::Int(_) => { td.num { (reports::display(v)) } }
                             _ if c.field == "application_id" => { td { a href=(format!("/review/{}", reports::display(v))) { code { (reports::display(v)) } } } }
                             _ => { td { (reports::display(v)) } }
                         }
@@ -335,6 +337,7 @@ pub fn report_page(
             @if has_totals {
                 tfoot { tr.totals { @for (i, c) in l.columns.iter().enumerate() {
                     @match totals.get(&c.field) {
+                        Some(Value::Money(f)) => { td.num { strong { (yuan(Fen::new(*f))) } } }
                         Some(v) => { td.num { strong { (reports::display(v)) } } }
                         None => { td { @if i == 0 { strong { (ctx.t("合计", "Total")) } } } }
                     }

@@ -276,7 +276,7 @@ pub async fn batch_file(
         .await
         .map_err(e)?
         .ok_or_else(|| PageError::NotFound(ctx.clone()))?;
-    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
+    Ok(xlsx_download(&format!("发货批次_{batch_no}.xlsx"), bytes))
 }
 
 /// The labels (or the packing list) of a batch as a print page. Only a print (`record`, a

@@ -7,6 +7,7 @@ pub mod api_limits;
 pub mod assets;
 pub mod authorize;
 pub mod csrf;
+pub mod download;
 pub mod finance;
 pub mod fulfilment;
 pub mod health;

@@ -224,33 +224,7 @@ pub fn page_with(markup: maud::Markup, refused: bool) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-/// An xlsx download (never cached).
+/// An xlsx download (never cached), named as [`super::download::content_disposition`] says.
 pub fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
-    use axum::http::{HeaderValue, header};
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = form_urlencoded::byte_serialize(file_name.as_bytes()).collect();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    super::download::download(file_name, super::download::XLSX, bytes)
 }

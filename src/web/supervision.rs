@@ -2,6 +2,7 @@
 //! reports defined under `reports/` as pages, xlsx and csv.
 
 use super::{
+    download::download,
     pages::{Ctx, PageError},
     paging::Paging,
     state::AppState,
@@ -16,8 +17,7 @@ use crate::{
 };
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderValue, header},
-    response::{Html, IntoResponse, Response},
+    response::{Html, Response},
 };
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -231,6 +231,10 @@ pub async fn report_file(
         return Err(PageError::NotFound(ctx));
     }
     let (from, to) = period(&state, &p);
+    let file_name = format!(
+        "{}_{from}_{to}.{format}",
+        l.title.as_deref().unwrap_or(&name)
+    );
     let l = supervision::titled(l, from, to);
     let (bytes, mime) = if format == "xlsx" {
         (
@@ -244,14 +248,5 @@ pub async fn report_file(
         )
     };
     let bytes = bytes.map_err(|e| PageError::internal(&ctx, e))?;
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{name}-{from}-{to}.{format}\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(download(&file_name, mime, bytes))
 }

@@ -58,6 +58,50 @@ async fn demo_then_serve_signs_in_every_role(b: Backend) {
         .trim()
         .to_owned();
 
+    // A desk on a normal day: most waiting applications due in the coming working days, a
+    // handful overdue; a quarter of history, so the thirteen weeks of the SLA page have data.
+    let storage = backoffice::storage::Storage::connect(&db).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let applications = storage.application_count().await.unwrap();
+    let waiting = storage.count_due_between(0, i64::MAX).await.unwrap();
+    let overdue = storage.count_due_between(0, now).await.unwrap();
+    assert!(waiting >= 100, "{waiting} waiting");
+    assert!(
+        overdue >= 1 && overdue * 10 <= waiting,
+        "{overdue} of {waiting} waiting are overdue"
+    );
+    let week = 7 * 24 * 3_600_000;
+    let mut weeks_with_data = 0;
+    for w in 0..13 {
+        let (all, _) = storage
+            .sla_counts(now - (w + 1) * week, now - w * week)
+            .await
+            .unwrap();
+        weeks_with_data += usize::from(all > 0);
+    }
+    assert!(weeks_with_data >= 10, "{weeks_with_data} of 13 weeks");
+    assert!(applications >= 600, "{applications} applications");
+
+    // Run again: nothing added, no password changed, and it says so (exit 0, so that the
+    // README's `demo && serve` still serves).
+    let again = Command::new(env!("CARGO_BIN_EXE_backoffice"))
+        .arg("demo")
+        .env("DATABASE_URL", &db)
+        .env("BACKOFFICE_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("already holds {applications} applications"))
+            && err.contains("added nothing"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("Demo users"));
+    assert_eq!(storage.application_count().await.unwrap(), applications);
+    drop(storage);
+
     let server = Server::start(&db, dir.path(), &[]);
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();

@@ -2,6 +2,7 @@
 //! concurrent import, the cases and their resolution, the acceptance gate.
 
 use crate::both;
+use crate::downloads::{attachment_name, number_format};
 use crate::helpers::*;
 use backoffice::demo::bills::{self, Line};
 use backoffice::desks::finance::{self, ImportSummary, Resolution};
@@ -553,6 +554,7 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     // Refunds owed: the second payment of #31, exported for the merchant platform.
     let r = fin.get("/finance/refunds.xlsx").await;
     assert_eq!(r.status(), 200);
+    assert_eq!(attachment_name(&r), "待退款_2026-11-25.xlsx");
     let xlsx = r.bytes().await.unwrap().to_vec();
     let s = sheet(&xlsx, "待退款");
     assert_eq!(s.height(), 2);
@@ -560,11 +562,15 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     assert_eq!(cell(&s, 1, 1), order(31));
     assert_eq!(cell(&s, 1, 2), "4200000000000000000000000131");
     assert_eq!(s.get((1, 3)), Some(&calamine::Data::Float(200.0)));
+    assert_eq!(number_format(&xlsx, 1, 3).as_deref(), Some("#,##0.00"));
+    let page = fin.get_page("/finance/refunds").await;
+    assert!(page.contains("¥200.00"), "{page}");
 
     // The daily report: one day, one channel, real numbers and dates.
     let page = fin.get_page("/finance/report").await;
-    assert!(page.contains("<svg") && page.contains("780.00"), "{page}");
+    assert!(page.contains("<svg") && page.contains("¥780.00"), "{page}");
     let r = fin.get("/finance/report.xlsx").await;
+    assert_eq!(attachment_name(&r), "对账日报_2026-11-11_2026-11-24.xlsx");
     let xlsx = r.bytes().await.unwrap().to_vec();
     let s = sheet(&xlsx, "对账日报");
     assert_eq!(s.height(), 2);
@@ -572,6 +578,12 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     assert!(matches!(s.get((1, 0)), Some(calamine::Data::DateTime(_))));
     assert_eq!(s.get((1, 2)), Some(&calamine::Data::Float(4.0)));
     assert_eq!(s.get((1, 3)), Some(&calamine::Data::Float(780.0)));
+    assert_eq!(number_format(&xlsx, 1, 3).as_deref(), Some("#,##0.00"));
+    assert_eq!(
+        number_format(&xlsx, 1, 2).as_deref(),
+        None,
+        "a count is no money"
+    );
     assert_eq!(s.get((1, 7)), Some(&calamine::Data::Float(2.0)));
 
     // Accepted applications that asked for an invoice become requests; a batch holds each once.
@@ -590,13 +602,15 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     let batch_id = to.rsplit('=').next().unwrap().to_owned();
     let r = fin.post_form("/finance/invoices/batches", &[]).await;
     assert_eq!(location(&r), "/finance/invoices?msg=nothing_to_batch");
-    let file = fin
+    let r = fin
         .get(&format!("/finance/invoices/batches/{batch_id}"))
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+        .await;
+    let name = attachment_name(&r);
+    assert!(
+        name.starts_with("开票批次_") && name.ends_with(".xlsx") && name.len() > 20,
+        "{name}"
+    );
+    let file = r.bytes().await.unwrap().to_vec();
     let again = fin
         .get(&format!("/finance/invoices/batches/{batch_id}"))
         .await
@@ -712,6 +726,7 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     let path = &link[link.find("/invoice-files/").unwrap()..];
     let r = app.http.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    assert_eq!(attachment_name(&r), format!("发票_{n_person}.pdf"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
     // Only one invoice e-mail per invoice, however often the import runs.
     assert_eq!(

@@ -144,13 +144,15 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
     assert_eq!(location(&r), "/fulfilment?msg=nothing_to_ship");
 
     // The batch-order file, column by column against the layout; the same bytes again.
-    let file = clerk
+    let r = clerk
         .get(&format!("/fulfilment/batches/{batch}/file"))
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+        .await;
+    let name = crate::downloads::attachment_name(&r);
+    assert!(
+        name.starts_with("发货批次_") && name.ends_with(".xlsx") && name.len() > 20,
+        "{name}"
+    );
+    let file = r.bytes().await.unwrap().to_vec();
     let again = clerk
         .get(&format!("/fulfilment/batches/{batch}/file"))
         .await

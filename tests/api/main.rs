@@ -20,6 +20,7 @@ mod cli;
 mod corpus;
 mod csv_injection;
 mod demo;
+mod downloads;
 mod finance;
 mod fulfilment;
 mod hostile_files;

@@ -208,6 +208,14 @@ async fn every_report_renders_and_downloads(b: Backend) {
         for format in ["xlsx", "csv"] {
             let r = boss.get(&format!("/reports/{name}/{format}?{q}")).await;
             assert_eq!(r.status(), 200, "{name}.{format}");
+            let title = backoffice::desks::supervision::definition(name, None)
+                .unwrap()
+                .title
+                .unwrap();
+            assert_eq!(
+                crate::downloads::attachment_name(&r),
+                format!("{title}_2026-09-01_2026-11-25.{format}")
+            );
             let bytes = r.bytes().await.unwrap();
             if format == "csv" {
                 assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{name}: BOM");

@@ -6,6 +6,7 @@ use crate::desks::invoicing::{self, InvoiceError};
 use crate::exchange::formats;
 use crate::views::{components::counts_line, finance as v, layout::PageCtx};
 use crate::web::{
+    download::download,
     pages::{Ctx, PageError, Staff, page_with, see_other, xlsx_download},
     paging::Paging,
     state::AppState,
@@ -16,7 +17,6 @@ use crate::web::{
 const PATH: &str = "/finance/invoices";
 use axum::{
     extract::{Multipart, Path, State, multipart::MultipartRejection},
-    http::{HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
 };
 
@@ -114,7 +114,7 @@ pub async fn batch_file(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx_download(&format!("{batch_no}.xlsx"), bytes))
+    Ok(xlsx_download(&format!("开票批次_{batch_no}.xlsx"), bytes))
 }
 
 pub async fn import_issued(
@@ -197,16 +197,10 @@ pub async fn invoice_file(
         Some("xml") => "application/xml",
         _ => "application/octet-stream",
     };
-    let mut r = bytes.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}.{}\"",
-        f.invoice_number,
-        f.file_name.rsplit('.').next().unwrap_or("bin")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    let ext = f.file_name.rsplit('.').next().unwrap_or("bin");
+    Ok(download(
+        &format!("发票_{}.{ext}", f.invoice_number),
+        mime,
+        bytes,
+    ))
 }

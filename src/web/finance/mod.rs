@@ -384,7 +384,8 @@ pub async fn refunds_xlsx(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx_download("refunds-owed.xlsx", bytes))
+    let today = state.clock.now().with_timezone(&beijing()).date_naive();
+    Ok(xlsx_download(&format!("待退款_{today}.xlsx"), bytes))
 }
 
 #[derive(Deserialize, Default)]
@@ -461,8 +462,5 @@ pub async fn report_xlsx(
     )
     .await
     .map_err(e)?;
-    Ok(xlsx_download(
-        &format!("reconciliation-{from}-{to}.xlsx"),
-        bytes,
-    ))
+    Ok(xlsx_download(&format!("对账日报_{from}_{to}.xlsx"), bytes))
 }
