@@ -57,16 +57,23 @@
           window.location.assign(xhr.responseURL);
           return;
         }
-        // The desk's page with the result, or the refusal naming what went wrong.
+        // The desk's page with the result, or the refusal naming what went wrong: only our own
+        // HTML page is shown; anything else (a proxy's error, plain text) reads as a failure.
+        const type = xhr.getResponseHeader("Content-Type") || "";
+        const ours = !xhr.responseURL || new URL(xhr.responseURL).origin === window.location.origin;
+        if (!type.startsWith("text/html") || !ours) {
+          failed();
+          return;
+        }
         document.open();
         document.write(xhr.responseText);
         document.close();
       });
-      const failed = () => {
+      function failed() {
         bar.hidden = true;
         show("failed", form.dataset.failed);
         idle();
-      };
+      }
       xhr.addEventListener("error", failed);
       xhr.addEventListener("abort", failed);
       xhr.send(new FormData(form));

@@ -32,9 +32,11 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// Whether the answer is the file's own, and so the same next time.
+    /// Whether the answer is the file's own, and so the same next time. A time-out is not: on a
+    /// busy machine (the pre-checks' OCR beside it) a good PDF may run out of time once, and it
+    /// is tried again on the next view rather than refused for ever.
     pub fn lasting(&self) -> bool {
-        !matches!(self, RenderError::Tool(_))
+        matches!(self, RenderError::Unreadable(_))
     }
 }
 
@@ -75,6 +77,13 @@ pub async fn render(pdf: &[u8]) -> Result<Vec<Vec<u8>>, RenderError> {
         Some(t) => RenderError::TimedOut(t.secs),
         None => RenderError::Tool(format!("{e:#}")),
     })?;
+    // Killed by a signal (out of memory, say): the machine's state, not the file's.
+    if out.status.code().is_none() {
+        return Err(RenderError::Tool(format!(
+            "pdftoppm ended with {}",
+            out.status
+        )));
+    }
     if !out.status.success() {
         let why = String::from_utf8_lossy(&out.stderr);
         let why = why.lines().last().unwrap_or("").trim();

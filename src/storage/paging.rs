@@ -280,13 +280,24 @@ where
         None => 0,
     };
     let n = rows.len() as i64;
+    let mut prev = (start > 0)
+        .then(|| rows.first().map(|r| encode(&r.key())))
+        .flatten();
+    let mut next = (start + n < total)
+        .then(|| rows.last().map(|r| encode(&r.key())))
+        .flatten();
+    // A page beyond either end (its rows left the filter since the link was made): the way
+    // back is the cursor itself, to the rows before it (or after it).
+    if rows.is_empty() && total > 0 {
+        match (&after, &before) {
+            (Some(k), _) => prev = Some(encode(k)),
+            (None, Some(k)) => next = Some(encode(k)),
+            (None, None) => {}
+        }
+    }
     Ok(Page {
-        prev: (start > 0)
-            .then(|| rows.first().map(|r| encode(&r.key())))
-            .flatten(),
-        next: (start + n < total)
-            .then(|| rows.last().map(|r| encode(&r.key())))
-            .flatten(),
+        prev,
+        next,
         sums: figures[1..1 + sums.len()].to_vec(),
         total,
         start,

@@ -129,6 +129,9 @@ pub fn pager(l: Locale, p: &PagerView) -> Markup {
     let count = match (l, p.total) {
         (Locale::Zh, 0) => "共 0 条".to_owned(),
         (Locale::En, 0) => "0 rows".to_owned(),
+        // A page beyond the end of a list that shrank: its pager leads back.
+        (Locale::Zh, _) if p.last < p.first => format!("本页无记录，共 {} 条", p.total),
+        (Locale::En, _) if p.last < p.first => format!("No rows here; {} in all", p.total),
         (Locale::Zh, _) => format!("第 {}–{} 条，共 {} 条", p.first, p.last, p.total),
         (Locale::En, _) => format!("Rows {}–{} of {}", p.first, p.last, p.total),
     };

@@ -46,7 +46,12 @@ pub struct QueuePage<'a> {
 
 pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
     let (to_make, to_ship, batched) = (&p.to_make.rows, &p.to_ship.rows, &p.batched.rows);
-    let days = |r: &QueueRow| r.accepted_at.map(|a| (p.now_ms - a) / DAY_MS).unwrap_or(0);
+    let days = |r: &QueueRow| {
+        r.accepted_at
+            .filter(|a| *a > 0)
+            .map(|a| (p.now_ms - a) / DAY_MS)
+            .unwrap_or(0)
+    };
     let act = can_act(ctx);
     let body = html! {
         h1.visually-hidden { (ctx.t("制作与寄送", "Fulfilment")) }
@@ -68,7 +73,7 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                         tr.overdue[days(r) >= 3] {
                             @if act { td { (select_box(ctx, r.application_id.as_str())) } }
                             td { (r.application_id) } td { (r.applicant_name) }
-                            td { (r.accepted_at.map(time).unwrap_or_default()) } td.num.left { (days(r)) }
+                            td { (r.accepted_at.filter(|a| *a > 0).map(time).unwrap_or_default()) } td.num.left { (days(r)) }
                             @if act {
                                 td { input type="text" name=(format!("serial.{}", r.application_id)) size="22" maxlength="40"
                                     aria-label=(format!("{} {}", ctx.t("新证书序列号", "New certificate serial"), r.application_id)); }

@@ -154,6 +154,12 @@ pub async fn pdf_pages(
                 tracing::warn!(error = %e, "a PDF scan cannot be shown as images");
                 Err(refusal(ctx, &e.to_string()))
             }
+            // The scan store failed (an object missing after a restore, a full disk): this tile
+            // says so and links the original; the reviewer can still open and decide the rest.
+            Err(PagesError::Store(e)) => {
+                tracing::warn!(error = %e, "a PDF scan's page images cannot be read or stored");
+                Err(refusal(ctx, &e.to_string()))
+            }
             Err(e) => return Err(PageError::internal(ctx, e)),
         };
         out.insert(s.sha256.clone(), pages);

@@ -121,6 +121,14 @@ async fn finance_lists_page_over_the_whole_filter(b: Backend) {
     assert_eq!(pager(&back).0, "第 1–50 条，共 501 条");
     assert_eq!(case_ids(&back), ids1);
 
+    // A page beyond the end (a stale link whose rows have gone) says so and leads back to the
+    // last page, instead of a pager with no way out.
+    let beyond = fin.get_page("/finance/exceptions?after=0").await;
+    let (text, prev, next) = pager(&beyond);
+    assert_eq!((text.as_str(), next), ("本页无记录，共 501 条", None));
+    let last = fin.get_page(&prev.expect("a way back")).await;
+    assert_eq!(pager(&last).0, "第 452–501 条，共 501 条");
+
     // A filter stays in the links.
     let kind = fin
         .get_page("/finance/exceptions?kind=duplicate_payment")
@@ -137,7 +145,10 @@ async fn finance_lists_page_over_the_whole_filter(b: Backend) {
     assert_eq!(pager(&unmatched).0, "共 0 条");
 
     // Refunds owed: the count and the sum are of all 501, whatever the page shows.
-    let total = format!("<strong id=\"owed-total\">{}</strong>", Fen::new(owed));
+    let total = format!(
+        "<strong id=\"owed-total\">{}</strong>",
+        backoffice::views::components::yuan(Fen::new(owed))
+    );
     let mut page = fin.get_page("/finance/refunds?n=200").await;
     let mut seen = Vec::new();
     for want in ["第 1–200 条", "第 201–400 条", "第 401–501 条"] {
