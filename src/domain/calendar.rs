@@ -11,6 +11,21 @@ pub fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// The Beijing day of `now` as [start, end) in epoch milliseconds, and its date.
+pub fn beijing_day(now: i64, offset_days: i64) -> (i64, i64, chrono::NaiveDate) {
+    let day = DateTime::from_timestamp_millis(now)
+        .unwrap_or_default()
+        .with_timezone(&beijing())
+        .date_naive()
+        + Duration::days(offset_days);
+    let start = beijing()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .expect("fixed offset")
+        .timestamp_millis();
+    (start, start + 86_400_000, day)
+}
+
 /// How a listed day deviates from the Monday–Friday rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayKind {

@@ -1,8 +1,8 @@
 //! 09:00 on working days: each reviewer's claimed applications due today and tomorrow, and
 //! the team's unclaimed ones by deadline.
 
-use super::sla::beijing_day;
 use crate::domain::calendar::WorkingCalendar;
+use crate::domain::calendar::beijing_day;
 use crate::storage::{DbResult, Storage, outbox};
 use crate::views::mail;
 

@@ -3,8 +3,8 @@
 //! previous month: the figures as a table, and the link to the xlsx. Once per report, month
 //! and address (the outbox key), however many instances run the schedule.
 
-use super::sla::beijing_day;
 use crate::desks::supervision::{self, ReportingError, previous_month};
+use crate::domain::calendar::beijing_day;
 use crate::exchange::reports::SUPERVISION;
 use crate::storage::paging::PageReq;
 use crate::storage::{Storage, outbox};

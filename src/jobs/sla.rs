@@ -1,9 +1,8 @@
 //! The review SLA's jobs: escalating breaches (every minute) and the 14:00 warning.
 
-use crate::domain::calendar::{WorkingCalendar, beijing};
+use crate::domain::calendar::{WorkingCalendar, beijing_day};
 use crate::storage::{DbResult, Storage, outbox, sla};
 use crate::views::mail;
-use chrono::{Duration, NaiveTime, TimeZone};
 
 /// Escalates every overdue, undecided review window once: records the breach and queues one
 /// e-mail per supervisor, in one transaction per batch. Safe to run on several instances at
@@ -46,20 +45,6 @@ pub async fn sweep(storage: &Storage, base_url: &str, now: i64) -> DbResult<usiz
         }
     }
     Ok(escalated)
-}
-
-/// The Beijing day of `now` as [start, end) in epoch milliseconds, and its date.
-pub fn beijing_day(now: i64, offset_days: i64) -> (i64, i64, chrono::NaiveDate) {
-    let day = crate::storage::from_ms(now)
-        .with_timezone(&beijing())
-        .date_naive()
-        + Duration::days(offset_days);
-    let start = beijing()
-        .from_local_datetime(&day.and_time(NaiveTime::MIN))
-        .single()
-        .expect("fixed offset")
-        .timestamp_millis();
-    (start, start + 86_400_000, day)
 }
 
 /// 14:00 on a working day: each supervisor gets the list of applications due today and undecided.

@@ -42,14 +42,16 @@ pub struct StaffRow {
     pub disabled: bool,
 }
 
+/// A staff account's columns, as `StaffRow` reads them.
+const STAFF_COLUMNS: &str =
+    "staff_id, username, display_name, email, role, password_hash, disabled";
+
 impl Storage {
     pub async fn staff_by_username(&self, username: &str) -> DbResult<Option<StaffRow>> {
         on_pool!(self.read_pool(), |p| {
-            sqlx::query_as::<_, StaffRow>(
-                "select staff_id, username, display_name, email, role, password_hash, disabled \
-                from staff \
-                where username = $1",
-            )
+            sqlx::query_as::<_, StaffRow>(&format!(
+                "select {STAFF_COLUMNS} from staff where username = $1"
+            ))
             .bind(username)
             .fetch_optional(p)
             .await
@@ -152,11 +154,9 @@ impl Storage {
 
 async fn staff_row(e: impl Into<Exec<'_>>, staff_id: i64) -> DbResult<Option<StaffRow>> {
     on_exec!(e, |c| {
-        sqlx::query_as::<_, StaffRow>(
-            "select staff_id, username, display_name, email, role, password_hash, disabled \
-            from staff \
-            where staff_id = $1",
-        )
+        sqlx::query_as::<_, StaffRow>(&format!(
+            "select {STAFF_COLUMNS} from staff where staff_id = $1"
+        ))
         .bind(staff_id)
         .fetch_optional(c)
         .await

@@ -271,11 +271,29 @@ impl Storage {
         from: i64,
         to: i64,
         limit: i64,
-        mut f: impl FnMut(BreachEntry) -> bool,
+        f: impl FnMut(BreachEntry) -> bool,
     ) -> DbResult<()> {
         let sql = format!("{BREACH_BASE} order by x.due_at, row_key limit $3");
+        self.register_each(&sql, from, to, limit, f).await
+    }
+
+    /// Streams a register's rows of [from, to) (`$1`, `$2`, at most `$3`) into `f`.
+    async fn register_each<T>(
+        &self,
+        sql: &str,
+        from: i64,
+        to: i64,
+        limit: i64,
+        mut f: impl FnMut(T) -> bool,
+    ) -> DbResult<()>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
         on_pool!(self.read_pool(), |p| {
-            let mut rows = sqlx::query_as::<_, BreachEntry>(&sql)
+            let mut rows = sqlx::query_as::<_, T>(sql)
                 .bind(from)
                 .bind(to)
                 .bind(limit)
@@ -318,22 +336,10 @@ impl Storage {
         from: i64,
         to: i64,
         limit: i64,
-        mut f: impl FnMut(ShipmentEntry) -> bool,
+        f: impl FnMut(ShipmentEntry) -> bool,
     ) -> DbResult<()> {
         let sql = format!("{SHIPMENT_BASE} order by s.created_at, s.order_no limit $3");
-        on_pool!(self.read_pool(), |p| {
-            let mut rows = sqlx::query_as::<_, ShipmentEntry>(&sql)
-                .bind(from)
-                .bind(to)
-                .bind(limit)
-                .fetch(p);
-            while let Some(e) = rows.try_next().await? {
-                if !f(e) {
-                    break;
-                }
-            }
-            Ok(())
-        })
+        self.register_each(&sql, from, to, limit, f).await
     }
 
     /// The applications behind a figure, oldest first: one row per thing counted (a decision, a

@@ -7,8 +7,7 @@ use super::{
 };
 use crate::{
     desks::supervision::day_start,
-    domain::sampling,
-    jobs::sla::beijing_day,
+    domain::{calendar::beijing_day, sampling},
     views::{self, supervision::QualityPage},
 };
 use axum::{

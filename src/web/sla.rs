@@ -8,9 +8,8 @@ use super::{
     uploads,
 };
 use crate::{
-    domain::calendar::DayKind,
+    domain::calendar::{DayKind, beijing_day},
     exchange,
-    jobs::sla::beijing_day,
     storage::{audit, calendar},
     views::{self, sla::SlaFigures},
 };

@@ -7,11 +7,10 @@ use super::{
     paging::Paging,
     state::AppState,
 };
-use crate::domain::period;
+use crate::domain::{calendar::beijing_day, period};
 use crate::{
     desks::supervision,
     exchange::reports,
-    jobs::sla::beijing_day,
     storage::supervision::Figure,
     views::{self, layout::PageCtx},
 };

@@ -3,8 +3,7 @@
 
 use super::{day_of_number, day_start};
 use crate::{
-    domain::calendar::WorkingCalendar,
-    jobs::sla::beijing_day,
+    domain::calendar::{WorkingCalendar, beijing_day},
     storage::{Storage, summary::FIGURES},
     views::supervision::{Dashboard, Linked},
 };
