@@ -429,6 +429,20 @@ pub async fn scan(
         return Ok(None);
     };
     let bytes = store.get(&scan.sha256).await?;
+    let what = format!("v{version}/{}", kind.code());
+    audit_scan_view(storage, actor, id, &what, request_id, at).await?;
+    Ok(Some((scan, bytes)))
+}
+
+/// The audit record of one view of a scan (or of one page of a PDF scan: `what` says which).
+pub(crate) async fn audit_scan_view(
+    storage: &Storage,
+    actor: &str,
+    id: &ApplicationId,
+    what: &str,
+    request_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
     storage
         .audit_view(&AuditEntry {
             at,
@@ -436,10 +450,9 @@ pub async fn scan(
             action: "scan.viewed",
             subject_type: "application",
             subject_id: id.as_str(),
-            after: Some(&format!("v{version}/{}", kind.code())),
+            after: Some(what),
             request_id: Some(request_id),
             ..Default::default()
         })
-        .await?;
-    Ok(Some((scan, bytes)))
+        .await
 }

@@ -9,7 +9,6 @@ use crate::domain::scan::{MediaType, ScanKind};
 use crate::exchange::pdf_pages::{self, RenderError};
 use crate::storage::{
     Storage,
-    audit::AuditEntry,
     scan_files::ScanStore,
     scan_pages::{self, Rendered},
 };
@@ -111,17 +110,7 @@ pub async fn page(
         }
         Err(e) => return Err(e.into()),
     };
-    storage
-        .audit_view(&AuditEntry {
-            at,
-            actor,
-            action: "scan.viewed",
-            subject_type: "application",
-            subject_id: id.as_str(),
-            after: Some(&format!("v{version}/{} p{page}", kind.code())),
-            request_id: Some(request_id),
-            ..Default::default()
-        })
-        .await?;
+    let what = format!("v{version}/{} p{page}", kind.code());
+    super::review::audit_scan_view(storage, actor, id, &what, request_id, at).await?;
     Ok(Some(bytes))
 }
