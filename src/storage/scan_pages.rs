@@ -41,18 +41,24 @@ impl Storage {
         .bind(scan_sha256)
         .fetch_all(p)
         .await)?;
+        // Page images, once there are any, win over a refusal: a render that failed beside one
+        // that succeeded (a time-out under load) never hides the pages.
+        let pngs: Vec<String> = rows
+            .iter()
+            .filter(|(page, _, _)| *page >= 1)
+            .filter_map(|(_, png, _)| png.clone())
+            .collect();
         Ok(match rows.first() {
             None => None,
-            Some((0, _, refused)) => Some(Rendered::Refused(refused.clone().unwrap_or_default())),
-            Some(_) => Some(Rendered::Pages(
-                rows.into_iter().filter_map(|(_, png, _)| png).collect(),
-            )),
+            Some(_) if !pngs.is_empty() => Some(Rendered::Pages(pngs)),
+            Some((_, _, refused)) => Some(Rendered::Refused(refused.clone().unwrap_or_default())),
         })
     }
 }
 
-/// Records what rendering a scan gave, replacing what was recorded before; two renders of one
-/// scan at once give the same result, and the second simply writes it again.
+/// Records what rendering a scan gave. Page images replace what was recorded before; a refusal
+/// only adds its row (page 0) and never removes pages another render stored, so of two renders
+/// at once the one that succeeded is what [`Storage::scan_render`] reads.
 pub async fn save(tx: &mut Tx, scan_sha256: &str, r: &Rendered) -> DbResult<()> {
     let rows: Vec<(i64, Option<&str>, Option<&str>)> = match r {
         Rendered::Pages(pngs) => pngs
@@ -80,6 +86,9 @@ pub async fn save(tx: &mut Tx, scan_sha256: &str, r: &Rendered) -> DbResult<()> 
     let (Some(low), Some(high)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
         return Ok(());
     };
+    if low == 0 {
+        return Ok(());
+    }
     on_tx!(tx, |c| sqlx::query(
         "delete from scan_pages \
         where scan_sha256 = $1 and (page < $2 or page > $3)"

@@ -342,7 +342,42 @@ async fn pdf_scans_are_shown_as_page_images(b: Backend) {
     assert!(app.state.scans.get(&pngs[0]).await.is_ok());
 }
 
+/// Two renders of one PDF at once, one timed out under load: the pages the other stored stay,
+/// whichever of the two is recorded last.
+async fn a_refusal_never_hides_pages_another_render_stored(b: Backend) {
+    use backoffice::storage::scan_pages::{self, Rendered};
+    let app = TestApp::spawn(b).await;
+    let pages = Rendered::Pages(vec!["a".repeat(64), "b".repeat(64)]);
+    let refused = Rendered::Refused("rendering took longer than 20 s and was stopped".into());
+    for (k, order) in [[&pages, &refused], [&refused, &pages]]
+        .into_iter()
+        .enumerate()
+    {
+        let scan = format!("{k:064}");
+        for r in order {
+            let mut tx = app.storage.begin().await.unwrap();
+            scan_pages::save(&mut tx, &scan, r).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(
+            app.storage.scan_render(&scan).await.unwrap(),
+            Some(pages.clone())
+        );
+    }
+    // A refusal alone is read as one.
+    let mut tx = app.storage.begin().await.unwrap();
+    scan_pages::save(&mut tx, &"c".repeat(64), &refused)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        app.storage.scan_render(&"c".repeat(64)).await.unwrap(),
+        Some(refused)
+    );
+}
+
 both!(
     upload_failures_are_named_in_the_readers_language,
     pdf_scans_are_shown_as_page_images,
+    a_refusal_never_hides_pages_another_render_stored,
 );
