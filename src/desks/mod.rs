@@ -18,3 +18,28 @@ pub mod review;
 pub mod scan_pages;
 /// Supervision: the dashboard's figures, and the reports under reports/ run for a period.
 pub mod supervision;
+
+/// Records the download of an export (refunds owed, the daily report, an invoice batch, a
+/// supervision report): who, what, and the file's hash.
+pub async fn record_export(
+    storage: &crate::storage::Storage,
+    actor: &str,
+    action: &str,
+    bytes: &[u8],
+    what: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let sha = crate::storage::scan_files::sha256_hex(bytes);
+    storage
+        .audit_view(&crate::storage::audit::AuditEntry {
+            at,
+            actor,
+            action,
+            subject_type: "export_file",
+            subject_id: &sha,
+            before: None,
+            after: Some(what),
+            request_id: None,
+        })
+        .await
+}

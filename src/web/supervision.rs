@@ -3,7 +3,7 @@
 
 use super::{
     download::download,
-    pages::{Ctx, PageError},
+    pages::{Ctx, PageError, Staff},
     paging::Paging,
     state::AppState,
 };
@@ -220,6 +220,7 @@ pub async fn report_page(
 pub async fn report_file(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    Staff(s): Staff,
     Path((name, format)): Path<(String, String)>,
     Query(p): Query<Period>,
 ) -> Result<Response, PageError> {
@@ -247,5 +248,17 @@ pub async fn report_file(
         )
     };
     let bytes = bytes.map_err(|e| PageError::internal(&ctx, e))?;
+    // The registers name applicants: each download is a view of personal data, audited.
+    let at = state.clock.now().timestamp_millis();
+    crate::desks::record_export(
+        &state.storage,
+        &s.actor(),
+        "report.exported",
+        &bytes,
+        &file_name,
+        at,
+    )
+    .await
+    .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(download(&file_name, mime, bytes))
 }

@@ -233,7 +233,36 @@ async fn every_report_renders_and_downloads(b: Backend) {
     let r = boss
         .get("/reports/monthly-operations/xlsx?from=2026-10-01&to=2026-10-31")
         .await;
-    let s = sheet(&r.bytes().await.unwrap());
+    let bytes = r.bytes().await.unwrap();
+    // Each report file downloaded is audited (the ones above too): who, which file, its hash.
+    let exported: Vec<_> = app
+        .storage
+        .audit_recent(1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "report.exported")
+        .collect();
+    assert_eq!(
+        exported.len(),
+        13,
+        "12 downloads above and this one: {exported:?}"
+    );
+    assert_eq!(exported[0].actor, "staff:boss");
+    assert_eq!(
+        exported[0].subject_id,
+        backoffice::storage::scan_files::sha256_hex(&bytes)
+    );
+    assert!(
+        exported[0]
+            .after_state
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("_2026-10-01_2026-10-31.xlsx"),
+        "{:?}",
+        exported[0].after_state
+    );
+    let s = sheet(&bytes);
     use calamine::Data;
     assert_eq!(s.get((1, 0)), Some(&Data::String("日期".into())));
     assert_eq!(s.get((1, 2)), Some(&Data::String("成功受理".into())));

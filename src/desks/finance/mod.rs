@@ -11,7 +11,6 @@ pub use cases::{Resolution, resolve_case};
 pub use reconcile::line_in;
 
 use crate::exchange::payment_bills::BillError;
-use crate::storage::{Storage, audit::AuditEntry};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,27 +58,4 @@ impl ImportSummary {
 
 pub use crate::storage::scan_files::sha256_hex;
 
-/// Records the download of an export (refunds owed, the daily report, an invoice batch): who,
-/// what, and the file's hash.
-pub async fn record_export(
-    storage: &Storage,
-    actor: &str,
-    action: &str,
-    bytes: &[u8],
-    what: &str,
-    at: i64,
-) -> Result<(), sqlx::Error> {
-    let sha = sha256_hex(bytes);
-    storage
-        .audit_view(&AuditEntry {
-            at,
-            actor,
-            action,
-            subject_type: "export_file",
-            subject_id: &sha,
-            before: None,
-            after: Some(what),
-            request_id: None,
-        })
-        .await
-}
+pub use super::record_export;
