@@ -33,6 +33,15 @@ super::routes! {
     "/fulfilment/shipments/{id}/returned" => post(parcel_returned);
 }
 
+/// The production queue's first page with what was refused (nothing was changed).
+async fn queue_refusal(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    msg: &str,
+) -> Result<Response, PageError> {
+    render_queue(state, ctx, &Paging::first("/fulfilment"), Some(msg), None).await
+}
+
 async fn render_queue(
     state: &AppState,
     ctx: &views::layout::PageCtx,
@@ -98,14 +107,7 @@ pub async fn record_production(
                 "{}no application {id}",
                 ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
             );
-            return render_queue(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment"),
-                Some(&msg),
-                None,
-            )
-            .await;
+            return queue_refusal(&state, &ctx, &msg).await;
         };
         items.push(Production {
             application_id,
@@ -115,7 +117,7 @@ pub async fn record_production(
     }
     if items.is_empty() {
         let msg = ctx.t("请先勾选申请。", "Select applications first.");
-        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some(msg), None).await;
+        return queue_refusal(&state, &ctx, msg).await;
     }
     let at = state.clock.now().timestamp_millis();
     match fulfilment::record_production(&state.storage, &items, &s.actor(), at).await {
@@ -126,14 +128,7 @@ pub async fn record_production(
                 "{}{e}",
                 ctx.t("未登记，未做任何更改：", "Nothing recorded: ")
             );
-            render_queue(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment"),
-                Some(&msg),
-                None,
-            )
-            .await
+            queue_refusal(&state, &ctx, &msg).await
         }
     }
 }
@@ -153,7 +148,7 @@ pub async fn create_batch(
     Form(f): Form<BatchForm>,
 ) -> Result<Response, PageError> {
     let Some(courier) = Courier::parse(&f.courier) else {
-        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some("?"), None).await;
+        return queue_refusal(&state, &ctx, "?").await;
     };
     let all = f.scope.as_deref() == Some("all");
     if !all && f.ids.is_empty() {
@@ -161,7 +156,7 @@ pub async fn create_batch(
             "请先勾选申请，或选择“全部待寄出”。",
             "Select applications, or batch all ready.",
         );
-        return render_queue(&state, &ctx, &Paging::first("/fulfilment"), Some(msg), None).await;
+        return queue_refusal(&state, &ctx, msg).await;
     }
     let at = state.clock.now().timestamp_millis();
     let only = (!all).then_some(f.ids.as_slice());
@@ -182,16 +177,7 @@ pub async fn create_batch(
         .into_response()),
         Ok(None) => Ok(see_other("/fulfilment", "nothing_to_ship")),
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => {
-            render_queue(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment"),
-                Some(&e.to_string()),
-                None,
-            )
-            .await
-        }
+        Err(e) => queue_refusal(&state, &ctx, &e.to_string()).await,
     }
 }
 
@@ -428,15 +414,6 @@ pub async fn parcel_returned(
     match fulfilment::return_parcel(&state.storage, id, &f.reason, &s.actor(), at).await {
         Ok(_) => Ok(see_other("/fulfilment", "parcel_returned")),
         Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => {
-            render_queue(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment"),
-                Some(&e.to_string()),
-                None,
-            )
-            .await
-        }
+        Err(e) => queue_refusal(&state, &ctx, &e.to_string()).await,
     }
 }

@@ -63,8 +63,9 @@ impl UploadError {
     }
 }
 
-/// Whether a length limit cut the body off (the error may sit several sources deep).
-fn cut_off(e: &MultipartError) -> bool {
+/// Whether a length limit (the client's, or the route's) cut the body off; the limit's error
+/// may sit several sources deep. The intake API's uploads ask it too.
+pub(crate) fn cut_off(e: &MultipartError) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if err.is::<http_body_util::LengthLimitError>() {

@@ -24,21 +24,8 @@ pub struct Parts {
     pub scans: BTreeMap<ScanKind, Scan>,
 }
 
-/// Whether a length limit (ours per client, or the route's) cut the body off; the limit's
-/// error may sit several sources deep.
-fn cut_off(e: &MultipartError) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
 fn body_error(e: MultipartError) -> ApiError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || cut_off(&e) {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE || crate::web::uploads::cut_off(&e) {
         ApiError::body_cut_off()
     } else {
         ApiError::invalid_field(
