@@ -556,6 +556,25 @@ pub fn location(r: &reqwest::Response) -> String {
         .to_owned()
 }
 
+/// Posts one file as a desk's upload form does (field `file`, the session's CSRF token):
+/// (status, page).
+pub async fn upload_file(
+    b: &StaffBrowser,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, String) {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    let r = b
+        .http
+        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
 impl StaffBrowser {
     pub fn new(base: &str) -> StaffBrowser {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());

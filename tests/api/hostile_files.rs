@@ -130,21 +130,6 @@ fn many_members() -> Vec<u8> {
     })
 }
 
-async fn upload(b: &StaffBrowser, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let r = b
-        .http
-        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_backoffice"))
         .args(args)
@@ -196,7 +181,7 @@ async fn every_page_refuses_the_bombs_and_keeps_serving(b: Backend) {
     );
     for (browser, path) in pages {
         for (name, bytes, setting, detail) in &bombs {
-            let (status, page) = upload(browser, path, name, bytes.clone()).await;
+            let (status, page) = upload_file(browser, path, name, bytes.clone()).await;
             // Refused: the desk's page again with the error, never a server error.
             assert!(status == 200 || status == 422, "{path} {name}: {status}");
             assert!(
@@ -270,7 +255,7 @@ async fn files_as_real_programs_write_them_import(b: Backend) {
         ("bom.csv", bom, d(12, 9)),
         ("gbk.csv", gbk.into_owned(), d(12, 10)),
     ] {
-        let (status, page) = upload(&admin, "/admin/calendar/import", name, bytes).await;
+        let (status, page) = upload_file(&admin, "/admin/calendar/import", name, bytes).await;
         assert!(status == 200 || status == 303, "{name}: {status}");
         assert!(!page.contains("文件超出限制"), "{name}");
         let cal = app.storage.load_calendar().await.unwrap();

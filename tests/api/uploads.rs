@@ -10,21 +10,6 @@ use crate::browser::realistic_submission;
 use crate::helpers::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn send_file(b: &StaffBrowser, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    let r = b
-        .http
-        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
 /// A raw request on its own connection (a body no client library would send); the answer, read
 /// while the body is still being written (the server may answer before it has read it all).
 async fn raw(app: &TestApp, b: &StaffBrowser, head: &str, body: &[u8]) -> String {
@@ -86,14 +71,14 @@ async fn upload_failures_are_named_in_the_readers_language(b: Backend) {
             .contains("请选择文件（未收到文件，或文件为空）。")
     );
     // An empty file.
-    let (status, page) = send_file(&clerk, "/fulfilment/tracking", "t.csv", Vec::new()).await;
+    let (status, page) = upload_file(&clerk, "/fulfilment/tracking", "t.csv", Vec::new()).await;
     assert_eq!(status, 422);
     assert!(
         page.contains("请选择文件（未收到文件，或文件为空）。"),
         "{page}"
     );
     // A format the import does not read: named, with what it reads.
-    let (status, page) = send_file(
+    let (status, page) = upload_file(
         &clerk,
         "/fulfilment/tracking",
         "运单.pdf",
@@ -164,7 +149,7 @@ async fn upload_failures_are_named_in_the_readers_language(b: Backend) {
         .await;
     assert_eq!(r.status(), 303);
     clerk.get_page("/fulfilment/batches").await;
-    let (status, page) = send_file(
+    let (status, page) = upload_file(
         &clerk,
         "/fulfilment/tracking",
         "waybills.pdf",
@@ -189,7 +174,7 @@ async fn upload_failures_are_named_in_the_readers_language(b: Backend) {
             .contains("accept=\".xlsx,.csv,.zip\"")
     );
     let (status, page) =
-        send_file(&fin, "/finance/bills", "bill.xlsx", b"PK\x03\x04".to_vec()).await;
+        upload_file(&fin, "/finance/bills", "bill.xlsx", b"PK\x03\x04".to_vec()).await;
     assert_eq!(status, 422);
     assert!(page.contains("此处可导入：.csv / .zip / .gz"), "{page}");
     assert!(
