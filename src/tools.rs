@@ -12,10 +12,20 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// The default bound on one run of an outside program.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// What a program may print on standard output (a page image) before it is stopped: the
+/// decoders' own budgets come after, this keeps a crafted PDF from filling memory first.
+pub const STDOUT_LIMIT: usize = 64 * 1024 * 1024;
+/// Of standard error only the first bytes are kept (the rest is read and dropped, so the
+/// program never blocks on a full pipe): a reason to show, not a log.
+pub const STDERR_KEPT: usize = 64 * 1024;
+/// The address space a program may map: tesseract with its language data and pdftoppm with an
+/// A4 page need a few hundred MB; a crafted file asking for more fails inside the child.
+pub const ADDRESS_SPACE_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tools {
@@ -110,7 +120,8 @@ pub async fn run(
         Program::Pdftoppm => &tools.pdftoppm,
         Program::Tesseract => &tools.tesseract,
     };
-    let mut child = tokio::process::Command::new(path)
+    let mut command = tokio::process::Command::new(path);
+    command
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
@@ -118,17 +129,47 @@ pub async fn run(
         .stderr(Stdio::piped())
         // Its own process group, so the time-out reaches whatever it started.
         .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .context(program.missing())?;
+        .kill_on_drop(true);
+    // SAFETY: between fork and exec the closure calls only setrlimit, which is
+    // async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: ADDRESS_SPACE_LIMIT as libc::rlim_t,
+                rlim_max: ADDRESS_SPACE_LIMIT as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().context(program.missing())?;
     let group = child.id();
     let mut stdin = child.stdin.take().expect("piped");
     let writer = tokio::spawn(async move {
         let _ = stdin.write_all(&input).await;
     });
-    let mut wait = Box::pin(child.wait_with_output());
+    let stdout = read_bounded(child.stdout.take().expect("piped"), STDOUT_LIMIT, false);
+    let stderr = read_bounded(child.stderr.take().expect("piped"), STDERR_KEPT, true);
+    let mut wait = Box::pin(async {
+        let (stdout, stderr, status) = tokio::join!(stdout, stderr, child.wait());
+        let stdout = stdout?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} printed more than {} MiB and was stopped",
+                program.name(),
+                STDOUT_LIMIT >> 20
+            )
+        })?;
+        anyhow::Ok(Output {
+            status: status?,
+            stdout,
+            stderr: stderr?.unwrap_or_default(),
+        })
+    });
     tokio::select! {
         out = &mut wait => {
+            // An output over its limit closed the pipe: the program has ended by now.
             let out = out?;
             writer.await?;
             Ok(out)
@@ -137,12 +178,7 @@ pub async fn run(
             writer.abort();
             // The whole group, while its leader is not yet reaped (its id cannot be reused);
             // dropping the wait then kills and reaps the leader (kill_on_drop).
-            if let Some(pid) = group.and_then(|p| i32::try_from(p).ok()) {
-                // SAFETY: killpg only sends a signal, to the group this child leads.
-                unsafe {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
-            }
+            kill_group(group);
             drop(wait);
             Err(TimedOut {
                 program: program.name(),
@@ -150,6 +186,38 @@ pub async fn run(
             }
             .into())
         }
+    }
+}
+
+/// Kills the process group a child leads.
+fn kill_group(group: Option<u32>) {
+    if let Some(pid) = group.and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: killpg only sends a signal, to the group this child leads.
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Reads a pipe to its end, keeping at most `limit` bytes. Past the limit it answers `None`,
+/// or, with `keep_reading`, keeps the first `limit` bytes and drops the rest as it comes.
+async fn read_bounded(
+    mut r: impl AsyncRead + Unpin,
+    limit: usize,
+    keep_reading: bool,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut kept = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(Some(kept));
+        }
+        let room = limit - kept.len();
+        if n > room && !keep_reading {
+            return Ok(None);
+        }
+        kept.extend_from_slice(&buf[..n.min(room)]);
     }
 }
 

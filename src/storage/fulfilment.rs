@@ -1,6 +1,6 @@
 //! The fulfilment desk's tables: productions, courier batches, shipments.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -340,7 +340,7 @@ impl Storage {
             ),
             None => &mut sql,
         };
-        paging::fetch(self.read_pool(), &sql, &QUEUE_ORDER, &[], req).await
+        self.page(&sql, &QUEUE_ORDER, &[], req).await
     }
 
     /// Courier batches, newest first; at most `limit`.
@@ -359,7 +359,7 @@ impl Storage {
                 and s.state <> 'batched') as shipped \
             from courier_batches b",
         );
-        paging::fetch(self.read_pool(), &sql, &BATCH_ORDER, &[], req).await
+        self.page(&sql, &BATCH_ORDER, &[], req).await
     }
 
     pub async fn courier_batch(&self, batch_id: i64) -> DbResult<Option<BatchRow>> {

@@ -1,7 +1,7 @@
 //! The hotline desk's reads and its two writes (a caller's verification, a call note).
 
 use super::audit::AuditRow;
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Exec, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -144,7 +144,7 @@ impl Storage {
             keys: &[("audit_id", Kind::Int)],
             desc: true,
         };
-        paging::fetch(self.read_pool(), &sql, &order, &[], req).await
+        self.page(&sql, &order, &[], req).await
     }
 
     /// How many look-ups, views and checks an agent made since `since`, counted up to `cap` (the limit) only.

@@ -2,7 +2,7 @@
 //! the batches and the open issues of imports (newest first).
 
 use super::invoices::{BatchRow, IssueRow, REQUEST_COLUMNS, RequestRow};
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage};
 
 /// 1 for a request a batch would take (see `invoices::ready_requests`), else 0.
@@ -64,7 +64,7 @@ impl Storage {
         let mut sql = Sql::new(REQUEST_COLUMNS);
         sql.push(" where r.state = ?", [Bind::S(state.to_owned())]);
         let sums = ["amount_fen", READY];
-        paging::fetch(self.read_pool(), &sql, &REQUEST_ORDER, &sums, req).await
+        self.page(&sql, &REQUEST_ORDER, &sums, req).await
     }
 
     /// One page of the invoice batches, newest first, with their count.
@@ -73,7 +73,7 @@ impl Storage {
             "select batch_id, batch_no, requests, sha256, created_at, created_by \
             from invoice_batches",
         );
-        paging::fetch(self.read_pool(), &sql, &BATCH_ORDER, &[], req).await
+        self.page(&sql, &BATCH_ORDER, &[], req).await
     }
 
     /// One page of the open issues of issued-invoice imports, newest first, with their count.
@@ -83,6 +83,6 @@ impl Storage {
             from invoice_import_issues \
             where state = 'open'",
         );
-        paging::fetch(self.read_pool(), &sql, &ISSUE_ORDER, &[], req).await
+        self.page(&sql, &ISSUE_ORDER, &[], req).await
     }
 }

@@ -6,7 +6,7 @@
 //! the row only while that token is still there, so a send that outlived its lease (and was
 //! taken over by another worker) neither sends twice on the record nor turns `sent` back.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Pool, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::{on_pool, on_tx};
@@ -241,7 +241,7 @@ impl Storage {
             keys: &[("message_id", Kind::Int)],
             desc: true,
         };
-        paging::fetch(self.read_pool(), &sql, &order, &[], req).await
+        self.page(&sql, &order, &[], req).await
     }
 
     pub async fn outbox_count(&self, status: &str) -> DbResult<i64> {

@@ -4,8 +4,8 @@
 //! total count, the totals asked for and the position of the page. Pages cost the same at the
 //! thousandth page as at the first, and no list stops silently.
 
-use super::{DbResult, Pool};
-use crate::on_pool;
+use super::{DbResult, Pool, Storage, Tx, pauses};
+use crate::on_tx;
 use sqlx::Row;
 
 /// Rows a page shows unless the request asks for another size.
@@ -195,114 +195,129 @@ fn order_by(order: &Order, reverse: bool) -> String {
     format!(" order by {}", cols.join(", "))
 }
 
-/// One page of the list `base` in `order`, its total count and `sums` (SQL expressions over
-/// the columns of `t`, summed over the whole filter).
-pub async fn fetch<T>(
-    pool: &Pool,
-    base: &Sql,
-    order: &Order,
-    sums: &[&str],
-    req: &PageReq,
-) -> DbResult<Page<T>>
-where
-    T: Keyed
-        + Send
-        + Unpin
-        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-{
-    let (after, before) = (
-        req.after.as_deref().and_then(|c| decode(order, c)),
-        req.before.as_deref().and_then(|c| decode(order, c)),
-    );
-    let (lt, gt) = if order.desc { (">", "<") } else { ("<", ">") };
-    let mut rows_sql = base.clone();
-    rows_sql.text = format!("select * from ({}) t", rows_sql.text);
-    let reverse = after.is_none() && before.is_some();
-    if let Some(k) = &after {
-        rows_sql.push(" where ", []);
-        beyond(&mut rows_sql, order, k, gt);
-    } else if let Some(k) = &before {
-        rows_sql.push(" where ", []);
-        beyond(&mut rows_sql, order, k, lt);
-    }
-    rows_sql.push(&order_by(order, reverse), []);
-    rows_sql.push(" limit ?", [Bind::I(req.size.max(1))]);
-    let mut rows: Vec<T> = on_pool!(pool, |p| {
-        let mut q = sqlx::query_as::<_, T>(&rows_sql.text);
-        for b in &rows_sql.binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.clone()),
-            };
+impl Storage {
+    /// One page of the list `base` in `order`, its total count and `sums` (SQL expressions over
+    /// the columns of `t`, summed over the whole filter).
+    pub async fn page<T>(
+        &self,
+        base: &Sql,
+        order: &Order,
+        sums: &[&str],
+        req: &PageReq,
+    ) -> DbResult<Page<T>>
+    where
+        T: Keyed
+            + Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let (after, before) = (
+            req.after.as_deref().and_then(|c| decode(order, c)),
+            req.before.as_deref().and_then(|c| decode(order, c)),
+        );
+        let (lt, gt) = if order.desc { (">", "<") } else { ("<", ">") };
+        let mut rows_sql = base.clone();
+        rows_sql.text = format!("select * from ({}) t", rows_sql.text);
+        let reverse = after.is_none() && before.is_some();
+        if let Some(k) = &after {
+            rows_sql.push(" where ", []);
+            beyond(&mut rows_sql, order, k, gt);
+        } else if let Some(k) = &before {
+            rows_sql.push(" where ", []);
+            beyond(&mut rows_sql, order, k, lt);
         }
-        q.fetch_all(p).await
-    })?;
-    if reverse {
-        rows.reverse();
-    }
+        rows_sql.push(&order_by(order, reverse), []);
+        rows_sql.push(" limit ?", [Bind::I(req.size.max(1))]);
+        // The page and the figures read one snapshot, so the count, the totals and the position
+        // agree with the rows shown even while others write (PostgreSQL's read committed would give
+        // each statement its own; SQLite's deferred transaction holds its snapshot from the first
+        // read).
+        let mut tx = match self.read_pool() {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(
+                p.begin_with("begin isolation level repeatable read read only")
+                    .await?,
+            ),
+        };
+        let mut rows: Vec<T> = on_tx!(&mut tx, |p| {
+            let mut q = sqlx::query_as::<_, T>(&rows_sql.text);
+            for b in &rows_sql.binds {
+                q = match b {
+                    Bind::I(v) => q.bind(*v),
+                    Bind::S(v) => q.bind(v.clone()),
+                };
+            }
+            q.fetch_all(p).await
+        })?;
+        if reverse {
+            rows.reverse();
+        }
+        self.pause_point(pauses::PAGE_READ).await;
 
-    // One pass over the filter: the count, the totals, and how many rows precede the page.
-    let mut agg = base.clone();
-    let mut cols = vec!["count(*)".to_owned()];
-    cols.extend(
-        sums.iter()
-            .map(|s| format!("cast(coalesce(sum({s}), 0) as bigint)")),
-    );
-    let first = rows.first().map(Keyed::key);
-    let mut head = Sql::new("");
-    if let Some(k) = &first {
-        head.binds = agg.binds.clone();
-        head.push("cast(coalesce(sum(case when ", []);
-        beyond(&mut head, order, k, lt);
-        head.push(" then 1 else 0 end), 0) as bigint)", []);
-        cols.push(head.text.clone());
-        agg.binds = head.binds;
-    }
-    agg.text = format!("select {} from ({}) t", cols.join(", "), agg.text);
-    let figures: Vec<i64> = on_pool!(pool, |p| {
-        let mut q = sqlx::query(&agg.text);
-        for b in &agg.binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::S(v) => q.bind(v.clone()),
-            };
+        // One pass over the filter: the count, the totals, and how many rows precede the page.
+        let mut agg = base.clone();
+        let mut cols = vec!["count(*)".to_owned()];
+        cols.extend(
+            sums.iter()
+                .map(|s| format!("cast(coalesce(sum({s}), 0) as bigint)")),
+        );
+        let first = rows.first().map(Keyed::key);
+        let mut head = Sql::new("");
+        if let Some(k) = &first {
+            head.binds = agg.binds.clone();
+            head.push("cast(coalesce(sum(case when ", []);
+            beyond(&mut head, order, k, lt);
+            head.push(" then 1 else 0 end), 0) as bigint)", []);
+            cols.push(head.text.clone());
+            agg.binds = head.binds;
         }
-        let row = q.fetch_one(p).await?;
-        (0..row.len())
-            .map(|i| row.try_get::<i64, _>(i))
-            .collect::<Result<Vec<_>, _>>()
-    })?;
-    let total = figures[0];
-    let start = match first {
-        Some(_) => figures[figures.len() - 1],
-        None if after.is_some() => total,
-        None => 0,
-    };
-    let n = rows.len() as i64;
-    let mut prev = (start > 0)
-        .then(|| rows.first().map(|r| encode(&r.key())))
-        .flatten();
-    let mut next = (start + n < total)
-        .then(|| rows.last().map(|r| encode(&r.key())))
-        .flatten();
-    // A page beyond either end (its rows left the filter since the link was made): the way
-    // back is the cursor itself, to the rows before it (or after it).
-    if rows.is_empty() && total > 0 {
-        match (&after, &before) {
-            (Some(k), _) => prev = Some(encode(k)),
-            (None, Some(k)) => next = Some(encode(k)),
-            (None, None) => {}
+        agg.text = format!("select {} from ({}) t", cols.join(", "), agg.text);
+        let figures: Vec<i64> = on_tx!(&mut tx, |p| {
+            let mut q = sqlx::query(&agg.text);
+            for b in &agg.binds {
+                q = match b {
+                    Bind::I(v) => q.bind(*v),
+                    Bind::S(v) => q.bind(v.clone()),
+                };
+            }
+            let row = q.fetch_one(p).await?;
+            (0..row.len())
+                .map(|i| row.try_get::<i64, _>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        tx.rollback().await?;
+        let total = figures[0];
+        let start = match first {
+            Some(_) => figures[figures.len() - 1],
+            None if after.is_some() => total,
+            None => 0,
+        };
+        let n = rows.len() as i64;
+        let mut prev = (start > 0)
+            .then(|| rows.first().map(|r| encode(&r.key())))
+            .flatten();
+        let mut next = (start + n < total)
+            .then(|| rows.last().map(|r| encode(&r.key())))
+            .flatten();
+        // A page beyond either end (its rows left the filter since the link was made): the way
+        // back is the cursor itself, to the rows before it (or after it).
+        if rows.is_empty() && total > 0 {
+            match (&after, &before) {
+                (Some(k), _) => prev = Some(encode(k)),
+                (None, Some(k)) => next = Some(encode(k)),
+                (None, None) => {}
+            }
         }
+        Ok(Page {
+            prev,
+            next,
+            sums: figures[1..1 + sums.len()].to_vec(),
+            total,
+            start,
+            rows,
+        })
     }
-    Ok(Page {
-        prev,
-        next,
-        sums: figures[1..1 + sums.len()].to_vec(),
-        total,
-        start,
-        rows,
-    })
 }
 
 #[cfg(test)]

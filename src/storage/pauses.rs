@@ -17,6 +17,8 @@ pub const ACT_BEGIN: &str = "workflow.act.begin";
 pub const ACT_READ: &str = "workflow.act.read";
 pub const SEAL_BEGIN: &str = "audit.seal.begin";
 pub const SEAL_LOCKED: &str = "audit.seal.locked";
+/// A list's page is read, its count and totals not yet.
+pub const PAGE_READ: &str = "paging.page.read";
 
 #[derive(Default)]
 pub struct Pauses {

@@ -2,7 +2,7 @@
 //! `applications_waiting` (deadline order over waiting applications only), pages by keyset
 //! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, applications::ScanRef};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -100,7 +100,7 @@ impl Storage {
                 ],
             );
         }
-        paging::fetch(self.read_pool(), &sql, &QUEUE_ORDER, &[], req).await
+        self.page(&sql, &QUEUE_ORDER, &[], req).await
     }
 
     /// The first unclaimed waiting application by deadline (the "next" key).

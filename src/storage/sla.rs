@@ -1,7 +1,7 @@
 //! The review SLA's data: overdue windows to escalate, what is due when, breaches and
 //! compliance, and the addresses the reminders go to.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage, Tx};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -97,7 +97,7 @@ impl Storage {
                 review_due_at < ?",
             [Bind::I(from), Bind::I(to)],
         );
-        paging::fetch(self.read_pool(), &sql, &DUE_ORDER, &[], req).await
+        self.page(&sql, &DUE_ORDER, &[], req).await
     }
 
     /// How many waiting applications are due in [from, to).
@@ -197,7 +197,7 @@ impl Storage {
             " where b.due_at >= ? and b.due_at < ?",
             [Bind::I(from), Bind::I(to)],
         );
-        paging::fetch(self.read_pool(), &sql, &BREACH_ORDER, &[], req).await
+        self.page(&sql, &BREACH_ORDER, &[], req).await
     }
 
     /// Review windows whose deadline fell in [from, to): (all, breached). A window counts once

@@ -2,7 +2,7 @@
 //! database over indexed columns, so the page costs the same with a million applications.
 //! Days are Beijing days numbered from the epoch: `(ms + 8h) / 24h` in both databases.
 
-use super::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Storage};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
@@ -315,7 +315,7 @@ impl Storage {
         req: &PageReq,
     ) -> DbResult<Page<BreachEntry>> {
         let sql = register(BREACH_BASE, from, to);
-        paging::fetch(self.read_pool(), &sql, &BREACH_ORDER, &[], req).await
+        self.page(&sql, &BREACH_ORDER, &[], req).await
     }
 
     /// One page of the shipment register of [from, to), with its whole count.
@@ -326,7 +326,7 @@ impl Storage {
         req: &PageReq,
     ) -> DbResult<Page<ShipmentEntry>> {
         let sql = register(SHIPMENT_BASE, from, to);
-        paging::fetch(self.read_pool(), &sql, &SHIPMENT_ORDER, &[], req).await
+        self.page(&sql, &SHIPMENT_ORDER, &[], req).await
     }
 
     /// Parcels created in [from, to), by order number, each handed to `f` as it comes (false
@@ -441,6 +441,6 @@ impl Storage {
                 a.review_due_at, a.claimed_by, {sort} as sort_at, {key} as row_key "
         ));
         sql.push(&tail, binds);
-        paging::fetch(self.read_pool(), &sql, &FIGURE_ORDER, &[], req).await
+        self.page(&sql, &FIGURE_ORDER, &[], req).await
     }
 }

@@ -16,7 +16,8 @@ use crate::{
 };
 use axum::{
     extract::{Path, Query, State},
-    response::{Html, Response},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
 };
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -247,7 +248,21 @@ pub async fn report_file(
             "text/csv; charset=utf-8",
         )
     };
-    let bytes = bytes.map_err(|e| PageError::internal(&ctx, e))?;
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(supervision::ReportingError::TooManyRows(limit)) => {
+            let text = ctx
+                .t(
+                    "所选期间超过 {} 行，超出单个报表文件的上限，请缩短期间后再下载。",
+                    "The period holds more than {} rows, the most one report file holds; \
+                     choose a shorter period.",
+                )
+                .replace("{}", &limit.to_string());
+            let page = views::layout::error_page(&ctx, 422, &text);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.into_string())).into_response());
+        }
+        Err(e) => return Err(PageError::internal(&ctx, e)),
+    };
     // The registers name applicants: each download is a view of personal data, audited.
     let at = state.clock.now().timestamp_millis();
     crate::desks::record_export(

@@ -145,3 +145,55 @@ async fn a_hanging_ocr_or_pdf_program_is_stopped_and_the_scan_marked_unreadable(
 }
 
 both!(a_hanging_ocr_or_pdf_program_is_stopped_and_the_scan_marked_unreadable);
+
+/// Runs `script` (sh) as the pdftoppm of the tools, with a 20-second limit.
+async fn run_script(dir: &Path, script: &str) -> anyhow::Result<std::process::Output> {
+    use backoffice::tools::{self, Program, Tools};
+    let path = dir.join("tool.sh");
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let t = Tools {
+        pdftoppm: path,
+        time_limit: Duration::from_secs(20),
+        ..Tools::default()
+    };
+    tools::with(t, tools::run(Program::Pdftoppm, &[], &[], Vec::new())).await
+}
+
+/// A crafted file can make a program print or map without end: its standard output is cut at
+/// a bound (the run fails, naming it), its standard error is kept to its first 64 KiB, and its
+/// address space is limited, so the server's memory never holds what the child chose to print.
+#[tokio::test]
+async fn an_outside_program_is_bounded_in_output_and_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let e = run_script(tmp.path(), "head -c 200000000 /dev/zero")
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("more than 64 MiB"), "{e:#}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+
+    let out = run_script(
+        tmp.path(),
+        "head -c 20000000 /dev/zero | tr '\\0' x >&2\necho page\nexit 3",
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.stdout, b"page\n");
+    assert_eq!(out.stderr.len(), backoffice::tools::STDERR_KEPT);
+
+    // Three GiB of address space is refused inside the child (it would succeed unbounded: the
+    // pages are never touched).
+    let out = run_script(
+        tmp.path(),
+        "exec python3 -c 'b = bytearray(3 << 30); print(len(b))'",
+    )
+    .await
+    .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("MemoryError"),
+        "{out:?}"
+    );
+}

@@ -414,8 +414,44 @@ async fn next_and_previous_in_the_browser(b: Backend) {
     );
 }
 
+/// A page, its count and its totals come from one snapshot: a case opened between the page's
+/// rows and its figures is in neither (before, the count said 3 beside 2 rows).
+async fn a_page_and_its_count_agree_while_others_write(b: Backend) {
+    use backoffice::storage::pauses::PAGE_READ;
+    let app = TestApp::spawn(b).await;
+    let (_, sum) = seed_cases(&app, 0, 2).await;
+    let held = app.storage.test_pauses().hold(PAGE_READ);
+    let storage = app.storage.clone();
+    let reading = tokio::spawn(async move {
+        let kinds = ["duplicate_payment"];
+        storage
+            .finance_cases_page(CaseState::Open, &kinds, &PageReq::first(50))
+            .await
+            .unwrap()
+    });
+    held.reached().await;
+    let mut tx = app.storage.begin().await.unwrap();
+    let case = NewCase {
+        kind: "duplicate_payment",
+        channel: PaymentChannel::Wechat,
+        out_trade_no: "SZCAPAGELATE",
+        application_id: None,
+        line_id: None,
+        amount_fen: Fen::new(1_000),
+        at: app.clock.now().timestamp_millis(),
+    };
+    assert!(open_case(&mut tx, &case).await.unwrap());
+    tx.commit().await.unwrap();
+    held.release();
+    let page = reading.await.unwrap();
+    assert_eq!(page.rows.len(), 2);
+    assert_eq!((page.total, page.sums.clone()), (2, vec![sum]));
+    app.storage.test_pauses().clear();
+}
+
 both!(
     finance_lists_page_over_the_whole_filter,
+    a_page_and_its_count_agree_while_others_write,
     desk_and_supervision_lists_page,
     invoice_requests_page,
     outbox_page_pages,

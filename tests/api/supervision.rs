@@ -338,6 +338,22 @@ async fn every_report_renders_and_downloads(b: Backend) {
         "{text}"
     );
 
+    // A register longer than one file holds is refused, not cut short: the two breaches pass a
+    // limit of two and fail a limit of one, in both formats.
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+    );
+    let l = backoffice::desks::supervision::definition("sla-breaches", None).unwrap();
+    let st = &app.storage;
+    use backoffice::desks::supervision::{ReportingError, csv, xlsx};
+    assert!(xlsx(st, &l, from, to, 2).await.is_ok());
+    assert!(csv(st, &l, from, to, 2).await.is_ok());
+    let over = xlsx(st, &l, from, to, 1).await.unwrap_err();
+    assert!(matches!(over, ReportingError::TooManyRows(1)), "{over}");
+    let over = csv(st, &l, from, to, 1).await.unwrap_err();
+    assert!(over.to_string().contains("more than 1 rows"), "{over}");
+
     // Return reasons and the reviewers' workload.
     let page = boss.get_page(&format!("/reports/return-reasons?{q}")).await;
     assert!(

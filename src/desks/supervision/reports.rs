@@ -33,6 +33,12 @@ pub enum ReportingError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// The period holds more rows than one file may (an xlsx sheet ends at 1,048,576): the file
+    /// is refused rather than cut short without a word.
+    #[error(
+        "the period holds more than {0} rows, the most one report file holds; choose a shorter period"
+    )]
+    TooManyRows(i64),
 }
 
 /// A supervision report's definition: the shipped file, or `<data dir>/reports/<name>.toml`.
@@ -182,11 +188,19 @@ pub async fn each_row(
 ) -> Result<(), ReportingError> {
     let (a, b) = (day_start(from), day_start(to) + 86_400_000);
     let mut failed = None;
-    let mut feed = |row: Row| match f(row) {
-        Ok(()) => true,
-        Err(e) => {
-            failed = Some(e);
-            false
+    let mut fed = 0_i64;
+    // One row more than the limit is asked for: its arrival says the period is too long.
+    let mut feed = |row: Row| {
+        fed += 1;
+        if fed > limit {
+            return false;
+        }
+        match f(row) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
         }
     };
     let rows: Vec<Row> = match layout.source.as_deref().unwrap_or("") {
@@ -231,7 +245,7 @@ pub async fn each_row(
         }
         "sla_breaches" => {
             storage
-                .breach_register_each(a, b, limit, |e| feed(breach_row(e)))
+                .breach_register_each(a, b, limit + 1, |e| feed(breach_row(e)))
                 .await?;
             Vec::new()
         }
@@ -297,7 +311,7 @@ pub async fn each_row(
             .collect(),
         "shipments" => {
             storage
-                .shipment_register_each(a, b, limit, |s| feed(shipment_row(s)))
+                .shipment_register_each(a, b, limit + 1, |s| feed(shipment_row(s)))
                 .await?;
             Vec::new()
         }
@@ -316,6 +330,7 @@ pub async fn each_row(
     }
     match failed {
         Some(e) => Err(e.into()),
+        None if fed > limit => Err(ReportingError::TooManyRows(limit)),
         None => Ok(()),
     }
 }

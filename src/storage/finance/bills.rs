@@ -4,7 +4,7 @@
 use super::{BIG_CHUNK, mark, marks, placeholders};
 use crate::domain::ids::ApplicationId;
 use crate::domain::{intake::PaymentChannel, money::Fen, reconcile::AppPayment, reconcile::Known};
-use crate::storage::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use crate::storage::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use crate::storage::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
 use std::collections::HashSet;
@@ -414,7 +414,7 @@ impl Storage {
                 new_lines, summary, imported_at, imported_by \
             from bill_imports",
         );
-        paging::fetch(self.read_pool(), &sql, &IMPORT_ORDER, &[], req).await
+        self.page(&sql, &IMPORT_ORDER, &[], req).await
     }
 
     /// Every bill line of this order number (any channel), oldest first: the case's evidence.

@@ -5,7 +5,7 @@ use super::BIG_CHUNK;
 use crate::domain::ids::ApplicationId;
 use crate::domain::intake::PaymentChannel;
 use crate::domain::money::Fen;
-use crate::storage::paging::{self, Bind, Keyed, Kind, Order, Page, PageReq, Sql};
+use crate::storage::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use crate::storage::{DbResult, Exec, Storage, Tx};
 use crate::{on_exec, on_pool, on_tx};
 
@@ -345,7 +345,7 @@ impl Storage {
                 kinds.iter().map(|k| Bind::S((*k).to_owned())),
             );
         }
-        paging::fetch(self.read_pool(), &sql, &CASE_ORDER, &["amount_fen"], req).await
+        self.page(&sql, &CASE_ORDER, &["amount_fen"], req).await
     }
 
     pub async fn finance_case(&self, case_id: i64) -> DbResult<Option<CaseRow>> {
