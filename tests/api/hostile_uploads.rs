@@ -164,6 +164,7 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
 
     let clerk = app.signed_in_staff("zhao.qiang", "fulfillment").await;
     clerk.get_page("/fulfilment").await;
+    let started = std::time::Instant::now();
     let r = upload_to(
         &clerk,
         &format!("/fulfilment/tracking?_csrf={}", clerk.csrf()),
@@ -171,12 +172,16 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
         bytes,
     )
     .await;
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
+    // Queued as a job at once; its page follows it to the end.
+    assert_eq!(r.status(), 303);
+    let job = location(&r);
+    assert!(job.starts_with("/fulfilment/imports/"), "{job}");
+    let page = wait_for_job(&clerk, &job).await;
+    eprintln!("{rows} tracking rows through the job: {:?}", started.elapsed());
     assert!(
-        page.contains(&format!("行数 {rows}"))
-            && page.contains("已寄出 1")
-            && page.contains(&format!("无变化 {}", rows - 1)),
+        counted(&page, "行数", rows as i64)
+            && counted(&page, "已寄出", 1)
+            && counted(&page, "无变化", rows as i64 - 1),
         "{}",
         &page[..page.len().min(3000)]
     );
