@@ -220,17 +220,19 @@ async fn import(ctx: &Context, job: &ClaimedImport, bytes: &[u8]) -> (bool, JobR
             let cfg = &ctx.settings.courier;
             match fulfilment::import_tracking(&ctx.storage, cfg, bytes, actor, at).await {
                 Ok(s) => {
-                    let mut r = JobResult::default();
-                    r.counts = [
-                        ("lines", s.lines),
-                        ("shipped", s.shipped),
-                        ("unchanged", s.unchanged),
-                        ("conflict", s.conflict),
-                        ("duplicate_waybill", s.duplicate_waybill),
-                        ("unknown_order", s.unknown_order),
-                    ]
-                    .map(|(k, n)| (k.to_owned(), n as i64))
-                    .to_vec();
+                    let mut r = JobResult {
+                        counts: [
+                            ("lines", s.lines),
+                            ("shipped", s.shipped),
+                            ("unchanged", s.unchanged),
+                            ("conflict", s.conflict),
+                            ("duplicate_waybill", s.duplicate_waybill),
+                            ("unknown_order", s.unknown_order),
+                        ]
+                        .map(|(k, n)| (k.to_owned(), n as i64))
+                        .to_vec(),
+                        ..Default::default()
+                    };
                     for (row, kind, order, waybill) in s.problems {
                         let column = if kind == "unknown_order" {
                             "订单号"

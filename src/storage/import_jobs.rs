@@ -102,7 +102,7 @@ impl Storage {
     ) -> DbResult<i64> {
         let sha = super::scan_files::sha256_hex(bytes);
         let mut tx = self.begin().await?;
-        let id: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        let id = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(
             "insert into import_jobs (kind, file_name, file_sha256, file_size, file, created_by, \
                 created_at, updated_at) \
             values ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -141,7 +141,7 @@ impl Storage {
             ..Default::default()
         };
         let stopped = serde_json::to_string(&stopped).expect("plain struct");
-        let failed: Vec<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
+        let failed = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(
             "update import_jobs \
             set state = 'failed', result = $1, file = null, finished_at = $2, updated_at = $2 \
             where state in ('queued', 'running') and lease_until <= $2 and attempts >= $3 \
@@ -182,7 +182,7 @@ impl Storage {
 
     /// The file of a job that has not finished.
     pub async fn import_file(&self, job_id: i64) -> DbResult<Option<Vec<u8>>> {
-        let f: Option<Option<Vec<u8>>> = on_pool!(self.read_pool(), |p| sqlx::query_scalar(
+        let f = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, Option<Vec<u8>>>(
             "select file from import_jobs where job_id = $1"
         )
         .bind(job_id)

@@ -13,7 +13,7 @@ use crate::domain::ids::ApplicationId;
 use crate::exchange::{couriers::Courier, formats};
 use crate::jobs::imports::TRACKING;
 use crate::storage::fulfilment::Stage;
-use crate::views::{self, components::counts_line, fulfilment as v};
+use crate::views::{self, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderValue, header},
