@@ -211,6 +211,16 @@ async fn import(ctx: &Context, job: &ClaimedImport, bytes: &[u8]) -> (bool, JobR
                 (true, r)
             }
             Err(finance::FinanceError::Db(e)) => db_failed(job, &e),
+            Err(finance::FinanceError::Bill(e)) => {
+                let mut r = refused(e.to_string());
+                r.push(RowIssue {
+                    row: Some(e.line as i64),
+                    column: e.column,
+                    message: e.message,
+                    value: None,
+                });
+                (false, r)
+            }
             Err(e) => {
                 let text = e.to_string();
                 refusal(text.clone(), vec![text])
@@ -250,8 +260,16 @@ async fn import(ctx: &Context, job: &ClaimedImport, bytes: &[u8]) -> (bool, JobR
                 }
                 Err(fulfilment::FulfilmentError::Db(e)) => db_failed(job, &e),
                 Err(fulfilment::FulfilmentError::File(SheetError::Rows(rows))) => {
-                    let text = SheetError::Rows(rows.clone()).to_string();
-                    refusal(text, rows.iter().map(ToString::to_string).collect())
+                    let mut r = refused(SheetError::Rows(rows.clone()).to_string());
+                    for e in rows {
+                        r.push(RowIssue {
+                            row: Some(e.row as i64),
+                            column: Some(e.column),
+                            message: e.message,
+                            value: None,
+                        });
+                    }
+                    (false, r)
                 }
                 Err(e) => {
                     let text = e.to_string();

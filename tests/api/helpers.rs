@@ -606,7 +606,7 @@ pub fn counted(page: &str, what: &str, n: i64) -> bool {
 
 /// Opens an import job's page until the job is done or failed (the page stops reloading).
 pub async fn wait_for_job(b: &StaffBrowser, job: &str) -> String {
-    for _ in 0..1200 {
+    for _ in 0..3000 {
         let page = b.get_page(job).await;
         assert!(page.contains("data-import-job"), "{page}");
         if !page.contains("data-refresh") {
@@ -614,7 +614,7 @@ pub async fn wait_for_job(b: &StaffBrowser, job: &str) -> String {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("the import job {job} did not finish in two minutes");
+    panic!("the import job {job} did not finish in five minutes");
 }
 
 impl StaffBrowser {
