@@ -72,7 +72,7 @@ pub fn job_page(
         p { a href=(back.0) { "← " (back.1) } }
         h1 { (title) " " (state_badge(ctx, &job.state)) }
         table.facts { tbody {
-            tr { th scope="row" { (ctx.t("文件", "File")) } td { (job.file_name) " (" (job.file_size.div_ceil(1024)) " KiB)" } }
+            tr { th scope="row" { (ctx.t("文件", "File")) } td { (job.file_name) " (" ((job.file_size + 1023) / 1024) " KiB)" } }
             tr { th scope="row" { (ctx.t("上传人", "Uploaded by")) } td { (job.created_by.trim_start_matches("staff:")) } }
             tr { th scope="row" { (ctx.t("上传时间", "Uploaded")) } td { (time(job.created_at)) } }
             @if let Some(t) = job.finished_at { tr { th scope="row" { (ctx.t("完成时间", "Finished")) } td { (time(t)) } } }

@@ -190,8 +190,8 @@ async fn render_batches(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::internal(ctx, e);
-    let batches = state.storage.courier_batches_page(&paging.req(""));
-    let batches = batches.await.map_err(e)?;
+    let req = paging.req("");
+    let batches = state.storage.courier_batches_page(&req).await.map_err(e)?;
     let jobs = state.storage.recent_imports(TRACKING, views::imports::RECENT);
     let jobs = jobs.await.map_err(e)?;
     let html = v::batches_page(

@@ -136,7 +136,8 @@ async fn workers_claim_each_job_exactly_once(b: Backend) {
     let now = app.clock.now().timestamp_millis();
     let mut queued = Vec::new();
     for i in 0..12 {
-        let id = app.storage.queue_import("tracking", &format!("{i}.csv"), b"x", "test", now);
+        let name = format!("{i}.csv");
+        let id = app.storage.queue_import("tracking", &name, b"x", "test", now);
         queued.push(id.await.unwrap());
     }
     // Four workers (on PostgreSQL each on its own connection) claim at once until none is left.
@@ -181,7 +182,8 @@ async fn a_job_whose_worker_died_is_claimed_again(b: Backend) {
     assert_eq!(j.state, "done", "{:?}", j.result);
     assert_eq!(j.result().unwrap().counts[0], ("lines".to_owned(), 20));
     // The dead worker, back, cannot store a result over it.
-    let late = app.storage.finish_import(id, "dead", false, &JobResult::default(), (0, 0), now);
+    let nothing = JobResult::default();
+    let late = app.storage.finish_import(id, "dead", false, &nothing, (0, 0), now);
     assert!(!late.await.unwrap());
     assert_eq!(app.storage.bill_imports(10).await.unwrap().len(), 1, "imported once");
 

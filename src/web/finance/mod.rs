@@ -57,8 +57,8 @@ async fn render_bills(
     error: Option<&str>,
 ) -> Result<Html<String>, PageError> {
     let e = |e| PageError::internal(ctx, e);
-    let imports = state.storage.bill_imports_page(&paging.req(""));
-    let imports = imports.await.map_err(e)?;
+    let req = paging.req("");
+    let imports = state.storage.bill_imports_page(&req).await.map_err(e)?;
     let jobs = state.storage.recent_imports(BILLS, views::imports::RECENT);
     let jobs = jobs.await.map_err(e)?;
     Ok(Html(
