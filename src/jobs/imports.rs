@@ -98,7 +98,9 @@ async fn run_one(ctx: &Context, job: &ClaimedImport, token: &str) -> anyhow::Res
             loop {
                 tokio::time::sleep(BEAT).await;
                 let now = ctx.clock.now().timestamp_millis();
-                let r = ctx.storage.import_progress(id, &token, p.get(), now + LEASE_MS, now);
+                let r = ctx
+                    .storage
+                    .import_progress(id, &token, p.get(), now + LEASE_MS, now);
                 if !matches!(r.await, Ok(true)) {
                     return;
                 }
@@ -119,9 +121,13 @@ async fn run_one(ctx: &Context, job: &ClaimedImport, token: &str) -> anyhow::Res
         .finish_import(job.job_id, token, ok, &result, (done, total), now)
         .await?;
     if !stored {
-        tracing::warn!(job = job.job_id, "import job's lease was lost before its result");
+        tracing::warn!(
+            job = job.job_id,
+            "import job's lease was lost before its result"
+        );
     }
-    ctx.metrics.job("import", result.refusal.as_deref() == Some(DB_FAILED));
+    ctx.metrics
+        .job("import", result.refusal.as_deref() == Some(DB_FAILED));
     Ok(())
 }
 
@@ -294,6 +300,9 @@ mod tests {
         let i = issue_of("line 7: the amount is not a number");
         assert_eq!((i.row, i.column), (Some(7), None));
         let i = issue_of("the file has no header row");
-        assert_eq!((i.row, i.message.as_str()), (None, "the file has no header row"));
+        assert_eq!(
+            (i.row, i.message.as_str()),
+            (None, "the file has no header row")
+        );
     }
 }

@@ -102,7 +102,9 @@ impl Storage {
     ) -> DbResult<i64> {
         let sha = super::scan_files::sha256_hex(bytes);
         let mut tx = self.begin().await?;
-        let id = on_tx!(&mut tx, |c| sqlx::query_scalar::<_, i64>(
+        let id =
+            on_tx!(&mut tx, |c| {
+                sqlx::query_scalar::<_, i64>(
             "insert into import_jobs (kind, file_name, file_sha256, file_size, file, created_by, \
                 created_at, updated_at) \
             values ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -116,8 +118,17 @@ impl Storage {
         .bind(by)
         .bind(at)
         .fetch_one(c)
-        .await)?;
-        job_audit(&mut tx, by, "import.queued", id, &format!("{kind} {sha}"), at).await?;
+        .await
+            })?;
+        job_audit(
+            &mut tx,
+            by,
+            "import.queued",
+            id,
+            &format!("{kind} {sha}"),
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -182,12 +193,14 @@ impl Storage {
 
     /// The file of a job that has not finished.
     pub async fn import_file(&self, job_id: i64) -> DbResult<Option<Vec<u8>>> {
-        let f = on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, Option<Vec<u8>>>(
-            "select file from import_jobs where job_id = $1"
-        )
-        .bind(job_id)
-        .fetch_optional(p)
-        .await)?;
+        let f = on_pool!(self.read_pool(), |p| {
+            sqlx::query_scalar::<_, Option<Vec<u8>>>(
+                "select file from import_jobs where job_id = $1",
+            )
+            .bind(job_id)
+            .fetch_optional(p)
+            .await
+        })?;
         Ok(f.flatten())
     }
 

@@ -64,7 +64,9 @@ pub fn job_page(
     live: Option<(i64, i64)>,
     back: (&str, &str),
 ) -> Markup {
-    let (done, total) = live.filter(|l| l.0 >= job.done).unwrap_or((job.done, job.total));
+    let (done, total) = live
+        .filter(|l| l.0 >= job.done)
+        .unwrap_or((job.done, job.total));
     let result = job.result();
     let title = format!("{} #{}", kind_label(ctx, &job.kind), job.job_id);
     let running = !job.finished();

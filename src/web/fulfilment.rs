@@ -192,7 +192,9 @@ async fn render_batches(
     let e = |e| PageError::internal(ctx, e);
     let req = paging.req("");
     let batches = state.storage.courier_batches_page(&req).await.map_err(e)?;
-    let jobs = state.storage.recent_imports(TRACKING, views::imports::RECENT);
+    let jobs = state
+        .storage
+        .recent_imports(TRACKING, views::imports::RECENT);
     let jobs = jobs.await.map_err(e)?;
     let html = v::batches_page(
         ctx,

@@ -601,7 +601,9 @@ pub async fn upload_and_wait(
 
 /// Whether an import job's page counts `n` of `what` (a row of its result table).
 pub fn counted(page: &str, what: &str, n: i64) -> bool {
-    page.contains(&format!("<th scope=\"row\">{what}</th><td class=\"num\">{n}</td>"))
+    page.contains(&format!(
+        "<th scope=\"row\">{what}</th><td class=\"num\">{n}</td>"
+    ))
 }
 
 /// Opens an import job's page until the job is done or failed (the page stops reloading).

@@ -183,7 +183,10 @@ async fn every_page_refuses_the_bombs_and_keeps_serving(b: Backend) {
         for (name, bytes, setting, detail) in &bombs {
             let (status, page) = if path == "/fulfilment/tracking" {
                 // Read by the import job: refused on the job's page.
-                (200, upload_and_wait(browser, path, name, bytes.clone()).await.1)
+                (
+                    200,
+                    upload_and_wait(browser, path, name, bytes.clone()).await.1,
+                )
             } else {
                 upload_file(browser, path, name, bytes.clone()).await
             };

@@ -177,7 +177,10 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
     let job = location(&r);
     assert!(job.starts_with("/fulfilment/imports/"), "{job}");
     let page = wait_for_job(&clerk, &job).await;
-    eprintln!("{rows} tracking rows through the job: {:?}", started.elapsed());
+    eprintln!(
+        "{rows} tracking rows through the job: {:?}",
+        started.elapsed()
+    );
     assert!(
         counted(&page, "行数", rows as i64)
             && counted(&page, "已寄出", 1)

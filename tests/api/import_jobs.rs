@@ -45,7 +45,10 @@ async fn a_bill_and_a_tracking_file_run_as_jobs(b: Backend) {
     let (job, page) = upload_and_wait(&fin, "/finance/bills", "wx-202611.csv", month_bill(n)).await;
     eprintln!("{n} bill lines through the job: {:?}", started.elapsed());
     assert!(job.starts_with("/finance/imports/"), "{job}");
-    assert!(page.contains("导入完成。") && page.contains("wx-202611.csv"), "{page}");
+    assert!(
+        page.contains("导入完成。") && page.contains("wx-202611.csv"),
+        "{page}"
+    );
     assert!(
         counted(&page, "行数", n as i64) && counted(&page, "无对应申请", n as i64),
         "{page}"
@@ -62,18 +65,35 @@ async fn a_bill_and_a_tracking_file_run_as_jobs(b: Backend) {
     // The result stays: the page again later, and the desk's list links to it.
     let again = fin.get_page(&job).await;
     assert!(counted(&again, "行数", n as i64) && !again.contains("data-refresh"));
-    assert!(fin.get_page("/finance/bills").await.contains(&format!("href=\"{job}\"")));
+    assert!(
+        fin.get_page("/finance/bills")
+            .await
+            .contains(&format!("href=\"{job}\""))
+    );
     let id = job.rsplit('/').next().unwrap();
-    let j = app.storage.import_job(id.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!((j.state.as_str(), j.done, j.total), ("done", n as i64, n as i64));
-    assert!(app.storage.import_file(j.job_id).await.unwrap().is_none(), "the file is dropped");
+    let j = app
+        .storage
+        .import_job(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (j.state.as_str(), j.done, j.total),
+        ("done", n as i64, n as i64)
+    );
+    assert!(
+        app.storage.import_file(j.job_id).await.unwrap().is_none(),
+        "the file is dropped"
+    );
 
     // A tracking file: its own desk's job; rows that did not fit listed by row and column.
     let clerk = app.signed_in_staff("zhao.qiang", "fulfillment").await;
     clerk.get_page("/fulfilment/batches").await;
     let mut csv = String::from("订单号,运单号,寄件时间\r\n");
     for i in 0..3 {
-        csv.push_str(&format!("WT20990101000{i},SF123456789012{i},2026-11-25 16:30:00\r\n"));
+        csv.push_str(&format!(
+            "WT20990101000{i},SF123456789012{i},2026-11-25 16:30:00\r\n"
+        ));
     }
     let bytes = encoding_rs::GBK.encode(&csv).0.into_owned();
     let (tjob, page) = upload_and_wait(&clerk, "/fulfilment/tracking", "t.csv", bytes).await;
@@ -88,8 +108,16 @@ async fn a_bill_and_a_tracking_file_run_as_jobs(b: Backend) {
     // Each desk's jobs under its own prefix only: the other's job is not found there.
     let boss = app.signed_in_staff("wang.wei", "supervisor").await;
     let tid = tjob.rsplit('/').next().unwrap();
-    assert_eq!(boss.get(&format!("/finance/imports/{tid}")).await.status(), 404);
-    assert_eq!(boss.get(&format!("/fulfilment/imports/{id}")).await.status(), 404);
+    assert_eq!(
+        boss.get(&format!("/finance/imports/{tid}")).await.status(),
+        404
+    );
+    assert_eq!(
+        boss.get(&format!("/fulfilment/imports/{id}"))
+            .await
+            .status(),
+        404
+    );
     assert_eq!(boss.get(&tjob).await.status(), 200);
     assert_eq!(fin.get(&tjob).await.status(), 403);
     assert_eq!(clerk.get(&job).await.status(), 403);
@@ -108,7 +136,9 @@ async fn a_refused_file_shows_its_rows_and_changes_nothing(b: Backend) {
         page.contains("未导入，未做任何更改") && page.contains("id=\"job-errors\""),
         "{page}"
     );
-    let j = app.storage.import_job(job.rsplit('/').next().unwrap().parse().unwrap());
+    let j = app
+        .storage
+        .import_job(job.rsplit('/').next().unwrap().parse().unwrap());
     let r: JobResult = j.await.unwrap().unwrap().result().unwrap();
     assert!(r.errors[0].row.is_some(), "{r:?}");
     assert!(app.storage.bill_imports(10).await.unwrap().is_empty());
@@ -137,7 +167,9 @@ async fn workers_claim_each_job_exactly_once(b: Backend) {
     let mut queued = Vec::new();
     for i in 0..12 {
         let name = format!("{i}.csv");
-        let id = app.storage.queue_import("tracking", &name, b"x", "test", now);
+        let id = app
+            .storage
+            .queue_import("tracking", &name, b"x", "test", now);
         queued.push(id.await.unwrap());
     }
     // Four workers (on PostgreSQL each on its own connection) claim at once until none is left.
@@ -147,7 +179,10 @@ async fn workers_claim_each_job_exactly_once(b: Backend) {
             let mut got = Vec::new();
             loop {
                 let token = format!("worker-{w}-{}", got.len());
-                let jobs = s.claim_imports(now, now + LEASE_MS, &token, 2).await.unwrap();
+                let jobs = s
+                    .claim_imports(now, now + LEASE_MS, &token, 2)
+                    .await
+                    .unwrap();
                 if jobs.is_empty() {
                     return got;
                 }
@@ -165,7 +200,9 @@ async fn a_job_whose_worker_died_is_claimed_again(b: Backend) {
     let app = TestApp::spawn(b).await;
     let now = app.clock.now().timestamp_millis();
     let bill = month_bill(20);
-    let id = app.storage.queue_import("bills", "b.csv", &bill, "staff:qian.li", now);
+    let id = app
+        .storage
+        .queue_import("bills", "b.csv", &bill, "staff:qian.li", now);
     let id = id.await.unwrap();
     // A worker claims it and dies (its claim is all that is left of it).
     let first = app.storage.claim_imports(now, now + LEASE_MS, "dead", 1);
@@ -173,23 +210,34 @@ async fn a_job_whose_worker_died_is_claimed_again(b: Backend) {
     let j = app.storage.import_job(id).await.unwrap().unwrap();
     assert_eq!(j.state, "running");
     // While its lease runs, nobody else takes it.
-    let soon = app.storage.claim_imports(now + 1000, now + LEASE_MS, "other", 1);
+    let soon = app
+        .storage
+        .claim_imports(now + 1000, now + LEASE_MS, "other", 1);
     assert!(soon.await.unwrap().is_empty());
     // After it, the next pass does, and runs it to the end.
-    app.clock.set(app.clock.now() + chrono::Duration::milliseconds(LEASE_MS + 1));
+    app.clock
+        .set(app.clock.now() + chrono::Duration::milliseconds(LEASE_MS + 1));
     assert_eq!(imports::run_all(&app.state.core).await.unwrap(), 1);
     let j = app.storage.import_job(id).await.unwrap().unwrap();
     assert_eq!(j.state, "done", "{:?}", j.result);
     assert_eq!(j.result().unwrap().counts[0], ("lines".to_owned(), 20));
     // The dead worker, back, cannot store a result over it.
     let nothing = JobResult::default();
-    let late = app.storage.finish_import(id, "dead", false, &nothing, (0, 0), now);
+    let late = app
+        .storage
+        .finish_import(id, "dead", false, &nothing, (0, 0), now);
     assert!(!late.await.unwrap());
-    assert_eq!(app.storage.bill_imports(10).await.unwrap().len(), 1, "imported once");
+    assert_eq!(
+        app.storage.bill_imports(10).await.unwrap().len(),
+        1,
+        "imported once"
+    );
 
     // A job whose workers die every time is failed after MAX_ATTEMPTS, saying so.
     let t = app.clock.now().timestamp_millis();
-    let id = app.storage.queue_import("tracking", "t.csv", b"x", "test", t);
+    let id = app
+        .storage
+        .queue_import("tracking", "t.csv", b"x", "test", t);
     let id = id.await.unwrap();
     for k in 0..MAX_ATTEMPTS {
         let at = t + k * (LEASE_MS + 1);
