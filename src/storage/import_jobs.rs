@@ -102,9 +102,8 @@ impl Storage {
     ) -> DbResult<i64> {
         let sha = super::scan_files::sha256_hex(bytes);
         let mut tx = self.begin().await?;
-        let id =
-            on_tx!(&mut tx, |c| {
-                sqlx::query_scalar::<_, i64>(
+        let id = on_tx!(&mut tx, |c| {
+            sqlx::query_scalar::<_, i64>(
             "insert into import_jobs (kind, file_name, file_sha256, file_size, file, created_by, \
                 created_at, updated_at) \
             values ($1, $2, $3, $4, $5, $6, $7, $7) \
@@ -119,7 +118,7 @@ impl Storage {
         .bind(at)
         .fetch_one(c)
         .await
-            })?;
+        })?;
         job_audit(
             &mut tx,
             by,

@@ -176,7 +176,23 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
     assert_eq!(r.status(), 303);
     let job = location(&r);
     assert!(job.starts_with("/fulfilment/imports/"), "{job}");
-    let page = wait_for_job(&clerk, &job).await;
+    // While it runs, its page shows the rows done so far.
+    let mut seen_between = false;
+    let page = loop {
+        let page = clerk.get_page(&job).await;
+        if !page.contains("data-refresh") {
+            break page;
+        }
+        let done = page
+            .split("id=\"job-progress\" max=\"")
+            .nth(1)
+            .and_then(|s| s.split("value=\"").nth(1))
+            .and_then(|s| s.split('"').next())
+            .and_then(|v| v.parse::<usize>().ok());
+        seen_between |= done.is_some_and(|d| d > 0 && d < rows);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(seen_between, "the page never showed the rows done so far");
     eprintln!(
         "{rows} tracking rows through the job: {:?}",
         started.elapsed()
