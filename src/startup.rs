@@ -121,6 +121,7 @@ pub async fn build_state(
             clock,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             prechecks_running: Arc::default(),
+            imports_running: Arc::default(),
         },
         password_hashes,
         api_limits,

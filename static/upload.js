@@ -52,7 +52,7 @@
       xhr.addEventListener("load", () => {
         bar.value = 100;
         show("done", form.dataset.done);
-        // A redirect (the import's message on the desk page): open it.
+        // A redirect (an import job's page, or the desk page with its message): open it.
         if (xhr.responseURL && xhr.responseURL !== form.action) {
           window.location.assign(xhr.responseURL);
           return;
@@ -80,4 +80,13 @@
     });
   }
   document.querySelectorAll("form[data-upload]").forEach(setup);
+})();
+
+// An import job's page (views::imports): reloaded every few seconds while the job is queued or
+// running, so its progress bar moves and its result appears; the clerk may also leave and come
+// back from the desk's latest imports.
+(function () {
+  "use strict";
+  const job = document.querySelector("[data-import-job][data-refresh]");
+  if (job) setTimeout(() => window.location.reload(), Number(job.dataset.refresh) * 1000);
 })();

@@ -12,6 +12,8 @@ pub mod hotline;
 pub mod intake;
 /// Invoices (数电票): batches for the tax platform and what it issued.
 pub mod invoicing;
+/// How far a long import is, for its job's page.
+pub mod progress;
 /// Review: staff actions on an application (status change + event + audit in one transaction).
 pub mod review;
 /// Scans: a PDF scan's pages rendered to images for the review page, once per scan.

@@ -21,4 +21,7 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Set while this instance runs a pre-check pass (`jobs::run_prechecks`).
     pub prechecks_running: Arc<AtomicBool>,
+    /// Held while this instance runs an import job (`jobs::imports`): one at a time, the others
+    /// wait their turn rather than for the database.
+    pub imports_running: Arc<tokio::sync::Mutex<()>>,
 }

@@ -5,6 +5,7 @@
 
 mod context;
 pub mod digest;
+pub mod imports;
 pub mod outbox;
 pub mod prechecks;
 pub mod reports;
@@ -218,6 +219,13 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // Hourly at :23, one instance per hour: ended sessions and old sign-in attempts.
     every(&sched, "0 23 * * * *", &state, |s| async move {
         session_purge::run(&s).await
+    })
+    .await?;
+    // Imports queued by an instance that stopped before running them, or by another instance.
+    every(&sched, "*/5 * * * * *", &state, |s| async move {
+        if let Err(e) = imports::run_all(&s).await {
+            tracing::error!(error = %e, "import jobs failed");
+        }
     })
     .await?;
     if state.settings.prechecks {

@@ -17,6 +17,7 @@ pub mod finance;
 pub mod fulfilment;
 pub mod hotline;
 pub mod idempotency;
+pub mod import_jobs;
 pub mod invoice_lists;
 pub mod invoices;
 pub mod job_runs;

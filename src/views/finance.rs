@@ -77,6 +77,7 @@ fn can_act(ctx: &PageCtx) -> bool {
 
 pub struct BillsPage<'a> {
     pub imports: &'a [ImportRow],
+    pub jobs: &'a [crate::storage::import_jobs::ImportJob],
     pub pager: &'a PagerView,
     pub error: Option<&'a str>,
 }
@@ -91,12 +92,11 @@ pub fn bills_page(ctx: &PageCtx, p: &BillsPage) -> Markup {
                 action: "/finance/bills",
                 label: ctx.t("微信支付交易账单或支付宝业务明细（CSV，或其 zip / gz）", "WeChat Pay trade bill or Alipay business detail (CSV, or a zip / gz of them)"),
                 button: ctx.t("导入并对账", "Import and reconcile"),
-                button_id: "upload-bill",
-                formats: formats::BILLS,
-                                primary: true,
+                button_id: "upload-bill", formats: formats::BILLS, primary: true,
             }))
-            p.hint { (ctx.t("按文件内容识别渠道；同一账单重复导入不会重复记账。", "The channel is recognised by content; importing a bill again changes nothing.")) }
+            p.hint { (ctx.t("按文件内容识别渠道；同一账单重复导入不会重复记账。导入在服务器上作为任务进行，结果留在任务页。", "The channel is recognised by content; importing a bill again changes nothing. The import runs on the server as a job; its result stays on the job's page.")) }
         }
+        (super::imports::recent(ctx, "/finance", p.jobs))
         table.grid.dense id="imports" {
             thead { tr {
                 th { (ctx.t("导入时间", "Imported")) } th { (ctx.t("渠道", "Channel")) } th { (ctx.t("文件", "File")) }

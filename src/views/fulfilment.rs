@@ -145,17 +145,7 @@ pub struct BatchesPage<'a> {
     pub batches: &'a [BatchRow],
     pub pager: &'a PagerView,
     pub error: Option<&'a str>,
-    pub result: Option<&'a str>,
-    pub problems: &'a [(usize, &'static str, String, String)],
-}
-
-fn outcome_label(ctx: &PageCtx, o: &str) -> &'static str {
-    match o {
-        "unknown_order" => ctx.t("订单号不存在", "unknown order"),
-        "duplicate_waybill" => ctx.t("运单号已用于其他包裹", "waybill on another parcel"),
-        "conflict" => ctx.t("与已登记运单号冲突", "conflicts with what is recorded"),
-        _ => "?",
-    }
+    pub jobs: &'a [crate::storage::import_jobs::ImportJob],
 }
 
 pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
@@ -163,13 +153,6 @@ pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
         h1.visually-hidden { (ctx.t("快递批次", "Courier batches")) }
         (tabs(ctx))
         @if let Some(e) = p.error { p.flash.warn role="alert" id="tracking-error" { (e) } }
-        @if let Some(r) = p.result { p.flash.ok id="tracking-result" { (r) } }
-        @if !p.problems.is_empty() {
-            table.grid.dense id="tracking-problems" {
-                thead { tr { th { (ctx.t("行", "Row")) } th { (ctx.t("情况", "Outcome")) } th { (ctx.t("订单号", "Order no.")) } th { (ctx.t("运单号", "Waybill")) } } }
-                tbody { @for (row, o, order, waybill) in p.problems { tr { td.num { (row) } td { (outcome_label(ctx, o)) } td.mono { (order) } td.mono { (waybill) } } } }
-            }
-        }
         @if can_act(ctx) {
             (upload_form(ctx, &UploadForm {
                 action: "/fulfilment/tracking",
@@ -177,9 +160,10 @@ pub fn batches_page(ctx: &PageCtx, p: &BatchesPage) -> Markup {
                 button: ctx.t("导入", "Import"),
                 button_id: "import-tracking",
                 formats: formats::TRACKING,
-                                primary: true,
+                primary: true,
             }))
         }
+        (super::imports::recent(ctx, "/fulfilment", p.jobs))
         table.grid.dense id="batches" {
             thead { tr { th { (ctx.t("批次号", "Batch")) } th { (ctx.t("快递", "Courier")) } th.num { (ctx.t("件数", "Parcels")) }
                 th.num { (ctx.t("已寄出", "Shipped")) } th { (ctx.t("生成时间", "Created")) } th { (ctx.t("操作人", "By")) } } }

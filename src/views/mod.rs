@@ -7,6 +7,7 @@ pub mod components;
 pub mod finance;
 pub mod fulfilment;
 pub mod hotline;
+pub mod imports;
 pub mod labels;
 pub mod layout;
 pub mod login;

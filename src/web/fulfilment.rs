@@ -11,8 +11,9 @@ use super::{
 use crate::desks::fulfilment::{self, FulfilmentError, Production};
 use crate::domain::ids::ApplicationId;
 use crate::exchange::{couriers::Courier, formats};
+use crate::jobs::imports::TRACKING;
 use crate::storage::fulfilment::Stage;
-use crate::views::{self, components::counts_line, fulfilment as v};
+use crate::views::{self, fulfilment as v};
 use axum::{
     extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::{HeaderValue, header},
@@ -30,6 +31,7 @@ super::routes! {
     "/fulfilment/batches/{id}/labels" => get(print_page::<false, false>).post(print_page::<false, true>);
     "/fulfilment/batches/{id}/packing" => get(print_page::<true, false>).post(print_page::<true, true>);
     "/fulfilment/tracking" => post(import_tracking), upload formats::TRACKING.limit;
+    "/fulfilment/imports/{id}" => get(super::imports::fulfilment_job);
     "/fulfilment/shipments/{id}/returned" => post(parcel_returned);
 }
 
@@ -186,22 +188,21 @@ async fn render_batches(
     ctx: &views::layout::PageCtx,
     paging: &Paging,
     error: Option<&str>,
-    result: Option<&str>,
-    problems: &[(usize, &'static str, String, String)],
 ) -> Result<Response, PageError> {
-    let batches = state
+    let e = |e| PageError::internal(ctx, e);
+    let req = paging.req("");
+    let batches = state.storage.courier_batches_page(&req).await.map_err(e)?;
+    let jobs = state
         .storage
-        .courier_batches_page(&paging.req(""))
-        .await
-        .map_err(|e| PageError::internal(ctx, e))?;
+        .recent_imports(TRACKING, views::imports::RECENT);
+    let jobs = jobs.await.map_err(e)?;
     let html = v::batches_page(
         ctx,
         &v::BatchesPage {
             batches: &batches.rows,
             pager: &paging.view("", &batches),
             error,
-            result,
-            problems,
+            jobs: &jobs,
         },
     );
     Ok(page_with(html, error.is_some()))
@@ -212,7 +213,7 @@ pub async fn batches(
     Ctx(ctx): Ctx,
     paging: Paging,
 ) -> Result<Response, PageError> {
-    render_batches(&state, &ctx, &paging, None, None, &[]).await
+    render_batches(&state, &ctx, &paging, None).await
 }
 
 #[allow(clippy::result_large_err)]
@@ -327,71 +328,16 @@ pub async fn print_page<const PACKING: bool, const RECORD: bool>(
 pub async fn import_tracking(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Staff(s): Staff,
+    s: Staff,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let bytes = match uploads::read(mp, formats::TRACKING).await {
-        Ok(up) => up.bytes,
+    match uploads::read(mp, formats::TRACKING).await {
+        // Read and applied as a job: the clerk follows it on its page.
+        Ok(up) => super::imports::queue(&state, &ctx, &s, TRACKING, "/fulfilment", up).await,
         Err(e) => {
             let msg = e.message(ctx.locale);
-            return render_batches(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment/batches"),
-                Some(&msg),
-                None,
-                &[],
-            )
-            .await;
-        }
-    };
-    let at = state.clock.now().timestamp_millis();
-    match fulfilment::import_tracking(
-        &state.storage,
-        &state.settings.courier,
-        &bytes,
-        &s.actor(),
-        at,
-    )
-    .await
-    {
-        Ok(sum) => {
-            let text = counts_line(&[
-                (ctx.t("行数", "lines"), sum.lines),
-                (ctx.t("已寄出", "shipped"), sum.shipped),
-                (ctx.t("无变化", "unchanged"), sum.unchanged),
-                (ctx.t("冲突", "conflict"), sum.conflict),
-                (
-                    ctx.t("运单号重复", "duplicate waybill"),
-                    sum.duplicate_waybill,
-                ),
-                (ctx.t("订单号不存在", "unknown order"), sum.unknown_order),
-            ]);
-            render_batches(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment/batches"),
-                None,
-                Some(&text),
-                &sum.problems,
-            )
-            .await
-        }
-        Err(FulfilmentError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => {
-            let msg = format!(
-                "{}{e}",
-                ctx.t("未导入，未做任何更改：", "Nothing imported: ")
-            );
-            render_batches(
-                &state,
-                &ctx,
-                &Paging::first("/fulfilment/batches"),
-                Some(&msg),
-                None,
-                &[],
-            )
-            .await
+            let first = Paging::first("/fulfilment/batches");
+            render_batches(&state, &ctx, &first, Some(&msg)).await
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod fulfilment;
 pub mod health;
 pub mod hotline;
 pub mod identity;
+pub mod imports;
 pub mod intake_api;
 pub mod metrics;
 pub mod pages;

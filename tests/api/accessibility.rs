@@ -61,6 +61,9 @@ struct Rows {
     case: String,
     courier_batch: String,
     reports: Vec<String>,
+    /// Import jobs' pages: a bill import, a tracking import with a row that did not fit.
+    bill_job: String,
+    tracking_job: String,
 }
 
 fn id_of(r: &Value) -> String {
@@ -77,19 +80,6 @@ async fn submit_n(app: &TestApp, n: u32) -> String {
         .await;
     assert_eq!(r.status(), 201);
     id_of(&r.json().await.unwrap())
-}
-
-async fn upload(b: &StaffBrowser, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
-    );
-    b.http
-        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// The first number after `prefix` in a page.
@@ -209,18 +199,18 @@ async fn fill(app: &TestApp) -> Rows {
     let r = clerk.post_form("/fulfilment/production", &pairs).await;
     assert_eq!(r.status(), 303);
     let tracking = format!(
-        "订单号,运单号,寄件时间\r\n{},SF1234567890123,2026-11-25 16:30:00\r\n",
+        "订单号,运单号,寄件时间\r\n{},SF1234567890123,2026-11-25 16:30:00\r\n\
+        WT209901010001,SF1234567890125,2026-11-25 16:30:00\r\n",
         accepted[1].1
     );
     clerk.get_page("/fulfilment/batches").await;
-    let r = upload(
+    let (tracking_job, _) = upload_and_wait(
         clerk,
         "/fulfilment/tracking",
         "t.csv",
         encoding_rs::GBK.encode(&tracking).0.into_owned(),
     )
     .await;
-    assert_eq!(r.status(), 200);
 
     // A bill with a payment the hall never reported: a finance case.
     let at = chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00+08:00")
@@ -234,8 +224,7 @@ async fn fill(app: &TestApp) -> Rows {
         at,
     )]);
     finance.get_page("/finance/bills").await;
-    let r = upload(finance, "/finance/bills", "wx-20261124.csv", bill).await;
-    assert_eq!(location(&r), "/finance/bills?msg=bill_imported");
+    let (bill_job, _) = upload_and_wait(finance, "/finance/bills", "wx-20261124.csv", bill).await;
     let page = finance.get_page("/finance/exceptions").await;
     let case = number_after(&page, "href=\"/finance/exceptions/").expect("a finance case");
 
@@ -276,6 +265,8 @@ async fn fill(app: &TestApp) -> Rows {
         case,
         courier_batch,
         reports,
+        bill_job,
+        tracking_job,
     }
 }
 
@@ -312,6 +303,8 @@ fn pages_of(pattern: &str, who: &str, rows: &Rows) -> Vec<String> {
         ],
         "/finance/exceptions/{id}" => one(format!("/finance/exceptions/{}", rows.case)),
         "/finance/report" => one("/finance/report?from=2026-11-20&to=2026-11-25".into()),
+        "/finance/imports/{id}" => one(rows.bill_job.clone()),
+        "/fulfilment/imports/{id}" => one(rows.tracking_job.clone()),
         p if p.starts_with("/fulfilment/batches/{id}") => {
             one(p.replace("{id}", &rows.courier_batch))
         }

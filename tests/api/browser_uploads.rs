@@ -1,6 +1,6 @@
 //! Uploads in headless Chromium (issue 21, item 3): the finance clerk picks a bill and sends it;
 //! while it goes the button is disabled, the progress bar shows and a second submit sends
-//! nothing; the end state is the desk's page with the import's message. A file over the limit
+//! nothing; the end state is the import job's page with its result. A file over the limit
 //! is refused before it is sent; a file of a format the import does not read ends on the page
 //! naming the formats, in Chinese.
 
@@ -92,17 +92,30 @@ async fn a_bill_upload_shows_its_progress_and_its_end(backend: Backend) {
         )
         .await;
     assert_eq!(state, json!([1, true, true, "sending"]));
-    // The end state: the desk's page with the import's message.
+    // The end state: the import job's page, which reloads itself until the job is done and
+    // then shows its result.
     assert!(
-        b.wait_for("return location.search.includes('msg=bill_imported') && document.readyState === 'complete'")
+        b.wait_for("return location.pathname.startsWith('/finance/imports/') && document.readyState === 'complete'")
             .await,
-        "the upload never ended"
+        "the upload never ended on the job's page"
     );
     assert!(
-        b.wait_for("return document.body.innerText.includes('账单已导入并完成对账。')")
-            .await
+        b.wait_for("return document.body.innerText.includes('导入完成。') && document.querySelector('#job-progress').value === document.querySelector('#job-progress').max")
+            .await,
+        "the job's page never showed the result"
+    );
+    assert_eq!(
+        b.eval("return document.querySelector('#job-counts').innerText.includes('已匹配')")
+            .await,
+        json!(true)
     );
     b.screenshot(&tmp.join("finance-bill-uploaded.png")).await;
+    // The clerk leaves and comes back: the desk's page links to the job.
+    b.goto(&app.url("/finance/bills")).await;
+    assert!(
+        b.wait_for("return document.querySelector('#recent-imports a[href^=\"/finance/imports/\"]') !== null")
+            .await
+    );
     assert_eq!(
         app.storage
             .payment_state_of(&aid(&id))

@@ -575,6 +575,50 @@ pub async fn upload_file(
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// Uploads one file as a desk's upload form does; the import is queued as a job and the answer
+/// sends the browser to the job's page (303), which is opened until the job has finished:
+/// (the job page's path, its last page).
+pub async fn upload_and_wait(
+    b: &StaffBrowser,
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (String, String) {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    let r = b
+        .http
+        .post(b.url(&format!("{path}?_csrf={}", b.csrf())))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let job = location(&r);
+    let page = r.text().await.unwrap();
+    assert!(job.contains("/imports/"), "not queued as a job: {page}");
+    let page = wait_for_job(b, &job).await;
+    (job, page)
+}
+
+/// Whether an import job's page counts `n` of `what` (a row of its result table).
+pub fn counted(page: &str, what: &str, n: i64) -> bool {
+    page.contains(&format!(
+        "<th scope=\"row\">{what}</th><td class=\"num\">{n}</td>"
+    ))
+}
+
+/// Opens an import job's page until the job is done or failed (the page stops reloading).
+pub async fn wait_for_job(b: &StaffBrowser, job: &str) -> String {
+    for _ in 0..3000 {
+        let page = b.get_page(job).await;
+        assert!(page.contains("data-import-job"), "{page}");
+        if !page.contains("data-refresh") {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import job {job} did not finish in five minutes");
+}
+
 impl StaffBrowser {
     pub fn new(base: &str) -> StaffBrowser {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());

@@ -181,7 +181,15 @@ async fn every_page_refuses_the_bombs_and_keeps_serving(b: Backend) {
     );
     for (browser, path) in pages {
         for (name, bytes, setting, detail) in &bombs {
-            let (status, page) = upload_file(browser, path, name, bytes.clone()).await;
+            let (status, page) = if path == "/fulfilment/tracking" {
+                // Read by the import job: refused on the job's page.
+                (
+                    200,
+                    upload_and_wait(browser, path, name, bytes.clone()).await.1,
+                )
+            } else {
+                upload_file(browser, path, name, bytes.clone()).await
+            };
             // Refused: the desk's page again with the error, never a server error.
             assert!(status == 200 || status == 422, "{path} {name}: {status}");
             assert!(

@@ -164,6 +164,7 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
 
     let clerk = app.signed_in_staff("zhao.qiang", "fulfillment").await;
     clerk.get_page("/fulfilment").await;
+    let started = std::time::Instant::now();
     let r = upload_to(
         &clerk,
         &format!("/fulfilment/tracking?_csrf={}", clerk.csrf()),
@@ -171,12 +172,35 @@ async fn a_20_mb_tracking_file_is_imported_through_the_page(b: Backend) {
         bytes,
     )
     .await;
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
+    // Queued as a job at once; its page follows it to the end.
+    assert_eq!(r.status(), 303);
+    let job = location(&r);
+    assert!(job.starts_with("/fulfilment/imports/"), "{job}");
+    // While it runs, its page shows the rows done so far.
+    let mut seen_between = false;
+    let page = loop {
+        let page = clerk.get_page(&job).await;
+        if !page.contains("data-refresh") {
+            break page;
+        }
+        let done = page
+            .split("id=\"job-progress\" max=\"")
+            .nth(1)
+            .and_then(|s| s.split("value=\"").nth(1))
+            .and_then(|s| s.split('"').next())
+            .and_then(|v| v.parse::<usize>().ok());
+        seen_between |= done.is_some_and(|d| d > 0 && d < rows);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(seen_between, "the page never showed the rows done so far");
+    eprintln!(
+        "{rows} tracking rows through the job: {:?}",
+        started.elapsed()
+    );
     assert!(
-        page.contains(&format!("行数 {rows}"))
-            && page.contains("已寄出 1")
-            && page.contains(&format!("无变化 {}", rows - 1)),
+        counted(&page, "行数", rows as i64)
+            && counted(&page, "已寄出", 1)
+            && counted(&page, "无变化", rows as i64 - 1),
         "{}",
         &page[..page.len().min(3000)]
     );

@@ -29,6 +29,7 @@ mod hostile_ranges;
 mod hostile_signin;
 mod hostile_uploads;
 mod hotline;
+mod import_jobs;
 mod intake;
 mod intake_errors;
 mod metrics;

@@ -102,7 +102,9 @@ async fn import_parsed(
     }
     let mut tx = storage.begin().await?;
     crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Reconciliation).await?;
-    let large = bills.iter().map(|b| b.lines.len()).sum::<usize>() > 50_000;
+    let lines = bills.iter().map(|b| b.lines.len()).sum::<usize>();
+    crate::desks::progress::total(lines);
+    let large = lines > 50_000;
     if large {
         store::import_cache(&mut tx, true).await?;
     }

@@ -242,6 +242,8 @@ pub(super) async fn reconcile_bill(
         day_start_ms(bill.period.1 + Days::new(1)),
     );
     let fresh_count = fresh.len();
+    // Lines imported before are done; the new ones as they are stored.
+    crate::desks::progress::advance(lines.len() - fresh_count);
     let mut decided = classify(tx, bill, &fresh, period).await?;
     phase("classified");
     let n = reconcile::counts(&decided.classes);
@@ -302,6 +304,7 @@ pub(super) async fn reconcile_bill(
             })
             .collect();
         store::insert_lines(tx, channel, import_id, &rows).await?;
+        crate::desks::progress::advance(rows.len());
     }
     drop(fresh);
     phase("lines stored");

@@ -44,6 +44,7 @@ pub async fn import_tracking(
     at: i64,
 ) -> Result<TrackingSummary, FulfilmentError> {
     let rows = couriers::read_tracking(bytes)?;
+    crate::desks::progress::total(rows.len());
     let mut s = TrackingSummary {
         lines: rows.len(),
         ..Default::default()
@@ -68,6 +69,7 @@ pub async fn import_tracking(
         found.push(sh);
     }
     for (r, sh) in rows.iter().zip(found) {
+        crate::desks::progress::advance(1);
         let problem = |kind: &'static str, s: &mut TrackingSummary| {
             s.problems
                 .push((r.row, kind, r.order_no.clone(), r.waybill.clone()));

@@ -15,6 +15,7 @@ use crate::domain::calendar::beijing;
 use crate::domain::period;
 use crate::exchange::formats;
 use crate::exchange::reports::{self, ReportLayout, Row, Value};
+use crate::jobs::imports::BILLS;
 use crate::storage::finance::CaseState;
 use crate::storage::paging::{self, PageReq};
 use crate::views::{self, finance as v};
@@ -31,6 +32,7 @@ use std::collections::HashMap;
 super::routes! {
     "/finance" => get(home);
     "/finance/bills" => get(bills).post(upload_bill), upload formats::BILLS.limit;
+    "/finance/imports/{id}" => get(super::imports::finance_job);
     "/finance/exceptions" => get(exceptions);
     "/finance/exceptions/{id}" => get(case).post(resolve);
     "/finance/refunds" => get(refunds);
@@ -54,16 +56,17 @@ async fn render_bills(
     paging: &Paging,
     error: Option<&str>,
 ) -> Result<Html<String>, PageError> {
-    let imports = state
-        .storage
-        .bill_imports_page(&paging.req(""))
-        .await
-        .map_err(|e| PageError::internal(ctx, e))?;
+    let e = |e| PageError::internal(ctx, e);
+    let req = paging.req("");
+    let imports = state.storage.bill_imports_page(&req).await.map_err(e)?;
+    let jobs = state.storage.recent_imports(BILLS, views::imports::RECENT);
+    let jobs = jobs.await.map_err(e)?;
     Ok(Html(
         v::bills_page(
             ctx,
             &v::BillsPage {
                 imports: &imports.rows,
+                jobs: &jobs,
                 pager: &paging.view("", &imports),
                 error,
             },
@@ -83,37 +86,14 @@ pub async fn bills(
 pub async fn upload_bill(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Staff(s): Staff,
+    s: Staff,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let (name, bytes) = match uploads::read(mp, formats::BILLS).await {
-        Ok(up) => (up.name, up.bytes),
+    match uploads::read(mp, formats::BILLS).await {
+        // Read and reconciled as a job: the clerk follows it on its page.
+        Ok(up) => super::imports::queue(&state, &ctx, &s, BILLS, "/finance", up).await,
         Err(e) => {
             let msg = e.message(ctx.locale);
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(&msg)).await?,
-            )
-                .into_response());
-        }
-    };
-    let at = state.clock.now().timestamp_millis();
-    let storage = state.storage.clone();
-    let actor = s.actor();
-    // In a task of its own: a closed tab cannot abandon the transaction half-way.
-    let r = tokio::spawn(crate::request_id::carry(async move {
-        finance::import_bills(&storage, &bytes, &name, None, &actor, at).await
-    }))
-    .await
-    .map_err(|e| PageError::internal(&ctx, e))?;
-    match r {
-        Ok(_) => Ok(see_other("/finance/bills", "bill_imported")),
-        Err(FinanceError::Db(e)) => Err(PageError::internal(&ctx, e)),
-        Err(e) => {
-            let msg = format!(
-                "{}{e}",
-                ctx.t("账单未导入，未做任何更改：", "Nothing imported: ")
-            );
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 render_bills(&state, &ctx, &Paging::first("/finance/bills"), Some(&msg)).await?,
