@@ -28,9 +28,11 @@ const BEAT: std::time::Duration = std::time::Duration::from_secs(1);
 pub const BILLS: &str = "bills";
 pub const TRACKING: &str = "tracking";
 
-/// The jobs this process runs, by lease token and job: their counts as they go.
-static LIVE: LazyLock<Mutex<HashMap<(String, i64), Arc<Progress>>>> =
-    LazyLock::new(Default::default);
+/// A running job: its lease token and id.
+type Running = (String, i64);
+
+/// The jobs this process runs: their counts as they go.
+static LIVE: LazyLock<Mutex<HashMap<Running, Arc<Progress>>>> = LazyLock::new(Default::default);
 
 /// The progress of a job this process runs under `token` (done, total).
 pub fn live(token: &str, job_id: i64) -> Option<(i64, i64)> {
@@ -39,7 +41,7 @@ pub fn live(token: &str, job_id: i64) -> Option<(i64, i64)> {
 }
 
 /// Takes a job out of [`LIVE`] when its run ends, however it ends.
-struct Listed((String, i64));
+struct Listed(Running);
 
 impl Drop for Listed {
     fn drop(&mut self) {
