@@ -5,6 +5,7 @@
 
 mod context;
 pub mod digest;
+pub mod expiry;
 pub mod outbox;
 pub mod prechecks;
 pub mod reports;
@@ -218,6 +219,11 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // Hourly at :23, one instance per hour: ended sessions and old sign-in attempts.
     every(&sched, "0 23 * * * *", &state, |s| async move {
         session_purge::run(&s).await
+    })
+    .await?;
+    // Hourly at :41, one instance per hour: returned applications past their period expire.
+    every(&sched, "0 41 * * * *", &state, |s| async move {
+        expiry::run(&s).await
     })
     .await?;
     if state.settings.prechecks {
