@@ -149,6 +149,12 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "*=303 /admin/audit?msg=no_auditor",
     ),
     ("GET", "/admin/calendar", "*=200 工作日历 · 证书补办后台"),
+    (
+        "GET",
+        "/admin/four-eyes",
+        "*=200 双人复核规则 · 证书补办后台",
+    ),
+    ("POST", "/admin/four-eyes", "*=422 text/plain"),
     ("POST", "/admin/calendar", "*=422 text/plain"),
     (
         "POST",
@@ -339,8 +345,18 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/review/{id}/approve",
+        "*=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
         "/review/{id}/claim",
         "*=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
+        "/review/{id}/reject-approval",
+        "*=303 /review/{id}?msg=need_approval_note",
     ),
     ("POST", "/review/{id}/findings", "*=422 text/plain"),
     (

@@ -1,6 +1,7 @@
 //! Returned applications never resubmitted expire after the configured calendar days: closed as
-//! `expired` (in words to the hall), the applicant mailed, a paid one owed its money back on the
-//! finance desk; exactly once, whether the job runs twice or on two instances at once.
+//! `expired` (in words to the hall and in the hotline's script), the applicant mailed, a paid one
+//! owed its money back on the finance desk; exactly once, whether the job runs twice or on two
+//! instances at once.
 
 use crate::both;
 use crate::helpers::*;
@@ -167,6 +168,13 @@ async fn the_expiry_mail_says_why_and_the_refund(b: Backend) {
     assert!(m.subject.contains("已过期关闭"), "{}", m.subject);
     assert!(m.body_text.contains("30 天内未重新提交"), "{}", m.body_text);
     assert!(m.body_text.contains("原支付方式退回"), "{}", m.body_text);
+    // The hotline reads it to the caller in words.
+    let agent = app.signed_in_staff("zhou.min", "hotline").await;
+    let page = agent.get_page(&format!("/hotline/{id}")).await;
+    assert!(
+        page.contains("因退回后未在期限内重新提交已过期关闭"),
+        "{page}"
+    );
 }
 
 both!(

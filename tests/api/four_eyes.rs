@@ -119,6 +119,9 @@ async fn a_finding_holds_and_another_reviewer_approves(b: Backend) {
         0,
         "the SLA clock still runs"
     );
+    // Overdue while it waits, it is escalated like any application waiting for review.
+    let overdue = app.storage.overdue_unescalated(i64::MAX, 10).await.unwrap();
+    assert!(overdue.iter().any(|d| d.application_id.as_str() == id));
     // It stays in the queue, as awaiting approval.
     let queue = checker.get_page("/review?status=awaiting_approval").await;
     assert!(queue.contains(&format!("<code>{id}</code>")));
