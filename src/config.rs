@@ -12,6 +12,8 @@ pub use invoice::InvoiceConfig;
 pub mod courier;
 /// `BACKOFFICE_FILE_*`: the budgets of every file read from outside.
 pub mod files;
+/// `BACKOFFICE_FOUR_EYES_*`, `BACKOFFICE_RETURNED_EXPIRY_DAYS`: the review desk's rules.
+pub mod review;
 pub mod web;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -82,6 +84,8 @@ pub struct Settings {
     /// The budgets of every uploaded or imported file (`BACKOFFICE_FILE_*`, README "Limits and
     /// hostile input"); put in force for the process by the CLI at start.
     pub files: files::FileBudgets,
+    /// Four eyes' default rules and the returned applications' expiry (`config::review`).
+    pub review: review::ReviewSettings,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -307,7 +311,9 @@ impl Settings {
             ocr_command: env("BACKOFFICE_OCR").is_none_or(|v| v != "library"),
         };
         let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
+        let review = review::ReviewSettings::load(&env)?;
         Ok(Settings {
+            review,
             web,
             tools,
             files,

@@ -101,7 +101,7 @@ pub async fn search(
         .map(|r| ResultRow {
             application_id: r.application_id,
             name_masked: masking::name(&r.applicant_name),
-            status: r.status,
+            status: r.status.as_seen_outside(),
             received_at: r.received_at,
         })
         .collect())
@@ -191,7 +191,7 @@ fn script(
 ) -> Vec<String> {
     let mut s = vec![format!("您的补办申请已于 {} 收到。", time(received))];
     match status {
-        Status::Submitted | Status::InReview => s.push(format!(
+        Status::Submitted | Status::InReview | Status::AwaitingApproval => s.push(format!(
             "目前{}，我们会在 {} 前完成审核，审核结果会通过短信和邮件通知您。",
             if status == Status::Submitted {
                 "正在排队等待审核"
@@ -226,6 +226,10 @@ fn script(
             )),
         },
         Status::Withdrawn => s.push("该申请已撤回。如需补办，请重新在网上营业厅提交申请。".into()),
+        Status::Expired => s.push(format!(
+            "您的申请于 {} 因退回后未在期限内重新提交已过期关闭；已付款项将原路退回。如需补办，请重新在网上营业厅提交申请。",
+            time(updated)
+        )),
     }
     s
 }
@@ -263,7 +267,8 @@ pub async fn application(
             )
         })
         .unwrap_or_default();
-    let status = a.status;
+    // What the caller may be told: an application awaiting approval is in review.
+    let status = a.status.as_seen_outside();
     let id_type = IdType::parse(&a.id_type).unwrap_or(IdType::ResidentId);
     storage
         .audit_view(&AuditEntry {
@@ -309,7 +314,7 @@ pub async fn application(
                 };
                 (
                     ev.at,
-                    ev.status,
+                    ev.status.as_seen_outside(),
                     who,
                     ev.note.clone().filter(|n| n.starts_with("客服记录")),
                 )

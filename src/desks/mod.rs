@@ -2,8 +2,14 @@
 //! `views::<desk>`, `storage::<desk>`): each action is one transaction with its audit record,
 //! and the pages, the intake API, the CLI and the jobs call these same functions.
 
+/// What a decision brings with it (decision row, invoice request, SLA window, mail; refunds).
+pub(crate) mod decision;
+/// Returned applications never resubmitted: closed as expired after the configured days.
+pub mod expiry;
 /// Finance: bill imports and reconciliation, the cases they raise.
 pub mod finance;
+/// Four eyes: acceptances held for a second reviewer's approval, the rules.
+pub mod four_eyes;
 /// Fulfilment: production, courier batches, label prints, tracking, returned parcels.
 pub mod fulfilment;
 /// Hotline: masked look-ups and views (audited, limited per hour), checks, call notes.

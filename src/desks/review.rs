@@ -2,24 +2,30 @@
 //! timeline event and its audit record. Two staff acting at once: the row_version condition
 //! lets exactly one win; the other gets [`ActionError::Conflict`].
 
+use super::decision::{decided, owe_refund};
+use super::four_eyes;
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::{Action, IllegalTransition, Status};
-use crate::domain::{intake::NewApplication, money::Fen, scan::ScanKind};
+use crate::domain::{intake::NewApplication, scan::ScanKind};
 use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
     audit::{self, AuditEntry},
-    finance, invoices, outbox, pauses,
+    finance, pauses,
     scan_files::ScanStore,
-    sla,
 };
-use crate::views::mail;
 use bytes::Bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
     #[error("no such application")]
     NotFound,
+    /// Four eyes: the reviewer who accepted cannot also approve (or reject) the acceptance.
+    #[error("the reviewer who accepted cannot approve their own acceptance")]
+    OwnApproval,
+    /// Rejecting an approval needs a note for the reviewer who accepted.
+    #[error("a note is needed")]
+    NeedNote,
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
     #[error("someone else changed this application first")]
@@ -53,6 +59,9 @@ pub struct Step {
     pub expected_row_version: Option<i64>,
     /// A supervisor's reason to accept although the payment is not verified.
     pub payment_override: Option<String>,
+    /// The configured four-eyes rules, in force until an admin saves rules of their own;
+    /// None: no rule unless saved.
+    pub four_eyes: Option<crate::domain::four_eyes::Rules>,
 }
 
 /// Applies `action` as one transaction: status, decision, event and audit record.
@@ -85,11 +94,20 @@ pub async fn act(
     {
         return Err(ActionError::NotYours);
     }
-    // A resubmission comes only through the intake API, which also makes the new version.
-    if action == Action::Resubmit {
+    // A resubmission comes only through the intake API, which also makes the new version; the
+    // four-eyes steps only through `desks::four_eyes`, an expiry only through `desks::expiry`.
+    if matches!(
+        action,
+        Action::Resubmit
+            | Action::RequestApproval
+            | Action::Approve
+            | Action::RejectApproval
+            | Action::Expire
+    ) {
         return Err(ActionError::Illegal(IllegalTransition { from, action }));
     }
-    let to = from.apply(action)?;
+    from.apply(action)?;
+    let mut overridden = false;
     if action == Action::Accept {
         let state = finance::payment_state(&mut tx, application_id)
             .await?
@@ -102,6 +120,7 @@ pub async fn act(
                 .filter(|r| !r.is_empty());
             match reason {
                 Some(reason) if actor.may_override => {
+                    overridden = true;
                     let after = format!("{state}: {reason}");
                     audit::record(
                         &mut tx,
@@ -122,6 +141,18 @@ pub async fn act(
             }
         }
     }
+    // Four eyes: an acceptance a rule holds waits for a second reviewer.
+    let held = if action == Action::Accept {
+        four_eyes::held_by(&mut tx, &seen, step.four_eyes, overridden).await?
+    } else {
+        Vec::new()
+    };
+    let action = if held.is_empty() {
+        action
+    } else {
+        Action::RequestApproval
+    };
+    let to = from.apply(action)?;
     let claimed_by = match action {
         Action::Claim => Some(actor.name),
         Action::Release => None,
@@ -130,50 +161,15 @@ pub async fn act(
     if !applications::transition(&mut tx, &seen, to, claimed_by, at).await? {
         return Err(ActionError::Conflict);
     }
+    if from == Status::AwaitingApproval {
+        // Any change to the application (a withdrawal) cancels its pending approval.
+        four_eyes::cancel_pending(&mut tx, &seen, actor, action_name(action), at).await?;
+    }
+    if action == Action::RequestApproval {
+        four_eyes::request(&mut tx, &seen, &held, actor.name, note, at).await?;
+    }
     if matches!(action, Action::Accept | Action::Return) {
-        applications::insert_decision(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
-        if action == Action::Accept {
-            request_invoice(&mut tx, &seen, at).await?;
-        }
-        sla::close_window(
-            &mut tx,
-            application_id,
-            seen.version,
-            seen.review_due_at,
-            at,
-        )
-        .await?;
-        // The applicant hears of it through the outbox, committed with the decision itself.
-        let m = if action == Action::Accept {
-            mail::applicant_accepted(
-                &seen.applicant_name,
-                application_id.as_str(),
-                &seen.hall_reference,
-            )
-        } else {
-            mail::applicant_returned(
-                &seen.applicant_name,
-                application_id.as_str(),
-                &seen.hall_reference,
-                reasons,
-                note,
-            )
-        };
-        let key = format!("applicant:{}:{application_id}:{}", to.code(), seen.version);
-        outbox::enqueue_mail(
-            &mut tx,
-            &key,
-            if action == Action::Accept {
-                "applicant_accepted"
-            } else {
-                "applicant_returned"
-            },
-            &seen.email,
-            &m,
-            Some(application_id.as_str()),
-            at,
-        )
-        .await?;
+        decided(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
     }
     if action == Action::Withdraw {
         owe_refund(&mut tx, application_id, at).await?;
@@ -197,63 +193,7 @@ pub async fn act(
     Ok(to)
 }
 
-/// A withdrawn application whose payment a bill holds is owed its money back.
-async fn owe_refund(
-    tx: &mut Tx,
-    application_id: &ApplicationId,
-    at: i64,
-) -> Result<(), sqlx::Error> {
-    if finance::payment_state(&mut *tx, application_id)
-        .await?
-        .as_deref()
-        != Some("verified")
-    {
-        return Ok(());
-    }
-    let Some(p) = finance::app_payment_of(&mut *tx, application_id).await? else {
-        return Ok(());
-    };
-    finance::open_case(
-        tx,
-        &finance::NewCase {
-            kind: "refund_owed",
-            channel: crate::domain::intake::PaymentChannel::parse(&p.payment_channel)
-                .unwrap_or(crate::domain::intake::PaymentChannel::Wechat),
-            out_trade_no: &p.out_trade_no,
-            application_id: Some(application_id),
-            line_id: None,
-            amount_fen: p.amount_fen,
-            at,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// An accepted application that asked for an invoice becomes an invoice request.
-async fn request_invoice(tx: &mut Tx, seen: &Current, at: i64) -> Result<(), sqlx::Error> {
-    let body = applications::version_body(&mut *tx, &seen.application_id, seen.version).await?;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let inv = &v["invoice"];
-    let (Some(title), Some(email)) = (inv["title"].as_str(), inv["email"].as_str()) else {
-        return Ok(());
-    };
-    invoices::insert_request(
-        tx,
-        &invoices::NewRequest {
-            application_id: seen.application_id.as_str(),
-            hall_reference: &seen.hall_reference,
-            title,
-            tax_id: inv["tax_id"].as_str(),
-            email,
-            amount_fen: Fen::new(v["payment"]["amount_fen"].as_i64().unwrap_or(0)),
-            at,
-        },
-    )
-    .await
-}
-
-fn action_name(a: Action) -> &'static str {
+pub(crate) fn action_name(a: Action) -> &'static str {
     match a {
         Action::Claim => "application.claimed",
         Action::Release => "application.released",
@@ -264,6 +204,10 @@ fn action_name(a: Action) -> &'static str {
         Action::Ship => "application.shipped",
         Action::ReturnParcel => "application.parcel_returned",
         Action::Withdraw => "application.withdrawn",
+        Action::RequestApproval => "application.approval_requested",
+        Action::Approve => "application.approved",
+        Action::RejectApproval => "application.approval_rejected",
+        Action::Expire => "application.expired",
     }
 }
 
@@ -284,7 +228,7 @@ pub async fn reassign(
         return Err(ActionError::Conflict);
     }
     let from = seen.status;
-    if !from.awaits_review() {
+    if !matches!(from, Status::Submitted | Status::InReview) {
         return Err(ActionError::Illegal(IllegalTransition {
             from,
             action: Action::Claim,

@@ -25,6 +25,7 @@ pub mod calendar;
 pub mod certificate;
 pub mod contact;
 pub mod credit_code;
+pub mod four_eyes;
 pub mod hanzi;
 pub mod ids;
 pub mod intake;

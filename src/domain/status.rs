@@ -17,6 +17,11 @@ pub enum Status {
     InProduction,
     Shipped,
     Withdrawn,
+    /// Accepted by one reviewer, waiting for a second one's approval (four eyes). The review
+    /// clock still runs; the hall sees it as in review.
+    AwaitingApproval,
+    /// Returned and never resubmitted within the configured days: closed.
+    Expired,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +37,14 @@ pub enum Action {
     /// The parcel came back undeliverable: the application waits for a re-send.
     ReturnParcel,
     Withdraw,
+    /// An acceptance that a four-eyes rule holds for a second reviewer.
+    RequestApproval,
+    /// The second reviewer approves: the acceptance takes effect.
+    Approve,
+    /// The second reviewer rejects: back in review with the maker.
+    RejectApproval,
+    /// A returned application left too long: closed by the expiry job.
+    Expire,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +55,7 @@ pub struct IllegalTransition {
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 9] = [
         Status::Submitted,
         Status::InReview,
         Status::Returned,
@@ -50,6 +63,8 @@ impl Status {
         Status::InProduction,
         Status::Shipped,
         Status::Withdrawn,
+        Status::AwaitingApproval,
+        Status::Expired,
     ];
 
     pub fn code(self) -> &'static str {
@@ -61,6 +76,8 @@ impl Status {
             Status::InProduction => "in_production",
             Status::Shipped => "shipped",
             Status::Withdrawn => "withdrawn",
+            Status::AwaitingApproval => "awaiting_approval",
+            Status::Expired => "expired",
         }
     }
 
@@ -78,12 +95,28 @@ impl Status {
             Status::InProduction => "证书制作中",
             Status::Shipped => "已寄出",
             Status::Withdrawn => "已撤回",
+            // The second look is internal: the applicant is told it is in review.
+            Status::AwaitingApproval => "审核中",
+            Status::Expired => "已过期关闭（退回后未在期限内重新提交）",
         }
     }
 
-    /// Whether the three-working-day review clock runs in this status.
+    /// Whether the three-working-day review clock runs in this status (until the second
+    /// reviewer's decision, when four eyes hold an acceptance).
     pub fn awaits_review(self) -> bool {
-        matches!(self, Status::Submitted | Status::InReview)
+        matches!(
+            self,
+            Status::Submitted | Status::InReview | Status::AwaitingApproval
+        )
+    }
+
+    /// The status the hall's API and the hotline show: the four-eyes hold is internal, so an
+    /// application awaiting approval is in review to them.
+    pub fn as_seen_outside(self) -> Status {
+        match self {
+            Status::AwaitingApproval => Status::InReview,
+            s => s,
+        }
     }
 
     pub fn apply(self, action: Action) -> Result<Status, IllegalTransition> {
@@ -98,7 +131,13 @@ impl Status {
             (S::Accepted, A::StartProduction) => S::InProduction,
             (S::InProduction, A::Ship) => S::Shipped,
             (S::Shipped, A::ReturnParcel) => S::InProduction,
-            (S::Submitted | S::InReview | S::Returned, A::Withdraw) => S::Withdrawn,
+            (S::Submitted | S::InReview | S::Returned | S::AwaitingApproval, A::Withdraw) => {
+                S::Withdrawn
+            }
+            (S::InReview, A::RequestApproval) => S::AwaitingApproval,
+            (S::AwaitingApproval, A::Approve) => S::Accepted,
+            (S::AwaitingApproval, A::RejectApproval) => S::InReview,
+            (S::Returned, A::Expire) => S::Expired,
             (from, action) => return Err(IllegalTransition { from, action }),
         };
         Ok(next)
@@ -142,6 +181,10 @@ mod tests {
             A::StartProduction,
             A::Ship,
             A::Withdraw,
+            A::RequestApproval,
+            A::Approve,
+            A::RejectApproval,
+            A::Expire,
         ];
         let mut allowed = 0;
         for s in S::ALL {
@@ -152,8 +195,12 @@ mod tests {
                 }
             }
         }
-        // Exactly the ten edges of the machine; everything else is refused.
-        assert_eq!(allowed, 10);
+        // Exactly the fifteen edges of the machine; everything else is refused.
+        assert_eq!(allowed, 15);
+        assert!(S::AwaitingApproval.apply(A::Accept).is_err());
+        assert!(S::AwaitingApproval.apply(A::Resubmit).is_err());
+        assert!(S::Expired.apply(A::Resubmit).is_err());
+        assert!(S::Submitted.apply(A::Expire).is_err());
         assert!(S::Submitted.apply(A::Accept).is_err());
         assert!(S::Shipped.apply(A::Withdraw).is_err());
         assert!(S::Accepted.apply(A::Return).is_err());

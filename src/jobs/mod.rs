@@ -5,6 +5,7 @@
 
 mod context;
 pub mod digest;
+pub mod expiry;
 pub mod imports;
 pub mod outbox;
 pub mod prechecks;
@@ -226,6 +227,11 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
         if let Err(e) = imports::run_all(&s).await {
             tracing::error!(error = %e, "import jobs failed");
         }
+    })
+    .await?;
+    // Hourly at :41, one instance per hour: returned applications past their period expire.
+    every(&sched, "0 41 * * * *", &state, |s| async move {
+        expiry::run(&s).await
     })
     .await?;
     if state.settings.prechecks {

@@ -140,7 +140,7 @@ pub async fn recompute_deadlines(tx: &mut Tx, cal: &WorkingCalendar) -> DbResult
         sqlx::query_as::<_, WaitingRow>(
             "select application_id, version, submitted_at, received_at, review_due_at \
             from applications \
-            where status in ('submitted', 'in_review')",
+            where status in ('submitted', 'in_review', 'awaiting_approval')",
         )
         .fetch_all(c)
         .await

@@ -67,7 +67,7 @@ impl Storage {
             "select application_id, applicant_name, status, version, submitted_at, received_at, \
                 review_due_at, payment_channel, claimed_by, {FLAGGED} as findings \
             from applications \
-            where status in ('submitted', 'in_review')",
+            where status in ('submitted', 'in_review', 'awaiting_approval')",
         ));
         if let Some(s) = &f.status {
             sql.push(" and status = ?", [Bind::S(s.code().to_owned())]);
@@ -109,7 +109,7 @@ impl Storage {
             sqlx::query_scalar::<_, ApplicationId>(
                 "select application_id \
                 from applications \
-                where status in ('submitted', 'in_review') and status = 'submitted' and claimed_by \
+                where status in ('submitted', 'in_review', 'awaiting_approval') and status = 'submitted' and claimed_by \
                     is null \
                 order by review_due_at, application_id \
                 limit 1",

@@ -36,7 +36,7 @@ impl Storage {
                 from applications a \
                 join certificates c on c.serial = a.certificate_serial \
                 where a.erased_at is null and c.valid_to < $1 and a.status not in ('submitted', \
-                    'in_review') \
+                    'in_review', 'awaiting_approval') \
                 order by a.application_id \
                 limit $2",
             )
@@ -64,7 +64,7 @@ impl Storage {
                 set applicant_name = $2, id_number = $2, mobile = $2, email = $2, erased_at = $3, \
                     updated_at = $3, row_version = row_version + 1 \
                 where application_id = $1 and erased_at is null and status not in ('submitted', \
-                    'in_review') and exists (select 1 from certificates c where c.serial = \
+                    'in_review', 'awaiting_approval') and exists (select 1 from certificates c where c.serial = \
                     applications.certificate_serial and c.valid_to < $4) \
                 returning (select c.valid_to from certificates c where c.serial = \
                     applications.certificate_serial)",

@@ -66,7 +66,7 @@ impl Storage {
         let sql = format!(
             "select {DUE_COLUMNS} \
             from applications \
-            where status in ('submitted', 'in_review') and escalated_version < version and \
+            where status in ('submitted', 'in_review', 'awaiting_approval') and escalated_version < version and \
                 review_due_at < $1 \
             order by review_due_at, application_id \
             limit $2"
@@ -93,7 +93,7 @@ impl Storage {
     ) -> DbResult<Page<DueRow>> {
         let mut sql = Sql::new(format!("select {DUE_COLUMNS} from applications"));
         sql.push(
-            " where status in ('submitted', 'in_review') and review_due_at >= ? and \
+            " where status in ('submitted', 'in_review', 'awaiting_approval') and review_due_at >= ? and \
                 review_due_at < ?",
             [Bind::I(from), Bind::I(to)],
         );
@@ -106,7 +106,7 @@ impl Storage {
             sqlx::query_scalar::<_, i64>(
                 "select count(*) \
                 from applications \
-                where status in ('submitted', 'in_review') and review_due_at >= $1 and \
+                where status in ('submitted', 'in_review', 'awaiting_approval') and review_due_at >= $1 and \
                     review_due_at < $2",
             )
             .bind(from)
@@ -126,7 +126,7 @@ impl Storage {
         let sql = format!(
             "select {DUE_COLUMNS} \
             from applications \
-            where status in ('submitted', 'in_review') and claimed_by = $1 and review_due_at < $2 \
+            where status in ('submitted', 'in_review', 'awaiting_approval') and claimed_by = $1 and review_due_at < $2 \
             order by review_due_at \
             limit $3"
         );
@@ -143,7 +143,7 @@ impl Storage {
         let sql = format!(
             "select {DUE_COLUMNS} \
             from applications \
-            where status in ('submitted', 'in_review') and claimed_by is null \
+            where status in ('submitted', 'in_review', 'awaiting_approval') and claimed_by is null \
             order by review_due_at, application_id \
             limit $1"
         );
@@ -246,7 +246,7 @@ pub async fn record_breach(tx: &mut Tx, d: &DueRow, at: i64) -> DbResult<bool> {
             "update applications \
             set escalated_version = version \
             where application_id = $1 and version = $2 and escalated_version < version and status \
-                in ('submitted', 'in_review') and review_due_at = $3",
+                in ('submitted', 'in_review', 'awaiting_approval') and review_due_at = $3",
         )
         .bind(&d.application_id)
         .bind(d.version)

@@ -57,6 +57,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/admin/users", l.t("用户与角色", "Users and roles")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
             ("/admin/calendar", l.t("工作日历", "Calendar")),
+            ("/admin/four-eyes", l.t("双人复核", "Four eyes")),
             ("/admin/outbox", l.t("邮件队列", "Outbox")),
             ("/admin/audit", l.t("审计锚点", "Audit anchor")),
             ("/supervision", l.t("运营监督", "Supervision")),

@@ -61,6 +61,39 @@ pub fn applicant_returned(
     }
 }
 
+/// To the applicant: a returned application not resubmitted within `days` days is closed;
+/// `paid`: the payment will be refunded.
+pub fn applicant_expired(
+    name: &str,
+    id: &str,
+    hall_reference: &str,
+    days: u32,
+    paid: bool,
+) -> Mail {
+    let subject = format!("您的数字证书补办申请已过期关闭（{hall_reference}）");
+    let refund = if paid {
+        "您已支付的费用将按原支付方式退回，请留意到账通知。"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{name}，您好：\n\n您提交的数字证书介质遗失补办申请（网厅编号 {hall_reference}，受理编号 {id}）退回修改后 {days} 天内未重新提交，已过期关闭。{refund}\n\n如仍需补办，请登录深圳CA网上营业厅重新提交申请。如有疑问，请致电客服热线。\n"
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (name) "，您好：" }
+            p { "您提交的数字证书介质遗失补办申请（网厅编号 " strong { (hall_reference) } "，受理编号 " (id) "）退回修改后 " (days) " 天内未重新提交，已" strong { "过期关闭" } "。" (refund) }
+            p { "如仍需补办，请登录深圳CA网上营业厅重新提交申请。如有疑问，请致电客服热线。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
 /// To the applicant: the application was accepted (成功受理).
 pub fn applicant_accepted(name: &str, id: &str, hall_reference: &str) -> Mail {
     let subject = format!("您的数字证书补办申请已成功受理（{hall_reference}）");

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_clients;
 pub mod api_docs;
+pub mod approvals;
 pub mod components;
 pub mod finance;
 pub mod fulfilment;

@@ -91,6 +91,7 @@ pub fn queue_page(
                 option value="" { (ctx.t("全部待审", "All waiting")) }
                 option value="submitted" selected[sel(&q.status, "submitted")] { (ctx.t("待审核", "Submitted")) }
                 option value="in_review" selected[sel(&q.status, "in_review")] { (ctx.t("审核中", "In review")) }
+                option value="awaiting_approval" selected[sel(&q.status, "awaiting_approval")] { (ctx.t("待复核", "Awaiting approval")) }
             }
             fieldset.checks {
             legend.visually-hidden { (ctx.t("只看", "Only")) }
@@ -173,6 +174,9 @@ pub struct AppPage<'a> {
     pub prechecked: bool,
     /// Reviewers and supervisors may say whether a finding was right.
     pub can_judge: bool,
+    /// Four eyes: the pending approval request, and whether this member may decide on it.
+    pub approval: Option<&'a crate::storage::four_eyes::ApprovalRow>,
+    pub can_approve: bool,
 }
 
 /// A row of the compared data; `before` is shown (and the row marked) when it differs.
@@ -353,6 +357,9 @@ fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
             p.payment { (ctx.t("付款", "Payment")) ": " (payment_state(ctx, &p.detail.row.payment_state)) }
             @if let Some(c) = &p.detail.row.claimed_by {
                 p.claim { (ctx.t("认领人", "Claimed by")) ": " strong { (who(c)) } }
+            }
+            @if let Some(a) = p.approval {
+                (super::approvals::panel(ctx, id, &rv, a, p.can_approve))
             }
             @if p.can_claim {
                 form method="post" action=(format!("/review/{id}/claim")) {

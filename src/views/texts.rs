@@ -38,6 +38,8 @@ pub fn status_label(l: Locale, s: Status) -> &'static str {
         (Locale::Zh, Status::InProduction) => "制作中",
         (Locale::Zh, Status::Shipped) => "已寄出",
         (Locale::Zh, Status::Withdrawn) => "已撤回",
+        (Locale::Zh, Status::AwaitingApproval) => "待复核",
+        (Locale::Zh, Status::Expired) => "已过期",
         (Locale::En, Status::Submitted) => "Submitted",
         (Locale::En, Status::InReview) => "In review",
         (Locale::En, Status::Returned) => "Returned",
@@ -45,6 +47,8 @@ pub fn status_label(l: Locale, s: Status) -> &'static str {
         (Locale::En, Status::InProduction) => "In production",
         (Locale::En, Status::Shipped) => "Shipped",
         (Locale::En, Status::Withdrawn) => "Withdrawn",
+        (Locale::En, Status::AwaitingApproval) => "Awaiting approval",
+        (Locale::En, Status::Expired) => "Expired",
     }
 }
 
@@ -68,6 +72,11 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "accepted" => ("ok", l.t("已成功受理。", "Accepted.")),
         "returned" => ("ok", l.t("已退回申请人修改。", "Returned to the applicant.")),
         "reassigned" => ("ok", l.t("已改派。", "Reassigned.")),
+        "approval_requested" => ("ok", l.t("已受理，按复核规则等待另一位审核员复核后生效。", "Accepted: a four-eyes rule holds it for a second reviewer's approval.")),
+        "approved" => ("ok", l.t("已复核通过，受理生效。", "Approved: the acceptance has taken effect.")),
+        "approval_rejected" => ("ok", l.t("已驳回复核，申请退回原审核员。", "Approval rejected: the application is back in review.")),
+        "own_approval" => ("warn", l.t("不能复核自己受理的申请，须由另一位审核员或主管复核。", "You accepted this application: another reviewer or a supervisor must approve it.")),
+        "need_approval_note" => ("warn", l.t("驳回复核时请填写说明。", "Write a note to reject the approval.")),
         "conflict" => ("warn", l.t("该申请已被他人处理或已变更，请查看最新状态后再操作。", "Someone else acted on this application first; check its current state and try again.")),
         "not_allowed" => ("warn", l.t("当前状态下不能执行该操作。", "That action does not fit the application's current state.")),
         "produced" => ("ok", l.t("已登记制作，可以生成快递批次。", "Recorded as produced: ready to batch.")),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api_error;
 pub mod api_limits;
+pub mod approvals;
 pub mod assets;
 pub mod authorize;
 pub mod csrf;
@@ -146,6 +147,7 @@ desks!(
     assets,
     session,
     review,
+    approvals,
     prechecks,
     admin,
     hotline,

@@ -49,7 +49,7 @@ pub async fn queue(
             .status
             .as_deref()
             .and_then(Status::parse)
-            .filter(|s| matches!(s, Status::Submitted | Status::InReview)),
+            .filter(|s| s.awaits_review()),
         overdue_at: QueueQuery::on(&q.overdue).then_some(now),
         claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
         unclaimed: QueueQuery::on(&q.unclaimed),
@@ -165,6 +165,13 @@ pub async fn application(
         .await
         .map_err(|e| PageError::internal(&ctx, e))?
         .is_some_and(|s| s != "pending");
+    let approval = if status == Status::AwaitingApproval {
+        crate::storage::four_eyes::pending(state.storage.read_pool(), &id)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?
+    } else {
+        None
+    };
     let mut scans: Vec<_> = detail.scans.iter().collect();
     if q.compare.is_some() {
         scans.extend(detail.previous_scans.iter());
@@ -181,7 +188,7 @@ pub async fn application(
         can_claim: status == Status::Submitted,
         can_decide: status == Status::InReview && (mine || supervisor),
         can_release: status == Status::InReview && (mine || supervisor),
-        can_reassign: supervisor && status.awaits_review(),
+        can_reassign: supervisor && matches!(status, Status::Submitted | Status::InReview),
         can_override_payment: supervisor,
         compare: q.compare.is_some(),
         now_ms: now,
@@ -189,6 +196,10 @@ pub async fn application(
         previous_findings: previous_findings.as_deref(),
         prechecked,
         can_judge: true,
+        can_approve: approval
+            .as_ref()
+            .is_some_and(|a| a.requested_by != s.actor()),
+        approval: approval.as_ref(),
     };
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),
@@ -255,6 +266,7 @@ async fn run_action(
         .map_err(|e| PageError::internal(ctx, e))?;
     let page = format!("/review/{id}");
     match result {
+        Ok(Status::AwaitingApproval) => Ok(see_other("/review", "approval_requested")),
         // A decision sends the reviewer back to the queue; anything else stays on the page.
         Ok(_) => Ok(see_other(
             if matches!(action, Action::Accept | Action::Return) {
@@ -354,6 +366,7 @@ async fn build_step(
         note,
         expected_row_version: f.row_version,
         payment_override: f.payment_override.clone(),
+        four_eyes: Some(state.settings.review.four_eyes),
     }))
 }
 

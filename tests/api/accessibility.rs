@@ -58,6 +58,8 @@ struct Rows {
     resubmitted: String,
     /// Claimed by the reviewer and by the supervisor: the decision panel.
     claimed: Vec<(&'static str, String)>,
+    /// Accepted by the reviewer, awaiting a second one's approval: the approval panel.
+    awaiting: String,
     case: String,
     courier_batch: String,
     reports: Vec<String>,
@@ -107,7 +109,7 @@ async fn fill(app: &TestApp) -> Rows {
     for role in &SUBJECTS[1..] {
         signed_in.push(app.signed_in_staff(&format!("a11y.{role}"), role).await);
     }
-    let [_, reviewer, supervisor, finance, clerk, _] = &signed_in[..] else {
+    let [_, reviewer, supervisor, finance, clerk, admin] = &signed_in[..] else {
         unreachable!()
     };
 
@@ -258,7 +260,30 @@ async fn fill(app: &TestApp) -> Rows {
     reports.dedup();
     assert!(!reports.is_empty());
 
+    // Four eyes: the rules page saved (every acceptance sampled), one acceptance held.
+    admin.get_page("/admin/four-eyes").await;
+    let r = admin
+        .post_form(
+            "/admin/four-eyes",
+            &[("sample_percent", "100"), ("sample_seed", "1")],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/four-eyes?msg=saved");
+    let awaiting = submit_n(app, 4).await;
+    app.verify_payment(&awaiting).await;
+    claim(reviewer, &awaiting).await;
+    let page = reviewer.get_page(&format!("/review/{awaiting}")).await;
+    let rv = hidden_field(&page, "row_version").unwrap();
+    let r = reviewer
+        .post_form(
+            &format!("/review/{awaiting}/accept"),
+            &[("row_version", &rv)],
+        )
+        .await;
+    assert_eq!(location(&r), "/review?msg=approval_requested");
+
     Rows {
+        awaiting,
         app: main,
         resubmitted,
         claimed: vec![("reviewer", mine), ("supervisor", boss)],
@@ -278,6 +303,7 @@ fn pages_of(pattern: &str, who: &str, rows: &Rows) -> Vec<String> {
             let mut v = vec![
                 format!("/review/{}", rows.app),
                 format!("/review/{}?compare=1", rows.resubmitted),
+                format!("/review/{}", rows.awaiting),
             ];
             v.extend(
                 rows.claimed

@@ -45,6 +45,10 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/review/{id}/accept", REVIEWING),
     ("POST", "/review/{id}/return", REVIEWING),
     ("POST", "/review/{id}/reassign", "supervisor"),
+    ("POST", "/review/{id}/approve", REVIEWING),
+    ("POST", "/review/{id}/reject-approval", REVIEWING),
+    ("GET", "/admin/four-eyes", "admin"),
+    ("POST", "/admin/four-eyes", "admin"),
     ("POST", "/review/{id}/findings", REVIEWING),
     ("GET", "/admin/users", "admin"),
     ("POST", "/admin/users", "admin"),
@@ -147,6 +151,12 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "*=303 /admin/audit?msg=no_auditor",
     ),
     ("GET", "/admin/calendar", "*=200 工作日历 · 证书补办后台"),
+    (
+        "GET",
+        "/admin/four-eyes",
+        "*=200 双人复核规则 · 证书补办后台",
+    ),
+    ("POST", "/admin/four-eyes", "*=422 text/plain"),
     ("POST", "/admin/calendar", "*=422 text/plain"),
     (
         "POST",
@@ -343,8 +353,18 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     (
         "POST",
+        "/review/{id}/approve",
+        "*=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
         "/review/{id}/claim",
         "*=303 /review/{id}?msg=conflict",
+    ),
+    (
+        "POST",
+        "/review/{id}/reject-approval",
+        "*=303 /review/{id}?msg=need_approval_note",
     ),
     ("POST", "/review/{id}/findings", "*=422 text/plain"),
     (

@@ -65,7 +65,8 @@ impl Storage {
             .await
         })?;
         let Some(row) = row else { return Ok(None) };
-        let status = row.status;
+        // Outside (the hall, the hotline) an application awaiting approval is in review.
+        let status = row.status.as_seen_outside();
         let events = on_pool!(self.read_pool(), |p| {
             sqlx::query_as::<_, EventRow>(
                 "select at, status \
@@ -113,15 +114,15 @@ impl Storage {
             review_due_at: row.review_due_at,
             return_reasons,
             // Status changes only: call notes and reassignments repeat the status they happened in.
-            history: events.into_iter().map(|e| (e.at, e.status)).fold(
-                Vec::new(),
-                |mut h: Vec<(i64, Status)>, (at, s)| {
+            history: events
+                .into_iter()
+                .map(|e| (e.at, e.status.as_seen_outside()))
+                .fold(Vec::new(), |mut h: Vec<(i64, Status)>, (at, s)| {
                     if h.last().is_none_or(|(_, last)| *last != s) {
                         h.push((at, s));
                     }
                     h
-                },
-            ),
+                }),
         }))
     }
 }

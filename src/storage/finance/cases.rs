@@ -194,13 +194,13 @@ pub async fn close_case(
 }
 
 /// Whether a refund of this order is expected without an open case: the clerk already confirmed
-/// one, or the application was withdrawn.
+/// one, or the application was withdrawn (or expired).
 pub async fn refund_expected(tx: &mut Tx, out_trade_no: &str) -> DbResult<bool> {
     on_tx!(tx, |c| {
         sqlx::query_scalar::<_, bool>(
             "select exists (select 1 from finance_cases where out_trade_no = $1 and resolution = \
                 'refund_confirmed') or exists (select 1 from applications where out_trade_no = $1 \
-                and status = 'withdrawn')",
+                and status in ('withdrawn', 'expired'))",
         )
         .bind(out_trade_no)
         .fetch_one(c)

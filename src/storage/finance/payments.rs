@@ -9,7 +9,7 @@ use crate::storage::{DbResult, Exec, Storage, Tx};
 use crate::{on_exec, on_pool, on_tx};
 
 /// After an import's lines and cases are in: missing payments that arrived now are closed,
-/// withdrawn applications paid now owe a refund, and the payment state of every application the
+/// withdrawn (or expired) applications paid now owe a refund, and the payment state of every application the
 /// import touched is recomputed. `floor`: the highest line id before the import. `bulk`: the
 /// import is large (tens of thousands of lines), so the applications are walked in table order
 /// rather than looked up one by one for each line (on SQLite; PostgreSQL's planner chooses).
@@ -39,11 +39,11 @@ pub async fn after_import(
     })?;
     let withdrawn = if bulk {
         // One pass over the applications gathers the withdrawn ones.
-        "b.application_id in (select a.application_id from applications a where a.status = \
-            'withdrawn')"
+        "b.application_id in (select a.application_id from applications a where a.status in \
+            ('withdrawn', 'expired'))"
     } else {
         "exists (select 1 from applications a where a.application_id = b.application_id and \
-            a.status = 'withdrawn')"
+            a.status in ('withdrawn', 'expired'))"
     };
     let sql = format!(
         "insert into finance_cases (kind, channel, out_trade_no, application_id, line_id, \

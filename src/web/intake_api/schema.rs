@@ -60,18 +60,22 @@ pub enum ApiStatus {
     InProduction,
     Shipped,
     Withdrawn,
+    /// Added: a returned application never resubmitted within the set days, closed.
+    Expired,
 }
 
 impl From<Status> for ApiStatus {
     fn from(s: Status) -> Self {
         match s {
             Status::Submitted => ApiStatus::Submitted,
-            Status::InReview => ApiStatus::InReview,
+            // The four-eyes hold is internal: to the hall it is still in review.
+            Status::InReview | Status::AwaitingApproval => ApiStatus::InReview,
             Status::Returned => ApiStatus::Returned,
             Status::Accepted => ApiStatus::Accepted,
             Status::InProduction => ApiStatus::InProduction,
             Status::Shipped => ApiStatus::Shipped,
             Status::Withdrawn => ApiStatus::Withdrawn,
+            Status::Expired => ApiStatus::Expired,
         }
     }
 }

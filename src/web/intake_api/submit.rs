@@ -197,7 +197,8 @@ pub async fn submit_application(
 
 fn not_returned(from: Status) -> ApiError {
     ApiError::invalid_state(format!(
-        "only a returned application can be resubmitted; this one is {from}"
+        "only a returned application can be resubmitted; this one is {}",
+        from.as_seen_outside()
     ))
 }
 
