@@ -185,7 +185,11 @@ pub(super) async fn prechecked_at_intake(
         } else {
             now - Duration::minutes(1)
         };
-        closed += usize::from(storage.finish_precheck(job, token, &[], &[], ms(at)).await?);
+        closed += usize::from(
+            storage
+                .finish_precheck(job, token, &[], &[], ms(at))
+                .await?,
+        );
     }
     Ok((closed, jobs.len() - closed))
 }

@@ -29,8 +29,8 @@ use crate::{
     },
     web::state::AppState,
 };
-use bytes::Bytes;
 use anyhow::Context;
+use bytes::Bytes;
 use chrono::{Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
