@@ -129,7 +129,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         })
         .map(|(_, d)| d.index)
         .collect();
-    drawn.sort_by_key(|i| (planted(*i) == rendered::Planted::None && *i != donor, *i));
+    let stays = |i: u64| drafts[i as usize].0 < 58;
+    drawn.sort_by_key(|i| {
+        let first = planted(*i) != rendered::Planted::None || *i == donor;
+        (!first, !stays(*i), *i)
+    });
     drawn.truncate(limit);
     let drawn: std::collections::HashSet<u64> = if realistic {
         drawn.into_iter().collect()

@@ -129,7 +129,16 @@ pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
         (ScanKind::IdBack, render::jpeg(&back, q)),
         (
             ScanKind::LivenessPhoto,
-            render::jpeg(&card::liveness_photo(s.photo_seed), q),
+            // A reused photo was saved again (other bytes, the same picture): only its likeness
+            // finds it, on whichever of the two is checked second.
+            render::jpeg(
+                &card::liveness_photo(s.photo_seed),
+                if s.planted == Planted::ReusedPhoto {
+                    75
+                } else {
+                    q
+                },
+            ),
         ),
     ]
 }
