@@ -158,3 +158,62 @@ pub(super) async fn decide(
     }
     Ok((accepted, shipped))
 }
+
+/// The applications whose scans were not drawn (the quarter's history, and current ones past
+/// the drawing's limit) were pre-checked when they came in, as an office's worker keeps up with
+/// intake: their jobs are closed through the worker's own claim and finish, a few minutes after
+/// each was received, with no findings (their scans are small placeholders the checks would
+/// flag). The drawn applications' jobs are left to `serve`'s worker: the claim's lease ends at
+/// once, as a worker's that stopped. `received` maps each undrawn application to when it came
+/// in. Returns the versions closed and the versions left.
+pub(super) async fn prechecked_at_intake(
+    storage: &crate::storage::Storage,
+    received: &std::collections::HashMap<String, DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(usize, usize)> {
+    let token = "demo:intake";
+    let jobs = storage
+        .claim_prechecks(ms(now), ms(now), token, i64::from(u32::MAX))
+        .await?;
+    let mut closed = 0;
+    for job in &jobs {
+        let Some(at) = received.get(job.application_id.as_str()) else {
+            continue;
+        };
+        let at = if job.version == 1 {
+            *at + Duration::minutes(minutes_after(job.application_id.as_str()))
+        } else {
+            now - Duration::minutes(1)
+        };
+        closed += usize::from(
+            storage
+                .finish_precheck(job, token, &[], &[], ms(at))
+                .await?,
+        );
+    }
+    Ok((closed, jobs.len() - closed))
+}
+
+/// Two to nine minutes, the same for the same application.
+fn minutes_after(id: &str) -> i64 {
+    2 + id.bytes().map(i64::from).sum::<i64>() % 8
+}
+
+/// The e-mails of the quarter (decisions, invoices, parcels) went out when they were queued:
+/// claimed and marked sent as the outbox worker does, a minute after each was queued. Returns
+/// how many.
+pub(super) async fn mails_sent(
+    storage: &crate::storage::Storage,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    loop {
+        let rows = storage.claim_outbox(ms(now), ms(now) + 60_000, 500).await?;
+        if rows.is_empty() {
+            return Ok(sent);
+        }
+        for row in &rows {
+            sent += usize::from(storage.mark_sent(row, row.created_at + 60_000).await?);
+        }
+    }
+}

@@ -29,6 +29,7 @@ use crate::{
     },
     web::state::AppState,
 };
+use anyhow::Context;
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -111,36 +112,72 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         let submitted = drafts::submitted_at(&cal, now, roll < 58, &mut rng);
         drafts.push((roll, drafts::draft(i, submitted, &mut rng)?));
     }
+    // The reused photo is a clean application's that waits in the queue too, the earliest
+    // received (so its pre-check runs first and the planted one is flagged).
+    let donor = drafts
+        .iter()
+        .filter(|(roll, d)| *roll < 35 && planted(d.index) == rendered::Planted::None)
+        .min_by_key(|(_, d)| d.submitted)
+        .map_or(0, |(_, d)| d.index);
+    // Drawn: the applications that will wait in the queue (the roll says so, and today's, whose
+    // payment no bill has verified yet), the planted ones and the donor first, up to the limit.
+    let limit = rendered::drawing_limit();
+    let mut drawn: Vec<u64> = drafts
+        .iter()
+        .filter(|(roll, d)| {
+            *roll < 58 || d.submitted.with_timezone(&beijing()).date_naive() == today
+        })
+        .map(|(_, d)| d.index)
+        .collect();
+    let stays = |i: u64| drafts[i as usize].0 < 58;
+    drawn.sort_by_key(|i| {
+        let first = planted(*i) != rendered::Planted::None || *i == donor;
+        (!first, !stays(*i), *i)
+    });
+    drawn.truncate(limit);
+    let drawn: std::collections::HashSet<u64> = if realistic {
+        drawn.into_iter().collect()
+    } else {
+        Default::default()
+    };
     let subjects: Vec<rendered::Subject> = drafts
         .iter()
         .map(|(_, d)| rendered::Subject {
             index: d.index,
-            name: &d.name,
-            id_number: &d.id_number,
+            name: d.name.clone(),
+            id_number: d.id_number.clone(),
             district: d.district,
-            street: &d.street,
+            street: d.street.clone(),
             today,
             planted: planted(d.index),
-            // The reused photo is the first application's.
             photo_seed: if planted(d.index) == rendered::Planted::ReusedPhoto {
-                0
+                donor
             } else {
                 d.index
             },
         })
         .collect();
-    let mut drawn = if realistic {
-        rendered::scans_all(&subjects[..subjects.len().min(rendered::DRAWN)])
-    } else {
-        Vec::new()
-    };
-    drawn.reverse();
-    drop(subjects);
+    let mut drawing = rendered::Drawing::start(
+        subjects
+            .iter()
+            .filter(|s| drawn.contains(&s.index))
+            .cloned()
+            .collect(),
+    );
+    let mut undrawn = std::collections::HashMap::new();
     for (roll, d) in drafts {
-        let files = drawn
-            .pop()
-            .unwrap_or_else(|| drafts::placeholders(d.index, &form, &eseal));
+        let files = if drawn.contains(&d.index) {
+            drawing
+                .next()
+                .await
+                .context("drawing the demo's scans stopped")?
+        } else {
+            drafts::placeholders(d.index, &form, &eseal)
+        };
         let id = drafts::store(state, &cal, &d, files, now).await?;
+        if !drawn.contains(&d.index) {
+            undrawn.insert(id.as_str().to_owned(), d.submitted);
+        }
         plans.push(Plan {
             id,
             app: d.app,
@@ -155,6 +192,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     // payment missing from the bill, a short payment, an order paid twice, money without an
     // application. Then the reviewers move applications along (accepting needs a verified payment).
     let past = history::applications(state, &cal, now, (&form, &eseal), count, &mut rng).await?;
+    // The quarter's history was pre-checked when it came in (below).
+    undrawn.extend(
+        past.iter()
+            .map(|p| (p.plan.id.as_str().to_owned(), p.plan.submitted)),
+    );
     let history_count = past.len();
     let bill_summaries = finance::demo_bills(
         storage,
@@ -164,6 +206,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     let (history_accepted, history_shipped) = history::decide(state, past, &mut rng).await?;
+    let history_mails = history::mails_sent(storage, now).await?;
     let mut to_produce: Vec<(ApplicationId, bool)> = Vec::new();
     for plan in plans {
         let Plan {
@@ -204,7 +247,8 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             }
             at += Duration::minutes(rng.random_range(20..600));
             let reasons = if *step == Action::Return {
-                vec![("form_unsigned".to_string(), "申请表未签名".to_string())]
+                let (code, text) = ("id_front_unclear", "身份证人像面不清晰");
+                vec![(code.to_string(), text.to_string())]
             } else {
                 vec![]
             };
@@ -218,13 +262,13 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         if accepted && roll >= 80 {
             to_produce.push((id.clone(), roll >= 90));
         }
-        // Half of the returned ones came back with a clearer ID photo: version 2, waiting again.
+        // Returned for an unclear card photo; half came back with a clearer one: version 2,
+        // waiting again.
         if (50..58).contains(&roll) {
             at += Duration::minutes(rng.random_range(60..1440));
             let at = at.min(now);
-            let front = if realistic {
-                let typed = &app.applicant;
-                rendered::front_again(&typed.name, typed.id.number(), i + 1000)
+            let front = if drawn.contains(&i) {
+                rendered::front_again(&subjects[i as usize])
             } else {
                 scans::id_card(true, i + 1000)
             };
@@ -263,8 +307,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         storage.certificate_count().await?
     );
     println!(
-        "History: {history_count} applications over the {} weeks before, {history_accepted} \
-         accepted, {history_shipped} shipped, their invoices issued; {} bills imported.",
+        "History: {history_count} applications over the {} weeks before, pre-checked at intake, \
+         {history_accepted} accepted, {history_shipped} shipped, their invoices issued and \
+         {history_mails} e-mails sent; {} bills imported.",
         13,
         bill_summaries.len()
     );
@@ -274,6 +319,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     }
     finance::demo_invoices(state, now, false).await?;
     fulfilment::demo_fulfilment(state, &to_produce, history_accepted, now).await?;
+    let (closed, queued) = history::prechecked_at_intake(storage, &undrawn, now).await?;
+    println!(
+        "Pre-checks: {queued} application versions with drawn scans wait for `serve`'s pre-check \
+         worker; {closed} others (placeholder scans) were pre-checked at intake."
+    );
     let token = storage
         .create_api_token("demo-hall", ms(now), "demo")
         .await?;

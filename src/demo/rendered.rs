@@ -40,29 +40,35 @@ pub const PLANTED: [Planted; 6] = [
     Planted::ReusedPhoto,
 ];
 
-/// How many applications, from the first, get drawn scans (the planted ones among them); the
-/// rest keep small placeholders, so `demo` stays quick (drawing costs about a second of CPU per
-/// application in a release build).
-pub const DRAWN: usize = 24;
+/// How many applications get drawn scans: all that wait in the queue, or at most
+/// `BACKOFFICE_DEMO_DRAWN` (drawing costs about a second of CPU per application in a release
+/// build, several in a debug build; the tests draw a few).
+pub fn drawing_limit() -> usize {
+    std::env::var("BACKOFFICE_DEMO_DRAWN")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(usize::MAX)
+}
 
 /// What the scans of one demo application show.
-pub struct Subject<'a> {
+#[derive(Debug, Clone)]
+pub struct Subject {
     pub index: u64,
-    pub name: &'a str,
-    pub id_number: &'a str,
-    pub district: &'a str,
-    pub street: &'a str,
+    pub name: String,
+    pub id_number: String,
+    pub district: &'static str,
+    pub street: String,
     pub today: NaiveDate,
     pub planted: Planted,
     /// The seed of the liveness photo (another application's for a reused photo).
     pub photo_seed: u64,
 }
 
-/// The five scans, as JPEG files (cards in a scene now and then, as phones and scanners send them).
-pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
-    let seed = s.index.wrapping_mul(7919) + 17;
-    let mut r = render::Rng::new(seed);
-    let mut id_number = s.id_number.to_owned();
+/// The person the scans show: the typed name and number (another valid number when that is the
+/// planted defect), a validity period still running (or over, when planted).
+fn person(s: &Subject) -> Person {
+    let mut r = render::Rng::new(seed_of(s.index) ^ 0xDA7A);
+    let mut id_number = s.id_number.clone();
     if s.planted == Planted::OtherNumber {
         // The same region and birth date, another sequence: a valid number, not the typed one.
         let seq: u32 = id_number[14..17].parse().unwrap_or(0);
@@ -71,29 +77,40 @@ pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
     }
     let years = r.below(9) as i32 + 1;
     let valid_from = shift(s.today, -years, r.below(300) as i64);
-    let valid_until = match s.planted {
-        Planted::Expired => Some(shift(s.today, -1, r.below(200) as i64)),
-        _ if r.below(5) == 0 => None,
-        _ => Some(shift(valid_from, if years > 8 { 20 } else { 10 }, 0)),
+    let (valid_from, valid_until) = match s.planted {
+        Planted::Expired => (
+            shift(s.today, -11, 0),
+            Some(shift(s.today, -1, r.below(200) as i64)),
+        ),
+        _ if r.below(5) == 0 => (valid_from, None),
+        _ => (
+            valid_from,
+            Some(shift(valid_from, if years > 8 { 20 } else { 10 }, 0)),
+        ),
     };
-    let valid_from = match s.planted {
-        Planted::Expired => shift(s.today, -11, 0),
-        _ => valid_from,
-    };
-    let p = Person {
-        name: s.name.to_owned(),
+    Person {
+        name: s.name.clone(),
         male: id_number.as_bytes()[16] % 2 == 1,
         id_number,
         valid_from,
         valid_until,
-        address: (format!("广东省深圳市{}", s.district), s.street.to_owned()),
-    };
+        address: (format!("广东省深圳市{}", s.district), s.street.clone()),
+    }
+}
+
+/// The renderer's seed of application `index` (its card's portrait, print and scene).
+fn seed_of(index: u64) -> u64 {
+    index.wrapping_mul(7919) + 17
+}
+
+/// The five scans, as JPEG files.
+pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
+    let seed = seed_of(s.index);
+    let mut r = render::Rng::new(seed);
+    let p = person(s);
     let print = Print::from_seed(seed);
-    let scene = match r.below(6) {
-        0 => Background::Scanner,
-        1 => Background::Desk,
-        _ => Background::None,
-    };
+    // Cut to the card's edges, as the hall's upload crops it (the tests' corpus has the scenes).
+    let scene = Background::None;
     let mut front = scene::place(&card::front(&p, seed, print), scene, seed);
     match s.planted {
         Planted::Blurred => front = imageops::blur(&front, 3.0),
@@ -104,7 +121,7 @@ pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
     let signed = s.planted != Planted::BlankSignature;
     let application = form::form(&p, Layout::Hall, Face::Sans, signed, seed);
     let eseal = form::form(&p, Layout::Box, r.pick(&Face::PRINT), true, seed + 2);
-    let q = [80, 85, 90][(s.index % 3) as usize];
+    let q = [88, 90, 92][(s.index % 3) as usize];
     vec![
         (ScanKind::ApplicationForm, render::jpeg(&application, q)),
         (ScanKind::EsealForm, render::jpeg(&eseal, q)),
@@ -112,24 +129,27 @@ pub fn scans(s: &Subject) -> Vec<(ScanKind, Vec<u8>)> {
         (ScanKind::IdBack, render::jpeg(&back, q)),
         (
             ScanKind::LivenessPhoto,
-            render::jpeg(&card::liveness_photo(s.photo_seed), q),
+            // A reused photo was saved again (other bytes, the same picture): only its likeness
+            // finds it, on whichever of the two is checked second.
+            render::jpeg(
+                &card::liveness_photo(s.photo_seed),
+                if s.planted == Planted::ReusedPhoto {
+                    75
+                } else {
+                    q
+                },
+            ),
         ),
     ]
 }
 
-/// A card front showing this application's name and number again (a resubmission's clearer
-/// photo).
-pub fn front_again(name: &str, id_number: &str, index: u64) -> Vec<u8> {
-    let seed = index.wrapping_mul(7919) + 17;
-    let p = Person {
-        name: name.to_owned(),
-        male: id_number.as_bytes().get(16).is_some_and(|b| b % 2 == 1),
-        id_number: id_number.to_owned(),
-        valid_from: NaiveDate::from_ymd_opt(2020, 1, 1).expect("date"),
-        valid_until: None,
-        address: ("广东省深圳市南山区".into(), "科技园路十二号".into()),
-    };
-    render::jpeg(&card::front(&p, seed, Print::from_seed(seed)), 90)
+/// The card front of a resubmission: the same card (name, number, portrait), photographed again
+/// on a scanner's lid.
+pub fn front_again(s: &Subject) -> Vec<u8> {
+    let seed = seed_of(s.index);
+    let p = person(s);
+    let front = card::front(&p, seed, Print::from_seed(seed));
+    render::jpeg(&scene::place(&front, Background::Scanner, seed + 5), 90)
 }
 
 fn shift(d: NaiveDate, years: i32, days: i64) -> NaiveDate {
@@ -138,19 +158,83 @@ fn shift(d: NaiveDate, years: i32, days: i64) -> NaiveDate {
     y - chrono::Duration::days(days)
 }
 
-/// Renders every subject's scans, on as many threads as there are cores (the demo's first
-/// command should not wait long for its pictures).
-pub fn scans_all(subjects: &[Subject]) -> Vec<Vec<(ScanKind, Vec<u8>)>> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = subjects.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = subjects
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(scans).collect::<Vec<_>>()))
+/// One application's scans.
+pub type Files = Vec<(ScanKind, Vec<u8>)>;
+
+/// Renders the subjects' scans on as many threads as there are cores, while the caller stores
+/// what is ready: `next` hands them back in the subjects' order (the demo's first command should
+/// not wait long for its pictures, nor hold them all in memory).
+pub struct Drawing {
+    lanes: Vec<tokio::sync::mpsc::Receiver<Files>>,
+    taken: usize,
+}
+
+impl Drawing {
+    pub fn start(subjects: Vec<Subject>) -> Drawing {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let subjects = std::sync::Arc::new(subjects);
+        let lanes = (0..threads)
+            .map(|lane| {
+                let (tx, rx) = tokio::sync::mpsc::channel(4);
+                let subjects = subjects.clone();
+                std::thread::spawn(move || {
+                    for s in subjects.iter().skip(lane).step_by(threads) {
+                        // The receiver is gone when the demo stopped on an error.
+                        if tx.blocking_send(scans(s)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("rendering a demo scan"))
-            .collect()
-    })
+        Drawing { lanes, taken: 0 }
+    }
+
+    /// The next subject's scans; None after the last.
+    pub async fn next(&mut self) -> Option<Files> {
+        let n = self.lanes.len();
+        let files = self.lanes[self.taken % n].recv().await?;
+        self.taken += 1;
+        Some(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::precheck::{SAME_PHOTO_WITHIN, dhash};
+
+    /// Every demo application's liveness photo and card portrait hash apart from every other
+    /// one by a wide margin (the reused-photo check would flag a pair within
+    /// `SAME_PHOTO_WITHIN` bits), so only the planted reuse is found.
+    #[test]
+    fn the_demo_photos_are_all_distinct() {
+        let n = 300u64;
+        let mut hashes = Vec::new();
+        for i in 0..n {
+            let photo = image::DynamicImage::ImageRgb8(card::liveness_photo(i)).into_luma8();
+            hashes.push((i, dhash(&photo)));
+            let mut portrait = image::RgbImage::new(270, 330);
+            card::face(
+                &mut portrait,
+                (0, 0, 270, 330),
+                &mut render::Rng::new(seed_of(i) ^ 0xFACE),
+            );
+            let portrait = image::DynamicImage::ImageRgb8(portrait).into_luma8();
+            hashes.push((i, dhash(&portrait)));
+        }
+        let mut closest = u32::MAX;
+        for (k, (a, ha)) in hashes.iter().enumerate() {
+            for (b, hb) in &hashes[k + 1..] {
+                if a != b {
+                    closest = closest.min(ha.distance(*hb));
+                }
+            }
+        }
+        assert!(
+            closest > 2 * SAME_PHOTO_WITHIN,
+            "two demo photos {closest} bits apart"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! The README's first command: `backoffice demo` on a fresh data directory, then `backoffice
 //! serve`, both as child processes; every printed password signs its user in and lands on that
 //! role's desk, which has the demo's work on it; the printed API token works; `/healthz` is ok.
+//! Between the two, the pre-checks of what the demo queued: each planted defect found once, the
+//! clean drawn applications clean.
 
 use crate::both;
 use crate::helpers::*;
@@ -16,6 +18,8 @@ async fn demo_then_serve_signs_in_every_role(b: Backend) {
         .env("DATABASE_URL", &db)
         .env("BACKOFFICE_DATA_DIR", dir.path())
         .env("RUST_LOG", "warn")
+        // A few drawn (the planted ones among them), so a debug build pre-checks them quickly.
+        .env("BACKOFFICE_DEMO_DRAWN", DRAWN.to_string())
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -100,6 +104,8 @@ async fn demo_then_serve_signs_in_every_role(b: Backend) {
     );
     assert!(!String::from_utf8_lossy(&again.stdout).contains("Demo users"));
     assert_eq!(storage.application_count().await.unwrap(), applications);
+
+    prechecks_find_each_planted_defect_once(&storage, dir.path()).await;
     drop(storage);
 
     let server = Server::start(&db, dir.path(), &[]);
@@ -176,6 +182,100 @@ async fn demo_then_serve_signs_in_every_role(b: Backend) {
     if let Some(name) = pg {
         drop_database(&name);
     }
+}
+
+/// Applications drawn: the six planted, the one whose photo is reused, three clean.
+const DRAWN: usize = 10;
+
+/// The defects the demo plants, one application each, as the pre-checks flag them: (scan, check,
+/// outcome).
+const PLANTED: [(&str, &str, &str); 6] = [
+    ("id_front", "id_number", "mismatch"),
+    ("application_form", "signature_blank", "blank"),
+    ("id_front", "blurred", "flagged"),
+    ("id_front", "rotation", "rotated"),
+    ("id_back", "valid_until", "expired"),
+    ("liveness_photo", "reused_photo", "reused"),
+];
+
+/// The pre-checks of everything the demo queued, run as `serve`'s worker runs them (on both
+/// cores): only the drawn applications are queued (the quarter's history and the applications
+/// with placeholder scans were pre-checked at intake); their scans come out clean, except that
+/// each planted defect is found once, on an application of its own, and the queue's ⚑ filter
+/// lists exactly those.
+async fn prechecks_find_each_planted_defect_once(
+    storage: &backoffice::storage::Storage,
+    data_dir: &std::path::Path,
+) {
+    use backoffice::jobs::prechecks::run_all;
+    use backoffice::storage::{paging::PageReq, queue::QueueFilter};
+    let scans = backoffice::storage::scan_files::ScanStore::local(data_dir.join("scans")).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let (a, b) = tokio::join!(run_all(storage, &scans, now), run_all(storage, &scans, now));
+    let checked = a.unwrap() + b.unwrap();
+    // The drawn ones, and the second version of those returned and sent again.
+    assert!(
+        (DRAWN..=DRAWN + 3).contains(&checked),
+        "{checked} versions pre-checked"
+    );
+    let flagged = storage
+        .queue_page(
+            &QueueFilter {
+                with_findings: true,
+                ..Default::default()
+            },
+            &PageReq::first(50),
+        )
+        .await
+        .unwrap();
+    let mut found: Vec<&(&str, &str, &str)> = Vec::new();
+    let mut flags_in_queue = 0;
+    let mut report = String::new();
+    let mut clean_but_flagged: Vec<(String, String)> = Vec::new();
+    for row in &flagged.rows {
+        let rows = storage
+            .findings_of(&row.application_id, row.version)
+            .await
+            .unwrap();
+        let flags: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .filter(|f| f.flagged)
+            .map(|f| (f.kind.as_str(), f.check_name.as_str(), f.outcome.as_str()))
+            .collect();
+        report.push_str(&format!("{}: {flags:?}\n", row.application_id));
+        flags_in_queue += flags.len() as i64;
+        let planted: Vec<_> = PLANTED.iter().filter(|p| flags.contains(p)).collect();
+        assert!(planted.len() <= 1, "two planted defects on one application");
+        if planted.is_empty() {
+            clean_but_flagged.extend(flags.iter().map(|f| (f.1.to_owned(), f.2.to_owned())));
+        }
+        found.extend(planted);
+    }
+    found.sort();
+    let mut planted: Vec<_> = PLANTED.iter().collect();
+    planted.sort();
+    assert_eq!(found, planted, "each planted defect found once:\n{report}");
+    // A clean application may carry a flag of reading only — its name read wrong or not at all,
+    // its form's signature label not found (issue 20, items 1 and 2: not yet reliable on every
+    // drawn card and form) — never a defect it does not have.
+    for (check, outcome) in &clean_but_flagged {
+        assert!(
+            check == "name" || (check == "signature_blank" && outcome == "unreadable"),
+            "a clean application flagged for {check} {outcome}:\n{report}"
+        );
+    }
+    // And nothing flagged anywhere else (decided applications, earlier versions).
+    let everywhere: i64 = storage
+        .precheck_precision()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.flagged)
+        .sum();
+    assert_eq!(
+        everywhere, flags_in_queue,
+        "flags outside the queue:\n{report}"
+    );
 }
 
 both!(demo_then_serve_signs_in_every_role);
