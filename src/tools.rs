@@ -110,7 +110,8 @@ pub async fn run(
         Program::Pdftoppm => &tools.pdftoppm,
         Program::Tesseract => &tools.tesseract,
     };
-    let mut child = tokio::process::Command::new(path)
+    let mut command = tokio::process::Command::new(path);
+    command
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
@@ -118,9 +119,20 @@ pub async fn run(
         .stderr(Stdio::piped())
         // Its own process group, so the time-out reaches whatever it started.
         .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .context(program.missing())?;
+        .kill_on_drop(true);
+    if program == Program::Tesseract && crate::prechecks::in_background() {
+        // The server's OCR is background work, as the in-process engines are: the lowest CPU
+        // priority, so requests take the cores first.
+        // SAFETY: between fork and exec the closure makes one async-signal-safe system call
+        // (setpriority on the child itself).
+        unsafe {
+            command.pre_exec(|| {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+                Ok(())
+            });
+        }
+    }
+    let mut child = command.spawn().context(program.missing())?;
     let group = child.id();
     let mut stdin = child.stdin.take().expect("piped");
     let writer = tokio::spawn(async move {
