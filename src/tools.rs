@@ -169,3 +169,26 @@ pub async fn run(
 pub fn timed_out(e: &anyhow::Error) -> Option<&TimedOut> {
     e.chain().find_map(|c| c.downcast_ref::<TimedOut>())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server's OCR is background work: the command it spawns runs at nice 19 (it ran at
+    /// the server's own priority before, competing with requests).
+    #[tokio::test]
+    async fn the_servers_tesseract_runs_at_the_lowest_priority() {
+        crate::prechecks::background();
+        let tools = Tools {
+            tesseract: "/bin/sh".into(),
+            ..Tools::default()
+        };
+        let out = with(
+            tools,
+            run(Program::Tesseract, &["-c", "nice"], &[], Vec::new()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "19");
+    }
+}
