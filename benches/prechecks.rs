@@ -75,20 +75,58 @@ impl Score {
 async fn throughput(apps: u64, concurrency: usize) {
     let files: Vec<_> = (0..apps).map(|s| application(1000 + s)).collect();
     let start = Instant::now();
-    stream::iter(files)
+    let cpu_start = cpu_seconds();
+    let times = stream::iter(files)
         .map(|app| async move {
+            let mut times = Vec::new();
             for (kind, bytes) in &app {
+                let t = Instant::now();
                 check(*kind, bytes).await;
+                times.push((*kind, t.elapsed().as_secs_f64()));
             }
+            times
         })
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
         .await;
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_start;
+    let ocr = if backoffice::tools::ocr_command() {
+        "command"
+    } else {
+        "library"
+    };
+    // Where the time goes: the mean seconds of one scan of each kind (its wall time, so at
+    // CONCURRENCY > 1 it includes waiting for a core).
+    let mut by_kind: BTreeMap<String, (f64, u32)> = BTreeMap::new();
+    for (kind, t) in times.into_iter().flatten() {
+        let e = by_kind.entry(format!("{kind:?}")).or_default();
+        e.0 += t;
+        e.1 += 1;
+    }
+    let per_kind: Vec<String> = by_kind
+        .iter()
+        .map(|(k, (t, n))| format!(r#""{k}": {:.3}"#, t / f64::from(*n)))
+        .collect();
     println!(
-        r#"{{"measure": "throughput", "applications": {apps}, "concurrency": {concurrency}, "seconds": {secs:.1}, "applications_per_second": {:.3}}}"#,
-        apps as f64 / secs
+        r#"{{"measure": "throughput", "ocr": "{ocr}", "applications": {apps}, "concurrency": {concurrency}, "seconds": {secs:.1}, "applications_per_second": {:.3}, "cpu_seconds_per_application": {:.3}, "seconds_per_scan": {{{}}}}}"#,
+        apps as f64 / secs,
+        cpu / apps as f64,
+        per_kind.join(", ")
     );
+}
+
+/// CPU seconds (user and system) spent so far by this process and the children it waited for
+/// (the tesseract commands): what an application costs whatever else loads the machine.
+fn cpu_seconds() -> f64 {
+    let secs = |who| {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut u) };
+        let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+        t(u.ru_utime) + t(u.ru_stime)
+    };
+    secs(libc::RUSAGE_SELF) + secs(libc::RUSAGE_CHILDREN)
 }
 
 /// Scores of one half of the corpus, by check.

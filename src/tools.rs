@@ -130,16 +130,22 @@ pub async fn run(
         // Its own process group, so the time-out reaches whatever it started.
         .process_group(0)
         .kill_on_drop(true);
-    // SAFETY: between fork and exec the closure calls only setrlimit, which is
-    // async-signal-safe, and allocates nothing.
+    // The server's OCR is background work, as the in-process engines are: the lowest CPU
+    // priority, so requests take the cores first.
+    let lowest_priority = program == Program::Tesseract && crate::prechecks::in_background();
+    // SAFETY: between fork and exec the closure makes only async-signal-safe system calls
+    // (setrlimit, setpriority on the child itself) and allocates nothing.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             let limit = libc::rlimit {
                 rlim_cur: ADDRESS_SPACE_LIMIT as libc::rlim_t,
                 rlim_max: ADDRESS_SPACE_LIMIT as libc::rlim_t,
             };
             if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            if lowest_priority {
+                libc::setpriority(libc::PRIO_PROCESS, 0, 19);
             }
             Ok(())
         });
@@ -224,4 +230,27 @@ async fn read_bounded(
 /// Whether an error (at any depth of its chain) is a time-out of an outside program.
 pub fn timed_out(e: &anyhow::Error) -> Option<&TimedOut> {
     e.chain().find_map(|c| c.downcast_ref::<TimedOut>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server's OCR is background work: the command it spawns runs at nice 19 (it ran at
+    /// the server's own priority before, competing with requests).
+    #[tokio::test]
+    async fn the_servers_tesseract_runs_at_the_lowest_priority() {
+        crate::prechecks::background();
+        let tools = Tools {
+            tesseract: "/bin/sh".into(),
+            ..Tools::default()
+        };
+        let out = with(
+            tools,
+            run(Program::Tesseract, &["-c", "nice"], &[], Vec::new()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "19");
+    }
 }

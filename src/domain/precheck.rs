@@ -276,32 +276,6 @@ pub fn rotate(img: &GrayImage, degrees: u16) -> GrayImage {
     }
 }
 
-/// Whether a page's lines of print run across the image (upright or upside down) rather than
-/// down it (turned a quarter): on a shrunken, thresholded copy, ink summed along rows varies
-/// more (lines and the gaps between them) than summed along columns. A cheap cue that spares
-/// the OCR two of the four orientations.
-pub fn lines_run_across(img: &GrayImage) -> bool {
-    let work = imageops::thumbnail(img, (img.width() / 3).max(1), (img.height() / 3).max(1));
-    let q = quality(&work, CheckKind::ApplicationForm);
-    let mid = (u16::from(q.dark_level) + u16::from(q.light_level)) / 2;
-    let (w, h) = (work.width() as usize, work.height() as usize);
-    let mut rows = vec![0f32; h];
-    let mut cols = vec![0f32; w];
-    for (x, y, p) in work.enumerate_pixels() {
-        if u16::from(p.0[0]) < mid {
-            rows[y as usize] += 1.0;
-            cols[x as usize] += 1.0;
-        }
-    }
-    // How much each profile changes from one step to the next, over its mean.
-    let rough = |v: &[f32]| {
-        let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
-        let steps: f32 = v.windows(2).map(|p| (p[1] - p[0]).abs()).sum();
-        steps / (v.len().max(2) - 1) as f32 / mean.max(1e-3)
-    };
-    rough(&rows) >= rough(&cols)
-}
-
 /// Where the card lies in a photo of it (on a desk, a scanner lid, in a hand): the rows and
 /// columns mostly unlike the border's grey. The whole image when nothing stands out.
 pub fn card_frame(img: &GrayImage) -> Region {
@@ -489,6 +463,9 @@ pub fn compare(read: Option<&str>, typed: &str) -> Comparison {
         Some(r) => Comparison::Mismatch(r.to_owned()),
     }
 }
+
+mod page;
+pub use page::{ink_extent, lines_run_across};
 
 #[cfg(test)]
 mod tests;

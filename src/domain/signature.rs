@@ -102,7 +102,18 @@ pub fn measure(form: &GrayImage, lines: &[OcrLine], scale: f32, ink_below: u8) -
         .map(|(_, b)| b.height)
         .collect();
     heights.sort_unstable();
-    let common = heights.get(heights.len() / 2).copied().unwrap_or(0);
+    // The label itself is print: when only a band of the page was read, a large signature's
+    // words may be half of those read, so the common size is at most the label's.
+    let label_h = label_boxes(lines)
+        .iter()
+        .map(|b| b.height)
+        .min()
+        .unwrap_or(0);
+    let common = heights
+        .get(heights.len() / 2)
+        .copied()
+        .unwrap_or(0)
+        .min(label_h);
     let print: Vec<Rect> = lines
         .iter()
         .flat_map(|l| l.words.iter().zip(&l.confs))

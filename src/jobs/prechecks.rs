@@ -12,6 +12,7 @@ use crate::storage::{
     scan_files::ScanStore,
 };
 use chrono::{NaiveDate, TimeZone};
+use futures_util::{StreamExt, stream};
 
 /// Other applications named by a reused-photo finding, at most.
 const MAX_LINKED: usize = 5;
@@ -101,32 +102,23 @@ async fn check_version(
     let others = storage.photo_hashes_except(&job.application_id).await?;
     let mut rows = Vec::new();
     let mut hashes = Vec::new();
-    for scan in &subject.scans {
+    // The scans are checked two at a time (each OCR call is single-threaded: two use both
+    // cores when requests leave them idle), then their findings are made in order.
+    let checks: Vec<anyhow::Result<Result<ScanCheck, anyhow::Error>>> =
+        stream::iter(subject.scans.clone())
+            .map(|scan| check_one(storage, store, job, scan))
+            .buffered(2)
+            .collect()
+            .await;
+    for (scan, checked) in subject.scans.iter().zip(checks) {
         let kind = CheckKind::from_scan(scan.kind);
         let code = scan.kind.code();
-        let bytes = store.get(&scan.sha256).await?;
-        // A PDF form's pages as images for the review page, ready before a reviewer opens it (a
-        // PDF that cannot be rendered is recorded so; the review page says it).
-        if scan.media_type == crate::domain::scan::MediaType::Pdf
-            && let Err(e) = crate::desks::scan_pages::ensure(storage, store, &scan.sha256).await
-        {
-            tracing::info!(application = %job.application_id, error = %e, "a PDF scan's pages were not rendered");
-        }
-        let img = match prechecks::decode(&bytes).await {
-            Ok(img) => img,
+        let check = match checked? {
+            Ok(check) => check,
             Err(e) => {
                 rows.push(unreadable(code, &e));
                 continue;
             }
-        };
-        let check = match prechecks::check_decoded(kind, img).await {
-            Ok(check) => check,
-            // An outside program (tesseract) stalled on this scan: unreadable, with the reason.
-            Err(e) if crate::tools::timed_out(&e).is_some() => {
-                rows.push(unreadable(code, &e));
-                continue;
-            }
-            Err(e) => return Err(e),
         };
         rows.extend(findings(code, kind, &check, &typed, today));
         // Reuse: the same bytes anywhere else, or a photo within the hash distance.
@@ -151,6 +143,34 @@ async fn check_version(
         rows.push(row(code, "reused_photo", outcome, flagged, detail, None));
     }
     Ok((rows, hashes))
+}
+
+/// One scan's checks: `Ok(Err(…))` when the file does not decode or an outside program
+/// (tesseract) stalled on it (the scan is unreadable, with the reason); `Err` when the check
+/// could not run at all (retried).
+async fn check_one(
+    storage: &Storage,
+    store: &ScanStore,
+    job: &ClaimedJob,
+    scan: crate::storage::applications::ScanRef,
+) -> anyhow::Result<Result<ScanCheck, anyhow::Error>> {
+    let bytes = store.get(&scan.sha256).await?;
+    // A PDF form's pages as images for the review page, ready before a reviewer opens it (a
+    // PDF that cannot be rendered is recorded so; the review page says it).
+    if scan.media_type == crate::domain::scan::MediaType::Pdf
+        && let Err(e) = crate::desks::scan_pages::ensure(storage, store, &scan.sha256).await
+    {
+        tracing::info!(application = %job.application_id, error = %e, "a PDF scan's pages were not rendered");
+    }
+    let img = match prechecks::decode(&bytes).await {
+        Ok(img) => img,
+        Err(e) => return Ok(Err(e)),
+    };
+    match prechecks::check_decoded(CheckKind::from_scan(scan.kind), img).await {
+        Ok(check) => Ok(Ok(check)),
+        Err(e) if crate::tools::timed_out(&e).is_some() => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
 }
 
 fn row(

@@ -20,6 +20,11 @@ const TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
 /// Whether new OCR work is background work (the server's job) or foreground (CLI, benchmark).
 static BACKGROUND: AtomicBool = AtomicBool::new(false);
 
+/// Whether the OCR is background work (the `tesseract` command then runs at nice 19 too).
+pub fn in_background() -> bool {
+    BACKGROUND.load(Ordering::Acquire)
+}
+
 /// Makes the workers run at the lowest CPU priority from their next image on.
 pub fn background() {
     BACKGROUND.store(true, Ordering::Release);

@@ -7,7 +7,7 @@
 mod engine;
 mod ocr;
 
-pub use engine::background;
+pub use engine::{background, in_background};
 
 use crate::domain::ocr_text::{self, OcrLine, ValidUntil};
 use crate::domain::precheck::{self, CheckKind, Findings, PhotoHash, Quality, Region};
@@ -253,14 +253,65 @@ fn legibility(lines: &[OcrLine]) -> usize {
         .sum()
 }
 
-/// A form's turn and its words: the axis of its lines from a cheap cue, then the OCR at the
-/// likelier of the two turns left; the other only when the first reads poorly.
-async fn read_form(img: &GrayImage) -> anyhow::Result<(u16, Vec<OcrLine>, f32)> {
+/// A band of an upright page read for its words, rows `y0..y1` (fractions): the lines, with
+/// their boxes in pixels of the whole page read at the scale returned.
+async fn read_band(
+    upright: &GrayImage,
+    (y0, y1): (f32, f32),
+) -> anyhow::Result<(Vec<OcrLine>, f32)> {
+    let h = upright.height();
+    let top = ((y0.clamp(0.0, 1.0) * h as f32) as u32).min(h - 1);
+    let bottom = ((y1.clamp(0.0, 1.0) * h as f32).ceil() as u32).clamp(top + 1, h);
+    if top == 0 && bottom == h {
+        return read_page(upright).await;
+    }
+    let crop = image::imageops::crop_imm(upright, 0, top, upright.width(), bottom - top).to_image();
+    let (mut lines, scale) = read_page(&crop).await?;
+    let shift = (top as f32 * scale).round() as u32;
+    for l in &mut lines {
+        for (_, b) in &mut l.words {
+            b.top += shift;
+        }
+    }
+    Ok((lines, scale))
+}
+
+/// The band of a page read first: for the signature, the lower half of its print (a form
+/// ends with the applicant's signature; the whole page is read when the label is not there);
+/// for the turn alone (the e-seal form), the top third of its print.
+fn first_band(upright: &GrayImage, kind: CheckKind) -> (f32, f32) {
+    let (top, bottom) = precheck::ink_extent(upright).unwrap_or((0.0, 1.0));
+    let span = bottom - top;
+    let pad = 0.01;
+    if kind == CheckKind::ApplicationForm {
+        (top + span * 0.5 - pad, bottom + pad)
+    } else {
+        (top - pad, top + span * 0.3 + pad)
+    }
+}
+
+/// A form's turn and its words: the axis of its lines from a cheap cue, then a band of the
+/// page (`first_band`) read at the likelier of the two turns left — for the application form,
+/// enough when it holds a signature label; for the e-seal form (the turn alone), when it reads
+/// well. Otherwise the whole page, at the likelier turn and, when that reads poorly, the other.
+async fn read_form(img: &GrayImage, kind: CheckKind) -> anyhow::Result<(u16, Vec<OcrLine>, f32)> {
     let tries: [u16; 2] = if precheck::lines_run_across(img) {
         [0, 180]
     } else {
         [90, 270]
     };
+    {
+        let upright = precheck::rotate(img, tries[0]);
+        let (lines, scale) = read_band(&upright, first_band(&upright, kind)).await?;
+        let done = if kind == CheckKind::ApplicationForm {
+            !signature::label_boxes(&lines).is_empty()
+        } else {
+            legibility(&lines) >= 12
+        };
+        if done {
+            return Ok((tries[0], lines, scale));
+        }
+    }
     let mut best: Option<(u16, Vec<OcrLine>, f32, usize)> = None;
     for degrees in tries {
         let (lines, scale) = read_page(&precheck::rotate(img, degrees)).await?;
@@ -340,7 +391,7 @@ pub async fn check_decoded(kind: CheckKind, img: GrayImage) -> anyhow::Result<Sc
             (out.findings.valid_until, out.validity_region) = reading.validity.unzip();
         }
         CheckKind::ApplicationForm | CheckKind::EsealForm => {
-            let (rotation, lines, scale) = read_form(&img).await?;
+            let (rotation, lines, scale) = read_form(&img, kind).await?;
             out.findings.rotation = rotation;
             if kind == CheckKind::ApplicationForm {
                 let upright = precheck::rotate(&img, rotation);

@@ -114,3 +114,21 @@ fn the_same_photo_hashes_alike_and_another_does_not() {
     assert!(same_photo(dhash(&a), dhash(&a_small)));
     assert!(!same_photo(dhash(&a), dhash(&b)));
 }
+
+#[test]
+fn the_print_of_a_page_is_found_between_its_margins() {
+    // Lines of print from row 60 to row 433 of 1000; a blank page has none.
+    let mut img = page(800, 1000);
+    text_like(&mut img);
+    let (top, bottom) = ink_extent(&img).unwrap();
+    assert!((0.05..=0.07).contains(&top), "{top}");
+    assert!((0.42..=0.45).contains(&bottom), "{bottom}");
+    assert_eq!(ink_extent(&page(800, 1000)), None);
+    // A scanner's dark edge along the top is not print.
+    for x in 0..800 {
+        for y in 0..10 {
+            img.put_pixel(x, y, Luma([10]));
+        }
+    }
+    assert!((0.05..=0.07).contains(&ink_extent(&img).unwrap().0));
+}
