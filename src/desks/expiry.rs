@@ -27,8 +27,13 @@ pub async fn run(storage: &Storage, days: u32, now: i64) -> Result<u64, ActionEr
         let due = storage.returned_before(cutoff, 200).await?;
         let mut this_round = 0;
         for id in &due {
-            if expire_one(storage, id, days, cutoff, now).await? {
-                this_round += 1;
+            // One application that cannot be closed does not hold up the others.
+            match expire_one(storage, id, days, cutoff, now).await {
+                Ok(true) => this_round += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, application = id.as_str(), "expiry failed");
+                }
             }
         }
         closed += this_round;

@@ -32,6 +32,7 @@ pub async fn rules_in_force(
 pub(crate) async fn held_by(
     tx: &mut Tx,
     seen: &Current,
+    maker: &str,
     configured: Option<Rules>,
     payment_overridden: bool,
 ) -> Result<Vec<Reason>, sqlx::Error> {
@@ -39,7 +40,7 @@ pub(crate) async fn held_by(
         return Ok(Vec::new());
     };
     let unresolved = if r.unresolved_findings {
-        store::unresolved_findings(tx, &seen.application_id, seen.version).await?
+        store::unresolved_findings(tx, &seen.application_id, seen.version, maker).await?
     } else {
         0
     };

@@ -143,7 +143,7 @@ pub async fn act(
     }
     // Four eyes: an acceptance a rule holds waits for a second reviewer.
     let held = if action == Action::Accept {
-        four_eyes::held_by(&mut tx, &seen, step.four_eyes, overridden).await?
+        four_eyes::held_by(&mut tx, &seen, actor.name, step.four_eyes, overridden).await?
     } else {
         Vec::new()
     };

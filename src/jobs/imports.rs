@@ -64,9 +64,22 @@ pub async fn run_pending(ctx: &Context, limit: i64) -> anyhow::Result<usize> {
     Ok(jobs.len())
 }
 
-/// Runs the queue dry, a job at a time (the upload's pass, the scheduler's tick, tests).
+/// Runs the queue dry, a job at a time (the upload's pass, tests), after the pass running now.
 pub async fn run_all(ctx: &Context) -> anyhow::Result<usize> {
     let _turn = ctx.imports_running.lock().await;
+    drain(ctx).await
+}
+
+/// The scheduler's tick: a pass unless one is running (ticks do not pile up behind a long
+/// import; the running pass takes what was queued meanwhile).
+pub async fn tick(ctx: &Context) -> anyhow::Result<usize> {
+    let Ok(_turn) = ctx.imports_running.try_lock() else {
+        return Ok(0);
+    };
+    drain(ctx).await
+}
+
+async fn drain(ctx: &Context) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
         let n = run_pending(ctx, 1).await?;
@@ -103,8 +116,13 @@ async fn run_one(ctx: &Context, job: &ClaimedImport, token: &str) -> anyhow::Res
                 let r = ctx
                     .storage
                     .import_progress(id, &token, p.get(), now + LEASE_MS, now);
-                if !matches!(r.await, Ok(true)) {
-                    return;
+                // Lost the lease (another worker holds the job): stop. A failed write (the
+                // database busy a moment) is tried again on the next beat, so a long import
+                // keeps its lease and is not run a second time elsewhere.
+                match r.await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(error = %e, job = id, "import lease not renewed"),
                 }
             }
         })

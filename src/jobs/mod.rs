@@ -224,7 +224,7 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     .await?;
     // Imports queued by an instance that stopped before running them, or by another instance.
     every(&sched, "*/5 * * * * *", &state, |s| async move {
-        if let Err(e) = imports::run_all(&s).await {
+        if let Err(e) = imports::tick(&s).await {
             tracing::error!(error = %e, "import jobs failed");
         }
     })

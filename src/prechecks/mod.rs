@@ -260,6 +260,9 @@ async fn read_band(
     (y0, y1): (f32, f32),
 ) -> anyhow::Result<(Vec<OcrLine>, f32)> {
     let h = upright.height();
+    if h == 0 {
+        return read_page(upright).await;
+    }
     let top = ((y0.clamp(0.0, 1.0) * h as f32) as u32).min(h - 1);
     let bottom = ((y1.clamp(0.0, 1.0) * h as f32).ceil() as u32).clamp(top + 1, h);
     if top == 0 && bottom == h {

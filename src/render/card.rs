@@ -278,11 +278,20 @@ pub fn face(img: &mut RgbImage, (x, y, w, h): (u32, u32, u32, u32), rng: &mut Rn
         (rx * 0.35, ry * 0.06),
         [150, 60, 60],
     );
-    for _ in 0..3 {
+    // Patches of background, hair and light of the seed's own sizes, tones and places: what
+    // makes two people's photos differ in the coarse grid a photo hash compares.
+    for _ in 0..10 {
         let (bx, by) = (
             x + rng.below(u64::from(w)) as u32,
             y + rng.below(u64::from(h)) as u32,
         );
-        fill(img, bx, by, w / 6, h / 10, [rng.below(255) as u8, 90, 120]);
+        let (pw, ph) = (
+            w / 12 + rng.below(u64::from(w / 5)) as u32,
+            h / 16 + rng.below(u64::from(h / 6)) as u32,
+        );
+        let tone = rng.below(256) as u8;
+        // Inside the box: on a card the text around the portrait stays clear.
+        let (pw, ph) = (pw.min(x + w - bx), ph.min(y + h - by));
+        fill(img, bx, by, pw, ph, [tone, tone / 2 + 40, 255 - tone]);
     }
 }

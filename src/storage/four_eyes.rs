@@ -30,20 +30,27 @@ pub async fn unresolved_findings(
     tx: &mut Tx,
     application_id: &ApplicationId,
     version: i64,
+    maker: &str,
 ) -> DbResult<i64> {
     let checks = HOLDING_CHECKS
         .iter()
         .map(|c| format!("'{c}'"))
         .collect::<Vec<_>>()
         .join(", ");
+    // A finding counts until someone other than the maker dismissed it (the maker cannot lift
+    // the control by dismissing the flag), and a version whose pre-check has not finished counts
+    // as one: nothing unseen passes on one pair of eyes.
     let sql = format!(
-        "select count(*) from precheck_findings \
-        where application_id = $1 and version = $2 and flagged and check_name in ({checks}) and \
-            (verdict is null or verdict <> 'dismissed')"
+        "select (select count(*) from precheck_findings \
+            where application_id = $1 and version = $2 and flagged and check_name in ({checks}) \
+                and (verdict is null or verdict <> 'dismissed' or verdict_by = $3)) \
+        + (case when exists (select 1 from precheck_jobs \
+            where application_id = $1 and version = $2 and status = 'done') then 0 else 1 end)"
     );
     on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(&sql)
         .bind(application_id)
         .bind(version)
+        .bind(maker)
         .fetch_one(c)
         .await)
 }

@@ -33,11 +33,11 @@ const RECOMPUTE: &str = " \
     select 'waiting' as figure, (received_at + 28800000) / 86400000 as day, '' as key, count(*) as \
         n \
     from applications \
-    where status in ('submitted', 'in_review') \
+    where status in ('submitted', 'in_review', 'awaiting_approval') \
     group by (received_at + 28800000) / 86400000 \
     union all select 'due', (review_due_at + 28800000) / 86400000, '', count(*) \
     from applications \
-    where status in ('submitted', 'in_review') \
+    where status in ('submitted', 'in_review', 'awaiting_approval') \
     group by (review_due_at + 28800000) / 86400000 \
     union all select 'rounds', (submitted_at + 28800000) / 86400000, cast(version as text), \
         count(*) \

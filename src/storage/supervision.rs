@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 const BJ_DAY: &str = "28800000) / 86400000";
 
 /// Applications waiting for review.
-const WAITING: &str = "status in ('submitted', 'in_review')";
+const WAITING: &str = "status in ('submitted', 'in_review', 'awaiting_approval')";
 
 /// The breach register: windows missed, recorded by the sweep or decided late.
 const BREACH_BASE: &str = "select x.application_id, x.version, a.applicant_name, \

@@ -9,8 +9,8 @@ use maud::{Markup, html};
 fn reason_text(ctx: &PageCtx, r: Reason) -> &'static str {
     match r {
         Reason::Findings => ctx.t(
-            "机审提示未处理（证件号码或姓名不一致、证件过期、照片重复使用）",
-            "An unresolved pre-check finding (a differing ID number or name, an expired card, a reused photo)",
+            "机审提示未处理（证件号码或姓名不一致、证件过期、照片重复使用），或机审尚未完成",
+            "An unresolved pre-check finding (a differing ID number or name, an expired card, a reused photo), or the pre-check has not finished",
         ),
         Reason::PaymentOverride => ctx.t(
             "付款未经账单核实，由主管放行",

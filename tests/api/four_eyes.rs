@@ -101,6 +101,21 @@ async fn a_finding_holds_and_another_reviewer_approves(b: Backend) {
         "/review?msg=approval_requested"
     );
     assert_eq!(state_of(&app, &id).await, "awaiting_approval");
+    // The dashboard still counts it as waiting and due (the summary's triggers), as it counts
+    // what the tables hold.
+    let summary = app.storage.all_supervision_counts().await.unwrap();
+    assert_eq!(
+        summary,
+        app.storage.recomputed_supervision_counts().await.unwrap()
+    );
+    for figure in ["waiting", "due"] {
+        let n: i64 = summary
+            .iter()
+            .filter(|c| c.figure == figure)
+            .map(|c| c.n)
+            .sum();
+        assert_eq!(n, 1, "{figure}");
+    }
     // The hall sees it in review, in words too; nothing of the acceptance happened yet.
     let h = hall_status(&app, &id).await;
     assert_eq!(
@@ -164,24 +179,68 @@ async fn a_finding_holds_and_another_reviewer_approves(b: Backend) {
     assert_eq!(location(&r), format!("/review/{id}?msg=not_allowed"));
 }
 
-async fn a_dismissed_finding_does_not_hold(b: Backend) {
-    let app = TestApp::spawn_with(b, |s| s.review.four_eyes.unresolved_findings = true).await;
-    let id = app.submit_example().await;
-    app.verify_payment(&id).await;
-    plant_finding(&app, "name").await;
-    let maker = app.signed_in_staff("li.jing", "reviewer").await;
-    let r = maker
+/// Another application like the example (its own hall reference and payment).
+async fn submit_nth(app: &TestApp, n: u32) -> String {
+    let mut j = example_json();
+    j["hall_reference"] = serde_json::json!(format!("WT20261200{n:04}"));
+    j["payment"]["out_trade_no"] = serde_json::json!(format!("FOUR{n:08}"));
+    let r = app
+        .submit(&format!("four-{n}"), Submission::with_json(j).form())
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn dismiss(by: &StaffBrowser, id: &str, check: &str) {
+    let r = by
         .post_form(
             &format!("/review/{id}/findings"),
             &[
                 ("version", "1"),
                 ("kind", "id_front"),
-                ("check", "name"),
+                ("check", check),
                 ("verdict", "dismissed"),
             ],
         )
         .await;
     assert_eq!(r.status(), 303);
+}
+
+/// A finding a colleague dismissed no longer holds; one the maker dismissed still does (the
+/// maker cannot lift the control alone), and so does a version whose pre-check has not run.
+async fn a_dismissed_finding_does_not_hold(b: Backend) {
+    let app = TestApp::spawn_with(b, |s| s.review.four_eyes.unresolved_findings = true).await;
+    let maker = app.signed_in_staff("li.jing", "reviewer").await;
+    let colleague = app.signed_in_staff("wang.fang", "reviewer").await;
+
+    // Not pre-checked yet: held.
+    let unchecked = submit_nth(&app, 1).await;
+    app.verify_payment(&unchecked).await;
+    assert_eq!(
+        claim_and_accept(&maker, &unchecked, &[]).await,
+        "/review?msg=approval_requested"
+    );
+    assert_eq!(state_of(&app, &unchecked).await, "awaiting_approval");
+
+    // Dismissed by the maker: held.
+    let id = submit_nth(&app, 2).await;
+    app.verify_payment(&id).await;
+    plant_finding(&app, "name").await;
+    dismiss(&maker, &id, "name").await;
+    assert_eq!(
+        claim_and_accept(&maker, &id, &[]).await,
+        "/review?msg=approval_requested"
+    );
+    assert_eq!(state_of(&app, &id).await, "awaiting_approval");
+
+    // Dismissed by a colleague: it takes effect at once.
+    let id = submit_nth(&app, 3).await;
+    app.verify_payment(&id).await;
+    plant_finding(&app, "name").await;
+    dismiss(&colleague, &id, "name").await;
     assert_eq!(
         claim_and_accept(&maker, &id, &[]).await,
         "/review?msg=accepted"
