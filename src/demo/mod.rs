@@ -276,7 +276,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             let front = if drawn.contains(&i) {
                 rendered::front_again(&subjects[i as usize])
             } else {
-                scans::id_card(true, i + 1000)
+                // Another tone than the first front's (`seed % 40`): a different file, as the
+                // returned part requires.
+                scans::id_card(true, i + 1001)
             };
             let sha = state
                 .scans

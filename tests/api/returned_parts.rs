@@ -511,6 +511,41 @@ async fn two_resubmissions_at_once_the_fixing_one_wins(backend: Backend) {
     assert_eq!(app.audited(&id, "application.resubmitted").await, 1);
 }
 
+/// The check inside the resubmission's transaction (`review::resubmit_in`, which the intake
+/// and the demo use), not only the one before the scans are stored: refused, nothing written.
+async fn the_transaction_checks_again(backend: Backend) {
+    use backoffice::desks::review::{ActionError, resubmit_in};
+    use backoffice::domain::{
+        intake::NewApplication,
+        returned_part::{FieldPart, Part},
+    };
+    use backoffice::storage::applications;
+    let app = TestApp::spawn(backend).await;
+    let id = app.submit_example().await;
+    let rev = app.signed_in_staff("li.jing", "reviewer").await;
+    let page = claimed(&rev, &id).await;
+    send_back(&rev, &id, &page, &[("reasons", "address_incomplete")]).await;
+    let body = NewApplication::parse(&example_json(), None).unwrap();
+    let mut tx = app.storage.begin().await.unwrap();
+    let seen = applications::current(&mut tx, &aid(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = resubmit_in(&mut tx, &seen, &body, vec![], 1, 2, "api:test", None).await;
+    match r {
+        Err(ActionError::Unchanged(parts)) => {
+            assert_eq!(parts, [Part::Field(FieldPart::MailingAddress)])
+        }
+        other => panic!("{other:?}"),
+    }
+    drop(tx);
+    let status = app.get_json(&format!("/api/v1/applications/{id}")).await;
+    assert_eq!(
+        (status["status"].as_str(), status["version"].as_i64()),
+        (Some("returned"), Some(1))
+    );
+}
+
 /// The part of a page between two markers (the first `from`, then the next `to`).
 fn between<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
     let start = html.find(from).unwrap_or_else(|| panic!("no {from}"));
@@ -568,4 +603,5 @@ both!(
     catalogue_default_part,
     two_returns_at_once_leave_one_set_of_parts,
     two_resubmissions_at_once_the_fixing_one_wins,
+    the_transaction_checks_again,
 );
