@@ -246,14 +246,20 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 break;
             }
             at += Duration::minutes(rng.random_range(20..600));
-            let reasons = if *step == Action::Return {
+            // Returned for the ID card's front: the part the resubmission below replaces.
+            let (reasons, parts) = if *step == Action::Return {
                 let (code, text) = ("id_front_unclear", "身份证人像面不清晰");
-                vec![(code.to_string(), text.to_string())]
+                let part = crate::domain::returned_part::Part::Scan(ScanKind::IdFront);
+                (
+                    vec![(code.to_string(), text.to_string())],
+                    vec![(code.to_string(), part)],
+                )
             } else {
-                vec![]
+                (vec![], vec![])
             };
             let data = review::Step {
                 reasons,
+                parts,
                 ..Default::default()
             };
             review::act(storage, &id, *step, &data, &actor, ms(at.min(now))).await?;
@@ -270,7 +276,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             let front = if drawn.contains(&i) {
                 rendered::front_again(&subjects[i as usize])
             } else {
-                scans::id_card(true, i + 1000)
+                // Another tone than the first front's (`seed % 40`): a different file, as the
+                // returned part requires.
+                scans::id_card(true, i + 1001)
             };
             let sha = state
                 .scans

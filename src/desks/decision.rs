@@ -13,7 +13,8 @@ use crate::storage::{
 use crate::views::mail;
 
 /// What a decision (accept, return) brings with it in its transaction: the decision row, an
-/// invoice request, the review window closed, the applicant's mail in the outbox.
+/// invoice request, the review window closed, the applicant's mail in the outbox. Returns the
+/// decision's id.
 pub(crate) async fn decided(
     tx: &mut Tx,
     seen: &Current,
@@ -22,9 +23,10 @@ pub(crate) async fn decided(
     at: i64,
     note: Option<&str>,
     reasons: &[(String, String)],
-) -> Result<(), sqlx::Error> {
+) -> Result<i64, sqlx::Error> {
     let application_id = &seen.application_id;
-    applications::insert_decision(tx, seen, to, decided_by, at, note, reasons).await?;
+    let decision_id =
+        applications::insert_decision(tx, seen, to, decided_by, at, note, reasons).await?;
     let accepted = to == Status::Accepted;
     if accepted {
         request_invoice(tx, seen, at).await?;
@@ -62,7 +64,7 @@ pub(crate) async fn decided(
         at,
     )
     .await?;
-    Ok(())
+    Ok(decision_id)
 }
 
 /// A withdrawn (or expired) application whose payment a bill holds is owed its money back.

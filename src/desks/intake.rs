@@ -13,6 +13,7 @@ use crate::domain::{
     certificate::Certificate,
     ids::ApplicationId,
     intake::NewApplication,
+    returned_part::Part,
     status::{Action, Status},
 };
 use crate::storage::{
@@ -45,6 +46,9 @@ pub enum IntakeError {
     NotReturned(Status),
     #[error("the application changed meanwhile")]
     Changed,
+    /// Parts the return sent back, left as they were (in the catalogue's order).
+    #[error("returned parts left unchanged")]
+    Unchanged(Vec<Part>),
     #[error("no such application")]
     NotFound,
     /// A stored record that cannot be read, or a transaction's task that failed.
@@ -283,6 +287,12 @@ pub async fn resubmit(
     if let Some(app) = &new_app {
         registry_matches(storage.certificate(&app.certificate_serial).await?, app)?;
     }
+    // Checked before the scans are stored: a refusal leaves no file (and again in the transaction).
+    let left =
+        super::returned_parts::left_unchanged_now(&storage, &id, new_app.as_ref(), &refs).await?;
+    if !left.is_empty() {
+        return replay_or(&storage, &req, IntakeError::Unchanged(left)).await;
+    }
     let staged = stage(&storage, scan_store, &refs, files).await?;
     in_own_task(async move {
         let (mut tx, cal) = match begin(&storage, &req, now, staged).await? {
@@ -329,6 +339,7 @@ pub async fn resubmit(
         {
             Ok(v) => v,
             Err(ActionError::Conflict) => return Err(IntakeError::Changed),
+            Err(ActionError::Unchanged(left)) => return Err(IntakeError::Unchanged(left)),
             Err(ActionError::Db(e)) => return Err(e.into()),
             Err(_) => return Err(IntakeError::NotReturned(from)),
         };

@@ -20,6 +20,8 @@ pub mod intake;
 pub mod invoicing;
 /// How far a long import is, for its job's page.
 pub mod progress;
+/// Returns by part: which scans and fields a return sent back, and the resubmission's check.
+pub mod returned_parts;
 /// Review: staff actions on an application (status change + event + audit in one transaction).
 pub mod review;
 /// Scans: a PDF scan's pages rendered to images for the review page, once per scan.

@@ -6,7 +6,7 @@ use super::decision::{decided, owe_refund};
 use super::four_eyes;
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::{Action, IllegalTransition, Status};
-use crate::domain::{intake::NewApplication, scan::ScanKind};
+use crate::domain::{intake::NewApplication, returned_part::Part, scan::ScanKind};
 use crate::storage::{
     Storage, Tx,
     applications::{self, Current, ScanRef},
@@ -35,6 +35,9 @@ pub enum ActionError {
     /// Accepting needs a payment the bills verified, or a supervisor's override with a reason.
     #[error("the payment is {0}, not verified by a bill")]
     PaymentNotVerified(String),
+    /// A resubmission left parts its return sent back as they were.
+    #[error("returned parts left unchanged: {0:?}")]
+    Unchanged(Vec<Part>),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -55,6 +58,8 @@ pub type Reasons = Vec<(String, String)>;
 #[derive(Default, Debug, Clone)]
 pub struct Step {
     pub reasons: Reasons,
+    /// With a return: the part each reason (by code) is about; a reason not listed is general.
+    pub parts: Vec<(String, Part)>,
     pub note: Option<String>,
     pub expected_row_version: Option<i64>,
     /// A supervisor's reason to accept although the payment is not verified.
@@ -169,7 +174,16 @@ pub async fn act(
         four_eyes::request(&mut tx, &seen, &held, actor.name, note, at).await?;
     }
     if matches!(action, Action::Accept | Action::Return) {
-        decided(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
+        let decision_id = decided(&mut tx, &seen, to, actor.name, at, note, reasons).await?;
+        if action == Action::Return {
+            let parts: Vec<_> = step
+                .parts
+                .iter()
+                .filter(|(code, _)| reasons.iter().any(|(c, _)| c == code))
+                .cloned()
+                .collect();
+            applications::insert_parts(&mut tx, decision_id, &parts).await?;
+        }
     }
     if action == Action::Withdraw {
         owe_refund(&mut tx, application_id, at).await?;
@@ -268,6 +282,7 @@ pub async fn reassign(
 /// A resubmission's writes inside the caller's transaction: the next version (its body, and the
 /// new scans over the previous ones: parts not sent carry over), the status back to submitted
 /// with the new deadline, the event and the audit record. Returns the new version number.
+/// Refused ([`ActionError::Unchanged`]) when a part the return sent back is left as it was.
 #[allow(clippy::too_many_arguments)]
 pub async fn resubmit_in(
     tx: &mut Tx,
@@ -283,6 +298,20 @@ pub async fn resubmit_in(
     from.apply(Action::Resubmit)?;
     let id = &seen.application_id;
     let mut scans = applications::scans_of(tx, id, seen.version).await?;
+    let returned = applications::returned_parts(&mut *tx, id, seen.version).await?;
+    if !returned.is_empty() {
+        let before = applications::version_body(&mut *tx, id, seen.version).await?;
+        let left = super::returned_parts::left_unchanged(
+            &returned,
+            &before,
+            &scans,
+            Some(app),
+            &new_scans,
+        );
+        if !left.is_empty() {
+            return Err(ActionError::Unchanged(left));
+        }
+    }
     for s in new_scans {
         scans.retain(|old| old.kind != s.kind);
         scans.push(s);

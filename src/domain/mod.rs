@@ -39,6 +39,7 @@ pub mod precheck;
 pub mod rate;
 pub mod reconcile;
 pub mod resident_id;
+pub mod returned_part;
 pub mod sampling;
 pub mod scan;
 pub mod serial;

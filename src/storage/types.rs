@@ -4,7 +4,7 @@
 //! schema's check would not have let in, an id of the wrong shape) fails the row's decoding with
 //! an error naming the column; nothing panics.
 
-use crate::domain::{ids::ApplicationId, money::Fen, status::Status};
+use crate::domain::{ids::ApplicationId, money::Fen, returned_part::Part, status::Status};
 use sqlx::{Database, Decode, Encode, Type, encode::IsNull, error::BoxDynError};
 
 /// A domain type stored as text: `$to` gives the text, `$from` parses it back (`None` refused).
@@ -49,6 +49,9 @@ macro_rules! text_column {
 
 text_column!(Status, "a status", |v| v.code().to_owned(), |s| {
     Status::parse(s)
+});
+text_column!(Part, "a part (scan:… or field:…)", |v| v.code(), |s| {
+    Part::parse(s)
 });
 text_column!(
     ApplicationId,

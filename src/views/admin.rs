@@ -55,13 +55,13 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
         table.grid {
             thead { tr {
                 th { (ctx.t("代码", "Code")) } th { (ctx.t("申请人看到的文字", "Text the applicant sees")) }
-                th { (ctx.t("内部说明", "Internal note")) } th { (ctx.t("顺序", "Order")) } th { (ctx.t("启用", "Active")) } th { span.visually-hidden { (ctx.t("保存", "Save")) } }
+                th { (ctx.t("内部说明", "Internal note")) } th { (ctx.t("默认部位", "Default part")) } th { (ctx.t("顺序", "Order")) } th { (ctx.t("启用", "Active")) } th { span.visually-hidden { (ctx.t("保存", "Save")) } }
             } }
             tbody {
                 @for r in reasons {
                     tr.disabled[!r.active] {
                         td { code { (r.code) } }
-                        td colspan="5" {
+                        td colspan="6" {
                             form.inline.reason-edit method="post" action="/admin/reasons" {
                                 (csrf(ctx))
                                 input type="hidden" name="code" value=(r.code);
@@ -69,6 +69,8 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
                                     aria-label=(format!("{} {}", ctx.t("申请人看到的文字", "Text the applicant sees"), r.code));
                                 input name="internal_note" value=(r.internal_note)
                                     aria-label=(format!("{} {}", ctx.t("内部说明", "Internal note"), r.code));
+                                (super::returned_parts::default_part_select(ctx, r.default_part,
+                                    &format!("{} {}", ctx.t("默认部位", "Default part"), r.code)))
                                 input.num type="number" name="position" value=(r.position)
                                     aria-label=(format!("{} {}", ctx.t("顺序", "Order"), r.code));
                                 label.check { input type="checkbox" name="active" value="1" checked[r.active]
@@ -86,6 +88,8 @@ pub fn reasons_page(ctx: &PageCtx, reasons: &[ReasonRow], error: Option<&str>) -
             label { (ctx.t("代码（小写字母、数字、下划线）", "Code (lower-case letters, digits, _)")) input name="code" required pattern="[a-z0-9_]{2,40}"; }
             label { (ctx.t("申请人看到的文字", "Text the applicant sees")) input name="text_shown" required; }
             label { (ctx.t("内部说明", "Internal note")) input name="internal_note"; }
+            label { (ctx.t("默认部位（退回时预选，审核员可改）", "Default part (preselected when returning; the reviewer may pick another)"))
+                (super::returned_parts::default_part_select(ctx, None, ctx.t("默认部位", "Default part"))) }
             label { (ctx.t("顺序", "Order")) input type="number" name="position" value="200"; }
             input type="hidden" name="active" value="1";
             button.primary type="submit" { (ctx.t("新增", "Add")) }

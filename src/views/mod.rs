@@ -14,6 +14,7 @@ pub mod layout;
 pub mod login;
 pub mod mail;
 pub mod prechecks;
+pub mod returned_parts;
 pub mod review;
 pub mod scans;
 pub mod sla;

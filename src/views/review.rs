@@ -177,6 +177,8 @@ pub struct AppPage<'a> {
     /// Four eyes: the pending approval request, and whether this member may decide on it.
     pub approval: Option<&'a crate::storage::four_eyes::ApprovalRow>,
     pub can_approve: bool,
+    /// A resubmission: the parts the previous version's return sent back, with their reasons.
+    pub returned_parts: &'a [crate::storage::applications::ReturnedPart],
 }
 
 /// A row of the compared data; `before` is shown (and the row marked) when it differs.
@@ -250,6 +252,15 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
                 @else { a href=(format!("/review/{id}?compare=1")) { (ctx.t("显示上一版本扫描件", "Show the previous scans")) } }
             }
         }
+        (super::returned_parts::comeback_table(ctx, &super::returned_parts::Comeback {
+            id,
+            version: d.version,
+            parts: p.returned_parts,
+            before_body: p.detail.previous_body.as_deref().unwrap_or(""),
+            after_body: &p.detail.body,
+            before_scans: &p.detail.previous_scans,
+            after_scans: &p.detail.scans,
+        }))
         @if !p.prechecked {
             p.hint.prechecks { (ctx.t("机审尚未完成：扫描件的自动检查在受理后排队进行。", "Pre-checks pending: the scans are checked by the machine after intake.")) }
         }
@@ -383,9 +394,12 @@ fn decision_panel(ctx: &PageCtx, p: &AppPage) -> Markup {
                     fieldset {
                         legend { (ctx.t("退回原因（申请人可见）", "Return reasons (the applicant sees these)")) " " kbd { "R" } }
                         @for r in p.reasons {
-                            label.reason title=(r.internal_note) {
-                                input type="checkbox" name="reasons" value=(r.code);
-                                " " (r.text_shown)
+                            div.reason-row {
+                                label.reason title=(r.internal_note) {
+                                    input type="checkbox" name="reasons" value=(r.code);
+                                    " " (r.text_shown)
+                                }
+                                (super::returned_parts::part_select(ctx, r))
                             }
                         }
                         label { (ctx.t("补充说明", "Note")) textarea name="note" rows="2" {} }

@@ -90,6 +90,7 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "payment_unverified" => ("warn", l.t("付款尚未经账单核实，不能受理；如确需受理，请主管填写放行理由。", "The payment is not verified by a bill yet; a supervisor may accept with a reason.")),
         "not_yours" => ("warn", l.t("该申请由其他审核员认领，只有认领人或主管可以决定。", "Another reviewer holds this application; only they or a supervisor can decide.")),
         "need_reason" => ("warn", l.t("退回时至少选择一个原因；选择“其他”时请填写说明。", "Choose at least one reason to return; with “other”, write a note.")),
+        "bad_part" => ("warn", l.t("所选退回部位无效，请重新选择。", "The part chosen for a reason is not known; choose again.")),
         "empty" => ("ok", l.t("没有待认领的申请。", "Nothing is waiting to be claimed.")),
         "saved" => ("ok", l.t("已保存。", "Saved.")),
         "password_changed" => ("ok", l.t("密码已修改，其他会话已退出。", "Password changed; your other sessions were signed out.")),

@@ -177,6 +177,8 @@ pub struct ReasonForm {
     internal_note: Option<String>,
     position: Option<i64>,
     active: Option<String>,
+    /// `scan:…` / `field:…`; empty or absent: a general reason.
+    default_part: Option<String>,
 }
 
 pub async fn save_reason(
@@ -187,7 +189,14 @@ pub async fn save_reason(
 ) -> Result<Response, PageError> {
     let code = f.code.trim().to_owned();
     let text = f.text_shown.trim().to_owned();
-    if !(2..=40).contains(&code.len())
+    let part = f
+        .default_part
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let default_part = part.and_then(crate::domain::returned_part::Part::parse);
+    if part.is_some() != default_part.is_some()
+        || !(2..=40).contains(&code.len())
         || !code
             .bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
@@ -199,8 +208,8 @@ pub async fn save_reason(
             .await
             .map_err(|e| PageError::internal(&ctx, e))?;
         let msg = ctx.t(
-            "代码须为 2–40 位小写字母、数字或下划线，文字不能为空。",
-            "The code must be 2–40 of a-z, 0-9, _ and the text must not be empty.",
+            "代码须为 2–40 位小写字母、数字或下划线，文字不能为空，默认部位须为所列之一。",
+            "The code must be 2–40 of a-z, 0-9, _, the text must not be empty and the default part one of those listed.",
         );
         return Ok(
             Html(views::admin::reasons_page(&ctx, &reasons, Some(msg)).into_string())
@@ -213,6 +222,7 @@ pub async fn save_reason(
         internal_note: f.internal_note.unwrap_or_default().trim().to_owned(),
         active: f.active.is_some(),
         position: f.position.unwrap_or(100),
+        default_part,
     };
     let now = state.clock.now().timestamp_millis();
     state

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Every error code the API answers with (the contract's, plus `forbidden`, `method_not_allowed`,
-/// `rate_limited`, `too_many_uploads`, `body_too_large` and `internal_error`).
+/// `returned_part_unchanged`, `rate_limited`, `too_many_uploads`, `body_too_large` and
+/// `internal_error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -25,6 +26,8 @@ pub enum ErrorCode {
     IdempotencyConflict,
     InvalidState,
     DuplicateHallReference,
+    /// 422: a resubmission left a part the return sent back as it was (`parts` lists them).
+    ReturnedPartUnchanged,
     RateLimited,
     TooManyUploads,
     BodyTooLarge,
@@ -46,6 +49,10 @@ pub struct ErrorDetail {
     /// The JSON path (`applicant.id_number`), part name or header at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
+    /// Added, with `returned_part_unchanged` only: every part left unchanged, written as in
+    /// `returned_parts` (`scan:id_front`, `field:applicant.mobile`); `field` names the first.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parts: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -54,6 +61,7 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    pub parts: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -68,7 +76,25 @@ impl ApiError {
             code,
             message: message.into(),
             field,
+            parts: None,
         }
+    }
+    /// A resubmission that left returned parts as they were: `field` is the first part's
+    /// multipart name or JSON path, `parts` all of them as `scan:…` / `field:…`.
+    pub fn returned_part_unchanged(parts: &[crate::domain::returned_part::Part]) -> Self {
+        let codes: Vec<String> = parts.iter().map(|p| p.code()).collect();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ReturnedPartUnchanged,
+            format!(
+                "the application was returned for these parts and they are unchanged: {}; send \
+                 them again changed",
+                codes.join(", ")
+            ),
+            parts.first().map(|p| p.name().to_owned()),
+        );
+        e.parts = Some(codes);
+        e
     }
     pub fn unauthorized() -> Self {
         Self::new(
@@ -219,6 +245,7 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: self.message,
                 field: self.field,
+                parts: self.parts,
             },
         };
         (self.status, Json(body)).into_response()

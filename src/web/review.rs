@@ -10,6 +10,7 @@ use crate::{
     domain::{
         ids::ApplicationId,
         intake::NewApplication,
+        returned_part::Part,
         serial::CertificateSerial,
         status::{Action, Status},
     },
@@ -172,6 +173,14 @@ pub async fn application(
     } else {
         None
     };
+    // A resubmission: what the return of the previous version sent back, part by part.
+    let returned_parts = if version > 1 {
+        crate::storage::applications::returned_parts(state.storage.read_pool(), &id, version - 1)
+            .await
+            .map_err(|e| PageError::internal(&ctx, e))?
+    } else {
+        Vec::new()
+    };
     let mut scans: Vec<_> = detail.scans.iter().collect();
     if q.compare.is_some() {
         scans.extend(detail.previous_scans.iter());
@@ -200,6 +209,7 @@ pub async fn application(
             .as_ref()
             .is_some_and(|a| a.requested_by != s.actor()),
         approval: approval.as_ref(),
+        returned_parts: &returned_parts,
     };
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),
@@ -211,6 +221,10 @@ pub struct DecisionForm {
     row_version: Option<i64>,
     #[serde(default)]
     reasons: Vec<String>,
+    /// Per reason, the part it is about: `<code>=<part>` (`<code>=`: general). A reason without
+    /// one takes the catalogue's default part.
+    #[serde(default)]
+    parts: Vec<String>,
     note: Option<String>,
     to: Option<String>,
     payment_override: Option<String>,
@@ -315,8 +329,9 @@ macro_rules! decision_handler {
             let step = build_step(&state, $action, &f)
                 .await
                 .map_err(|e| PageError::internal(&ctx, e))?;
-            let Some(step) = step else {
-                return Ok(see_other(&format!("/review/{id}"), "need_reason"));
+            let step = match step {
+                Ok(step) => step,
+                Err(msg) => return Ok(see_other(&format!("/review/{id}"), msg)),
             };
             run_action(
                 &state,
@@ -336,33 +351,57 @@ macro_rules! decision_handler {
     };
 }
 
-/// The decision's data: for a return, the chosen reasons with the text the applicant will see.
-/// None when a return has no reason (or "other" without a note).
+/// The decision's data: for a return, the chosen reasons with the text the applicant will see,
+/// and the part each is about (the form's pick, else the catalogue's default). Refused with the
+/// page's message: `need_reason` when a return has no reason (or "other" without a note),
+/// `bad_part` when a picked part is not one.
 async fn build_step(
     state: &AppState,
     action: Action,
     f: &DecisionForm,
-) -> Result<Option<Step>, sqlx::Error> {
+) -> Result<Result<Step, &'static str>, sqlx::Error> {
     let note = f
         .note
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| n.to_owned());
-    let mut reasons = Vec::new();
+    let mut reasons: Vec<(String, String)> = Vec::new();
+    let mut parts = Vec::new();
     if action == Action::Return {
         let catalogue = state.storage.return_reasons(true).await?;
         for code in &f.reasons {
-            if let Some(r) = catalogue.iter().find(|r| &r.code == code) {
-                reasons.push((r.code.clone(), r.text_shown.clone()));
+            let Some(r) = catalogue.iter().find(|r| &r.code == code) else {
+                continue;
+            };
+            if reasons.iter().any(|(c, _)| c == code) {
+                continue;
+            }
+            reasons.push((r.code.clone(), r.text_shown.clone()));
+            let picked = f.parts.iter().find_map(|v| {
+                v.split_once('=')
+                    .filter(|(c, _)| *c == code.as_str())
+                    .map(|(_, p)| p)
+            });
+            let part = match picked {
+                None => r.default_part,
+                Some("") => None,
+                Some(p) => match Part::parse(p) {
+                    Some(p) => Some(p),
+                    None => return Ok(Err("bad_part")),
+                },
+            };
+            if let Some(p) = part {
+                parts.push((r.code.clone(), p));
             }
         }
         if reasons.is_empty() || (f.reasons.iter().any(|c| c == "other") && note.is_none()) {
-            return Ok(None);
+            return Ok(Err("need_reason"));
         }
     }
-    Ok(Some(Step {
+    Ok(Ok(Step {
         reasons,
+        parts,
         note,
         expected_row_version: f.row_version,
         payment_override: f.payment_override.clone(),

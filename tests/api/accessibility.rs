@@ -152,6 +152,13 @@ async fn fill(app: &TestApp) -> Rows {
         "front.jpg",
         "image/jpeg",
         jpeg(b"a clearer front"),
+    )
+    // The part `form_unsigned` is about: the page then shows the returned parts' table.
+    .set(
+        "application_form",
+        "form.pdf",
+        "application/pdf",
+        pdf("form, signed"),
     );
     let r = app
         .resubmit(&resubmitted, "a11y-resubmit", sub.form())

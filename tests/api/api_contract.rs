@@ -148,7 +148,71 @@ async fn an_unknown_method_is_405_with_allow(b: Backend) {
     assert_error(r, 401, "unauthorized", None).await;
 }
 
+/// The additions of returns by part: `returned_parts` in the status and the `422` of a
+/// resubmission that leaves a returned part, documented and fitting the document.
+async fn returned_parts_fit_the_document(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let doc: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let put = &doc["paths"]["/api/v1/applications/{id}/resubmission"]["put"];
+    assert!(put["responses"]["422"].is_object(), "422 documented");
+    assert!(
+        doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("returned_part_unchanged"))
+    );
+    let id = app.submit_example().await;
+    let status = app.get_json(&format!("/api/v1/applications/{id}")).await;
+    assert_eq!(status["returned_parts"], json!([]));
+    let rev = app.signed_in_staff("li.jing", "reviewer").await;
+    let page = rev.get_page(&format!("/review/{id}")).await;
+    let r = rev
+        .post_form(
+            &format!("/review/{id}/claim"),
+            &[("row_version", &hidden_field(&page, "row_version").unwrap())],
+        )
+        .await;
+    let page = rev.follow(r).await;
+    let r = rev
+        .post_form(
+            &format!("/review/{id}/return"),
+            &[
+                ("row_version", &hidden_field(&page, "row_version").unwrap()),
+                ("reasons", "form_unsigned"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/review?msg=returned");
+    let status = app.get_json(&format!("/api/v1/applications/{id}")).await;
+    fits(&doc, "ApplicationStatus", &status);
+    fits(&doc, "ReturnedPart", &status["returned_parts"][0]);
+    assert_eq!(status["returned_parts"][0]["part"], "scan:application_form");
+    let r = app
+        .resubmit(
+            &id,
+            "r-1",
+            Submission::with_json(example_json())
+                .without("application_form")
+                .form(),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await.unwrap();
+    fits(&doc, "ErrorBody", &err);
+    fits(&doc, "ErrorDetail", &err["error"]);
+    assert_eq!(err["error"]["parts"], json!(["scan:application_form"]));
+}
+
 both!(
+    returned_parts_fit_the_document,
     the_document_is_served_and_the_answers_fit_it,
     surrounding_whitespace_is_refused,
     an_unknown_method_is_405_with_allow,

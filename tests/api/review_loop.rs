@@ -68,7 +68,8 @@ async fn review_loop_over_http(backend: Backend) {
         json!([{"code": "form_unsigned", "text": UNSIGNED}, {"code": "id_front_unclear", "text": FRONT_UNCLEAR}])
     );
 
-    // The hall resubmits: a new e-mail address and a new photo of the ID front.
+    // The hall resubmits: a new e-mail address, the signed form and a new photo of the ID
+    // front (the two parts the reasons are about by default: `returned_parts`).
     let mut j = example_json();
     j["applicant"]["email"] = json!("zhang.san@example.net");
     let new_front = jpeg(b"a clearer front, no glare");
@@ -76,7 +77,13 @@ async fn review_loop_over_http(backend: Backend) {
         json: Some(j.to_string()),
         files: vec![],
     }
-    .set("id_front", "front.jpg", "image/jpeg", new_front.clone());
+    .set("id_front", "front.jpg", "image/jpeg", new_front.clone())
+    .set(
+        "application_form",
+        "form.pdf",
+        "application/pdf",
+        pdf("form, signed"),
+    );
     let r = app.resubmit(&id, "resubmit-1", sub.form()).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
@@ -100,10 +107,11 @@ async fn review_loop_over_http(backend: Backend) {
         row.contains("<del class=\"before\">zhangsan@example.com</del>"),
         "{row}"
     );
-    // Exactly the changed scan is marked.
-    assert_eq!(page.matches("<figure class=\"scan changed\"").count(), 1);
+    // Exactly the changed scans are marked.
+    assert_eq!(page.matches("<figure class=\"scan changed\"").count(), 2);
     assert!(page.contains("<figure class=\"scan changed\" data-kind=\"id_front\""));
-    assert_eq!(page.matches("<figure class=\"scan\"").count(), 4);
+    assert!(page.contains("<figure class=\"scan changed\" data-kind=\"application_form\""));
+    assert_eq!(page.matches("<figure class=\"scan\"").count(), 3);
     assert!(!page.contains(&format!("/review/{id}/scans/1/")));
 
     // Side by side with the previous scans on request.

@@ -1,7 +1,9 @@
 //! Applications, their versions, scans, events and decisions.
 
+mod returned_parts;
 mod status_view;
 
+pub use returned_parts::{ReturnedPart, insert_parts, returned_parts};
 pub use status_view::StatusView;
 
 use super::{DbResult, Exec, Storage, Tx};

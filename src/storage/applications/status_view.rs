@@ -14,6 +14,8 @@ pub struct StatusView {
     pub version: i64,
     pub review_due_at: i64,
     pub return_reasons: Vec<(String, String)>,
+    /// While returned: the parts to redo, each with its reasons.
+    pub returned_parts: Vec<super::ReturnedPart>,
     pub history: Vec<(i64, Status)>,
     /// The issued invoice (数电票): number and issue time.
     pub invoice: Option<(String, i64)>,
@@ -96,6 +98,11 @@ impl Storage {
         } else {
             Vec::new()
         };
+        let returned_parts = if status == Status::Returned {
+            super::returned_parts(self.read_pool(), application_id, row.version).await?
+        } else {
+            Vec::new()
+        };
         let invoice = self.invoice_of(application_id).await?;
         let shipment = if status == Status::Shipped {
             self.shipment_of(application_id).await?
@@ -113,6 +120,7 @@ impl Storage {
             version: row.version,
             review_due_at: row.review_due_at,
             return_reasons,
+            returned_parts,
             // Status changes only: call notes and reassignments repeat the status they happened in.
             history: events
                 .into_iter()

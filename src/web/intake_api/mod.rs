@@ -29,7 +29,7 @@ use axum::{
 };
 use schema::{
     ApiStatus, ApplicationStatus, CertificateStatus, CertificateView, HistoryEntry, IssuedInvoice,
-    ReturnReason, Shipment,
+    ReturnReason, ReturnedPart, Shipment,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -86,6 +86,21 @@ fn status_body(v: &StatusView) -> ApplicationStatus {
             .map(|(code, text)| ReturnReason {
                 code: code.clone(),
                 text: text.clone(),
+            })
+            .collect(),
+        returned_parts: v
+            .returned_parts
+            .iter()
+            .map(|p| ReturnedPart {
+                part: p.part.code(),
+                reasons: p
+                    .reasons
+                    .iter()
+                    .map(|(code, text)| ReturnReason {
+                        code: code.clone(),
+                        text: text.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
         shipment: v.shipment.as_ref().map(|(courier, waybill, at)| Shipment {

@@ -88,6 +88,21 @@ pub struct ReturnReason {
     pub text: String,
 }
 
+/// Additive to the contract: a part of the application to redo, and the reasons about it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"part": "scan:application_form", "reasons": [{"code": "form_unsigned", "text": "申请表未签名"}]}))]
+pub struct ReturnedPart {
+    /// `scan:<part name>` (one of the five scans) or `field:<JSON path>` of the `application`
+    /// body. A resubmission must change it: a scan with other content, a field with another
+    /// value (an object path such as `mailing_address` counts as changed when any field in it is).
+    #[schema(
+        pattern = "^(scan:(application_form|eseal_form|id_front|id_back|liveness_photo)|field:(certificate_serial|applicant\\.name|applicant\\.id_number|applicant\\.mobile|applicant\\.email|mailing_address|invoice))$",
+        example = "scan:id_front"
+    )]
+    pub part: String,
+    pub reasons: Vec<ReturnReason>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"courier": "SF", "tracking_number": "SF1234567890123", "shipped_at": "2026-12-01T16:20:00+08:00"}))]
 pub struct Shipment {
@@ -120,7 +135,9 @@ pub struct HistoryEntry {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "BF20261125-7K3M9Q", "hall_reference": "WT202611250001", "status": "returned",
     "status_label": "需修改后重新提交", "version": 1, "review_due_at": "2026-11-30T18:00:00+08:00",
-    "return_reasons": [{"code": "form_unsigned", "text": "申请表未签名"}], "shipment": null, "invoice": null,
+    "return_reasons": [{"code": "form_unsigned", "text": "申请表未签名"}],
+    "returned_parts": [{"part": "scan:application_form", "reasons": [{"code": "form_unsigned", "text": "申请表未签名"}]}],
+    "shipment": null, "invoice": null,
     "history": [{"at": "2026-11-25T10:05:00+08:00", "status": "submitted"}, {"at": "2026-11-26T09:12:00+08:00", "status": "returned"}]}))]
 pub struct ApplicationStatus {
     pub id: String,
@@ -134,6 +151,9 @@ pub struct ApplicationStatus {
     #[schema(format = DateTime)]
     pub review_due_at: String,
     pub return_reasons: Vec<ReturnReason>,
+    /// Additive: while `returned`, exactly the parts to redo, each with the reasons about it
+    /// (reasons about no part appear only in `return_reasons`); otherwise empty.
+    pub returned_parts: Vec<ReturnedPart>,
     pub shipment: Option<Shipment>,
     pub invoice: Option<IssuedInvoice>,
     pub history: Vec<HistoryEntry>,
@@ -383,6 +403,26 @@ mod tests {
         let body: ApplicationBody = serde_json::from_value(v.clone()).unwrap();
         // Every key of the example is a documented field (nothing dropped on the way).
         assert_eq!(serde_json::to_value(&body).unwrap(), v);
+    }
+
+    /// The documented pattern of a returned part admits exactly the domain's parts.
+    #[test]
+    fn the_documented_parts_are_the_domain_parts() {
+        use crate::domain::returned_part::Part;
+        let doc = super::super::openapi::document();
+        let pattern = doc["components"]["schemas"]["ReturnedPart"]["properties"]["part"]["pattern"]
+            .as_str()
+            .unwrap();
+        let inner = pattern.trim_start_matches("^(").trim_end_matches(")$");
+        let mut documented: Vec<String> = Vec::new();
+        for group in inner.split(")|") {
+            let (prefix, names) = group.split_once(":(").unwrap();
+            for n in names.trim_end_matches(')').split('|') {
+                documented.push(format!("{prefix}:{}", n.replace("\\.", ".")));
+            }
+        }
+        let domain: Vec<String> = Part::all().map(|p| p.code()).collect();
+        assert_eq!(documented, domain);
     }
 
     /// The documented lengths of the body's free-text fields are the ones the domain checks

@@ -104,6 +104,7 @@ impl From<IntakeError> for ApiError {
             IntakeError::Changed => ApiError::invalid_state(
                 "the application changed meanwhile; fetch its status and try again",
             ),
+            IntakeError::Unchanged(parts) => ApiError::returned_part_unchanged(&parts),
             IntakeError::NotFound => ApiError::not_found(),
             IntakeError::Internal => ApiError::internal(),
             IntakeError::Scans(e) => e.into(),
@@ -217,6 +218,8 @@ fn not_returned(from: Status) -> ApiError {
         schema::Unauthorised,
         (status = 404, description = "No such application (`not_found`)", body = ErrorBody),
         (status = 409, description = "Not in status `returned` (`invalid_state`) or `idempotency_conflict`", body = ErrorBody),
+        (status = 422, description = "A part the return sent back (`returned_parts`) is left as it was — a scan with the same content (or not sent), a field with the same value (`returned_part_unchanged`; `field` names the first such part, `parts` lists them all); nothing is changed", body = ErrorBody,
+            example = json!({"error": {"code": "returned_part_unchanged", "message": "the application was returned for these parts and they are unchanged: scan:id_front; send them again changed", "field": "id_front", "parts": ["scan:id_front"]}})),
         schema::UploadRefused,
         (status = 429, description = "Over the client's rate or concurrent uploads, with `Retry-After`", body = ErrorBody),
     ),
