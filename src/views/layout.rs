@@ -47,6 +47,7 @@ fn nav(ctx: &PageCtx) -> Markup {
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
             ("/supervision", l.t("运营监督", "Supervision")),
+            ("/supervision/assignment", l.t("自动分配", "Assignment")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
             ("/fulfilment", l.t("制作与寄送", "Fulfilment")),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api_error;
 pub mod api_limits;
 pub mod approvals;
+pub mod assignment;
 pub mod assets;
 pub mod authorize;
 pub mod csrf;
@@ -148,6 +149,7 @@ desks!(
     session,
     review,
     approvals,
+    assignment,
     prechecks,
     admin,
     hotline,
