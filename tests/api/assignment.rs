@@ -254,6 +254,7 @@ async fn away_reviewers_get_nothing(b: Backend) {
     // The day after the last day, li is available again without a word.
     app.clock.set(test_now() + chrono::Duration::days(2));
     let c = submit_on(&app, 3, 26).await;
+    li.sign_in("li", STAFF_PASSWORD).await;
     assert_eq!(holder(&app, &c).await.as_deref(), Some("staff:li"));
     // Away again with no end; then back by their own hand.
     li.get_page("/review").await;
@@ -281,12 +282,12 @@ async fn a_resubmission_is_assigned(b: Backend) {
             &format!("/review/{id}/return"),
             &[
                 ("row_version", &hidden_field(&page, "row_version").unwrap()),
-                ("reasons", "photo_glare"),
+                ("reasons", "id_back_unclear"),
             ],
         )
         .await;
     assert_eq!(location(&r), "/review?msg=returned");
-    assert_eq!(holder(&app, &id).await, None);
+    assert_eq!(open_of(&app, "li").await, 0, "a returned application is nobody's open claim");
     let sub = Submission::empty().set("liveness_photo", "f.jpg", "image/jpeg", jpeg(b"again"));
     assert_eq!(app.resubmit(&id, "r-2", sub.form()).await.status(), 200);
     assert_eq!(holder(&app, &id).await.as_deref(), Some("staff:li"));
