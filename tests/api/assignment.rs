@@ -421,7 +421,7 @@ both!(
 /// at once (each arrival runs a pass on its instance) and both run passes meanwhile: each
 /// application goes to one reviewer once, nobody over the cap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_assign_each_application_once() {
+async fn two_instances_on_postgres_assign_each_application_once() {
     let on = |s: &mut backoffice::config::Settings| {
         s.review.assignment.enabled = true;
         s.review.assignment.cap = 3;
