@@ -38,7 +38,9 @@ pub async fn run(state: &Context) {
 /// does not fail the intake: the application waits for the next scheduled pass.
 pub async fn after_intake(state: &Context) {
     let s = state.clone();
-    if let Err(e) = tokio::spawn(async move { run(&s).await }).await {
-        tracing::error!(error = %e, "assignment after intake failed");
+    match tokio::spawn(async move { run_once(&s).await }).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "assignment after intake failed"),
+        Err(e) => tracing::error!(error = %e, "assignment after intake failed"),
     }
 }

@@ -287,7 +287,11 @@ async fn a_resubmission_is_assigned(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), "/review?msg=returned");
-    assert_eq!(open_of(&app, "li").await, 0, "a returned application is nobody's open claim");
+    assert_eq!(
+        open_of(&app, "li").await,
+        0,
+        "a returned application is nobody's open claim"
+    );
     let sub = Submission::empty().set("liveness_photo", "f.jpg", "image/jpeg", jpeg(b"again"));
     assert_eq!(app.resubmit(&id, "r-2", sub.form()).await.status(), 200);
     assert_eq!(holder(&app, &id).await.as_deref(), Some("staff:li"));
