@@ -73,11 +73,18 @@ fn nav(ctx: &PageCtx) -> Markup {
         ],
         _ => vec![],
     };
+    // The longest link the path falls under is the page's (`/supervision/assignment` is not also
+    // `/supervision`).
+    let current = links
+        .iter()
+        .map(|(href, _)| *href)
+        .filter(|href| ctx.path.starts_with(href))
+        .max_by_key(|href| href.len());
     html! {
         nav.top {
             a.brand href="/" { (l.t("证书补办后台", "Replacement back office")) }
             @for (href, label) in &links {
-                a.navlink.active[ctx.path.starts_with(href)] href=(href) { (label) }
+                a.navlink.active[current == Some(*href)] href=(href) { (label) }
             }
             span.spacer {}
             form.inline method="post" action="/locale" {

@@ -9,6 +9,7 @@ use crate::helpers::*;
 use backoffice::desks::{assignment, review::Actor};
 use backoffice::domain::assignment::Rules;
 use backoffice::jobs::assignment::run_once;
+use backoffice::storage::pauses::ACT_BEGIN;
 use serde_json::json;
 
 /// An application like the example, submitted on `day` of November 2026 (its deadline follows).
@@ -371,6 +372,44 @@ async fn hand_back_releases_every_open_claim(b: Backend) {
     assert_eq!(location(&r), "/supervision/assignment?msg=not_allowed");
 }
 
+/// A hand-back whose first release is held before its transaction while a supervisor gives
+/// that application to another reviewer: it is left alone (counted as changed), the rest
+/// released.
+async fn a_hand_back_leaves_what_changed_meanwhile(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let li = app.signed_in_staff("li", "reviewer").await;
+    let boss = app.signed_in_staff("boss", "supervisor").await;
+    app.create_staff("wang", "reviewer", STAFF_PASSWORD).await;
+    let first = submit_on(&app, 1, 23).await;
+    let second = submit_on(&app, 2, 24).await;
+    li.get_page("/review").await;
+    for id in [&first, &second] {
+        let r = li.post_form("/review/next", &[]).await;
+        assert_eq!(location(&r), format!("/review/{id}?msg=claimed"));
+    }
+    let page = boss.get_page(&format!("/review/{first}")).await;
+    let rv = hidden_field(&page, "row_version").unwrap();
+    let held = app.storage.test_pauses().hold(ACT_BEGIN);
+    let meanwhile = async {
+        held.reached().await;
+        let r = boss
+            .post_form(
+                &format!("/review/{first}/reassign"),
+                &[("row_version", &rv), ("to", "wang")],
+            )
+            .await;
+        assert_eq!(location(&r), format!("/review/{first}?msg=reassigned"));
+        held.release();
+    };
+    let (r, ()) = tokio::join!(li.post_form("/review/hand-back", &[]), meanwhile);
+    app.storage.test_pauses().clear();
+    assert_eq!(location(&r), "/review?released=1&changed=1&msg=handed_back");
+    assert_eq!(holder(&app, &first).await.as_deref(), Some("staff:wang"));
+    assert_eq!(holder(&app, &second).await, None);
+    assert_eq!(app.audited(&first, "application.released").await, 0);
+    assert_eq!(app.audited(&second, "application.released").await, 1);
+}
+
 async fn switched_off_nothing_is_assigned(b: Backend) {
     let app = TestApp::spawn(b).await;
     let boss = app.signed_in_staff("boss", "supervisor").await;
@@ -418,6 +457,7 @@ both!(
     away_reviewers_get_nothing,
     a_resubmission_is_assigned,
     hand_back_releases_every_open_claim,
+    a_hand_back_leaves_what_changed_meanwhile,
     switched_off_nothing_is_assigned,
 );
 
