@@ -1,8 +1,10 @@
 //! The review desk's rules from the environment: four eyes (`BACKOFFICE_FOUR_EYES_*`, the
-//! defaults until an admin saves rules on `/admin/four-eyes`) and the expiry of returned
-//! applications (`BACKOFFICE_RETURNED_EXPIRY_DAYS`). README, "Configuration".
+//! defaults until an admin saves rules on `/admin/four-eyes`), assignment by the server
+//! (`BACKOFFICE_ASSIGNMENT_*`, the defaults until a supervisor saves settings on
+//! `/supervision/assignment`) and the expiry of returned applications
+//! (`BACKOFFICE_RETURNED_EXPIRY_DAYS`). README, "Configuration".
 
-use crate::domain::four_eyes::Rules;
+use crate::domain::{assignment, four_eyes::Rules};
 use anyhow::bail;
 
 #[derive(Clone, Debug)]
@@ -10,6 +12,9 @@ pub struct ReviewSettings {
     /// `BACKOFFICE_FOUR_EYES_FINDINGS` (off), `BACKOFFICE_FOUR_EYES_PAYMENT_OVERRIDE` (off),
     /// `BACKOFFICE_FOUR_EYES_SAMPLE_PERCENT` (0), `BACKOFFICE_FOUR_EYES_SEED` (0).
     pub four_eyes: Rules,
+    /// `BACKOFFICE_ASSIGNMENT_ENABLED` (off), `BACKOFFICE_ASSIGNMENT_CAP` (10 open claims per
+    /// reviewer, 1 to 1000).
+    pub assignment: assignment::Rules,
     /// Calendar days a returned application waits for its resubmission before it is closed as
     /// expired (`BACKOFFICE_RETURNED_EXPIRY_DAYS`, 30).
     pub returned_expiry_days: u32,
@@ -19,6 +24,7 @@ impl Default for ReviewSettings {
     fn default() -> Self {
         ReviewSettings {
             four_eyes: Rules::default(),
+            assignment: assignment::Rules::default(),
             returned_expiry_days: 30,
         }
     }
@@ -60,6 +66,14 @@ impl ReviewSettings {
                 sample_percent: whole("BACKOFFICE_FOUR_EYES_SAMPLE_PERCENT", 0, 0..=100)? as u8,
                 sample_seed: whole("BACKOFFICE_FOUR_EYES_SEED", 0, i64::MIN..=i64::MAX)?,
             },
+            assignment: assignment::Rules {
+                enabled: on_off("BACKOFFICE_ASSIGNMENT_ENABLED", d.assignment.enabled)?,
+                cap: whole(
+                    "BACKOFFICE_ASSIGNMENT_CAP",
+                    i64::from(d.assignment.cap),
+                    1..=i64::from(assignment::MAX_CAP),
+                )? as u32,
+            },
             returned_expiry_days: whole("BACKOFFICE_RETURNED_EXPIRY_DAYS", 30, 1..=3650)? as u32,
         })
     }
@@ -93,5 +107,22 @@ mod tests {
             ReviewSettings::load(&|k| (k == "BACKOFFICE_RETURNED_EXPIRY_DAYS").then(|| "0".into()))
                 .unwrap_err();
         assert!(e.to_string().contains("from 1 to 3650"));
+        assert_eq!(s.assignment, assignment::Rules::default());
+        let a = ReviewSettings::load(&|k| match k {
+            "BACKOFFICE_ASSIGNMENT_ENABLED" => Some("on".into()),
+            "BACKOFFICE_ASSIGNMENT_CAP" => Some("3".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            a.assignment,
+            assignment::Rules {
+                enabled: true,
+                cap: 3
+            }
+        );
+        let e = ReviewSettings::load(&|k| (k == "BACKOFFICE_ASSIGNMENT_CAP").then(|| "0".into()))
+            .unwrap_err();
+        assert!(e.to_string().contains("BACKOFFICE_ASSIGNMENT_CAP"));
     }
 }

@@ -2,6 +2,8 @@
 //! `views::<desk>`, `storage::<desk>`): each action is one transaction with its audit record,
 //! and the pages, the intake API, the CLI and the jobs call these same functions.
 
+/// Assignment by the server: fewest open claims, a cap, nearest deadline first; away; hand back.
+pub mod assignment;
 /// What a decision brings with it (decision row, invoice request, SLA window, mail; refunds).
 pub(crate) mod decision;
 /// Returned applications never resubmitted: closed as expired after the configured days.

@@ -20,6 +20,7 @@ macro_rules! checked_text {
 }
 use checked_text;
 
+pub mod assignment;
 pub mod audit;
 pub mod calendar;
 pub mod certificate;

@@ -3,6 +3,7 @@
 //! scheduler": each job's effects are made once by database keys (a breach per window, a
 //! digest per day and address) and the outbox is claimed with row locks.
 
+pub mod assignment;
 mod context;
 pub mod digest;
 pub mod expiry;
@@ -232,6 +233,12 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // Hourly at :41, one instance per hour: returned applications past their period expire.
     every(&sched, "0 41 * * * *", &state, |s| async move {
         expiry::run(&s).await
+    })
+    .await?;
+    // Every 30 seconds: waiting applications to reviewers with room, when a supervisor has
+    // switched assignment on (each application once, however many instances run it).
+    every(&sched, "20,50 * * * * *", &state, |s| async move {
+        assignment::run(&s).await
     })
     .await?;
     if state.settings.prechecks {

@@ -10,6 +10,7 @@ use sqlx::{
 use std::{str::FromStr, time::Duration};
 
 pub mod applications;
+pub mod assignment;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
@@ -295,6 +296,9 @@ pub enum Lock<'a> {
     SignIn(&'a str),
     /// Hotline identity checks of one application: the count and the check are one step.
     HotlineVerify(&'a str),
+    /// Assignment by the server: the open claims counted and the claim made are one step, so
+    /// two instances assigning at once cannot both fill a reviewer's last place.
+    Assignment,
 }
 
 /// An advisory lock's key: one number, or a key space and the hash of a text key.
@@ -311,6 +315,7 @@ impl<'a> Lock<'a> {
             Lock::Fulfilment => LockKey::One(70_070_003),
             Lock::AuditSeal => LockKey::One(70_070_010),
             Lock::ScanSweep => LockKey::One(70_070_011),
+            Lock::Assignment => LockKey::One(70_070_012),
             Lock::SignIn(username) => LockKey::Two(17_001, username),
             Lock::HotlineVerify(application_id) => LockKey::Two(17_002, application_id),
         }

@@ -47,6 +47,7 @@ fn nav(ctx: &PageCtx) -> Markup {
         "supervisor" => vec![
             ("/review", l.t("审核队列", "Review queue")),
             ("/supervision", l.t("运营监督", "Supervision")),
+            ("/supervision/assignment", l.t("自动分配", "Assignment")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
             ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
@@ -72,11 +73,18 @@ fn nav(ctx: &PageCtx) -> Markup {
         ],
         _ => vec![],
     };
+    // The longest link the path falls under is the page's (`/supervision/assignment` is not also
+    // `/supervision`).
+    let current = links
+        .iter()
+        .map(|(href, _)| *href)
+        .filter(|href| ctx.path.starts_with(href))
+        .max_by_key(|href| href.len());
     html! {
         nav.top {
             a.brand href="/" { (l.t("证书补办后台", "Replacement back office")) }
             @for (href, label) in &links {
-                a.navlink.active[ctx.path.starts_with(href)] href=(href) { (label) }
+                a.navlink.active[current == Some(*href)] href=(href) { (label) }
             }
             span.spacer {}
             form.inline method="post" action="/locale" {

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_clients;
 pub mod api_docs;
 pub mod approvals;
+pub mod assignment;
 pub mod components;
 pub mod finance;
 pub mod fulfilment;

@@ -75,6 +75,7 @@ pub fn queue_page(
     rows: &[QueueRow],
     pg: &PagerView,
     now_ms: i64,
+    panel: Option<Markup>,
 ) -> Markup {
     let l = ctx.locale;
     let sel = |v: &Option<String>, want: &str| v.as_deref() == Some(want);
@@ -86,6 +87,7 @@ pub fn queue_page(
                 button.primary type="submit" title=(ctx.t("快捷键 N", "Shortcut N")) { (ctx.t("认领下一件", "Claim next")) " " kbd { "N" } }
             }
         }
+        @if let Some(p) = panel { (p) }
         form.filters method="get" action="/review" {
             select name="status" aria-label=(ctx.t("状态", "Status")) {
                 option value="" { (ctx.t("全部待审", "All waiting")) }

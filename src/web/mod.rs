@@ -6,6 +6,7 @@ pub mod api_error;
 pub mod api_limits;
 pub mod approvals;
 pub mod assets;
+pub mod assignment;
 pub mod authorize;
 pub mod csrf;
 pub mod download;
@@ -148,6 +149,7 @@ desks!(
     session,
     review,
     approvals,
+    assignment,
     prechecks,
     admin,
     hotline,

@@ -42,9 +42,11 @@ pub async fn queue(
     Ctx(ctx): Ctx,
     Staff(s): Staff,
     Query(q): Query<QueueQuery>,
+    Query(summary): Query<views::assignment::Summary>,
     paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
+    let panel = super::assignment::desk_panel(&state, &ctx, &s, &summary).await?;
     let filter = QueueFilter {
         status: q
             .status
@@ -65,7 +67,7 @@ pub async fn queue(
         .map_err(|e| PageError::internal(&ctx, e))?;
     let pager = paging.view("", &rows);
     Ok(Html(
-        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now).into_string(),
+        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now, panel).into_string(),
     ))
 }
 

@@ -67,6 +67,11 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("POST", "/supervision/quality", "supervisor"),
     ("POST", "/supervision/quality/{id}", "supervisor"),
     ("GET", "/supervision/prechecks", "admin supervisor"),
+    ("GET", "/supervision/assignment", "admin supervisor"),
+    ("POST", "/supervision/assignment", "supervisor"),
+    ("POST", "/supervision/assignment/hand-back", "supervisor"),
+    ("POST", "/review/away", "reviewer"),
+    ("POST", "/review/hand-back", "reviewer"),
     ("GET", "/reports", "admin supervisor"),
     ("GET", "/reports/{name}", "admin supervisor"),
     ("GET", "/reports/{name}/{format}", "admin supervisor"),
@@ -404,6 +409,23 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
     ("POST", "/supervision/quality", "*=422 text/plain"),
     ("POST", "/supervision/quality/{id}", "*=400 text/plain"),
+    (
+        "GET",
+        "/supervision/assignment",
+        "*=200 自动分配 · 证书补办后台",
+    ),
+    ("POST", "/supervision/assignment", "*=422 text/plain"),
+    (
+        "POST",
+        "/supervision/assignment/hand-back",
+        "*=303 /supervision/assignment?msg=not_allowed",
+    ),
+    ("POST", "/review/away", "*=303 /review?msg=not_allowed"),
+    (
+        "POST",
+        "/review/hand-back",
+        "*=303 /review?released=0&changed=0&msg=handed_back",
+    ),
 ];
 
 fn allowed_answer(who: &str, method: &str, pattern: &str, app_id: &str) -> String {

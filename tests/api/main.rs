@@ -6,6 +6,7 @@ mod helpers;
 mod accessibility;
 mod api_contract;
 mod api_limits;
+mod assignment;
 mod audit_chain;
 mod audit_gaps;
 mod authz_matrix;

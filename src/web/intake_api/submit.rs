@@ -121,6 +121,15 @@ fn answered(answer: Answer, new_status: StatusCode) -> Response {
     }
 }
 
+/// A new (or resubmitted) application waits for review: assignment, when switched on, gives
+/// it (and anything waiting before it) a reviewer before the answer leaves. A retry's replay
+/// changed nothing, so nothing to assign.
+async fn assign_new(state: &AppState, answer: &Answer) {
+    if let Answer::New(_) = answer {
+        crate::jobs::assignment::after_intake(&state.core).await;
+    }
+}
+
 fn due_json(id: &str, version: Option<i64>, due: DateTime<Utc>) -> Value {
     json!(Submitted {
         id: id.to_owned(),
@@ -193,6 +202,7 @@ pub async fn submit_application(
         due_json,
     )
     .await?;
+    assign_new(&state, &answer).await;
     Ok(answered(answer, StatusCode::CREATED))
 }
 
@@ -267,5 +277,6 @@ pub async fn resubmit_application(
         due_json,
     )
     .await?;
+    assign_new(&state, &answer).await;
     Ok(answered(answer, StatusCode::OK))
 }
