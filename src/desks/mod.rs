@@ -2,6 +2,8 @@
 //! `views::<desk>`, `storage::<desk>`): each action is one transaction with its audit record,
 //! and the pages, the intake API, the CLI and the jobs call these same functions.
 
+/// Bulk actions: a supervisor reassigns, releases or prioritises many applications at once.
+pub mod bulk;
 /// What a decision brings with it (decision row, invoice request, SLA window, mail; refunds).
 pub(crate) mod decision;
 /// Returned applications never resubmitted: closed as expired after the configured days.
@@ -18,6 +20,8 @@ pub mod hotline;
 pub mod intake;
 /// Invoices (数电票): batches for the tax platform and what it issued.
 pub mod invoicing;
+/// Internal notes on an application and the colleagues they mention.
+pub mod notes;
 /// How far a long import is, for its job's page.
 pub mod progress;
 /// Review: staff actions on an application (status change + event + audit in one transaction).

@@ -31,6 +31,7 @@ pub mod ids;
 pub mod intake;
 pub mod mail;
 pub mod masking;
+pub mod mentions;
 pub mod money;
 pub mod ocr_text;
 pub mod period;

@@ -23,6 +23,7 @@ pub mod import_jobs;
 pub mod invoice_lists;
 pub mod invoices;
 pub mod job_runs;
+pub mod mentions;
 pub mod metrics;
 pub mod outbox;
 pub mod paging;
@@ -32,6 +33,7 @@ pub mod prechecks;
 pub mod quality;
 pub mod queue;
 pub mod reasons;
+pub mod saved_views;
 pub mod retention;
 pub mod scan_files;
 pub mod scan_pages;
@@ -295,6 +297,8 @@ pub enum Lock<'a> {
     SignIn(&'a str),
     /// Hotline identity checks of one application: the count and the check are one step.
     HotlineVerify(&'a str),
+    /// One member's saved views: the count and the new view are one step.
+    SavedViews(&'a str),
 }
 
 /// An advisory lock's key: one number, or a key space and the hash of a text key.
@@ -313,6 +317,7 @@ impl<'a> Lock<'a> {
             Lock::ScanSweep => LockKey::One(70_070_011),
             Lock::SignIn(username) => LockKey::Two(17_001, username),
             Lock::HotlineVerify(application_id) => LockKey::Two(17_002, application_id),
+            Lock::SavedViews(username) => LockKey::Two(17_003, username),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api_error;
 pub mod api_limits;
 pub mod approvals;
+pub mod bulk;
 pub mod assets;
 pub mod authorize;
 pub mod csrf;
@@ -17,11 +18,13 @@ pub mod identity;
 pub mod imports;
 pub mod intake_api;
 pub mod metrics;
+pub mod notes;
 pub mod pages;
 pub mod paging;
 pub mod prechecks;
 pub mod quality;
 pub mod review;
+pub mod saved_views;
 pub mod scans;
 pub mod security;
 pub mod serve;
@@ -147,6 +150,9 @@ desks!(
     assets,
     session,
     review,
+    saved_views,
+    bulk,
+    notes,
     approvals,
     prechecks,
     admin,

@@ -13,7 +13,7 @@ use crate::{
         serial::CertificateSerial,
         status::{Action, Status},
     },
-    storage::{audit::AuditEntry, queue::QueueFilter},
+    storage::audit::AuditEntry,
     views::{self, review::QueueQuery},
 };
 use axum::{
@@ -44,28 +44,48 @@ pub async fn queue(
     paging: Paging,
 ) -> Result<Html<String>, PageError> {
     let now = state.clock.now().timestamp_millis();
-    let filter = QueueFilter {
-        status: q
-            .status
-            .as_deref()
-            .and_then(Status::parse)
-            .filter(|s| s.awaits_review()),
-        overdue_at: QueueQuery::on(&q.overdue).then_some(now),
-        claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
-        unclaimed: QueueQuery::on(&q.unclaimed),
-        resubmissions: QueueQuery::on(&q.resub),
-        with_findings: QueueQuery::on(&q.findings),
-        search: q.q.clone().filter(|v| !v.trim().is_empty()),
-    };
+    let filter = super::saved_views::queue_filter(&q, now, s.actor());
     let rows = state
         .storage
         .queue_page(&filter, &paging.req(""))
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
     let pager = paging.view("", &rows);
+    let views = state
+        .storage
+        .saved_views(s.staff_id)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
+    // Supervisors pick rows for a bulk action, reassigning among the active reviewers.
+    let reviewers = if s.role == "supervisor" {
+        Some(
+            active_reviewers(&state)
+                .await
+                .map_err(|e| PageError::internal(&ctx, e))?,
+        )
+    } else {
+        None
+    };
+    let tools = views::queue_tools::QueueTools {
+        views: &views,
+        current: super::saved_views::canonical(&q),
+        bulk: reviewers.as_deref(),
+    };
     Ok(Html(
-        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now).into_string(),
+        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now, &tools).into_string(),
     ))
+}
+
+/// The active reviewers, (username, display name): whom a supervisor may reassign to.
+pub async fn active_reviewers(state: &AppState) -> Result<Vec<(String, String)>, sqlx::Error> {
+    Ok(state
+        .storage
+        .staff_list()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == "reviewer" && !u.disabled)
+        .map(|u| (u.username, u.display_name))
+        .collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -115,15 +135,9 @@ pub async fn application(
     let status = detail.row.status;
     let mine = detail.row.claimed_by.as_deref() == Some(s.actor().as_str());
     let reviewers: Vec<(String, String)> = if supervisor {
-        state
-            .storage
-            .staff_list()
+        active_reviewers(&state)
             .await
             .map_err(|e| PageError::internal(&ctx, e))?
-            .into_iter()
-            .filter(|u| u.role == "reviewer" && !u.disabled)
-            .map(|u| (u.username, u.display_name))
-            .collect()
     } else {
         Vec::new()
     };
@@ -177,6 +191,11 @@ pub async fn application(
         scans.extend(detail.previous_scans.iter());
     }
     let pdf_pages = super::scans::pdf_pages(&state, &ctx, &scans).await?;
+    let notes = state
+        .storage
+        .notes_of(&id)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     let page = views::review::AppPage {
         detail: &detail,
         pdf_pages: &pdf_pages,
@@ -200,6 +219,7 @@ pub async fn application(
             .as_ref()
             .is_some_and(|a| a.requested_by != s.actor()),
         approval: approval.as_ref(),
+        notes: &notes,
     };
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),
