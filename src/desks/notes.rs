@@ -64,8 +64,16 @@ pub async fn add(
         mentions::insert_mention(&mut tx, note_id, f.staff_id, id, at).await?;
         if let Some(email) = f.email.as_deref().filter(|e| !e.is_empty()) {
             let key = format!("mention:{note_id}:{}", f.username);
-            outbox::enqueue_mail(&mut tx, &key, "note_mention", email, &m, Some(id.as_str()), at)
-                .await?;
+            outbox::enqueue_mail(
+                &mut tx,
+                &key,
+                "note_mention",
+                email,
+                &m,
+                Some(id.as_str()),
+                at,
+            )
+            .await?;
         }
         reached.push(f.username.clone());
     }

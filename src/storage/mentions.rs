@@ -109,7 +109,12 @@ pub async fn mentionable(tx: &mut Tx, names: &[String]) -> DbResult<Vec<Mentiona
 }
 
 /// Marks one of the member's mentions (or, with None, all of them) read; how many changed.
-pub async fn mark_read(tx: &mut Tx, staff_id: i64, mention_id: Option<i64>, at: i64) -> DbResult<u64> {
+pub async fn mark_read(
+    tx: &mut Tx,
+    staff_id: i64,
+    mention_id: Option<i64>,
+    at: i64,
+) -> DbResult<u64> {
     on_tx!(tx, |c| {
         sqlx::query(
             "update mentions set read_at = $3 \

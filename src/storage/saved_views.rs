@@ -40,7 +40,13 @@ impl Storage {
     /// Saves (or replaces) a view and audits it; false when the member has [`MAX_VIEWS`]
     /// already and this name is not one of them. Two saves at once count each other: the
     /// member's lock (PostgreSQL) or the single writer (SQLite) puts them one after the other.
-    pub async fn save_view(&self, who: &Owner<'_>, name: &str, query: &str, at: i64) -> DbResult<bool> {
+    pub async fn save_view(
+        &self,
+        who: &Owner<'_>,
+        name: &str,
+        query: &str,
+        at: i64,
+    ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
         advisory_lock(&mut tx, Lock::SavedViews(who.username)).await?;
         let (count, same_name): (i64, i64) = on_tx!(&mut tx, |c| {
@@ -92,7 +98,12 @@ impl Storage {
     }
 
     /// Deletes one of the member's own views and audits it; false when they have no such view.
-    pub async fn delete_view(&self, who: &Owner<'_>, saved_view_id: i64, at: i64) -> DbResult<bool> {
+    pub async fn delete_view(
+        &self,
+        who: &Owner<'_>,
+        saved_view_id: i64,
+        at: i64,
+    ) -> DbResult<bool> {
         let mut tx = self.begin().await?;
         let name: Option<String> = on_tx!(&mut tx, |c| {
             sqlx::query_scalar(

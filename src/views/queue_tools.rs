@@ -88,8 +88,14 @@ fn action_label(ctx: &PageCtx, a: &BulkAction) -> String {
 
 pub fn refusal_text(ctx: &PageCtx, r: Refusal) -> &'static str {
     match r {
-        Refusal::Conflict => ctx.t("该申请已被他人处理或已变更", "Someone else changed it first"),
-        Refusal::NotAllowed => ctx.t("当前状态下不能执行该操作", "Not possible in its current state"),
+        Refusal::Conflict => ctx.t(
+            "该申请已被他人处理或已变更",
+            "Someone else changed it first",
+        ),
+        Refusal::NotAllowed => ctx.t(
+            "当前状态下不能执行该操作",
+            "Not possible in its current state",
+        ),
         Refusal::Unchanged => ctx.t("已是该状态，未改动", "Already so; nothing changed"),
         Refusal::NotFound => ctx.t("没有这件申请", "No such application"),
         Refusal::Failed => ctx.t("处理失败，请稍后重试", "Failed; try again later"),
@@ -99,7 +105,10 @@ pub fn refusal_text(ctx: &PageCtx, r: Refusal) -> &'static str {
 /// What a bulk action did: the applications changed, and those refused with the reason.
 pub fn bulk_result_page(ctx: &PageCtx, action: &BulkAction, outcomes: &[Outcome]) -> Markup {
     let done: Vec<_> = outcomes.iter().filter(|o| o.refused.is_none()).collect();
-    let refused: Vec<_> = outcomes.iter().filter_map(|o| o.refused.map(|r| (o, r))).collect();
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| o.refused.map(|r| (o, r)))
+        .collect();
     let body = html! {
         h1 { (ctx.t("批量操作结果", "Bulk action")) }
         p.summary {

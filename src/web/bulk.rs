@@ -44,8 +44,7 @@ pub async fn bulk_action(
             true,
         ));
     }
-    let Some(action) = BulkAction::parse(f.action.as_deref().unwrap_or(""), f.to.as_deref())
-    else {
+    let Some(action) = BulkAction::parse(f.action.as_deref().unwrap_or(""), f.to.as_deref()) else {
         return Ok(see_other("/review", "bulk_invalid"));
     };
     if let BulkAction::Reassign(to) = &action {

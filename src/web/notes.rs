@@ -102,9 +102,11 @@ pub async fn mark_read(
         },
     };
     let (storage, at) = (state.storage.clone(), state.clock.now().timestamp_millis());
-    tokio::spawn(async move { notes::mark_read(&storage, s.staff_id, &s.actor(), mention, at).await })
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?
-        .map_err(|e| PageError::internal(&ctx, e))?;
+    tokio::spawn(
+        async move { notes::mark_read(&storage, s.staff_id, &s.actor(), mention, at).await },
+    )
+    .await
+    .map_err(|e| PageError::internal(&ctx, e))?
+    .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(see_other("/inbox", "marked_read"))
 }

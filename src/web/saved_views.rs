@@ -63,10 +63,13 @@ pub fn parse_query(query: &str) -> Option<QueueQuery> {
             _ => {}
         }
     }
-    let status_ok = q.status.as_deref().is_none_or(|s| {
-        s.is_empty() || Status::parse(s).is_some_and(|s| s.awaits_review())
-    });
-    let search_ok = q.q.as_deref().is_none_or(|t| t.trim().chars().count() <= 100);
+    let status_ok = q
+        .status
+        .as_deref()
+        .is_none_or(|s| s.is_empty() || Status::parse(s).is_some_and(|s| s.awaits_review()));
+    let search_ok =
+        q.q.as_deref()
+            .is_none_or(|t| t.trim().chars().count() <= 100);
     (status_ok && search_ok).then_some(q)
 }
 
@@ -134,7 +137,10 @@ pub async fn save_view(
     } else {
         format!("/review?{query}")
     };
-    Ok(see_other(&back, if saved { "view_saved" } else { "views_full" }))
+    Ok(see_other(
+        &back,
+        if saved { "view_saved" } else { "views_full" },
+    ))
 }
 
 /// Deletes one of the member's own views (another's is not found).
@@ -160,7 +166,11 @@ pub async fn delete_view(
     .map_err(|e| PageError::internal(&ctx, e))?;
     Ok(see_other(
         "/review",
-        if deleted { "view_deleted" } else { "view_not_found" },
+        if deleted {
+            "view_deleted"
+        } else {
+            "view_not_found"
+        },
     ))
 }
 
@@ -170,7 +180,8 @@ mod tests {
 
     #[test]
     fn a_query_is_written_back_one_way() {
-        let q = parse_query("?q=+WT1+&mine=1&status=in_review&after=x&msg=saved&overdue=0").unwrap();
+        let q =
+            parse_query("?q=+WT1+&mine=1&status=in_review&after=x&msg=saved&overdue=0").unwrap();
         assert_eq!(canonical(&q), "status=in_review&mine=1&q=WT1");
         assert_eq!(canonical(&parse_query("").unwrap()), "");
         assert!(parse_query("status=accepted").is_none());

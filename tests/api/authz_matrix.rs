@@ -380,7 +380,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "*=303 /review?msg=view_not_found",
     ),
     ("POST", "/review/bulk", "*=303 /review?msg=nothing_selected"),
-    ("POST", "/review/{id}/notes", "*=303 /review/{id}?msg=note_invalid"),
+    (
+        "POST",
+        "/review/{id}/notes",
+        "*=303 /review/{id}?msg=note_invalid",
+    ),
     ("GET", "/inbox", "*=200 提及我的 · 证书补办后台"),
     ("POST", "/inbox/read", "*=303 /inbox?msg=marked_read"),
     (

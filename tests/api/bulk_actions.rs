@@ -87,7 +87,8 @@ async fn release_reassign_and_prioritise_many(backend: Backend) {
         submit_n(&app, 3).await,
     ];
     let rev = app.signed_in_staff("reviewer", "reviewer").await;
-    app.create_staff("reviewer2", "reviewer", STAFF_PASSWORD).await;
+    app.create_staff("reviewer2", "reviewer", STAFF_PASSWORD)
+        .await;
     for id in &ids {
         claim(&rev, id).await;
     }
@@ -95,7 +96,10 @@ async fn release_reassign_and_prioritise_many(backend: Backend) {
     assert!(picks(&rev.get_page("/review").await).is_empty());
     let boss = app.signed_in_staff("boss", "supervisor").await;
     let page = boss.get_page("/review").await;
-    assert!(page.contains(&format!("aria-label=\"选择 {}\"", ids[0])), "{page}");
+    assert!(
+        page.contains(&format!("aria-label=\"选择 {}\"", ids[0])),
+        "{page}"
+    );
     assert!(page.contains("<legend>批量操作"), "{page}");
     let p = picks(&page);
     assert_eq!(p.len(), 3);
@@ -136,8 +140,14 @@ async fn release_reassign_and_prioritise_many(backend: Backend) {
     let two = [pick_of(&p, other), pick_of(&p, &last)];
     let (_, result) = bulk(&boss, "reassign", "reviewer2", &two).await;
     assert_eq!(counts(&result), ("2".into(), "0".into()));
-    assert_eq!(claimed_by(&app, other).await.as_deref(), Some("staff:reviewer2"));
-    assert_eq!(claimed_by(&app, &last).await.as_deref(), Some("staff:reviewer2"));
+    assert_eq!(
+        claimed_by(&app, other).await.as_deref(),
+        Some("staff:reviewer2")
+    );
+    assert_eq!(
+        claimed_by(&app, &last).await.as_deref(),
+        Some("staff:reviewer2")
+    );
     assert_eq!(app.audited(other, "application.reassigned").await, 1);
     // Reassigning to someone who is not an active reviewer changes nothing.
     let p = picks(&boss.get_page("/review").await);
@@ -182,19 +192,30 @@ async fn the_selection_is_capped_and_bulk_is_for_supervisors(backend: Backend) {
     let boss = app.signed_in_staff("boss", "supervisor").await;
     let p = picks(&boss.get_page("/review").await);
     let many: Vec<String> = (0..201)
-        .map(|i| if i == 0 { p[0].clone() } else { format!("{id}:{i}") })
+        .map(|i| {
+            if i == 0 {
+                p[0].clone()
+            } else {
+                format!("{id}:{i}")
+            }
+        })
         .collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     let (code, page) = bulk(&boss, "prioritise", "", &many).await;
     assert_eq!(code, 422);
-    assert!(page.contains("一次最多选择 200 件申请，本次选择了 201"), "{page}");
+    assert!(
+        page.contains("一次最多选择 200 件申请，本次选择了 201"),
+        "{page}"
+    );
     assert_eq!(app.audited(&id, "application.prioritised").await, 0);
     // Exactly the cap is fine (duplicates count once).
     let (code, page) = bulk(&boss, "prioritise", "", &many[..200]).await;
     assert_eq!(code, 200);
     assert_eq!(counts(&page), ("1".into(), "0".into()));
     // Nothing picked; no action.
-    let r = boss.post_form("/review/bulk", &[("action", "release")]).await;
+    let r = boss
+        .post_form("/review/bulk", &[("action", "release")])
+        .await;
     assert_eq!(location(&r), "/review?msg=nothing_selected");
     let r = boss
         .post_form("/review/bulk", &[("action", "shred"), ("pick", &p[0])])
@@ -258,7 +279,8 @@ async fn a_bulk_release_while_a_reviewer_decides_one_row(backend: Backend) {
     let refused = result.split("<ul class=\"refused\">").nth(1).unwrap();
     assert!(refused.contains(&ids[1]), "{result}");
     assert!(
-        refused.contains("data-reason=\"conflict\"") || refused.contains("data-reason=\"not_allowed\""),
+        refused.contains("data-reason=\"conflict\"")
+            || refused.contains("data-reason=\"not_allowed\""),
         "{result}"
     );
     assert_eq!(status(&app, &ids[1]).await, "accepted");

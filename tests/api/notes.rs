@@ -18,16 +18,21 @@ async fn note(b: &StaffBrowser, id: &str, text: &str) -> String {
 
 async fn deliver(app: &TestApp) -> SmtpSink {
     let sink = SmtpSink::start().await;
-    backoffice::jobs::outbox::deliver_all(&app.storage, &sink.mailer(), app.clock.now().timestamp_millis())
-        .await
-        .unwrap();
+    backoffice::jobs::outbox::deliver_all(
+        &app.storage,
+        &sink.mailer(),
+        app.clock.now().timestamp_millis(),
+    )
+    .await
+    .unwrap();
     sink
 }
 
 async fn a_mention_reaches_the_inbox_and_the_mail(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = submit_n(&app, 1).await;
-    app.create_staff_with_email("li.si", "reviewer", "li.si@example.com").await;
+    app.create_staff_with_email("li.si", "reviewer", "li.si@example.com")
+        .await;
     let lisi = app.browser();
     lisi.sign_in("li.si", STAFF_PASSWORD).await;
     app.create_staff("ops", "admin", STAFF_PASSWORD).await;
@@ -37,13 +42,27 @@ async fn a_mention_reaches_the_inbox_and_the_mail(backend: Backend) {
     let page = lisi.get_page("/review").await;
     assert!(page.contains("href=\"/inbox\">提及我的</a>"), "{page}");
 
-    let to = note(&boss, &id, "请 @li.si 核对邮寄地址的门牌号；@nobody 和 @ops 也看看").await;
+    let to = note(
+        &boss,
+        &id,
+        "请 @li.si 核对邮寄地址的门牌号；@nobody 和 @ops 也看看",
+    )
+    .await;
     assert_eq!(to, format!("/review/{id}?msg=note_unresolved"));
     let page = boss.get_page(&to).await;
-    assert!(page.contains("<strong class=\"mention\">@li.si</strong>"), "{page}");
+    assert!(
+        page.contains("<strong class=\"mention\">@li.si</strong>"),
+        "{page}"
+    );
     // Unknown names, and staff off the review desk, stay text marked as not found.
-    assert!(page.contains("<span class=\"mention unresolved\">@nobody<small>"), "{page}");
-    assert!(page.contains("<span class=\"mention unresolved\">@ops<small>"), "{page}");
+    assert!(
+        page.contains("<span class=\"mention unresolved\">@nobody<small>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"mention unresolved\">@ops<small>"),
+        "{page}"
+    );
     assert!(page.contains("核对邮寄地址的门牌号"));
     assert_eq!(app.audited(&id, "application.note_added").await, 1);
 
@@ -51,7 +70,10 @@ async fn a_mention_reaches_the_inbox_and_the_mail(backend: Backend) {
     let page = lisi.get_page("/review").await;
     assert!(page.contains("提及我的 <span class=\"badge warn\">1<span class=\"visually-hidden\">条未读</span></span>"), "{page}");
     let inbox = lisi.get_page("/inbox").await;
-    assert!(inbox.contains(&format!("href=\"/review/{id}#notes\"")), "{inbox}");
+    assert!(
+        inbox.contains(&format!("href=\"/review/{id}#notes\"")),
+        "{inbox}"
+    );
     assert!(inbox.contains("<tr class=\"unread\">"), "{inbox}");
     assert!(inbox.contains("核对邮寄地址的门牌号"));
     // Nobody else's inbox has it.
@@ -103,7 +125,11 @@ async fn notes_never_reach_the_hall_or_the_applicant(backend: Backend) {
     claim(&rev, &id).await;
     const SECRET: &str = "内部核查：疑似代办";
     note(&rev, &id, SECRET).await;
-    assert!(rev.get_page(&format!("/review/{id}")).await.contains(SECRET));
+    assert!(
+        rev.get_page(&format!("/review/{id}"))
+            .await
+            .contains(SECRET)
+    );
     // The hall's answers: the application and the look-up by hall reference.
     for path in [
         format!("/api/v1/applications/{id}"),
@@ -147,14 +173,26 @@ async fn a_note_has_one_to_two_thousand_characters(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = submit_n(&app, 1).await;
     let rev = app.signed_in_staff("reviewer", "reviewer").await;
-    assert_eq!(note(&rev, &id, "  ").await, format!("/review/{id}?msg=note_invalid"));
+    assert_eq!(
+        note(&rev, &id, "  ").await,
+        format!("/review/{id}?msg=note_invalid")
+    );
     let long = "长".repeat(2001);
-    assert_eq!(note(&rev, &id, &long).await, format!("/review/{id}?msg=note_invalid"));
+    assert_eq!(
+        note(&rev, &id, &long).await,
+        format!("/review/{id}?msg=note_invalid")
+    );
     assert_eq!(app.audited(&id, "application.note_added").await, 0);
     let full = "长".repeat(2000);
-    assert_eq!(note(&rev, &id, &full).await, format!("/review/{id}?msg=note_added"));
+    assert_eq!(
+        note(&rev, &id, &full).await,
+        format!("/review/{id}?msg=note_added")
+    );
     // Naming oneself is shown as a mention but sends nothing.
-    assert_eq!(note(&rev, &id, "提醒 @reviewer 明天再看").await, format!("/review/{id}?msg=note_added"));
+    assert_eq!(
+        note(&rev, &id, "提醒 @reviewer 明天再看").await,
+        format!("/review/{id}?msg=note_added")
+    );
     assert!(!rev.get_page("/inbox").await.contains(&id));
     assert_eq!(app.storage.outbox_count("pending").await.unwrap(), 0);
     // A disabled colleague is not found.
@@ -164,7 +202,10 @@ async fn a_note_has_one_to_two_thousand_characters(backend: Backend) {
         .update_staff(gone, "reviewer", true, "test", 0)
         .await
         .unwrap();
-    assert_eq!(note(&rev, &id, "@gone 请看").await, format!("/review/{id}?msg=note_unresolved"));
+    assert_eq!(
+        note(&rev, &id, "@gone 请看").await,
+        format!("/review/{id}?msg=note_unresolved")
+    );
     // Not a page for the hotline.
     let hotline = app.signed_in_staff("agent", "hotline").await;
     hotline.get_page("/hotline").await;
@@ -178,7 +219,8 @@ async fn a_note_has_one_to_two_thousand_characters(backend: Backend) {
 async fn two_notes_at_once_both_reach_the_colleague(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let id = submit_n(&app, 1).await;
-    app.create_staff_with_email("li.si", "reviewer", "li.si@example.com").await;
+    app.create_staff_with_email("li.si", "reviewer", "li.si@example.com")
+        .await;
     let a = app.signed_in_staff("boss", "supervisor").await;
     let b = app.signed_in_staff("reviewer", "reviewer").await;
     a.get_page(&format!("/review/{id}")).await;

@@ -29,7 +29,12 @@ async fn a_view_is_saved_and_shown_as_a_tab(backend: Backend) {
     let rev = app.signed_in_staff("reviewer", "reviewer").await;
     rev.get_page("/review").await;
     // The query as the queue parses it: unknown keys and the message dropped, one spelling.
-    let to = save(&rev, "我的超期", "?q=+WT+&overdue=1&status=in_review&msg=x&after=y&mine=0").await;
+    let to = save(
+        &rev,
+        "我的超期",
+        "?q=+WT+&overdue=1&status=in_review&msg=x&after=y&mine=0",
+    )
+    .await;
     assert_eq!(to, "/review?status=in_review&overdue=1&q=WT&msg=view_saved");
     let page = rev.get_page(&to).await;
     assert!(page.contains("视图已保存"), "{page}");
@@ -39,13 +44,24 @@ async fn a_view_is_saved_and_shown_as_a_tab(backend: Backend) {
     );
     // On the unfiltered queue the tab is there, not current; the queue shows the application.
     let page = rev.get_page("/review").await;
-    assert!(page.contains("<a class=\"tab\" href=\"/review?status=in_review&amp;overdue=1&amp;q=WT\">我的超期</a>"), "{page}");
+    assert!(
+        page.contains(
+            "<a class=\"tab\" href=\"/review?status=in_review&amp;overdue=1&amp;q=WT\">我的超期</a>"
+        ),
+        "{page}"
+    );
     assert!(page.contains(&id));
     // Saved again under the same name: replaced, not added.
-    assert_eq!(save(&rev, "我的超期", "unclaimed=1").await, "/review?unclaimed=1&msg=view_saved");
+    assert_eq!(
+        save(&rev, "我的超期", "unclaimed=1").await,
+        "/review?unclaimed=1&msg=view_saved"
+    );
     let v = views_of(&app, "reviewer").await;
     assert_eq!(v.len(), 1);
-    assert_eq!((v[0].1.as_str(), v[0].2.as_str()), ("我的超期", "unclaimed=1"));
+    assert_eq!(
+        (v[0].1.as_str(), v[0].2.as_str()),
+        ("我的超期", "unclaimed=1")
+    );
     // Each save audited; another member does not see it.
     let saved = app
         .storage
@@ -65,14 +81,26 @@ async fn a_view_must_name_a_queue_filter(backend: Backend) {
     let rev = app.signed_in_staff("reviewer", "reviewer").await;
     rev.get_page("/review").await;
     assert_eq!(save(&rev, "", "mine=1").await, "/review?msg=view_invalid");
-    assert_eq!(save(&rev, "   ", "mine=1").await, "/review?msg=view_invalid");
-    assert_eq!(save(&rev, &"名".repeat(41), "mine=1").await, "/review?msg=view_invalid");
-    assert_eq!(save(&rev, "已受理", "status=accepted").await, "/review?msg=view_invalid");
+    assert_eq!(
+        save(&rev, "   ", "mine=1").await,
+        "/review?msg=view_invalid"
+    );
+    assert_eq!(
+        save(&rev, &"名".repeat(41), "mine=1").await,
+        "/review?msg=view_invalid"
+    );
+    assert_eq!(
+        save(&rev, "已受理", "status=accepted").await,
+        "/review?msg=view_invalid"
+    );
     let long = format!("q={}", "1".repeat(101));
     assert_eq!(save(&rev, "长", &long).await, "/review?msg=view_invalid");
     assert!(views_of(&app, "reviewer").await.is_empty());
     // Forty characters and no filter at all are fine.
-    assert_eq!(save(&rev, &"名".repeat(40), "").await, "/review?msg=view_saved");
+    assert_eq!(
+        save(&rev, &"名".repeat(40), "").await,
+        "/review?msg=view_saved"
+    );
 }
 
 async fn twenty_views_each_and_two_saves_at_once_count_each_other(backend: Backend) {
@@ -80,7 +108,10 @@ async fn twenty_views_each_and_two_saves_at_once_count_each_other(backend: Backe
     let rev = app.signed_in_staff("reviewer", "reviewer").await;
     rev.get_page("/review").await;
     for i in 0..19 {
-        assert_eq!(save(&rev, &format!("v{i}"), "mine=1").await, "/review?mine=1&msg=view_saved");
+        assert_eq!(
+            save(&rev, &format!("v{i}"), "mine=1").await,
+            "/review?mine=1&msg=view_saved"
+        );
     }
     // Two at once for the twentieth place: exactly one gets it.
     let (a, b) = tokio::join!(save(&rev, "甲", "resub=1"), save(&rev, "乙", "findings=1"));
@@ -96,8 +127,14 @@ async fn twenty_views_each_and_two_saves_at_once_count_each_other(backend: Backe
     assert_eq!(views_of(&app, "reviewer").await.len(), 20);
     // Full: a new name is refused (sent back to the filter), an existing one still saves.
     // Sent back to the filter, told why.
-    assert_eq!(save(&rev, "v99", "mine=1").await, "/review?mine=1&msg=views_full");
-    assert_eq!(save(&rev, "v3", "unclaimed=1").await, "/review?unclaimed=1&msg=view_saved");
+    assert_eq!(
+        save(&rev, "v99", "mine=1").await,
+        "/review?mine=1&msg=views_full"
+    );
+    assert_eq!(
+        save(&rev, "v3", "unclaimed=1").await,
+        "/review?unclaimed=1&msg=view_saved"
+    );
     let page = rev.get_page("/review?msg=views_full").await;
     assert!(page.contains("每人最多保存 20 个视图"), "{page}");
 }
@@ -122,7 +159,9 @@ async fn only_ones_own_view_is_deleted(backend: Backend) {
         .await;
     assert_eq!(location(&r), "/review?msg=view_not_found");
     assert_eq!(views_of(&app, "boss").await.len(), 1);
-    let r = rev.post_form(&format!("/review/views/{mine}/delete"), &[]).await;
+    let r = rev
+        .post_form(&format!("/review/views/{mine}/delete"), &[])
+        .await;
     assert_eq!(location(&r), "/review?msg=view_deleted");
     assert!(views_of(&app, "reviewer").await.is_empty());
     let deleted = app
