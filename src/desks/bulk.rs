@@ -4,6 +4,7 @@
 //! showed: a row someone changed since is refused alone, and the others go on.
 
 use super::review::{self, ActionError, Actor, Step};
+pub use crate::domain::bulk::{BulkAction, MAX_SELECTION, Outcome, Pick, Refusal};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::{Action, IllegalTransition};
 use crate::storage::{
@@ -12,80 +13,6 @@ use crate::storage::{
     audit::{self, AuditEntry},
     queue,
 };
-
-/// The most applications one bulk action may take.
-pub const MAX_SELECTION: usize = 200;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BulkAction {
-    /// To this reviewer (username).
-    Reassign(String),
-    Release,
-    Prioritise,
-    Deprioritise,
-}
-
-impl BulkAction {
-    pub fn parse(action: &str, to: Option<&str>) -> Option<BulkAction> {
-        Some(match action {
-            "reassign" => BulkAction::Reassign(to.filter(|t| !t.is_empty())?.to_owned()),
-            "release" => BulkAction::Release,
-            "prioritise" => BulkAction::Prioritise,
-            "deprioritise" => BulkAction::Deprioritise,
-            _ => return None,
-        })
-    }
-}
-
-/// One picked row: the application and the row version the queue showed (`ID:VERSION`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pick {
-    pub id: ApplicationId,
-    pub row_version: i64,
-}
-
-impl Pick {
-    pub fn parse(s: &str) -> Option<Pick> {
-        let (id, v) = s.split_once(':')?;
-        Some(Pick {
-            id: ApplicationId::parse(id)?,
-            row_version: v.parse().ok()?,
-        })
-    }
-}
-
-/// Why one row was not changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// Someone changed it since the queue was read (or changes it now).
-    Conflict,
-    /// The action does not fit its state (released while not claimed, decided already, …).
-    NotAllowed,
-    /// Already as asked (prioritised twice).
-    Unchanged,
-    NotFound,
-    /// The database failed on this row (logged).
-    Failed,
-}
-
-impl Refusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::Conflict => "conflict",
-            Refusal::NotAllowed => "not_allowed",
-            Refusal::Unchanged => "unchanged",
-            Refusal::NotFound => "not_found",
-            Refusal::Failed => "failed",
-        }
-    }
-}
-
-/// What happened to one picked row (`id` as sent when it did not parse).
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub id: String,
-    pub refused: Option<Refusal>,
-}
 
 /// Runs the action on every pick, in order, each its own transaction (duplicates once).
 pub async fn run(

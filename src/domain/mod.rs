@@ -21,6 +21,7 @@ macro_rules! checked_text {
 use checked_text;
 
 pub mod audit;
+pub mod bulk;
 pub mod calendar;
 pub mod certificate;
 pub mod contact;

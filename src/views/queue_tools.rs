@@ -2,7 +2,7 @@
 //! bulk actions on the picked rows, with the page that says what was done and what refused.
 
 use super::layout::{PageCtx, csrf, page};
-use crate::desks::bulk::{BulkAction, Outcome, Refusal};
+use crate::domain::bulk::{BulkAction, Outcome, Refusal};
 use crate::storage::saved_views::SavedView;
 use maud::{Markup, html};
 
