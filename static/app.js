@@ -38,8 +38,14 @@
     rows[sel].scrollIntoView({ block: "nearest" });
   }
   rows.forEach((r) => r.addEventListener("click", (e) => {
-    if (e.target.tagName !== "A") window.location = r.dataset.href;
+    // A bulk action's checkbox (and its cell) picks the row rather than opening it.
+    if (!e.target.closest("a, input, label, td.pick")) window.location = r.dataset.href;
   }));
+  // "All on this page" for a supervisor's bulk action.
+  const all = document.getElementById("pick-all");
+  if (all) all.addEventListener("change", () => {
+    document.querySelectorAll("input[name=pick]").forEach((c) => { c.checked = all.checked; });
+  });
 
   document.addEventListener("keydown", (e) => {
     if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;

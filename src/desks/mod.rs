@@ -4,6 +4,8 @@
 
 /// Assignment by the server: fewest open claims, a cap, nearest deadline first; away; hand back.
 pub mod assignment;
+/// Bulk actions: a supervisor reassigns, releases or prioritises many applications at once.
+pub mod bulk;
 /// What a decision brings with it (decision row, invoice request, SLA window, mail; refunds).
 pub(crate) mod decision;
 /// Returned applications never resubmitted: closed as expired after the configured days.
@@ -20,6 +22,8 @@ pub mod hotline;
 pub mod intake;
 /// Invoices (数电票): batches for the tax platform and what it issued.
 pub mod invoicing;
+/// Internal notes on an application and the colleagues they mention.
+pub mod notes;
 /// How far a long import is, for its job's page.
 pub mod progress;
 /// Returns by part: which scans and fields a return sent back, and the resubmission's check.

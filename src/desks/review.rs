@@ -166,6 +166,7 @@ pub async fn act(
     if !applications::transition(&mut tx, &seen, to, claimed_by, at).await? {
         return Err(ActionError::Conflict);
     }
+    storage.pause_point(pauses::ACT_WRITTEN).await;
     if from == Status::AwaitingApproval {
         // Any change to the application (a withdrawal) cancels its pending approval.
         four_eyes::cancel_pending(&mut tx, &seen, actor, action_name(action), at).await?;

@@ -22,6 +22,7 @@ use checked_text;
 
 pub mod assignment;
 pub mod audit;
+pub mod bulk;
 pub mod calendar;
 pub mod certificate;
 pub mod contact;
@@ -32,6 +33,7 @@ pub mod ids;
 pub mod intake;
 pub mod mail;
 pub mod masking;
+pub mod mentions;
 pub mod money;
 pub mod ocr_text;
 pub mod period;

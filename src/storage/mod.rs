@@ -24,6 +24,7 @@ pub mod import_jobs;
 pub mod invoice_lists;
 pub mod invoices;
 pub mod job_runs;
+pub mod mentions;
 pub mod metrics;
 pub mod outbox;
 pub mod paging;
@@ -34,6 +35,7 @@ pub mod quality;
 pub mod queue;
 pub mod reasons;
 pub mod retention;
+pub mod saved_views;
 pub mod scan_files;
 pub mod scan_pages;
 pub mod sessions;
@@ -299,6 +301,8 @@ pub enum Lock<'a> {
     /// Assignment by the server: the open claims counted and the claim made are one step, so
     /// two instances assigning at once cannot both fill a reviewer's last place.
     Assignment,
+    /// One member's saved views: the count and the new view are one step.
+    SavedViews(&'a str),
 }
 
 /// An advisory lock's key: one number, or a key space and the hash of a text key.
@@ -318,6 +322,7 @@ impl<'a> Lock<'a> {
             Lock::Assignment => LockKey::One(70_070_012),
             Lock::SignIn(username) => LockKey::Two(17_001, username),
             Lock::HotlineVerify(application_id) => LockKey::Two(17_002, application_id),
+            Lock::SavedViews(username) => LockKey::Two(17_003, username),
         }
     }
 

@@ -15,6 +15,8 @@ use tokio::sync::Semaphore;
 /// The points a test may arm (and the code passes).
 pub const ACT_BEGIN: &str = "workflow.act.begin";
 pub const ACT_READ: &str = "workflow.act.read";
+/// A staff action changed the row (holding its lock), not yet committed.
+pub const ACT_WRITTEN: &str = "workflow.act.written";
 pub const SEAL_BEGIN: &str = "audit.seal.begin";
 pub const SEAL_LOCKED: &str = "audit.seal.locked";
 /// A list's page is read, its count and totals not yet.

@@ -1,12 +1,15 @@
 //! The reviewer queue and the application page's data. The queue reads the partial index
-//! `applications_waiting` (deadline order over waiting applications only), pages by keyset
-//! (deadline, id) rather than offset, so the first and the thousandth page cost the same.
+//! `applications_queue` (priority and deadline order over waiting applications only), pages by
+//! keyset (priority, deadline, id) rather than offset, so the first and the thousandth page cost the same.
 
 use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
-use super::{DbResult, Storage, applications::ScanRef};
+use super::{
+    DbResult, Storage, Tx,
+    applications::{Current, ScanRef},
+};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::Status;
-use crate::on_pool;
+use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
@@ -39,21 +42,30 @@ pub struct QueueRow {
     pub claimed_by: Option<String>,
     /// Pre-check findings flagged on the current version.
     pub findings: i64,
+    /// What a bulk action's checkbox carries, so that a change since the page was read is refused.
+    pub row_version: i64,
+    /// 0: a supervisor prioritised it (sorted first); 1: everything else.
+    pub queue_rank: i64,
 }
 
 /// Flagged pre-check findings of the current version (indexed by application and flag).
 const FLAGGED: &str = "(select count(*) from precheck_findings f where f.application_id = \
         applications.application_id and f.version = applications.version and f.flagged)";
 
-/// The queue's order: deadline, then id.
+/// The queue's order: prioritised first, then deadline, then id.
 const QUEUE_ORDER: Order = Order {
-    keys: &[("review_due_at", Kind::Int), ("application_id", Kind::Text)],
+    keys: &[
+        ("queue_rank", Kind::Int),
+        ("review_due_at", Kind::Int),
+        ("application_id", Kind::Text),
+    ],
     desc: false,
 };
 
 impl Keyed for QueueRow {
     fn key(&self) -> Vec<Bind> {
         vec![
+            Bind::I(self.queue_rank),
             Bind::I(self.review_due_at),
             Bind::S(self.application_id.to_string()),
         ]
@@ -61,11 +73,12 @@ impl Keyed for QueueRow {
 }
 
 impl Storage {
-    /// One page of the queue in (deadline, id) order, with the count of the whole filter.
+    /// One page of the queue in (priority, deadline, id) order, with the count of the whole filter.
     pub async fn queue_page(&self, f: &QueueFilter, req: &PageReq) -> DbResult<Page<QueueRow>> {
         let mut sql = Sql::new(format!(
             "select application_id, applicant_name, status, version, submitted_at, received_at, \
-                review_due_at, payment_channel, claimed_by, {FLAGGED} as findings \
+                review_due_at, payment_channel, claimed_by, {FLAGGED} as findings, row_version, \
+                queue_rank \
             from applications \
             where status in ('submitted', 'in_review', 'awaiting_approval')",
         ));
@@ -103,7 +116,7 @@ impl Storage {
         self.page(&sql, &QUEUE_ORDER, &[], req).await
     }
 
-    /// The first unclaimed waiting application by deadline (the "next" key).
+    /// The first unclaimed waiting application, prioritised first, by deadline (the "next" key).
     pub async fn next_unclaimed(&self) -> DbResult<Option<ApplicationId>> {
         on_pool!(self.read_pool(), |p| {
             sqlx::query_scalar::<_, ApplicationId>(
@@ -111,13 +124,44 @@ impl Storage {
                 from applications \
                 where status in ('submitted', 'in_review', 'awaiting_approval') and status = 'submitted' and claimed_by \
                     is null \
-                order by review_due_at, application_id \
+                order by queue_rank, review_due_at, application_id \
                 limit 1",
             )
             .fetch_optional(p)
             .await
         })
     }
+}
+
+/// The application's queue rank (0: prioritised), read inside the caller's transaction.
+pub async fn queue_rank(tx: &mut Tx, id: &ApplicationId) -> DbResult<Option<i64>> {
+    on_tx!(tx, |c| {
+        sqlx::query_scalar::<_, i64>(
+            "select queue_rank from applications where application_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await
+    })
+}
+
+/// Sets the queue rank if the row is still the version `seen` (a change like any other: the
+/// row version moves on); false when someone changed it first.
+pub async fn set_queue_rank(tx: &mut Tx, seen: &Current, rank: i64, at: i64) -> DbResult<bool> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "update applications \
+            set queue_rank = $1, row_version = row_version + 1, updated_at = $2 \
+            where application_id = $3 and row_version = $4",
+        )
+        .bind(rank)
+        .bind(at)
+        .bind(&seen.application_id)
+        .bind(seen.row_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
 }
 
 /// Everything the application page shows.

@@ -106,6 +106,15 @@ impl Storage {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+        // Internal notes may quote the applicant: their text goes too (author and time stay).
+        on_tx!(&mut tx, |c| sqlx::query(
+            "update application_notes set body = $2 where application_id = $1"
+        )
+        .bind(id)
+        .bind(TOMBSTONE)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         let before = serde_json::json!({ "certificate_valid_to": valid_to }).to_string();
         let after = serde_json::json!({
             "erased": [
@@ -116,6 +125,7 @@ impl Storage {
                 "application_versions.body",
                 "application_scans",
                 "outbox",
+                "application_notes.body",
             ],
             "versions": versions,
             "scans": scans.len(),

@@ -21,6 +21,8 @@ pub struct PageCtx {
     pub request_id: String,
     /// `?msg=` code from a redirect.
     pub msg: Option<String>,
+    /// Unread mentions of a member of the review desk (the inbox link's count).
+    pub unread: Option<i64>,
 }
 
 impl PageCtx {
@@ -85,6 +87,12 @@ fn nav(ctx: &PageCtx) -> Markup {
             a.brand href="/" { (l.t("证书补办后台", "Replacement back office")) }
             @for (href, label) in &links {
                 a.navlink.active[current == Some(*href)] href=(href) { (label) }
+            }
+            @if let Some(n) = ctx.unread {
+                a.navlink.active[ctx.path.starts_with("/inbox")] href="/inbox" {
+                    (l.t("提及我的", "Mentions"))
+                    @if n > 0 { " " span.badge.warn { (n) span.visually-hidden { (l.t("条未读", " unread")) } } }
+                }
             }
             span.spacer {}
             form.inline method="post" action="/locale" {

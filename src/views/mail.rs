@@ -299,6 +299,28 @@ pub fn team_digest(base: &str, day: &str, rows: &[DueRow]) -> Mail {
     )
 }
 
+/// To a colleague mentioned in an internal note: who, on which application, and the link.
+/// Not the note's text (it may quote the applicant), nor anything else of the applicant.
+pub fn note_mention(base: &str, author: &str, application_id: &str) -> Mail {
+    let subject = format!("【内部备注】{author} 在申请 {application_id} 中提到了您");
+    let link = format!("{base}/review/{application_id}");
+    let text = format!(
+        "{author} 在申请 {application_id} 的内部备注中提到了您，请登录后台查看：\n{link}\n\n也可在后台“提及我的”中查看所有提及。"
+    );
+    let html = shell(
+        &subject,
+        html! {
+            p { (author) " 在申请 " a href=(link) { (application_id) } " 的内部备注中提到了您。" }
+            p { "也可在后台“提及我的”中查看所有提及。" }
+        },
+    );
+    Mail {
+        subject,
+        text,
+        html,
+    }
+}
+
 /// To a supervisor: a hotline agent reached the hourly look-up limit.
 pub fn hotline_throttled(agent: &str, when: &str, limit: i64) -> Mail {
     let subject = format!("【客服查询限额】{agent} 本小时查询次数已达上限");

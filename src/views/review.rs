@@ -65,7 +65,7 @@ fn channel_label(ctx: &PageCtx, c: &str) -> &'static str {
     }
 }
 
-fn who(actor: &str) -> &str {
+pub fn who(actor: &str) -> &str {
     actor.split_once(':').map(|(_, n)| n).unwrap_or(actor)
 }
 
@@ -76,9 +76,11 @@ pub fn queue_page(
     pg: &PagerView,
     now_ms: i64,
     panel: Option<Markup>,
+    tools: &super::queue_tools::QueueTools,
 ) -> Markup {
     let l = ctx.locale;
     let sel = |v: &Option<String>, want: &str| v.as_deref() == Some(want);
+    let bulk = tools.bulk.is_some();
     let body = html! {
         div.toolbar {
             h1 { (ctx.t("审核队列", "Review queue")) }
@@ -88,6 +90,7 @@ pub fn queue_page(
             }
         }
         @if let Some(p) = panel { (p) }
+        (super::queue_tools::saved_views(ctx, tools))
         form.filters method="get" action="/review" {
             select name="status" aria-label=(ctx.t("状态", "Status")) {
                 option value="" { (ctx.t("全部待审", "All waiting")) }
@@ -108,8 +111,18 @@ pub fn queue_page(
             button type="submit" { (ctx.t("筛选", "Filter")) }
             a href="/review" { (ctx.t("清除", "Clear")) }
         }
+        form id="bulk" method="post" action="/review/bulk" {
+        (csrf(ctx))
+        fieldset.bulk {
+        @if let Some(reviewers) = tools.bulk {
+            legend { (ctx.t("批量操作：勾选申请后选择操作", "Bulk action: pick applications, then an action")) }
+            (super::queue_tools::bulk_bar(ctx, reviewers))
+        } @else {
+            legend.visually-hidden { (ctx.t("申请列表", "Applications")) }
+        }
         table.grid.queue {
             thead { tr {
+                @if bulk { th { input type="checkbox" id="pick-all" aria-label=(ctx.t("全选本页", "Pick all on this page")); } }
                 th { (ctx.t("受理编号", "Id")) }
                 th { (ctx.t("申请人", "Applicant")) }
                 th { (ctx.t("提交时间", "Submitted")) }
@@ -124,7 +137,14 @@ pub fn queue_page(
                 @for r in rows {
                     @let u = urgency(now_ms, r.review_due_at);
                     tr.(u.class()) data-href=(format!("/review/{}", r.application_id)) {
-                        td { a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } } }
+                        @if bulk { td.pick {
+                            input type="checkbox" name="pick" value=(format!("{}:{}", r.application_id, r.row_version))
+                                aria-label=(format!("{} {}", ctx.t("选择", "Pick"), r.application_id));
+                        } }
+                        td {
+                            a href=(format!("/review/{}", r.application_id)) { code { (r.application_id) } }
+                            @if r.queue_rank == 0 { " " span.tag.warn { (ctx.t("优先", "priority")) } }
+                        }
                         td {
                             (r.applicant_name)
                             @if r.findings > 0 { " " span.tag.warn title=(ctx.t("机审提示", "Pre-check findings")) { "⚑ " (r.findings) } }
@@ -142,9 +162,11 @@ pub fn queue_page(
                     }
                 }
                 @if rows.is_empty() {
-                    tr { td.empty colspan="9" { (ctx.t("没有符合条件的申请。", "No application matches.")) } }
+                    tr { td.empty colspan=(if bulk { "10" } else { "9" }) { (ctx.t("没有符合条件的申请。", "No application matches.")) } }
                 }
             }
+        }
+        }
         }
         div.pager {
             (pager(l, pg))
@@ -181,6 +203,8 @@ pub struct AppPage<'a> {
     pub can_approve: bool,
     /// A resubmission: the parts the previous version's return sent back, with their reasons.
     pub returned_parts: &'a [crate::storage::applications::ReturnedPart],
+    /// Internal notes (staff only).
+    pub notes: &'a [crate::storage::mentions::NoteRow],
 }
 
 /// A row of the compared data; `before` is shown (and the row marked) when it differs.
@@ -317,6 +341,7 @@ pub fn application_page(ctx: &PageCtx, p: &AppPage) -> Markup {
                     tr { th { (ctx.t("网厅编号", "Hall reference")) } td { (d.hall_reference) " · " (ctx.t("提交于", "submitted")) " " (time(d.submitted_at)) } }
                 }
                 (decision_panel(ctx, p))
+                (super::notes::section(ctx, id, p.notes))
                 h2 { (ctx.t("处理记录", "Timeline")) }
                 ol.timeline {
                     @for e in &p.detail.events {

@@ -108,6 +108,17 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "anchor_already_sent" => ("warn", l.t("该锚点此前已发给这位审计员。", "This anchor was sent to this auditor before.")),
         "no_auditor" => ("warn", l.t("未配置审计员邮箱。", "No auditor address is configured.")),
         "no_anchor" => ("warn", l.t("尚无已封存的审计记录。", "No audit record is sealed yet.")),
+        "view_saved" => ("ok", l.t("视图已保存，显示在队列上方的标签中。", "View saved: it is a tab above the queue.")),
+        "view_deleted" => ("ok", l.t("视图已删除。", "View deleted.")),
+        "view_not_found" => ("warn", l.t("没有这个视图（只能删除自己的视图）。", "No such view (you can delete only your own).")),
+        "views_full" => ("warn", l.t("每人最多保存 20 个视图，请先删除不用的视图。", "At most 20 views each: delete one first.")),
+        "view_invalid" => ("warn", l.t("请填写 1–40 字的视图名称；筛选条件须是队列可用的条件。", "Name the view (1–40 characters); the filter must be one the queue has.")),
+        "nothing_selected" => ("warn", l.t("请先勾选要处理的申请。", "Pick the applications first.")),
+        "bulk_invalid" => ("warn", l.t("请选择操作；改派时请选择一位在职审核员。", "Choose an action; to reassign, choose an active reviewer.")),
+        "note_added" => ("ok", l.t("备注已添加。", "Note added.")),
+        "note_unresolved" => ("warn", l.t("备注已添加；部分 @ 的名字没有对应的在职同事，未通知。", "Note added; some @names match no active colleague and nobody was told.")),
+        "note_invalid" => ("warn", l.t("备注须为 1–2000 字。", "A note has 1–2000 characters.")),
+        "marked_read" => ("ok", l.t("已标为已读。", "Marked read.")),
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod assets;
 pub mod assignment;
 pub mod authorize;
+pub mod bulk;
 pub mod csrf;
 pub mod download;
 pub mod finance;
@@ -18,11 +19,14 @@ pub mod identity;
 pub mod imports;
 pub mod intake_api;
 pub mod metrics;
+pub mod notes;
 pub mod pages;
 pub mod paging;
 pub mod prechecks;
 pub mod quality;
 pub mod review;
+pub mod review_queue;
+pub mod saved_views;
 pub mod scans;
 pub mod security;
 pub mod serve;
@@ -148,6 +152,9 @@ desks!(
     assets,
     session,
     review,
+    saved_views,
+    bulk,
+    notes,
     approvals,
     assignment,
     prechecks,

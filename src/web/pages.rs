@@ -44,7 +44,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &AppState,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let identity = parts
             .extensions
@@ -59,6 +59,13 @@ impl FromRequestParts<AppState> for Ctx {
                 .find(|(k, _)| k == "msg")
                 .map(|(_, v)| v.into_owned())
         });
+        // The inbox's count for the review desk; a failed count shows none rather than failing.
+        let unread = match &identity {
+            Identity::Staff(s) if matches!(s.role.as_str(), "reviewer" | "supervisor") => {
+                state.storage.unread_mentions(s.staff_id).await.ok()
+            }
+            _ => None,
+        };
         Ok(Ctx(PageCtx {
             locale: Locale::parse(jar.get(LOCALE_COOKIE).map(|c| c.value()).unwrap_or("zh")),
             member: member(&identity),
@@ -71,6 +78,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .unwrap_or("-")
                 .to_owned(),
             msg,
+            unread,
         }))
     }
 }

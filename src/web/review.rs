@@ -2,7 +2,6 @@
 
 use super::{
     pages::{Ctx, PageError, Staff, see_other},
-    paging::Paging,
     state::AppState,
 };
 use crate::{
@@ -14,8 +13,8 @@ use crate::{
         serial::CertificateSerial,
         status::{Action, Status},
     },
-    storage::{audit::AuditEntry, queue::QueueFilter},
-    views::{self, review::QueueQuery},
+    storage::audit::AuditEntry,
+    views,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -26,7 +25,7 @@ use serde::Deserialize;
 use tower_http::request_id::RequestId;
 
 super::routes! {
-    "/review" => get(queue);
+    "/review" => get(super::review_queue::queue);
     "/review/next" => post(claim_next);
     "/review/{id}" => get(application);
     "/review/{id}/scans/{version}/{kind}" => get(super::scans::scan);
@@ -35,40 +34,6 @@ super::routes! {
     "/review/{id}/accept" => post(accept);
     "/review/{id}/return" => post(return_application);
     "/review/{id}/reassign" => post(reassign);
-}
-
-pub async fn queue(
-    State(state): State<AppState>,
-    Ctx(ctx): Ctx,
-    Staff(s): Staff,
-    Query(q): Query<QueueQuery>,
-    Query(summary): Query<views::assignment::Summary>,
-    paging: Paging,
-) -> Result<Html<String>, PageError> {
-    let now = state.clock.now().timestamp_millis();
-    let panel = super::assignment::desk_panel(&state, &ctx, &s, &summary).await?;
-    let filter = QueueFilter {
-        status: q
-            .status
-            .as_deref()
-            .and_then(Status::parse)
-            .filter(|s| s.awaits_review()),
-        overdue_at: QueueQuery::on(&q.overdue).then_some(now),
-        claimed_by: QueueQuery::on(&q.mine).then(|| s.actor()),
-        unclaimed: QueueQuery::on(&q.unclaimed),
-        resubmissions: QueueQuery::on(&q.resub),
-        with_findings: QueueQuery::on(&q.findings),
-        search: q.q.clone().filter(|v| !v.trim().is_empty()),
-    };
-    let rows = state
-        .storage
-        .queue_page(&filter, &paging.req(""))
-        .await
-        .map_err(|e| PageError::internal(&ctx, e))?;
-    let pager = paging.view("", &rows);
-    Ok(Html(
-        views::review::queue_page(&ctx, &q, &rows.rows, &pager, now, panel).into_string(),
-    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -118,15 +83,9 @@ pub async fn application(
     let status = detail.row.status;
     let mine = detail.row.claimed_by.as_deref() == Some(s.actor().as_str());
     let reviewers: Vec<(String, String)> = if supervisor {
-        state
-            .storage
-            .staff_list()
+        super::review_queue::active_reviewers(&state)
             .await
             .map_err(|e| PageError::internal(&ctx, e))?
-            .into_iter()
-            .filter(|u| u.role == "reviewer" && !u.disabled)
-            .map(|u| (u.username, u.display_name))
-            .collect()
     } else {
         Vec::new()
     };
@@ -188,6 +147,11 @@ pub async fn application(
         scans.extend(detail.previous_scans.iter());
     }
     let pdf_pages = super::scans::pdf_pages(&state, &ctx, &scans).await?;
+    let notes = state
+        .storage
+        .notes_of(&id)
+        .await
+        .map_err(|e| PageError::internal(&ctx, e))?;
     let page = views::review::AppPage {
         detail: &detail,
         pdf_pages: &pdf_pages,
@@ -212,6 +176,7 @@ pub async fn application(
             .is_some_and(|a| a.requested_by != s.actor()),
         approval: approval.as_ref(),
         returned_parts: &returned_parts,
+        notes: &notes,
     };
     Ok(Html(
         views::review::application_page(&ctx, &page).into_string(),

@@ -124,6 +124,24 @@ async fn fill(app: &TestApp) -> Rows {
         .await
         .unwrap();
 
+    // A note mentioning the reviewer (and a name that matches nobody): the notes on the
+    // application page, the mention in the reviewer's inbox; a saved view as a tab of each.
+    supervisor.get_page(&format!("/review/{main}")).await;
+    let r = supervisor
+        .post_form(
+            &format!("/review/{main}/notes"),
+            &[("note", "请 @a11y.reviewer 核对地址，@nobody 不存在")],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/review/{main}?msg=note_unresolved"));
+    for b in [reviewer, supervisor] {
+        b.get_page("/review").await;
+        let r = b
+            .post_form("/review/views", &[("name", "超期"), ("query", "overdue=1")])
+            .await;
+        assert_eq!(location(&r), "/review?overdue=1&msg=view_saved");
+    }
+
     // Returned with reasons, then resubmitted: version 2 and the previous version's scans.
     let resubmitted = submit_n(app, 1).await;
     claim(reviewer, &resubmitted).await;
