@@ -9,8 +9,8 @@
 //! corpus cases for precision/recall are separate (`corpus::case`): cards in every scene and
 //! damage, forms in three layouts signed or not, photos reused or not; even seeds calibrate,
 //! odd seeds are held back, and both halves are printed. One JSON line per measure. Each OCR
-//! call is single-threaded; CONCURRENCY applications run at once (`BACKOFFICE_OCR=library`
-//! reads with the in-process engines instead of spawning the tesseract command per call).
+//! call is single-threaded; CONCURRENCY applications run at once (in-process engines by default;
+//! `BACKOFFICE_OCR=command` spawns the tesseract command per call instead).
 #[path = "../tests/api/corpus.rs"]
 mod corpus;
 

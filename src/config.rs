@@ -308,7 +308,7 @@ impl Settings {
                 "BACKOFFICE_TOOL_TIME_LIMIT",
                 crate::tools::DEFAULT_TIME_LIMIT.as_secs(),
             )?),
-            ocr_command: env("BACKOFFICE_OCR").is_none_or(|v| v != "library"),
+            ocr_command: env("BACKOFFICE_OCR").is_some_and(|v| v == "command"),
         };
         let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         let review = review::ReviewSettings::load(&env)?;

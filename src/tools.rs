@@ -32,15 +32,17 @@ pub struct Tools {
     pub pdftoppm: PathBuf,
     pub tesseract: PathBuf,
     pub time_limit: Duration,
-    /// Read text with the `tesseract` command, a child bounded by `time_limit` and killed past
-    /// it (the default), rather than libtesseract in-process (`BACKOFFICE_OCR=library`: a little
-    /// faster, but a scan that stalls the library cannot be stopped).
+    /// Read text with the `tesseract` command, a child bounded by `time_limit` and killed past it
+    /// (`BACKOFFICE_OCR=command`), rather than libtesseract in-process (the default: 0.64 of the
+    /// command's CPU per application; a reading past `time_limit` is given up and its worker
+    /// replaced, but the stuck thread cannot be stopped, and a fault in the library would take
+    /// the process with it — the command isolates both).
     pub ocr_command: bool,
 }
 
-/// Unless `BACKOFFICE_OCR=library` in the process's environment.
+/// When `BACKOFFICE_OCR=command` in the process's environment.
 fn ocr_command_in_env() -> bool {
-    std::env::var("BACKOFFICE_OCR").map_or(true, |v| v != "library")
+    std::env::var("BACKOFFICE_OCR").is_ok_and(|v| v == "command")
 }
 
 impl Default for Tools {
@@ -67,6 +69,11 @@ fn current() -> Arc<Tools> {
     TOOLS
         .try_with(Arc::clone)
         .unwrap_or_else(|_| Arc::new(Tools::default()))
+}
+
+/// The time limit of an outside program or a reading in this scope.
+pub fn time_limit() -> Duration {
+    current().time_limit
 }
 
 /// Whether text is read with the command in this scope (see `Tools::ocr_command`).

@@ -11,8 +11,9 @@ use super::ocr::Pass;
 use crate::domain::ocr_text::{self, OcrLine};
 use anyhow::{Context, anyhow};
 use image::GrayImage;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 use tesseract::{PageSegMode, Tesseract};
 
 const TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
@@ -36,22 +37,40 @@ type Job = (
     tokio::sync::oneshot::Sender<anyhow::Result<String>>,
 );
 
-/// The workers' queue; as many workers as cores (each runs one image at a time, single-threaded).
-fn queue() -> &'static Mutex<mpsc::Sender<Job>> {
-    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    QUEUE.get_or_init(|| {
+/// The workers' queue: as many workers as cores (each runs one image at a time, single-threaded),
+/// and the receiving end, to start a worker in place of one that overstays its time limit.
+struct Pool {
+    tx: Mutex<mpsc::Sender<Job>>,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+}
+
+/// Workers started in place of ones that overstayed, at most this many in a process's life: a
+/// stuck worker still holds its thread, so replacements are bounded too.
+const REPLACEMENTS: usize = 16;
+static REPLACED: AtomicUsize = AtomicUsize::new(0);
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
         let (tx, rx) = mpsc::channel::<Job>();
-        let rx = std::sync::Arc::new(Mutex::new(rx));
+        let rx = Arc::new(Mutex::new(rx));
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         for i in 0..workers {
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name(format!("ocr-{i}"))
-                .spawn(move || worker(&rx))
-                .expect("an OCR worker thread");
+            spawn_worker(&rx, format!("ocr-{i}"));
         }
-        Mutex::new(tx)
+        Pool {
+            tx: Mutex::new(tx),
+            rx,
+        }
     })
+}
+
+fn spawn_worker(rx: &Arc<Mutex<mpsc::Receiver<Job>>>, name: String) {
+    let rx = rx.clone();
+    // A thread the system cannot start leaves the others to serve the queue.
+    let _ = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || worker(&rx));
 }
 
 /// Engines one worker keeps: `None` until first used, or after a failure (made again).
@@ -63,6 +82,7 @@ struct Engines {
 }
 
 fn worker(rx: &Mutex<mpsc::Receiver<Job>>) {
+    single_threaded_openmp();
     let mut engines = Engines::default();
     loop {
         let job = match rx.lock() {
@@ -79,6 +99,25 @@ fn worker(rx: &Mutex<mpsc::Receiver<Job>>) {
         }))
         .unwrap_or_else(|_| Err(anyhow!("libtesseract panicked")));
         let _ = reply.send(out);
+    }
+}
+
+/// Debian's libtesseract is built with OpenMP: each recognition's network runs in parallel
+/// regions of four threads (`num_threads(4)` in its code, so a team size set from outside is
+/// ignored) that spin on the other core — measured, twice the CPU per application and a slower
+/// reading beside other work. The command gets `OMP_THREAD_LIMIT=1` in its environment; here
+/// each worker allows its thread no active parallel level (`omp_set_max_active_levels(0)`), so
+/// every region runs on the worker alone. Looked up at run time: a libtesseract built without
+/// OpenMP leaves nothing to set.
+fn single_threaded_openmp() {
+    // SAFETY: dlsym with a NUL-terminated name; when present the symbol is libgomp's
+    // `void omp_set_max_active_levels(int)`, which sets the calling thread's own limit.
+    unsafe {
+        let f = libc::dlsym(libc::RTLD_DEFAULT, c"omp_set_max_active_levels".as_ptr());
+        if !f.is_null() {
+            let set: extern "C" fn(libc::c_int) = std::mem::transmute(f);
+            set(0);
+        }
     }
 }
 
@@ -127,15 +166,96 @@ fn recognise(e: &mut Engines, img: &GrayImage, pass: Pass) -> anyhow::Result<Str
     Ok(tsv)
 }
 
-/// The lines read in one pass, with boxes in pixels of `img`.
+/// The lines read in one pass, with boxes in pixels of `img`, or `tools::TimedOut` when the
+/// reading takes longer than the tools' time limit: the caller stops waiting (the scan is
+/// treated as unreadable) and another worker takes the stuck one's place.
 pub async fn read_lines(img: &GrayImage, pass: Pass) -> anyhow::Result<Vec<OcrLine>> {
+    read_within(img, pass, crate::tools::time_limit()).await
+}
+
+async fn read_within(img: &GrayImage, pass: Pass, limit: Duration) -> anyhow::Result<Vec<OcrLine>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    queue()
+    let pool = pool();
+    pool.tx
         .lock()
         .map_err(|_| anyhow!("the OCR queue is poisoned"))?
         .send((img.clone(), pass, tx))
         .map_err(|_| anyhow!("the OCR workers are gone"))?;
-    let tsv = rx.await.context("an OCR worker stopped")??;
+    let tsv = match tokio::time::timeout(limit, rx).await {
+        Ok(reply) => reply.context("an OCR worker stopped")??,
+        Err(_) => {
+            let n = REPLACED.fetch_add(1, Ordering::AcqRel);
+            if n < REPLACEMENTS {
+                spawn_worker(&pool.rx, format!("ocr-r{n}"));
+            }
+            return Err(crate::tools::TimedOut {
+                program: "libtesseract",
+                secs: limit.as_secs(),
+            }
+            .into());
+        }
+    };
     // The library's TSV has no header row; the parser skips one.
     Ok(ocr_text::parse_tsv(&format!("header\n{tsv}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads named as the OCR workers (a thread started by a worker, as OpenMP's team threads
+    /// are, inherits its name).
+    fn ocr_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("ocr-"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn the_library_reads_on_its_worker_threads_alone() {
+        let p = crate::render::card::person(7);
+        let card = crate::render::card::front(&p, 7, crate::render::card::Print::from_seed(7));
+        let grey = image::DynamicImage::ImageRgb8(card).to_luma8();
+        for _ in 0..4 {
+            let lines = read_lines(&grey, Pass::Card).await.unwrap();
+            assert!(!lines.is_empty(), "the card was read");
+        }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!(
+            ocr_threads() <= workers + REPLACED.load(Ordering::Acquire),
+            "no OpenMP team beside the workers"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reading_past_its_time_limit_is_given_up_and_the_next_is_served() {
+        let p = crate::render::card::person(8);
+        let form = crate::render::form::form(
+            &p,
+            crate::render::form::Layout::Hall,
+            crate::render::Face::Sans,
+            true,
+            8,
+        );
+        let grey = image::DynamicImage::ImageRgb8(form).to_luma8();
+        let err = read_within(&grey, Pass::Page, Duration::from_millis(1))
+            .await
+            .unwrap_err();
+        assert!(
+            err.downcast_ref::<crate::tools::TimedOut>().is_some(),
+            "named as a time-out: {err:#}"
+        );
+        assert!(
+            REPLACED.load(Ordering::Acquire) >= 1,
+            "a worker took its place"
+        );
+        let card = crate::render::card::front(&p, 8, crate::render::card::Print::from_seed(8));
+        let grey = image::DynamicImage::ImageRgb8(card).to_luma8();
+        let lines = read_within(&grey, Pass::Card, Duration::from_secs(120))
+            .await
+            .unwrap();
+        assert!(!lines.is_empty(), "the next reading is served");
+    }
 }

@@ -1,7 +1,7 @@
-//! Reading text: the `tesseract` command (Debian's `tesseract-ocr`, `tesseract-ocr-chi-sim`; the
-//! default, a child process that `tools` stops past its time limit) or libtesseract in-process
-//! (`engine`, `BACKOFFICE_OCR=library`: a little faster, not stoppable): the image goes in on standard input as PNG, TSV comes back (words
-//! with their boxes). One thread per call (`OMP_THREAD_LIMIT=1`): the jobs already run beside
+//! Reading text: libtesseract in-process (`engine`, the default: engines loaded once per worker)
+//! or the `tesseract` command (`BACKOFFICE_OCR=command`; Debian's `tesseract-ocr`,
+//! `tesseract-ocr-chi-sim`; a child process that `tools` stops past its time limit): the image
+//! goes in on standard input as PNG, TSV comes back (words with their boxes). One thread per call (`OMP_THREAD_LIMIT=1`): the jobs already run beside
 //! the server on few cores.
 
 use crate::domain::ocr_text::{self, OcrLine};
@@ -21,8 +21,8 @@ pub enum Pass {
     Page,
 }
 
-/// Whether the command is used (the default) rather than the library (`BACKOFFICE_OCR=library`,
-/// or the settings' `tools.ocr_command` in the pre-check job's scope).
+/// Whether the command is used (`BACKOFFICE_OCR=command`, or the settings' `tools.ocr_command` in
+/// the pre-check job's scope) rather than the library (the default).
 pub fn use_command() -> bool {
     crate::tools::ocr_command()
 }
