@@ -9,7 +9,7 @@
 
 use super::ocr::Pass;
 use crate::domain::ocr_text::{self, OcrLine};
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use image::GrayImage;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
@@ -31,9 +31,12 @@ pub fn background() {
     BACKGROUND.store(true, Ordering::Release);
 }
 
+/// An image to read, whom to tell when a worker starts on it (the time limit runs from then, not
+/// from the wait in the queue), and where the reading goes.
 type Job = (
     GrayImage,
     Pass,
+    tokio::sync::oneshot::Sender<()>,
     tokio::sync::oneshot::Sender<anyhow::Result<String>>,
 );
 
@@ -48,6 +51,8 @@ struct Pool {
 /// stuck worker still holds its thread, so replacements are bounded too.
 const REPLACEMENTS: usize = 16;
 static REPLACED: AtomicUsize = AtomicUsize::new(0);
+/// A reading waits in the queue at most this many time limits for a worker to start on it.
+const QUEUE_WAIT: u32 = 10;
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
@@ -89,7 +94,13 @@ fn worker(rx: &Mutex<mpsc::Receiver<Job>>) {
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok((img, pass, reply)) = job else { return };
+        let Ok((img, pass, started, reply)) = job else {
+            return;
+        };
+        // Its caller gave up (its time ran out while this waited): nobody wants the reading.
+        if reply.is_closed() || started.send(()).is_err() {
+            continue;
+        }
         if BACKGROUND.load(Ordering::Acquire) && !engines.niced {
             lowest_priority();
             engines.niced = true;
@@ -175,12 +186,24 @@ pub async fn read_lines(img: &GrayImage, pass: Pass) -> anyhow::Result<Vec<OcrLi
 
 async fn read_within(img: &GrayImage, pass: Pass, limit: Duration) -> anyhow::Result<Vec<OcrLine>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let (started_tx, started) = tokio::sync::oneshot::channel();
     let pool = pool();
     pool.tx
         .lock()
         .map_err(|_| anyhow!("the OCR queue is poisoned"))?
-        .send((img.clone(), pass, tx))
+        .send((img.clone(), pass, started_tx, tx))
         .map_err(|_| anyhow!("the OCR workers are gone"))?;
+    let timed_out = || crate::tools::TimedOut {
+        program: "libtesseract",
+        secs: limit.as_secs(),
+    };
+    // The wait in the queue is bounded too (every worker stuck and no replacement left), by
+    // what the readings ahead of it may take.
+    match tokio::time::timeout(limit.saturating_mul(QUEUE_WAIT), started).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => bail!("an OCR worker stopped"),
+        Err(_) => return Err(timed_out().into()),
+    }
     let tsv = match tokio::time::timeout(limit, rx).await {
         Ok(reply) => reply.context("an OCR worker stopped")??,
         Err(_) => {
@@ -188,11 +211,7 @@ async fn read_within(img: &GrayImage, pass: Pass, limit: Duration) -> anyhow::Re
             if n < REPLACEMENTS {
                 spawn_worker(&pool.rx, format!("ocr-r{n}"));
             }
-            return Err(crate::tools::TimedOut {
-                program: "libtesseract",
-                secs: limit.as_secs(),
-            }
-            .into());
+            return Err(timed_out().into());
         }
     };
     // The library's TSV has no header row; the parser skips one.

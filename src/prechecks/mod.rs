@@ -296,7 +296,8 @@ fn first_band(upright: &GrayImage, kind: CheckKind) -> (f32, f32) {
 /// A form's turn and its words: the axis of its lines from a cheap cue, then a band of the
 /// page (`first_band`) read at the likelier of the two turns left — for the application form,
 /// enough when it holds a signature label; for the e-seal form (the turn alone), when it reads
-/// well. Otherwise the whole page, at the likelier turn and, when that reads poorly, the other.
+/// well. Otherwise the whole page, at the likelier turn and, when that reads poorly, the other;
+/// when neither reads legibly, the likelier turn.
 async fn read_form(img: &GrayImage, kind: CheckKind) -> anyhow::Result<(u16, Vec<OcrLine>, f32)> {
     let tries: [u16; 2] = if precheck::lines_run_across(img) {
         [0, 180]
@@ -315,20 +316,18 @@ async fn read_form(img: &GrayImage, kind: CheckKind) -> anyhow::Result<(u16, Vec
             return Ok((tries[0], lines, scale));
         }
     }
-    let mut best: Option<(u16, Vec<OcrLine>, f32, usize)> = None;
+    let mut likelier: Option<(u16, Vec<OcrLine>, f32)> = None;
     for degrees in tries {
         let (lines, scale) = read_page(&precheck::rotate(img, degrees)).await?;
-        let score = legibility(&lines);
         let labelled = !signature::label_boxes(&lines).is_empty();
-        if labelled || score >= 12 {
+        if labelled || legibility(&lines) >= 12 {
             return Ok((degrees, lines, scale));
         }
-        if best.as_ref().is_none_or(|b| score > b.3) {
-            best = Some((degrees, lines, scale, score));
-        }
+        likelier.get_or_insert((degrees, lines, scale));
     }
-    let (d, lines, scale, _) = best.expect("two tries");
-    Ok((d, lines, scale))
+    // Neither turn reads legibly: the cue's likelier turn stands. A turn chosen between two poor
+    // readings was a guess, and flagged clean forms as turned (the demo's e-seal forms).
+    Ok(likelier.expect("two tries"))
 }
 
 /// Runs every pre-check that applies to `kind` on one scan.

@@ -51,7 +51,7 @@ pub async fn save_rules(tx: &mut Tx, r: &Rules, by: &str, at: i64) -> DbResult<(
 pub async fn next_waiting(tx: &mut Tx) -> DbResult<Option<ApplicationId>> {
     const SQL: &str = "select application_id from applications \
         where status = 'submitted' and claimed_by is null \
-        order by review_due_at, application_id limit 1";
+        order by queue_rank, review_due_at, application_id limit 1";
     match tx {
         Tx::Sqlite(t) => {
             sqlx::query_scalar::<_, ApplicationId>(SQL)

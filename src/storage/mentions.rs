@@ -118,10 +118,10 @@ pub async fn mark_read(
     on_tx!(tx, |c| {
         sqlx::query(
             "update mentions set read_at = $3 \
-            where staff_id = $1 and read_at is null and ($2 < 0 or mention_id = $2)",
+            where staff_id = $1 and read_at is null and ($2 = 0 or mention_id = $2)",
         )
         .bind(staff_id)
-        .bind(mention_id.unwrap_or(-1))
+        .bind(mention_id.unwrap_or(0))
         .bind(at)
         .execute(c)
         .await

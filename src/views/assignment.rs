@@ -13,9 +13,19 @@ use maud::{Markup, html};
 /// how many a save's pass assigned.
 #[derive(serde::Deserialize, Default, Debug)]
 pub struct Summary {
+    #[serde(default, deserialize_with = "lenient")]
     pub released: Option<usize>,
+    #[serde(default, deserialize_with = "lenient")]
     pub changed: Option<usize>,
+    #[serde(default, deserialize_with = "lenient")]
     pub assigned: Option<usize>,
+}
+
+/// A count in the query string, or none when it is not one: an edited address still shows the
+/// page (without the summary) rather than an error.
+fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let s: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(s.and_then(|s| s.parse().ok()))
 }
 
 fn kind_label(ctx: &PageCtx, kind: &str) -> &'static str {

@@ -78,6 +78,7 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "own_approval" => ("warn", l.t("不能复核自己受理的申请，须由另一位审核员或主管复核。", "You accepted this application: another reviewer or a supervisor must approve it.")),
         "need_approval_note" => ("warn", l.t("驳回复核时请填写说明。", "Write a note to reject the approval.")),
         "conflict" => ("warn", l.t("该申请已被他人处理或已变更，请查看最新状态后再操作。", "Someone else acted on this application first; check its current state and try again.")),
+        "hand_back_needs_away" => ("warn", l.t("自动分配开启时，交回前请先登记离开（休假、病假等）：否则申请会被立即分回给同一位审核员。", "While the server assigns, mark the absence first: claims handed back by a reviewer who stays available are dealt straight back to them.")),
         "not_allowed" => ("warn", l.t("当前状态下不能执行该操作。", "That action does not fit the application's current state.")),
         "produced" => ("ok", l.t("已登记制作，可以生成快递批次。", "Recorded as produced: ready to batch.")),
         "nothing_to_ship" => ("warn", l.t("没有可寄出的申请（需已登记制作、不在其他批次中）。", "Nothing ready to ship (produced and in no other batch).")),

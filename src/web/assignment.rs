@@ -200,8 +200,32 @@ pub async fn hand_back_of(
         })
         .await?;
     }
+    if stays_available(&state, &ctx, &username).await? {
+        return Ok(see_other(page, "hand_back_needs_away"));
+    }
     let h = hand_back(&state, &ctx, format!("staff:{username}"), s.actor(), true).await?;
     Ok(handed_back(page, h))
+}
+
+/// While the server assigns, claims handed back by a reviewer who stays available would be
+/// dealt straight back to them (they now hold the fewest): such a hand-back is refused, and the
+/// page says to mark the absence first.
+async fn stays_available(
+    state: &AppState,
+    ctx: &PageCtx,
+    username: &str,
+) -> Result<bool, PageError> {
+    let rules = assignment::rules_in_force(&state.storage, state.settings.review.assignment)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    if !rules.enabled {
+        return Ok(false);
+    }
+    let now = state.clock.now().timestamp_millis();
+    let away = crate::storage::assignment::away_of(state.storage.read_pool(), username)
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
+    Ok(!away.is_some_and(|a| a.holds_at(now)))
 }
 
 /// A reviewer hands their own open claims back to the pool.
@@ -210,6 +234,9 @@ pub async fn hand_back_mine(
     Ctx(ctx): Ctx,
     Staff(s): Staff,
 ) -> Result<Response, PageError> {
+    if stays_available(&state, &ctx, &s.username).await? {
+        return Ok(see_other("/review", "hand_back_needs_away"));
+    }
     let h = hand_back(&state, &ctx, s.actor(), s.actor(), false).await?;
     Ok(handed_back("/review", h))
 }

@@ -96,9 +96,10 @@ pub async fn mark_read(
 ) -> Result<Response, PageError> {
     let mention = match f.mention.as_deref().filter(|m| !m.is_empty()) {
         None => None,
+        // Ids are positive: `-5` is not "all of them".
         Some(m) => match m.parse::<i64>() {
-            Ok(m) => Some(m),
-            Err(_) => return Ok(see_other("/inbox", "not_allowed")),
+            Ok(m) if m > 0 => Some(m),
+            _ => return Ok(see_other("/inbox", "not_allowed")),
         },
     };
     let (storage, at) = (state.storage.clone(), state.clock.now().timestamp_millis());

@@ -293,7 +293,8 @@ async fn a_resubmission_is_assigned(b: Backend) {
         0,
         "a returned application is nobody's open claim"
     );
-    let sub = Submission::empty().set("liveness_photo", "f.jpg", "image/jpeg", jpeg(b"again"));
+    // The return sent the ID card's back: the resubmission brings a new one.
+    let sub = Submission::empty().set("id_back", "b.jpg", "image/jpeg", jpeg(b"again"));
     assert_eq!(app.resubmit(&id, "r-2", sub.form()).await.status(), 200);
     assert_eq!(holder(&app, &id).await.as_deref(), Some("staff:li"));
     assert_eq!(app.audited(&id, "application.assigned").await, 2);
@@ -370,6 +371,69 @@ async fn hand_back_releases_every_open_claim(b: Backend) {
         )
         .await;
     assert_eq!(location(&r), "/supervision/assignment?msg=not_allowed");
+}
+
+/// A prioritised application is assigned before one with a nearer deadline, as the queue and
+/// `N` take it.
+async fn a_prioritised_application_is_assigned_first(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let boss = app.signed_in_staff("boss", "supervisor").await;
+    let near = submit_on(&app, 1, 20).await;
+    let far = submit_on(&app, 2, 26).await;
+    let page = boss.get_page("/review").await;
+    let pick = page
+        .split("name=\"pick\" value=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .find(|p| p.starts_with(&format!("{far}:")))
+        .expect("the later application on the supervisor's queue");
+    let r = boss
+        .post_form("/review/bulk", &[("action", "prioritise"), ("pick", &pick)])
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    app.create_staff("li", "reviewer", STAFF_PASSWORD).await;
+    let boss_page = boss.get_page("/supervision/assignment").await;
+    assert!(boss_page.contains("name=\"cap\""));
+    let r = boss
+        .post_form(
+            "/supervision/assignment",
+            &[("enabled", "on"), ("cap", "1")],
+        )
+        .await;
+    assert!(location(&r).starts_with("/supervision/assignment?assigned=1"));
+    assert_eq!(holder(&app, &far).await.as_deref(), Some("staff:li"));
+    assert_eq!(holder(&app, &near).await, None);
+}
+
+/// While the server assigns, a reviewer who stays available cannot hand back (the pass would
+/// deal the claims straight back to them): refused, nothing released, for them and for a
+/// supervisor acting for them without marking them away.
+async fn a_hand_back_while_available_is_refused(b: Backend) {
+    let app = TestApp::spawn_with(b, |s| s.review.assignment.enabled = true).await;
+    let li = app.signed_in_staff("li", "reviewer").await;
+    let id = submit_on(&app, 1, 25).await;
+    assert_eq!(holder(&app, &id).await.as_deref(), Some("staff:li"));
+    li.get_page("/review").await;
+    let r = li.post_form("/review/hand-back", &[]).await;
+    assert_eq!(location(&r), "/review?msg=hand_back_needs_away");
+    assert!(li.follow(r).await.contains("请先登记离开"));
+    // An edited summary in the address shows the page, without the summary.
+    assert!(
+        li.get_page("/review?released=x&changed=-1")
+            .await
+            .contains("审核队列")
+    );
+    let boss = app.signed_in_staff("boss", "supervisor").await;
+    boss.get_page("/supervision/assignment").await;
+    let r = boss
+        .post_form("/supervision/assignment/hand-back", &[("reviewer", "li")])
+        .await;
+    assert_eq!(
+        location(&r),
+        "/supervision/assignment?msg=hand_back_needs_away"
+    );
+    assert_eq!(holder(&app, &id).await.as_deref(), Some("staff:li"));
+    assert_eq!(app.audited(&id, "application.released").await, 0);
 }
 
 /// A hand-back whose first release is held before its transaction while a supervisor gives
@@ -457,6 +521,8 @@ both!(
     away_reviewers_get_nothing,
     a_resubmission_is_assigned,
     hand_back_releases_every_open_claim,
+    a_hand_back_while_available_is_refused,
+    a_prioritised_application_is_assigned_first,
     a_hand_back_leaves_what_changed_meanwhile,
     switched_off_nothing_is_assigned,
 );

@@ -94,6 +94,16 @@ async fn a_mention_reaches_the_inbox_and_the_mail(backend: Backend) {
     assert!(!text.contains("门牌号"), "{text}");
     assert!(!text.contains("张三"), "{text}");
 
+    // An id that is no mention's (negative, zero) is refused, not read as "all of them".
+    for bad in ["-5", "0"] {
+        let r = lisi.post_form("/inbox/read", &[("mention", bad)]).await;
+        assert_eq!(location(&r), "/inbox?msg=not_allowed");
+    }
+    assert!(
+        lisi.get_page("/inbox")
+            .await
+            .contains("<tr class=\"unread\">")
+    );
     // Marked read: the count goes, the row stays, audited.
     let r = lisi
         .post_form("/inbox/read", &[("mention", &mention_id(&inbox))])
