@@ -33,6 +33,8 @@ pub mod quality;
 pub mod queue;
 pub mod reasons;
 pub mod retention;
+/// The lost certificates queued for revocation and the CRLs read.
+pub mod revocations;
 pub mod scan_files;
 pub mod scan_pages;
 pub mod sessions;

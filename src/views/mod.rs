@@ -15,6 +15,7 @@ pub mod login;
 pub mod mail;
 pub mod prechecks;
 pub mod review;
+pub mod revocations;
 pub mod scans;
 pub mod sla;
 pub mod supervision;

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod prechecks;
 pub mod quality;
 pub mod review;
+pub mod revocations;
 pub mod scans;
 pub mod security;
 pub mod serve;
@@ -155,7 +156,8 @@ desks!(
     supervision,
     quality,
     finance,
-    fulfilment
+    fulfilment,
+    revocations
 );
 
 /// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.
