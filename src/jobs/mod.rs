@@ -4,6 +4,7 @@
 //! digest per day and address) and the outbox is claimed with row locks.
 
 mod context;
+pub mod crl;
 pub mod digest;
 pub mod expiry;
 pub mod imports;
@@ -234,6 +235,11 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
         expiry::run(&s).await
     })
     .await?;
+    // The CA's CRL, from its distribution point when one is configured.
+    if state.settings.revocation.crl_url.is_some() {
+        let cron = crl::cron_of(state.settings.revocation.fetch_minutes);
+        every(&sched, &cron, &state, |s| async move { crl::run(&s).await }).await?;
+    }
     if state.settings.prechecks {
         every(&sched, "*/5 * * * * *", &state, |s| async move {
             run_prechecks(&s).await;

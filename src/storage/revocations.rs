@@ -245,6 +245,15 @@ impl Storage {
         .await)
     }
 
+    /// The SHA-256 of the CRL last imported.
+    pub async fn latest_crl_sha256(&self) -> DbResult<Option<String>> {
+        on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, String>(
+            "select sha256 from crl_imports order by crl_import_id desc limit 1"
+        )
+        .fetch_optional(p)
+        .await)
+    }
+
     pub async fn crl_imports_recent(&self, limit: i64) -> DbResult<Vec<CrlImportRow>> {
         on_pool!(self.read_pool(), |p| sqlx::query_as::<_, CrlImportRow>(
             "select crl_import_id, issuer, this_update, next_update, crl_number, entries, \

@@ -43,6 +43,7 @@ mod prechecks;
 mod prechecks_job;
 mod retention;
 mod retention_promises;
+mod revocation;
 mod review_concurrency;
 mod review_desk;
 mod review_loop;
