@@ -547,7 +547,81 @@ async fn import_crl_from_the_command_line(b: Backend) {
     assert_eq!(state_of(&app, &a).await, "revoked");
 }
 
+/// A distribution point on loopback: each connection gets `body` (with its length unless
+/// `chunked`), or a body that never ends when `endless`.
+async fn distribution_point(body: Vec<u8>, declared: bool, endless: bool) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else { return };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let head = if declared {
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nConnection: close\r\n\r\n".into()
+                };
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+                while endless {
+                    if s.write_all(&[0u8; 1024]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/szca.crl")
+}
+
+async fn the_crl_is_fetched_within_its_bounds(b: Backend) {
+    use backoffice::jobs::crl::fetch_and_import;
+    let pki = tempfile::tempdir().unwrap();
+    let ca = Ca::new(pki.path(), "ca", SUBJECT);
+    let app = spawn_with_ca(b, &ca).await;
+    let a = accepted_with(&app, 1, LOST_A).await;
+    let crl = ca.crl(&[(LOST_A, "keyCompromise")], GOOD_LAST, GOOD_NEXT, true);
+    let at = app.clock.now().timestamp_millis();
+    let mut s = app.state.settings.revocation.clone();
+
+    // Declared over the limit, or growing past it without a length: refused, nothing changed.
+    s.max_bytes = 2048;
+    s.crl_url = Some(distribution_point(vec![0u8; 4096], true, false).await);
+    let e = fetch_and_import(&app.storage, &s, at).await.unwrap_err();
+    assert!(e.to_string().contains("BACKOFFICE_CRL_MAX_BYTES"), "{e}");
+    s.crl_url = Some(distribution_point(Vec::new(), false, true).await);
+    let e = fetch_and_import(&app.storage, &s, at).await.unwrap_err();
+    assert!(e.to_string().contains("BACKOFFICE_CRL_MAX_BYTES"), "{e}");
+    // A server that answers nothing: given up after BACKOFFICE_CRL_FETCH_TIMEOUT.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    s.crl_url = Some(format!("http://{}/szca.crl", silent.local_addr().unwrap()));
+    s.fetch_timeout_secs = 1;
+    let started = std::time::Instant::now();
+    assert!(fetch_and_import(&app.storage, &s, at).await.is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(silent);
+    // Nothing at the address.
+    s.crl_url = Some("http://127.0.0.1:9/szca.crl".into());
+    assert!(fetch_and_import(&app.storage, &s, at).await.is_err());
+    assert_eq!(state_of(&app, &a).await, "queued");
+    assert_eq!(crl_imports(&app).await, 0);
+
+    // The CA's CRL: imported once; the same file fetched again is not read again.
+    s.max_bytes = 1 << 20;
+    s.crl_url = Some(distribution_point(crl, true, false).await);
+    let summary = fetch_and_import(&app.storage, &s, at).await.unwrap().unwrap();
+    assert_eq!(summary.revoked, 1);
+    assert_eq!(state_of(&app, &a).await, "revoked");
+    assert!(fetch_and_import(&app.storage, &s, at).await.unwrap().is_none());
+    assert_eq!(crl_imports(&app).await, 1);
+}
+
 both!(
+    the_crl_is_fetched_within_its_bounds,
     a_crl_revokes_and_the_batch_waits_for_it,
     refused_crls_change_nothing,
     two_at_once_one_wins,
