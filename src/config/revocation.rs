@@ -55,7 +55,11 @@ impl RevocationSettings {
                 ),
             },
         };
-        let max_bytes = whole("BACKOFFICE_CRL_MAX_BYTES", d.max_bytes, 1024..=1024 * 1024 * 1024)?;
+        let max_bytes = whole(
+            "BACKOFFICE_CRL_MAX_BYTES",
+            d.max_bytes,
+            1024..=1024 * 1024 * 1024,
+        )?;
         let fetch_minutes = whole("BACKOFFICE_CRL_FETCH_MINUTES", 60, 5..=1440)? as u32;
         let fetch_timeout_secs = whole("BACKOFFICE_CRL_FETCH_TIMEOUT", 60, 1..=3600)?;
         let crl_url = env("BACKOFFICE_CRL_URL").filter(|u| !u.trim().is_empty());
@@ -74,7 +78,9 @@ impl RevocationSettings {
             Some(p) => Some(Arc::new(read_ca_cert(p)?)),
         };
         if crl_url.is_some() && ca_cert.is_none() {
-            bail!("BACKOFFICE_CRL_URL needs BACKOFFICE_CA_CERT (the CRL's signature is checked against it)");
+            bail!(
+                "BACKOFFICE_CRL_URL needs BACKOFFICE_CA_CERT (the CRL's signature is checked against it)"
+            );
         }
         Ok(RevocationSettings {
             ca_cert,

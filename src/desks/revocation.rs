@@ -109,7 +109,15 @@ pub async fn import_crl(
             time_text(e.revoked_at),
             e.reason.unwrap_or("no reason code")
         );
-        audit_app(&mut tx, actor, "revocation.revoked", &q.application_id, Some(&after), at).await?;
+        audit_app(
+            &mut tx,
+            actor,
+            "revocation.revoked",
+            &q.application_id,
+            Some(&after),
+            at,
+        )
+        .await?;
         revoked += 1;
     }
     store::set_matched(&mut tx, id, revoked as i64).await?;
@@ -130,7 +138,11 @@ pub async fn import_crl(
 
 fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            t.with_timezone(&beijing())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -169,8 +181,7 @@ pub async fn override_gate(
     at: i64,
 ) -> Result<(), RevocationError> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
-    {
+    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
         return Err(RevocationError::Refused(
             "请填写放行理由（不超过 500 字）。A reason is required (at most 500 characters)."
                 .into(),
@@ -180,7 +191,15 @@ pub async fn override_gate(
     if !store::override_gate(&mut tx, application_id, row_version, actor, reason, at).await? {
         return Err(RevocationError::Conflict(application_id.to_string()));
     }
-    audit_app(&mut tx, actor, "revocation.overridden", application_id, Some(reason), at).await?;
+    audit_app(
+        &mut tx,
+        actor,
+        "revocation.overridden",
+        application_id,
+        Some(reason),
+        at,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -212,7 +231,13 @@ fn write_serials(rows: &[RevocationRow]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
     ws.set_name("待吊销证书")?;
     let text = text_format();
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    let headers = ["证书序列号", "吊销原因", "受理编号", "大厅受理号", "登记时间"];
+    let headers = [
+        "证书序列号",
+        "吊销原因",
+        "受理编号",
+        "大厅受理号",
+        "登记时间",
+    ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
@@ -300,7 +325,11 @@ pub async fn record_issued(
             cert.serial_key, cert.serial_key
         ));
     }
-    if !cert.common_names.iter().any(|cn| names_holder(cn, &h.applicant_name)) {
+    if !cert
+        .common_names
+        .iter()
+        .any(|cn| names_holder(cn, &h.applicant_name))
+    {
         return refuse(format!(
             "证书主题（{}）不是申请人的姓名。The certificate's subject does not name the applicant.",
             cert.subject
@@ -352,8 +381,15 @@ pub async fn record_issued(
         entry.valid_to,
         sha256_hex(bytes)
     );
-    audit_app(&mut tx, actor, "certificate.issued_recorded", application_id, Some(&after), at)
-        .await?;
+    audit_app(
+        &mut tx,
+        actor,
+        "certificate.issued_recorded",
+        application_id,
+        Some(&after),
+        at,
+    )
+    .await?;
     tx.commit().await?;
     Ok(IssuedSummary {
         serial: entry.serial.as_str().to_owned(),

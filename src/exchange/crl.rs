@@ -164,12 +164,7 @@ fn utc(secs: i64) -> String {
 }
 
 /// Reads a CRL: within `max` bytes, signed by `ca`, current at `now_ms`.
-pub fn read_crl(
-    bytes: &[u8],
-    ca: Option<&CaCert>,
-    max: u64,
-    now_ms: i64,
-) -> Result<Crl, CrlError> {
+pub fn read_crl(bytes: &[u8], ca: Option<&CaCert>, max: u64, now_ms: i64) -> Result<Crl, CrlError> {
     check_size(bytes, max)?;
     let ca = ca.ok_or(CrlError::NoCaCertificate)?;
     let der = der_of(bytes, "X509 CRL", "CRL")?;
@@ -200,10 +195,7 @@ pub fn read_crl(
             detail: e.to_string(),
         })?;
     let this_update = crl.last_update().timestamp();
-    let next_update = crl
-        .next_update()
-        .ok_or(CrlError::NoNextUpdate)?
-        .timestamp();
+    let next_update = crl.next_update().ok_or(CrlError::NoNextUpdate)?.timestamp();
     let now = now_ms.div_euclid(1000);
     if this_update > now {
         return Err(CrlError::NotYetValid {

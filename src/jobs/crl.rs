@@ -71,7 +71,12 @@ pub async fn fetch_and_import(
 ) -> Result<Option<CrlSummary>, FetchError> {
     let body = fetch(s).await?;
     let sha = crate::storage::scan_files::sha256_hex(&body);
-    if storage.latest_crl_sha256().await.map_err(RevocationError::Db)? == Some(sha) {
+    if storage
+        .latest_crl_sha256()
+        .await
+        .map_err(RevocationError::Db)?
+        == Some(sha)
+    {
         return Ok(None);
     }
     let source = format!("url:{}", s.crl_url.as_deref().unwrap_or(""));
@@ -84,7 +89,11 @@ pub async fn run(state: &Context) {
     let r = fetch_and_import(&state.storage, &state.settings.revocation, now).await;
     state.metrics.job("crl_fetch", r.is_err());
     match r {
-        Ok(Some(s)) => tracing::info!(revoked = s.revoked, still_queued = s.still_queued, "CRL imported"),
+        Ok(Some(s)) => tracing::info!(
+            revoked = s.revoked,
+            still_queued = s.still_queued,
+            "CRL imported"
+        ),
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "CRL fetch failed"),
     }

@@ -7,7 +7,8 @@ use crate::{on_pool, on_tx};
 /// Queues the application's lost certificate for revocation (keyCompromise), once; part of the
 /// acceptance's transaction.
 pub async fn queue(tx: &mut Tx, application_id: &ApplicationId, at: i64) -> DbResult<()> {
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "insert into revocations (application_id, serial, serial_key, queued_at, created_at, \
             updated_at) \
         select application_id, certificate_serial, ltrim(upper(certificate_serial), '0'), $2, $2, $2 \
@@ -18,7 +19,8 @@ pub async fn queue(tx: &mut Tx, application_id: &ApplicationId, at: i64) -> DbRe
     .bind(at)
     .execute(c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -214,16 +216,20 @@ impl Storage {
     /// Queued serials (oldest first), or the latest revoked; at most `limit`.
     pub async fn revocations(&self, queued: bool, limit: i64) -> DbResult<Vec<RevocationRow>> {
         let sql = if queued {
-            format!("{ROWS} where r.state = 'queued' order by r.queued_at, r.revocation_id limit $1")
+            format!(
+                "{ROWS} where r.state = 'queued' order by r.queued_at, r.revocation_id limit $1"
+            )
         } else {
             format!(
                 "{ROWS} where r.state = 'revoked' order by r.updated_at desc, r.revocation_id desc limit $1"
             )
         };
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, RevocationRow>(&sql)
-            .bind(limit)
-            .fetch_all(p)
-            .await)
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, RevocationRow>(
+            &sql
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)
     }
 
     pub async fn revocation_of(
@@ -231,10 +237,12 @@ impl Storage {
         application_id: &ApplicationId,
     ) -> DbResult<Option<RevocationRow>> {
         let sql = format!("{ROWS} where r.application_id = $1");
-        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, RevocationRow>(&sql)
-            .bind(application_id)
-            .fetch_optional(p)
-            .await)
+        on_pool!(self.read_pool(), |p| sqlx::query_as::<_, RevocationRow>(
+            &sql
+        )
+        .bind(application_id)
+        .fetch_optional(p)
+        .await)
     }
 
     pub async fn revocations_queued_count(&self) -> DbResult<i64> {

@@ -116,5 +116,9 @@ pub fn revocations_page(ctx: &PageCtx, p: &RevocationsPage) -> Markup {
             }
         }
     };
-    page(ctx, ctx.t("遗失证书吊销", "Revocation of lost certificates"), body)
+    page(
+        ctx,
+        ctx.t("遗失证书吊销", "Revocation of lost certificates"),
+        body,
+    )
 }

@@ -110,7 +110,10 @@ pub async fn import_crl(
         Err(e) => {
             let msg = format!(
                 "{}{e}",
-                ctx.t("吊销列表未导入，未做任何更改：", "The CRL was not imported; nothing was changed: ")
+                ctx.t(
+                    "吊销列表未导入，未做任何更改：",
+                    "The CRL was not imported; nothing was changed: "
+                )
             );
             render(&state, &ctx, Some(&msg), None).await
         }
@@ -156,14 +159,13 @@ pub async fn record_issued(
     let refused = |msg: String| {
         let ctx = ctx.clone();
         let state = state.clone();
-        async move {
-            super::fulfilment::refusal(&state, &ctx, &msg).await
-        }
+        async move { super::fulfilment::refusal(&state, &ctx, &msg).await }
     };
-    let (id, up) = match uploads::read_with_field(mp, formats::ISSUED_CERTIFICATE, "application_id").await {
-        Ok(x) => x,
-        Err(e) => return refused(e.message(ctx.locale)).await,
-    };
+    let (id, up) =
+        match uploads::read_with_field(mp, formats::ISSUED_CERTIFICATE, "application_id").await {
+            Ok(x) => x,
+            Err(e) => return refused(e.message(ctx.locale)).await,
+        };
     let Some(id) = id.as_deref().and_then(ApplicationId::parse) else {
         return refused(ctx.t("请选择申请。", "Choose the application.").into()).await;
     };
@@ -183,7 +185,10 @@ pub async fn record_issued(
         Err(e) => {
             let msg = format!(
                 "{}{e}",
-                ctx.t("签发证书未登记，未做任何更改：", "The issued certificate was not recorded; nothing was changed: ")
+                ctx.t(
+                    "签发证书未登记，未做任何更改：",
+                    "The issued certificate was not recorded; nothing was changed: "
+                )
             );
             refused(msg).await
         }

@@ -310,7 +310,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/revocations/serials.xlsx",
         "*=200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
-    ("POST", "/revocations/crl", "*=422 遗失证书吊销 · 证书补办后台"),
+    (
+        "POST",
+        "/revocations/crl",
+        "*=422 遗失证书吊销 · 证书补办后台",
+    ),
     (
         "POST",
         "/revocations/{id}/override",

@@ -59,8 +59,21 @@ impl Ca {
         openssl(
             &dir,
             &[
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650", "-subj", subject,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3650",
+                "-subj",
+                subject,
             ],
         );
         Ca { dir }
@@ -82,14 +95,25 @@ impl Ca {
         openssl(
             &self.dir,
             &[
-                "ca", "-batch", "-config", "ca.cnf", "-gencrl", "-crl_lastupdate", last,
-                "-crl_nextupdate", next, "-out", "crl.pem",
+                "ca",
+                "-batch",
+                "-config",
+                "ca.cnf",
+                "-gencrl",
+                "-crl_lastupdate",
+                last,
+                "-crl_nextupdate",
+                next,
+                "-out",
+                "crl.pem",
             ],
         );
         if der {
             openssl(
                 &self.dir,
-                &["crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der"],
+                &[
+                    "crl", "-in", "crl.pem", "-outform", "DER", "-out", "crl.der",
+                ],
             );
             std::fs::read(self.dir.join("crl.der")).unwrap()
         } else {
@@ -105,21 +129,47 @@ impl Ca {
         openssl(
             &self.dir,
             &[
-                "req", "-new", "-utf8", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", subject,
+                "req",
+                "-new",
+                "-utf8",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                subject,
             ],
         );
         openssl(
             &self.dir,
             &[
-                "ca", "-batch", "-utf8", "-config", "ca.cnf", "-in", "leaf.csr", "-out",
-                "leaf.pem", "-notext", "-startdate", start, "-enddate", end,
+                "ca",
+                "-batch",
+                "-utf8",
+                "-config",
+                "ca.cnf",
+                "-in",
+                "leaf.csr",
+                "-out",
+                "leaf.pem",
+                "-notext",
+                "-startdate",
+                start,
+                "-enddate",
+                end,
             ],
         );
         if der {
             openssl(
                 &self.dir,
-                &["x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.cer"],
+                &[
+                    "x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.cer",
+                ],
             );
             std::fs::read(self.dir.join("leaf.cer")).unwrap()
         } else {
@@ -208,7 +258,10 @@ async fn a_crl_revokes_and_the_batch_waits_for_it(b: Backend) {
     assert!(page.contains("keyCompromise") && page.contains("ca-subject"));
     let r = clerk.get("/revocations/serials.xlsx").await;
     assert_eq!(r.status(), 200);
-    let cd = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cd.contains("filename*=UTF-8''"), "{cd}");
     assert!(cd.contains("20261125.xlsx"), "{cd}");
     let bytes = r.bytes().await.unwrap().to_vec();
@@ -222,26 +275,43 @@ async fn a_crl_revokes_and_the_batch_waits_for_it(b: Backend) {
         .collect();
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[0][0], "证书序列号");
-    assert!(rows.iter().any(|r| r[0] == "0150512140479054C03" && r[1] == "keyCompromise"));
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "0150512140479054C03" && r[1] == "keyCompromise")
+    );
 
     // Produced, neither may go into a courier batch yet: selected, or "all ready".
     produce(&clerk, &a, NEW_SERIAL).await;
     produce(&clerk, &bb, "0150512140479055D002").await;
     clerk.get_page("/fulfilment").await;
     let r = clerk
-        .post_form("/fulfilment/batches", &[("courier", "sf"), ("scope", "selected"), ("ids", &a)])
+        .post_form(
+            "/fulfilment/batches",
+            &[("courier", "sf"), ("scope", "selected"), ("ids", &a)],
+        )
         .await;
     assert_eq!(r.status(), 422);
     let text = r.text().await.unwrap();
-    assert!(text.contains("遗失证书尚未吊销") && text.contains("0150512140479054C03"), "{text}");
+    assert!(
+        text.contains("遗失证书尚未吊销") && text.contains("0150512140479054C03"),
+        "{text}"
+    );
     let r = clerk
-        .post_form("/fulfilment/batches", &[("courier", "sf"), ("scope", "all")])
+        .post_form(
+            "/fulfilment/batches",
+            &[("courier", "sf"), ("scope", "all")],
+        )
         .await;
     assert_eq!(r.status(), 422);
     assert!(app.storage.revocation_of(&aid(&a)).await.unwrap().is_some());
 
     // The CA's CRL (DER) lists C03: A is revoked with the CRL's date and reason, B still waits.
-    let crl = ca.crl(&[(LOST_A, "keyCompromise"), ("0A0B0C", "superseded")], GOOD_LAST, GOOD_NEXT, true);
+    let crl = ca.crl(
+        &[(LOST_A, "keyCompromise"), ("0A0B0C", "superseded")],
+        GOOD_LAST,
+        GOOD_NEXT,
+        true,
+    );
     let (status, page) = upload_file(&clerk, "/revocations/crl", "szca.crl", crl).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("id=\"crl-revoked\">1<"), "{page}");
@@ -268,39 +338,74 @@ async fn a_crl_revokes_and_the_batch_waits_for_it(b: Backend) {
     // "All ready" now batches A and leaves B out; B alone is still refused.
     clerk.get_page("/fulfilment").await;
     let r = clerk
-        .post_form("/fulfilment/batches", &[("courier", "sf"), ("scope", "all")])
+        .post_form(
+            "/fulfilment/batches",
+            &[("courier", "sf"), ("scope", "all")],
+        )
         .await;
-    assert!(location(&r).ends_with("?msg=batch_created"), "{}", location(&r));
+    assert!(
+        location(&r).ends_with("?msg=batch_created"),
+        "{}",
+        location(&r)
+    );
     let r = clerk
-        .post_form("/fulfilment/batches", &[("courier", "sf"), ("scope", "selected"), ("ids", &bb)])
+        .post_form(
+            "/fulfilment/batches",
+            &[("courier", "sf"), ("scope", "selected"), ("ids", &bb)],
+        )
         .await;
     assert_eq!(r.status(), 422);
 
     // A clerk may not let B through; a supervisor may, with a reason, audited.
-    let version = app.storage.revocation_of(&aid(&bb)).await.unwrap().unwrap().row_version;
+    let version = app
+        .storage
+        .revocation_of(&aid(&bb))
+        .await
+        .unwrap()
+        .unwrap()
+        .row_version;
     let path = format!("/revocations/{bb}/override");
     let v = version.to_string();
-    let r = clerk.post_form(&path, &[("reason", "急用"), ("row_version", &v)]).await;
+    let r = clerk
+        .post_form(&path, &[("reason", "急用"), ("row_version", &v)])
+        .await;
     assert_eq!(r.status(), 403);
     let boss = app.signed_in_staff("wang.lei", "supervisor").await;
     boss.get_page("/revocations").await;
-    let r = boss.post_form(&path, &[("reason", ""), ("row_version", &v)]).await;
+    let r = boss
+        .post_form(&path, &[("reason", ""), ("row_version", &v)])
+        .await;
     assert_eq!(r.status(), 422);
     assert_eq!(app.audited(&bb, "revocation.overridden").await, 0);
     let r = boss
-        .post_form(&path, &[("reason", "申请人急需，CA 已电话确认吊销"), ("row_version", &v)])
+        .post_form(
+            &path,
+            &[
+                ("reason", "申请人急需，CA 已电话确认吊销"),
+                ("row_version", &v),
+            ],
+        )
         .await;
     assert_eq!(location(&r), "/revocations?msg=gate_overridden");
     assert_eq!(app.audited(&bb, "revocation.overridden").await, 1);
     // The same form sent twice: the second finds it changed.
-    let r = boss.post_form(&path, &[("reason", "again"), ("row_version", &v)]).await;
+    let r = boss
+        .post_form(&path, &[("reason", "again"), ("row_version", &v)])
+        .await;
     assert_eq!(location(&r), "/revocations?msg=conflict");
     assert_eq!(app.audited(&bb, "revocation.overridden").await, 1);
     clerk.get_page("/fulfilment").await;
     let r = clerk
-        .post_form("/fulfilment/batches", &[("courier", "sf"), ("scope", "selected"), ("ids", &bb)])
+        .post_form(
+            "/fulfilment/batches",
+            &[("courier", "sf"), ("scope", "selected"), ("ids", &bb)],
+        )
         .await;
-    assert!(location(&r).ends_with("?msg=batch_created"), "{}", location(&r));
+    assert!(
+        location(&r).ends_with("?msg=batch_created"),
+        "{}",
+        location(&r)
+    );
 }
 
 async fn refused_crls_change_nothing(b: Backend) {
@@ -318,19 +423,46 @@ async fn refused_crls_change_nothing(b: Backend) {
     let mut truncated = good.clone();
     truncated.truncate(good.len() / 2);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("twin.crl", twin.crl(&listing, GOOD_LAST, GOOD_NEXT, true), "signature does not verify"),
-        ("other.crl", other.crl(&listing, GOOD_LAST, GOOD_NEXT, true), "not by the configured CA"),
-        ("expired.crl", ca.crl(&listing, "261001000000Z", "261101000000Z", true), "has expired"),
-        ("future.crl", ca.crl(&listing, "261201000000Z", "261231000000Z", false), "not yet valid"),
+        (
+            "twin.crl",
+            twin.crl(&listing, GOOD_LAST, GOOD_NEXT, true),
+            "signature does not verify",
+        ),
+        (
+            "other.crl",
+            other.crl(&listing, GOOD_LAST, GOOD_NEXT, true),
+            "not by the configured CA",
+        ),
+        (
+            "expired.crl",
+            ca.crl(&listing, "261001000000Z", "261101000000Z", true),
+            "has expired",
+        ),
+        (
+            "future.crl",
+            ca.crl(&listing, "261201000000Z", "261231000000Z", false),
+            "not yet valid",
+        ),
         ("truncated.crl", truncated, "not a readable CRL"),
-        ("noise.crl", b"\x30\x82\xff\xff garbage".to_vec(), "not a readable CRL"),
-        ("bad.pem", b"-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----\n".to_vec(), "not a readable CRL"),
+        (
+            "noise.crl",
+            b"\x30\x82\xff\xff garbage".to_vec(),
+            "not a readable CRL",
+        ),
+        (
+            "bad.pem",
+            b"-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----\n".to_vec(),
+            "not a readable CRL",
+        ),
         ("cert.pem", ca.cert_pem(), "not “X509 CRL”"),
     ];
     for (name, bytes, why) in cases {
         let (status, page) = upload_file(&clerk, "/revocations/crl", name, bytes).await;
         assert_eq!(status, 422, "{name}: {page}");
-        assert!(page.contains("未做任何更改") && page.contains(why), "{name}: {page}");
+        assert!(
+            page.contains("未做任何更改") && page.contains(why),
+            "{name}: {page}"
+        );
     }
     // A file of another kind is refused by its name before it is read.
     let (status, page) = upload_file(&clerk, "/revocations/crl", "crl.xlsx", good.clone()).await;
@@ -345,7 +477,15 @@ async fn refused_crls_change_nothing(b: Backend) {
     let at = app.clock.now().timestamp_millis();
     let mut refused = 0;
     for cut in (0..good.len()).step_by(3) {
-        let r = backoffice::desks::revocation::import_crl(&app.storage, &settings, &good[..cut], "t", "test", at).await;
+        let r = backoffice::desks::revocation::import_crl(
+            &app.storage,
+            &settings,
+            &good[..cut],
+            "t",
+            "test",
+            at,
+        )
+        .await;
         assert!(r.is_err(), "a CRL cut at {cut} was read");
         refused += 1;
     }
@@ -356,7 +496,10 @@ async fn refused_crls_change_nothing(b: Backend) {
             (0, l as usize)
         } else {
             let n = (l & 0x7f) as usize;
-            (n, good[5..5 + n].iter().fold(0, |a, b| a * 256 + *b as usize))
+            (
+                n,
+                good[5..5 + n].iter().fold(0, |a, b| a * 256 + *b as usize),
+            )
         };
         5 + n + len
     };
@@ -398,9 +541,10 @@ async fn refused_crls_change_nothing(b: Backend) {
     assert!(e.to_string().contains("BACKOFFICE_CA_CERT"), "{e}");
 
     // The good one, at last.
-    let s = backoffice::desks::revocation::import_crl(&app.storage, &settings, &good, "t", "test", at)
-        .await
-        .unwrap();
+    let s =
+        backoffice::desks::revocation::import_crl(&app.storage, &settings, &good, "t", "test", at)
+            .await
+            .unwrap();
     assert_eq!(s.revoked, 1);
     assert_eq!(state_of(&app, &a).await, "revoked");
 }
@@ -422,15 +566,39 @@ async fn two_at_once_one_wins(b: Backend) {
     assert_eq!(r1.unwrap().revoked + r2.unwrap().revoked, 1);
     assert_eq!(app.audited(&a, "revocation.revoked").await, 1);
     // Two supervisors let B through at once: one wins, the other is told.
-    let v = app.storage.revocation_of(&aid(&bb)).await.unwrap().unwrap().row_version;
+    let v = app
+        .storage
+        .revocation_of(&aid(&bb))
+        .await
+        .unwrap()
+        .unwrap()
+        .row_version;
     let id = aid(&bb);
     let (o1, o2) = tokio::join!(
-        backoffice::desks::revocation::override_gate(&app.storage, &id, v, "理由一", "staff:one", at),
-        backoffice::desks::revocation::override_gate(&app.storage, &id, v, "理由二", "staff:two", at),
+        backoffice::desks::revocation::override_gate(
+            &app.storage,
+            &id,
+            v,
+            "理由一",
+            "staff:one",
+            at
+        ),
+        backoffice::desks::revocation::override_gate(
+            &app.storage,
+            &id,
+            v,
+            "理由二",
+            "staff:two",
+            at
+        ),
     );
     assert_eq!(o1.is_ok() as u8 + o2.is_ok() as u8, 1);
     let lost = if o1.is_err() { o1 } else { o2 };
-    assert!(lost.unwrap_err().to_string().contains("该申请已被他人处理或已变更"));
+    assert!(
+        lost.unwrap_err()
+            .to_string()
+            .contains("该申请已被他人处理或已变更")
+    );
     assert_eq!(app.audited(&bb, "revocation.overridden").await, 1);
 }
 
@@ -449,7 +617,10 @@ async fn the_issued_certificate_is_checked_and_registered(b: Backend) {
     let upload = |bytes: Vec<u8>, name: &'static str| {
         let form = reqwest::multipart::Form::new()
             .text("application_id", a.clone())
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
         let url = clerk.url(&format!("/fulfilment/issued?_csrf={}", clerk.csrf()));
         let http = clerk.http.clone();
         async move {
@@ -467,13 +638,47 @@ async fn the_issued_certificate_is_checked_and_registered(b: Backend) {
     assert!(page.contains("issued-form"));
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("wrong-serial.cer", ca.issue("0150512140479055D0FF", subject, start, end, true), "is not the recorded"),
-        ("wrong-name.cer", ca.issue(NEW_SERIAL, "/CN=李四", start, end, true), "does not name the applicant"),
-        ("wrong-id.cer", ca.issue(NEW_SERIAL, "/CN=张三/serialNumber=44030519900101123X", start, end, true), "not the applicant's ID number"),
-        ("expired.cer", ca.issue(NEW_SERIAL, subject, "231120000000Z", "251120000000Z", true), "not valid now"),
-        ("other-ca.cer", other.issue(NEW_SERIAL, subject, start, end, true), "does not verify against the configured CA"),
-        ("broken.cer", good[..good.len() - 9].to_vec(), "not a readable certificate"),
-        ("crl.pem", ca.crl(&[], GOOD_LAST, GOOD_NEXT, false), "not “CERTIFICATE”"),
+        (
+            "wrong-serial.cer",
+            ca.issue("0150512140479055D0FF", subject, start, end, true),
+            "is not the recorded",
+        ),
+        (
+            "wrong-name.cer",
+            ca.issue(NEW_SERIAL, "/CN=李四", start, end, true),
+            "does not name the applicant",
+        ),
+        (
+            "wrong-id.cer",
+            ca.issue(
+                NEW_SERIAL,
+                "/CN=张三/serialNumber=44030519900101123X",
+                start,
+                end,
+                true,
+            ),
+            "not the applicant's ID number",
+        ),
+        (
+            "expired.cer",
+            ca.issue(NEW_SERIAL, subject, "231120000000Z", "251120000000Z", true),
+            "not valid now",
+        ),
+        (
+            "other-ca.cer",
+            other.issue(NEW_SERIAL, subject, start, end, true),
+            "does not verify against the configured CA",
+        ),
+        (
+            "broken.cer",
+            good[..good.len() - 9].to_vec(),
+            "not a readable certificate",
+        ),
+        (
+            "crl.pem",
+            ca.crl(&[], GOOD_LAST, GOOD_NEXT, false),
+            "not “CERTIFICATE”",
+        ),
     ];
     for (name, bytes, why) in cases {
         let (status, _, page) = upload(bytes, name).await;
@@ -487,7 +692,11 @@ async fn the_issued_certificate_is_checked_and_registered(b: Backend) {
     // The right one (PEM works as DER does): the registry holds it.
     let pem = ca.issue(NEW_SERIAL, subject, start, end, false);
     let (status, to, page) = upload(pem, "new.pem").await;
-    assert_eq!((status, to.as_str()), (303, "/fulfilment?msg=issued_recorded"), "{page}");
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/fulfilment?msg=issued_recorded"),
+        "{page}"
+    );
     let c = app.storage.certificate(&new).await.unwrap().unwrap();
     assert_eq!(c.holder_name, "张三");
     assert_eq!(c.holder.number(), "11010519491231002X");
@@ -495,7 +704,10 @@ async fn the_issued_certificate_is_checked_and_registered(b: Backend) {
     assert_eq!(c.status.code(), "valid");
     assert_eq!(app.audited(&a, "certificate.issued_recorded").await, 1);
     let (status, to, _) = upload(good, "new.cer").await;
-    assert_eq!((status, to.as_str()), (303, "/fulfilment?msg=issued_recorded"));
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/fulfilment?msg=issued_recorded")
+    );
 }
 
 fn run_cli(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
@@ -533,7 +745,10 @@ async fn import_crl_from_the_command_line(b: Backend) {
     let o = run_cli(
         &app,
         &["import-crl", padded.to_str().unwrap()],
-        &[("BACKOFFICE_CA_CERT", ca_env), ("BACKOFFICE_CRL_MAX_BYTES", "1024")],
+        &[
+            ("BACKOFFICE_CA_CERT", ca_env),
+            ("BACKOFFICE_CRL_MAX_BYTES", "1024"),
+        ],
     );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("BACKOFFICE_CRL_MAX_BYTES"));
@@ -555,13 +770,18 @@ async fn distribution_point(body: Vec<u8>, declared: bool, endless: bool) -> Str
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = l.accept().await else { return };
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
             let body = body.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = s.read(&mut buf).await;
                 let head = if declared {
-                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
                 } else {
                     "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nConnection: close\r\n\r\n".into()
                 };
@@ -613,10 +833,18 @@ async fn the_crl_is_fetched_within_its_bounds(b: Backend) {
     // The CA's CRL: imported once; the same file fetched again is not read again.
     s.max_bytes = 1 << 20;
     s.crl_url = Some(distribution_point(crl, true, false).await);
-    let summary = fetch_and_import(&app.storage, &s, at).await.unwrap().unwrap();
+    let summary = fetch_and_import(&app.storage, &s, at)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(summary.revoked, 1);
     assert_eq!(state_of(&app, &a).await, "revoked");
-    assert!(fetch_and_import(&app.storage, &s, at).await.unwrap().is_none());
+    assert!(
+        fetch_and_import(&app.storage, &s, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(crl_imports(&app).await, 1);
 }
 

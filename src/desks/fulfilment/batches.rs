@@ -158,7 +158,10 @@ pub async fn create_gated_batch(
         }
         ready.retain(|r| !held.iter().any(|(a, _)| *a == r.application_id));
         for (a, serial) in &held {
-            left_out.push((a.clone(), format!("lost certificate {serial} not yet revoked")));
+            left_out.push((
+                a.clone(),
+                format!("lost certificate {serial} not yet revoked"),
+            ));
         }
     }
     let mut rows: Vec<(ApplicationId, ShipmentRow)> = Vec::new();
