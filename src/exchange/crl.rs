@@ -138,7 +138,7 @@ fn der_of(bytes: &[u8], label: &'static str, what: &'static str) -> Result<Vec<u
 
 fn parse_cert(der: &[u8]) -> Result<X509Certificate<'_>, CrlError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, c)) if rest.is_empty() => Ok(c),
+        Ok(([], c)) => Ok(c),
         Ok(_) => Err(CrlError::Malformed {
             what: "certificate",
             detail: "bytes after the certificate".into(),
@@ -169,7 +169,7 @@ pub fn read_crl(bytes: &[u8], ca: Option<&CaCert>, max: u64, now_ms: i64) -> Res
     let ca = ca.ok_or(CrlError::NoCaCertificate)?;
     let der = der_of(bytes, "X509 CRL", "CRL")?;
     let crl = match CertificateRevocationList::from_der(&der) {
-        Ok((rest, c)) if rest.is_empty() => c,
+        Ok(([], c)) => c,
         Ok(_) => {
             return Err(CrlError::Malformed {
                 what: "CRL",

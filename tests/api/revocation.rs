@@ -787,10 +787,8 @@ async fn distribution_point(body: Vec<u8>, declared: bool, endless: bool) -> Str
                 };
                 let _ = s.write_all(head.as_bytes()).await;
                 let _ = s.write_all(&body).await;
-                while endless {
-                    if s.write_all(&[0u8; 1024]).await.is_err() {
-                        return;
-                    }
+                if endless {
+                    while s.write_all(&[0u8; 1024]).await.is_ok() {}
                 }
             });
         }
