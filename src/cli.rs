@@ -70,6 +70,9 @@ pub enum Command {
     ImportCertificates { file: PathBuf },
     /// Imports a working-day calendar (.xlsx or .csv); replaces the years it contains.
     ImportCalendar { file: PathBuf },
+    /// Imports the CA's CRL (DER or PEM), checked against BACKOFFICE_CA_CERT, and marks the
+    /// queued lost certificates it lists revoked; prints a JSON summary last.
+    ImportCrl { file: PathBuf },
     /// Puts every pending invoice request into a new batch and writes the tax platform's
     /// batch-import workbook; prints the batch number last.
     ExportInvoices {
@@ -219,6 +222,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }
+        Command::ImportCrl { file } => {
+            let max = settings.revocation.max_bytes;
+            let len = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            // Checked before the file is read into memory.
+            if len > max {
+                anyhow::bail!("{}", crate::exchange::crl::CrlError::TooLarge { max });
+            }
+            let bytes = read(&file)?;
+            let storage = startup::open_storage(&settings).await?;
+            let source = format!("cli:{}", file.display());
+            let summary = crate::desks::revocation::import_crl(
+                &storage,
+                &settings.revocation,
+                &bytes,
+                &source,
+                "cli",
+                now(),
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
         Command::ImportCalendar { file } => {
             let bytes = read(&file)?;
             let storage = startup::open_storage(&settings).await?;
@@ -245,9 +272,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportShipments { courier, out } => {
             let courier = Courier::parse(&courier).expect("checked by clap");
             let storage = startup::open_storage(&settings).await?;
-            let batch =
-                fulfilment::create_batch(&storage, &settings.courier, courier, None, "cli", now())
-                    .await?;
+            let gate = fulfilment::RevocationGate::of(&settings.revocation);
+            let batch = fulfilment::create_gated_batch(
+                &storage,
+                &settings.courier,
+                gate,
+                courier,
+                None,
+                "cli",
+                now(),
+            )
+            .await?;
             match batch {
                 Some(b) => {
                     std::fs::write(&out, &b.file)

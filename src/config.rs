@@ -14,6 +14,8 @@ pub mod courier;
 pub mod files;
 /// `BACKOFFICE_FOUR_EYES_*`, `BACKOFFICE_RETURNED_EXPIRY_DAYS`: the review desk's rules.
 pub mod review;
+/// `BACKOFFICE_CA_CERT`, `BACKOFFICE_CRL_*`: revocation of the lost certificate.
+pub mod revocation;
 pub mod web;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -86,6 +88,8 @@ pub struct Settings {
     pub files: files::FileBudgets,
     /// Four eyes' default rules and the returned applications' expiry (`config::review`).
     pub review: review::ReviewSettings,
+    /// The CA certificate, the CRL's URL and the bounds of its reading (`config::revocation`).
+    pub revocation: revocation::RevocationSettings,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -312,8 +316,10 @@ impl Settings {
         };
         let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         let review = review::ReviewSettings::load(&env)?;
+        let revocation = revocation::RevocationSettings::load(&env)?;
         Ok(Settings {
             review,
+            revocation,
             web,
             tools,
             files,

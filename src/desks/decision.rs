@@ -8,7 +8,7 @@ use crate::domain::{money::Fen, status::Status};
 use crate::storage::{
     Tx,
     applications::{self, Current},
-    finance, invoices, outbox, sla,
+    finance, invoices, outbox, revocations, sla,
 };
 use crate::views::mail;
 
@@ -30,6 +30,8 @@ pub(crate) async fn decided(
     let accepted = to == Status::Accepted;
     if accepted {
         request_invoice(tx, seen, at).await?;
+        // The lost certificate's key may be in someone else's hands: queued for revocation.
+        revocations::queue(tx, application_id, at).await?;
     }
     sla::close_window(tx, application_id, seen.version, seen.review_due_at, at).await?;
     // The applicant hears of it through the outbox, committed with the decision itself.

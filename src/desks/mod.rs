@@ -30,6 +30,9 @@ pub mod progress;
 pub mod returned_parts;
 /// Review: staff actions on an application (status change + event + audit in one transaction).
 pub mod review;
+/// Revocation of the lost certificate: the CRL import, the batch gate's override, the
+/// serials for the CA operator, the issued certificate's file.
+pub mod revocation;
 /// Scans: a PDF scan's pages rendered to images for the review page, once per scan.
 pub mod scan_pages;
 /// Supervision: the dashboard's figures, and the reports under reports/ run for a period.

@@ -27,6 +27,17 @@ pub const ISSUED_INVOICES: Formats = Formats {
     endings: &[".xlsx", ".csv", ".zip"],
     limit: 256 * MIB,
 };
+/// The CA's certificate revocation list, DER or PEM (what is read of it is bounded again by
+/// `BACKOFFICE_CRL_MAX_BYTES`).
+pub const CRL: Formats = Formats {
+    endings: &[".crl", ".der", ".pem"],
+    limit: 64 * MIB,
+};
+/// An issued certificate's file, DER or PEM.
+pub const ISSUED_CERTIFICATE: Formats = Formats {
+    endings: &[".cer", ".crt", ".der", ".pem"],
+    limit: MIB,
+};
 /// The working-day calendar sheet.
 pub const CALENDAR: Formats = Formats {
     endings: &[".csv", ".xlsx"],

@@ -5,6 +5,7 @@ pub mod budget;
 pub mod calendar;
 pub mod certificates;
 pub mod couriers;
+pub mod crl;
 pub mod csv_cell;
 pub mod formats;
 #[cfg(any(test, feature = "bench-support"))]

@@ -5,6 +5,7 @@
 
 pub mod assignment;
 mod context;
+pub mod crl;
 pub mod digest;
 pub mod expiry;
 pub mod imports;
@@ -241,6 +242,11 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
         assignment::run(&s).await
     })
     .await?;
+    // The CA's CRL, from its distribution point when one is configured.
+    if state.settings.revocation.crl_url.is_some() {
+        let cron = crl::cron_of(state.settings.revocation.fetch_minutes);
+        every(&sched, &cron, &state, |s| async move { crl::run(&s).await }).await?;
+    }
     if state.settings.prechecks {
         every(&sched, "*/5 * * * * *", &state, |s| async move {
             run_prechecks(&s).await;

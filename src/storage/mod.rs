@@ -36,6 +36,8 @@ pub mod queue;
 pub mod reasons;
 pub mod retention;
 pub mod saved_views;
+/// The lost certificates queued for revocation and the CRLs read.
+pub mod revocations;
 pub mod scan_files;
 pub mod scan_pages;
 pub mod sessions;

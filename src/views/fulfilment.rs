@@ -124,6 +124,16 @@ pub fn queue_page(ctx: &PageCtx, p: &QueuePage) -> Markup {
                 }
             }
         }
+        @if act && !to_ship.is_empty() {
+            h2 { (ctx.t("上传签发证书文件", "Upload the issued certificate")) }
+            form.upload method="post" action=(format!("/fulfilment/issued?_csrf={}", ctx.csrf)) enctype="multipart/form-data" id="issued-form" {
+                label { (ctx.t("受理编号", "Application")) " " select name="application_id" {
+                    @for r in to_ship.iter() { option value=(r.application_id) { (r.application_id) } } } }
+                " " label { (ctx.t("证书文件（.cer）", "Certificate file (.cer)")) " "
+                    input type="file" name="file" accept=(formats::ISSUED_CERTIFICATE.accept()) required; }
+                " " button type="submit" id="upload-issued" { (ctx.t("核对并登记", "Check and record")) }
+            }
+        }
         @if p.batched.total > 0 {
             h2 { (ctx.t("已在批次中，待回填运单号", "In a batch, waiting for the waybill")) " " span.count { (p.batched.total) } }
             table.grid.dense id="batched" {

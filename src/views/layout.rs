@@ -53,6 +53,7 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
             ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
+            ("/revocations", l.t("证书吊销", "Revocations")),
             ("/hotline-lookups", l.t("客服查询统计", "Hotline look-ups")),
             ("/admin/reasons", l.t("退回原因", "Return reasons")),
         ],
@@ -66,12 +67,14 @@ fn nav(ctx: &PageCtx) -> Markup {
             ("/supervision", l.t("运营监督", "Supervision")),
             ("/sla", l.t("审核时效", "SLA")),
             ("/finance/exceptions", l.t("财务对账", "Finance")),
+            ("/revocations", l.t("证书吊销", "Revocations")),
         ],
         "hotline" => vec![("/hotline", l.t("客服查询", "Look-up"))],
         "finance" => vec![("/finance/exceptions", l.t("财务对账", "Finance"))],
         "fulfillment" => vec![
             ("/fulfilment", l.t("制作与寄送", "Fulfilment")),
             ("/fulfilment/batches", l.t("快递批次", "Courier batches")),
+            ("/revocations", l.t("证书吊销", "Revocations")),
         ],
         _ => vec![],
     };

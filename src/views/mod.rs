@@ -19,6 +19,7 @@ pub mod prechecks;
 pub mod queue_tools;
 pub mod returned_parts;
 pub mod review;
+pub mod revocations;
 pub mod scans;
 pub mod sla;
 pub mod supervision;

@@ -82,6 +82,8 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "not_allowed" => ("warn", l.t("当前状态下不能执行该操作。", "That action does not fit the application's current state.")),
         "produced" => ("ok", l.t("已登记制作，可以生成快递批次。", "Recorded as produced: ready to batch.")),
         "nothing_to_ship" => ("warn", l.t("没有可寄出的申请（需已登记制作、不在其他批次中）。", "Nothing ready to ship (produced and in no other batch).")),
+        "gate_overridden" => ("ok", l.t("已放行：该申请可在遗失证书吊销前放入快递批次（已记入审计）。", "Let through: the application may be batched before its lost certificate is revoked (audited).")),
+        "issued_recorded" => ("ok", l.t("签发证书已核对并登记到证书库。", "The issued certificate was checked and is in the registry.")),
         "parcel_returned" => ("ok", l.t("已登记退件，该申请回到待寄出。", "Return recorded: the application is ready to ship again.")),
         "bill_imported" => ("ok", l.t("账单已导入并完成对账。", "The bill was imported and reconciled.")),
         "case_conflict" => ("warn", l.t("该异常已被其他同事处理，请查看最新状态。", "A colleague resolved this case first; check its current state.")),

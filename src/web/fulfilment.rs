@@ -44,6 +44,15 @@ async fn queue_refusal(
     render_queue(state, ctx, &Paging::first("/fulfilment"), Some(msg), None).await
 }
 
+/// For the issued certificate's upload (`web::revocations`): the queue with its refusal.
+pub(super) async fn refusal(
+    state: &AppState,
+    ctx: &views::layout::PageCtx,
+    msg: &str,
+) -> Result<Response, PageError> {
+    queue_refusal(state, ctx, msg).await
+}
+
 async fn render_queue(
     state: &AppState,
     ctx: &views::layout::PageCtx,
@@ -162,9 +171,10 @@ pub async fn create_batch(
     }
     let at = state.clock.now().timestamp_millis();
     let only = (!all).then_some(f.ids.as_slice());
-    match fulfilment::create_batch(
+    match fulfilment::create_gated_batch(
         &state.storage,
         &state.settings.courier,
+        fulfilment::RevocationGate::of(&state.settings.revocation),
         courier,
         only,
         &s.actor(),

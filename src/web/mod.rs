@@ -27,6 +27,7 @@ pub mod quality;
 pub mod review;
 pub mod review_queue;
 pub mod saved_views;
+pub mod revocations;
 pub mod scans;
 pub mod security;
 pub mod serve;
@@ -164,7 +165,8 @@ desks!(
     supervision,
     quality,
     finance,
-    fulfilment
+    fulfilment,
+    revocations
 );
 
 /// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.

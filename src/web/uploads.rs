@@ -92,12 +92,27 @@ pub async fn read(
     mp: Result<Multipart, MultipartRejection>,
     formats: Formats,
 ) -> Result<Upload, UploadError> {
+    read_with_field(mp, formats, "").await.map(|(_, f)| f)
+}
+
+/// [`read`], and the text of one more field (`field`, at most 200 bytes kept), if sent.
+pub async fn read_with_field(
+    mp: Result<Multipart, MultipartRejection>,
+    formats: Formats,
+    field_name: &str,
+) -> Result<(Option<String>, Upload), UploadError> {
     let limit = formats.limit;
+    let mut value = None;
     let mut mp = mp.map_err(|e| UploadError::Broken {
         detail: e.body_text(),
     })?;
     let mut file = None;
     while let Some(field) = mp.next_field().await.map_err(|e| broken(e, limit))? {
+        if !field_name.is_empty() && field.name() == Some(field_name) {
+            let text = field.text().await.map_err(|e| broken(e, limit))?;
+            value = Some(text.chars().take(200).collect::<String>());
+            continue;
+        }
         if field.name() != Some("file") {
             continue;
         }
@@ -117,7 +132,7 @@ pub async fn read(
             formats,
         });
     }
-    Ok(file)
+    Ok((value, file))
 }
 
 #[cfg(test)]

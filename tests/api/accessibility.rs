@@ -38,6 +38,7 @@ const NOT_PAGES: &[&str] = &[
     "/finance/invoices/batches/{id}",
     "/invoice-files/{token}",
     "/fulfilment/batches/{id}/file",
+    "/revocations/serials.xlsx",
     "/api/v1/applications",
     "/api/v1/applications/{id}",
     "/api/v1/certificates/{serial}",

@@ -51,6 +51,7 @@ mod review_concurrency;
 mod review_desk;
 mod review_loop;
 mod saved_views;
+mod revocation;
 mod scan_store;
 mod scheduler;
 mod session_lifetime;

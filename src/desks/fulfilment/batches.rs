@@ -82,11 +82,59 @@ fn shipment_row(order_no: String, body: &str) -> ShipmentRow {
     }
 }
 
+/// Whether a courier batch waits for the lost certificate's revocation: on when a CA
+/// certificate is configured (`BACKOFFICE_CA_CERT`; without it no CRL can be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationGate {
+    On,
+    Off,
+}
+
+impl RevocationGate {
+    pub fn of(settings: &crate::config::revocation::RevocationSettings) -> Self {
+        if settings.ca_cert.is_some() {
+            RevocationGate::On
+        } else {
+            RevocationGate::Off
+        }
+    }
+}
+
 /// Puts the ready applications (those given, or all) into a new batch for `courier` and writes
-/// the courier's batch-order workbook. None when nothing is ready.
+/// the courier's batch-order workbook. None when nothing is ready. Without the revocation gate
+/// (tests, benches, the demo); the desk and the CLI use [`create_gated_batch`].
 pub async fn create_batch(
     storage: &Storage,
     cfg: &CourierConfig,
+    courier: Courier,
+    only: Option<&[String]>,
+    actor: &str,
+    at: i64,
+) -> Result<Option<CourierBatch>, FulfilmentError> {
+    create_gated_batch(storage, cfg, RevocationGate::Off, courier, only, actor, at).await
+}
+
+/// The gate's refusal: which applications wait for which revocation.
+fn held_message(held: &[(ApplicationId, String)]) -> String {
+    let list: Vec<String> = held
+        .iter()
+        .map(|(a, serial)| format!("{a}（{serial}）"))
+        .collect();
+    format!(
+        "遗失证书尚未吊销，不能放入快递批次：{}。请待 CA 的吊销列表（CRL）确认，或由主管填写理由放行。\
+         The lost certificate is not yet revoked: {}.",
+        list.join("、"),
+        list.join(", ")
+    )
+}
+
+/// [`create_batch`] with the revocation gate: with the gate on, an application whose lost
+/// certificate is neither revoked nor let through by a supervisor is refused when selected
+/// (nothing is batched) and left out of "all ready".
+pub async fn create_gated_batch(
+    storage: &Storage,
+    cfg: &CourierConfig,
+    gate: RevocationGate,
     courier: Courier,
     only: Option<&[String]>,
     actor: &str,
@@ -99,9 +147,24 @@ pub async fn create_batch(
         .date_naive();
     let mut tx = storage.begin().await?;
     crate::storage::advisory_lock(&mut tx, crate::storage::Lock::Fulfilment).await?;
-    let ready = store::ready_to_ship(&mut tx, only).await?;
-    let mut rows: Vec<(ApplicationId, ShipmentRow)> = Vec::new();
+    let mut ready = store::ready_to_ship(&mut tx, only).await?;
     let mut left_out = Vec::new();
+    let mut held = Vec::new();
+    if gate == RevocationGate::On {
+        let ids: Vec<ApplicationId> = ready.iter().map(|r| r.application_id.clone()).collect();
+        held = crate::storage::revocations::held(&mut tx, &ids).await?;
+        if only.is_some() && !held.is_empty() {
+            return Err(FulfilmentError::Refused(held_message(&held)));
+        }
+        ready.retain(|r| !held.iter().any(|(a, _)| *a == r.application_id));
+        for (a, serial) in &held {
+            left_out.push((
+                a.clone(),
+                format!("lost certificate {serial} not yet revoked"),
+            ));
+        }
+    }
+    let mut rows: Vec<(ApplicationId, ShipmentRow)> = Vec::new();
     for r in ready {
         let order_no = if r.previous_shipments == 0 {
             r.hall_reference.clone()
@@ -116,6 +179,9 @@ pub async fn create_batch(
     }
     if rows.is_empty() {
         tx.commit().await?;
+        if !held.is_empty() {
+            return Err(FulfilmentError::Refused(held_message(&held)));
+        }
         return Ok(None);
     }
     let only_rows: Vec<ShipmentRow> = rows.iter().map(|(_, r)| r.clone()).collect();

@@ -5,7 +5,10 @@
 mod batches;
 mod tracking;
 
-pub use batches::{CourierBatch, batch_file, create_batch, label_batch, record_print};
+pub use batches::{
+    CourierBatch, RevocationGate, batch_file, create_batch, create_gated_batch, label_batch,
+    record_print,
+};
 pub use tracking::{TrackingSummary, import_tracking, return_parcel};
 
 use crate::domain::ids::ApplicationId;
