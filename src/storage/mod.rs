@@ -35,9 +35,9 @@ pub mod quality;
 pub mod queue;
 pub mod reasons;
 pub mod retention;
-pub mod saved_views;
 /// The lost certificates queued for revocation and the CRLs read.
 pub mod revocations;
+pub mod saved_views;
 pub mod scan_files;
 pub mod scan_pages;
 pub mod sessions;
