@@ -379,7 +379,7 @@ async fn a_prioritised_application_is_assigned_first(b: Backend) {
     let app = TestApp::spawn(b).await;
     let boss = app.signed_in_staff("boss", "supervisor").await;
     let near = submit_on(&app, 1, 20).await;
-    let far = submit_on(&app, 2, 26).await;
+    let far = submit_on(&app, 2, 24).await;
     let page = boss.get_page("/review").await;
     let pick = page
         .split("name=\"pick\" value=\"")
@@ -569,11 +569,7 @@ async fn two_instances_on_postgres_assign_each_application_once() {
     for who in ["li", "wang", "zhao"] {
         assert_eq!(open_of(&a, who).await, 3, "{who}");
     }
-    // The nine with the nearest deadlines went first.
-    let mut by_due = Vec::new();
-    for id in &ids {
-        by_due.push((due(&a, id).await, holder(&a, id).await.is_some()));
-    }
-    by_due.sort();
-    assert!(by_due[..9].iter().all(|(_, taken)| *taken), "{by_due:?}");
+    // Which nine is not asserted here: arrivals and passes interleave, so a later deadline may
+    // arrive, and be assigned, before a nearer one exists (`nearest_deadline_first` checks the
+    // order among applications that wait together).
 }

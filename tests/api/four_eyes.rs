@@ -28,7 +28,7 @@ async fn mails(app: &TestApp, id: &str, kind: &str) -> i64 {
     count(app, &sql, id).await
 }
 
-async fn state_of(app: &TestApp, id: &str) -> String {
+pub async fn state_of(app: &TestApp, id: &str) -> String {
     app.storage
         .application_status(&aid(id))
         .await
@@ -58,7 +58,7 @@ async fn plant_finding(app: &TestApp, check: &str) {
 }
 
 /// Claims and accepts as `b`; returns where the accept sent the browser.
-async fn claim_and_accept(b: &StaffBrowser, id: &str, extra: &[(&str, &str)]) -> String {
+pub async fn claim_and_accept(b: &StaffBrowser, id: &str, extra: &[(&str, &str)]) -> String {
     let page = b.get_page(&format!("/review/{id}")).await;
     let rv = hidden_field(&page, "row_version").unwrap();
     let r = b

@@ -13,6 +13,7 @@ mod authz_matrix;
 mod backup;
 mod barcode;
 mod browser;
+mod browser_four_eyes;
 mod browser_uploads;
 mod bulk_actions;
 mod calendar_race;
