@@ -55,7 +55,8 @@ pub fn section(ctx: &PageCtx, id: &str, notes: &[NoteRow]) -> Markup {
 }
 
 /// The member's mentions, newest first: unread ones marked, each with its "read" button.
-pub fn inbox_page(ctx: &PageCtx, rows: &[InboxRow]) -> Markup {
+/// `cut`: older mentions exist beyond the rows shown (the page says so).
+pub fn inbox_page(ctx: &PageCtx, rows: &[InboxRow], cut: bool) -> Markup {
     let body = html! {
         div.toolbar {
             h1 { (ctx.t("提及我的", "Mentions")) }
@@ -97,6 +98,9 @@ pub fn inbox_page(ctx: &PageCtx, rows: &[InboxRow]) -> Markup {
                     tr { td.empty colspan="5" { (ctx.t("还没有同事在备注中提到您。", "Nobody has mentioned you in a note yet.")) } }
                 }
             }
+        }
+        @if cut {
+            p.flash.warn id="inbox-cut" { (ctx.t("仅显示最新的 200 条提及；更早的未列出。", "The newest 200 mentions are shown; older ones are not listed.")) }
         }
     };
     page(ctx, ctx.t("提及我的", "Mentions"), body)

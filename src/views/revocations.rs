@@ -99,6 +99,13 @@ pub fn revocations_page(ctx: &PageCtx, p: &RevocationsPage) -> Markup {
                     @if p.queued.is_empty() { tr { td colspan="5" .empty { (ctx.t("没有待吊销的证书。", "Nothing waits for revocation.")) } } }
                 }
             }
+            @if (p.queued.len() as i64) < p.queued_total {
+                p.flash.warn id="queued-cut" {
+                    (ctx.t("仅显示最早登记的 ", "Shown: the first ")) (p.queued.len())
+                    (ctx.t(" 条（共 ", " queued (of ")) (p.queued_total)
+                    (ctx.t(" 条）；完整名单请导出 xlsx。", "); the xlsx holds them all."))
+                }
+            }
         }
         @if !p.revoked.is_empty() {
             section {

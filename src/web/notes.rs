@@ -76,10 +76,15 @@ pub async fn inbox(
 ) -> Result<Html<String>, PageError> {
     let rows = state
         .storage
-        .inbox(s.staff_id, INBOX_ROWS)
+        .inbox(s.staff_id, INBOX_ROWS + 1)
         .await
         .map_err(|e| PageError::internal(&ctx, e))?;
-    Ok(Html(views::notes::inbox_page(&ctx, &rows).into_string()))
+    // One more than shown is read, so the page can say when older mentions are left out.
+    let cut = rows.len() as i64 > INBOX_ROWS;
+    let shown = &rows[..rows.len().min(INBOX_ROWS as usize)];
+    Ok(Html(
+        views::notes::inbox_page(&ctx, shown, cut).into_string(),
+    ))
 }
 
 #[derive(Deserialize)]

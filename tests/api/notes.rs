@@ -249,7 +249,47 @@ async fn two_notes_at_once_both_reach_the_colleague(backend: Backend) {
     assert_eq!(app.audited(&id, "application.note_added").await, 2);
 }
 
+/// The inbox shows the newest 200 mentions and says when older ones are left out.
+async fn an_inbox_over_two_hundred_says_so(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let id = submit_n(&app, 1).await;
+    let lisi = app.signed_in_staff("li.si", "reviewer").await;
+    let author = backoffice::desks::review::Actor {
+        name: "staff:boss",
+        request_id: None,
+        may_override: false,
+    };
+    let at = app.clock.now().timestamp_millis();
+    for n in 0..200 {
+        let body = format!("第 {n} 条：请 @li.si 看看");
+        backoffice::desks::notes::add(&app.storage, "", &aid(&id), &body, &author, at + n)
+            .await
+            .unwrap();
+    }
+    let page = lisi.get_page("/inbox").await;
+    assert_eq!(page.matches("<tr class=\"unread\">").count(), 200);
+    assert!(!page.contains("id=\"inbox-cut\""), "200 fit");
+    backoffice::desks::notes::add(
+        &app.storage,
+        "",
+        &aid(&id),
+        "再提一次 @li.si",
+        &author,
+        at + 200,
+    )
+    .await
+    .unwrap();
+    let page = lisi.get_page("/inbox").await;
+    assert_eq!(page.matches("<tr class=\"unread\">").count(), 200);
+    assert!(
+        page.contains("id=\"inbox-cut\""),
+        "the 201st is said, not dropped silently"
+    );
+    assert!(page.contains("再提一次"), "the newest first");
+}
+
 both!(
+    an_inbox_over_two_hundred_says_so,
     a_mention_reaches_the_inbox_and_the_mail,
     notes_never_reach_the_hall_or_the_applicant,
     a_note_has_one_to_two_thousand_characters,
