@@ -7,10 +7,9 @@
 
 use crate::both;
 use crate::helpers::*;
+use crate::review_concurrency::overlapping;
 use backoffice::domain::status::Action;
-use backoffice::storage::pauses::{ACT_BEGIN, ACT_READ};
 use backoffice::storage::prechecks::FindingRow;
-use std::future::Future;
 
 /// One number from the database: `sql` with the application id as `$1`.
 async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
@@ -375,30 +374,6 @@ async fn the_sample_holds_by_its_seed_and_a_withdrawal_cancels(b: Backend) {
     assert!(draw(0).is_empty());
 }
 
-/// Two approvals sent at once: the first to arrive is held inside its transaction until the
-/// second has started its own (on PostgreSQL: read the same row; on SQLite: is waiting).
-async fn overlapping<A: Future, B: Future>(app: &TestApp, a: A, b: B) -> (A::Output, B::Output) {
-    let pauses = app.storage.test_pauses();
-    let held = pauses.hold(ACT_READ);
-    let begun = pauses.count(ACT_BEGIN);
-    let meet = async {
-        held.reached().await;
-        match app.backend {
-            Backend::Postgres => held.passed(2).await,
-            Backend::Sqlite => begun.passed(2).await,
-        }
-        held.release();
-    };
-    let meet = async {
-        tokio::time::timeout(std::time::Duration::from_secs(60), meet)
-            .await
-            .expect("both approvals started while the first was inside its transaction")
-    };
-    let (ra, rb, ()) = tokio::join!(a, b, meet);
-    pauses.clear();
-    (ra, rb)
-}
-
 async fn two_approvers_at_once_one_wins(b: Backend) {
     let app = TestApp::spawn_with(b, |s| s.review.four_eyes.sample_percent = 100).await;
     let id = app.submit_example().await;
@@ -415,7 +390,8 @@ async fn two_approvers_at_once_one_wins(b: Backend) {
     );
     let url = format!("/review/{id}/approve");
     let form = [("row_version", rv.as_str()), ("note", "")];
-    let (ra, rb) = overlapping(&app, one.post_form(&url, &form), two.post_form(&url, &form)).await;
+    let (ra, rb, _) =
+        overlapping(&app, one.post_form(&url, &form), two.post_form(&url, &form)).await;
     let mut got = [location(&ra), location(&rb)];
     got.sort();
     assert_eq!(

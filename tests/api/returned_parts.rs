@@ -7,9 +7,8 @@
 
 use crate::both;
 use crate::helpers::*;
-use backoffice::storage::pauses::{ACT_BEGIN, ACT_READ};
+use crate::review_concurrency::overlapping_in_act;
 use serde_json::{Value, json};
-use std::future::Future;
 
 /// The text the applicant sees for a reason, as the catalogue has it.
 async fn text_of(app: &TestApp, code: &str) -> String {
@@ -566,35 +565,6 @@ async fn submit_numbered(app: &TestApp, n: u32) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-/// Two staff actions that really overlap (as `review_concurrency` runs them): the first held
-/// inside its transaction, after it read the row, until the second has started its own.
-async fn overlapping_in_act<A: Future, B: Future>(
-    app: &TestApp,
-    a: A,
-    b: B,
-) -> (A::Output, B::Output) {
-    let pauses = app.storage.test_pauses();
-    let held = pauses.hold(ACT_READ);
-    let begun = pauses.count(ACT_BEGIN);
-    let meet = async {
-        held.reached().await;
-        match app.backend {
-            Backend::Postgres => held.passed(2).await,
-            Backend::Sqlite => begun.passed(2).await,
-        }
-        held.release();
-    };
-    let meet = async {
-        tokio::time::timeout(std::time::Duration::from_secs(60), meet)
-            .await
-            .expect("both returns started while the first was inside its transaction")
-    };
-    let (ra, rb, ()) = tokio::join!(a, b, meet);
-    pauses.clear();
-    assert_eq!(begun.passes(), 2, "exactly the two returns ran");
-    (ra, rb)
 }
 
 both!(

@@ -12,11 +12,23 @@ use std::future::Future;
 /// transaction, right after it read the row, until the second has started its own — on
 /// PostgreSQL until the second read the same row in its own transaction too; on SQLite, where
 /// `begin immediate` makes the second wait for the first's write lock, until it is waiting.
-async fn overlapping_in_act<A: Future, B: Future>(
+pub(crate) async fn overlapping_in_act<A: Future, B: Future>(
     app: &TestApp,
     a: A,
     b: B,
 ) -> (A::Output, B::Output) {
+    let (ra, rb, begun) = overlapping(app, a, b).await;
+    assert_eq!(begun, 2, "exactly the two actions ran");
+    (ra, rb)
+}
+
+/// As `overlapping_in_act`, also saying how many actions began (four eyes' approvals and the
+/// review desk's actions share the pause points).
+pub(crate) async fn overlapping<A: Future, B: Future>(
+    app: &TestApp,
+    a: A,
+    b: B,
+) -> (A::Output, B::Output, usize) {
     let pauses = app.storage.test_pauses();
     let held = pauses.hold(ACT_READ);
     let begun = pauses.count(ACT_BEGIN);
@@ -35,8 +47,7 @@ async fn overlapping_in_act<A: Future, B: Future>(
     };
     let (ra, rb, ()) = tokio::join!(a, b, meet);
     pauses.clear();
-    assert_eq!(begun.passes(), 2, "exactly the two actions ran");
-    (ra, rb)
+    (ra, rb, begun.passes())
 }
 
 /// `a`'s action held inside its transaction while `b`, refused before it gets to act (it
