@@ -5,7 +5,7 @@
 //! once the conditional update on the pending request lets exactly one win.
 
 use super::decision::decided;
-use super::review::{ActionError, Actor, action_name};
+use super::review::{ActionError, Actor};
 use crate::domain::four_eyes::{self as rules, Facts, Reason, Rules};
 use crate::domain::ids::ApplicationId;
 use crate::domain::status::{Action, IllegalTransition, Status};
@@ -178,23 +178,9 @@ pub async fn decide(
         Some(n) => format!("{state}: {n}"),
         None => state.to_owned(),
     };
-    applications::add_event(&mut tx, id, at, to, actor.name, Some(&event_note)).await?;
-    audit::record(
-        &mut tx,
-        &AuditEntry {
-            at,
-            actor: actor.name,
-            action: action_name(action),
-            subject_type: "application",
-            subject_id: id.as_str(),
-            before: Some(from.code()),
-            after: Some(to.code()),
-            request_id: actor.request_id,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(to)
+    super::review::finish_step(tx, id, at, (from, to), action, actor, Some(&event_note))
+        .await
+        .map_err(Into::into)
 }
 
 /// An admin saves the rules; audited with the rules before and after.

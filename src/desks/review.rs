@@ -189,7 +189,21 @@ pub async fn act(
     if action == Action::Withdraw {
         owe_refund(&mut tx, application_id, at).await?;
     }
-    applications::add_event(&mut tx, application_id, at, to, actor.name, note).await?;
+    Ok(finish_step(tx, application_id, at, (from, to), action, actor, note).await?)
+}
+
+/// The end of every status step: its timeline event and its audit record, committed with the
+/// change (the review desk's actions and the four-eyes decisions).
+pub(crate) async fn finish_step(
+    mut tx: Tx,
+    id: &ApplicationId,
+    at: i64,
+    (from, to): (Status, Status),
+    action: Action,
+    actor: &Actor<'_>,
+    note: Option<&str>,
+) -> Result<Status, sqlx::Error> {
+    applications::add_event(&mut tx, id, at, to, actor.name, note).await?;
     audit::record(
         &mut tx,
         &AuditEntry {
@@ -197,7 +211,7 @@ pub async fn act(
             actor: actor.name,
             action: action_name(action),
             subject_type: "application",
-            subject_id: application_id.as_str(),
+            subject_id: id.as_str(),
             before: Some(from.code()),
             after: Some(to.code()),
             request_id: actor.request_id,
