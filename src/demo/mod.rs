@@ -101,24 +101,40 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             .copied()
             .unwrap_or(rendered::Planted::None)
     };
+    let seed = rendered::seed();
+    let who = |i: u64| StdRng::seed_from_u64(seed ^ (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     for i in 0..count {
-        // The roll decides how far the application moves (below); those still waiting for a
-        // decision afterwards (unclaimed, claimed, returned and back) came in recently.
+        // Who applied and how far the application moves (the roll, below) come from the demo's
+        // seed and the application's index alone, so every demo shows the same people and scans
+        // (only the dates follow today); those still waiting for a decision afterwards
+        // (unclaimed, claimed, returned and back) came in recently.
+        let mut who = who(i);
         let roll = if planted(i) == rendered::Planted::None {
-            rng.random_range(0..100)
+            who.random_range(0..100)
         } else {
-            rng.random_range(0..35)
+            who.random_range(0..35)
         };
         let submitted = drafts::submitted_at(&cal, now, roll < 58, &mut rng);
-        drafts.push((roll, drafts::draft(i, submitted, &mut rng)?));
+        drafts.push((roll, drafts::draft(i, submitted, &mut who)?));
     }
-    // The reused photo is a clean application's that waits in the queue too, the earliest
-    // received (so its pre-check runs first and the planted one is flagged).
+    // The reused photo is the first clean application's that waits unclaimed in the queue too;
+    // the planted one came in after it (so the donor's pre-check runs first and the planted one
+    // is flagged).
     let donor = drafts
         .iter()
-        .filter(|(roll, d)| *roll < 35 && planted(d.index) == rendered::Planted::None)
-        .min_by_key(|(_, d)| d.submitted)
+        .find(|(roll, d)| *roll < 35 && planted(d.index) == rendered::Planted::None)
         .map_or(0, |(_, d)| d.index);
+    if let Some(reused) = rendered::PLANTED
+        .iter()
+        .position(|p| *p == rendered::Planted::ReusedPhoto)
+    {
+        let after = drafts[donor as usize].1.submitted + Duration::minutes(7);
+        if drafts[reused].1.submitted <= after {
+            let mut who = who(reused as u64);
+            who.random_range(0..35);
+            drafts[reused].1 = drafts::draft(reused as u64, after.min(now), &mut who)?;
+        }
+    }
     // Drawn: the applications that will wait in the queue (the roll says so, and today's, whose
     // payment no bill has verified yet), the planted ones and the donor first, up to the limit.
     let limit = rendered::drawing_limit();

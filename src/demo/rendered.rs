@@ -50,6 +50,15 @@ pub fn drawing_limit() -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The seed of the demo's applicants (`BACKOFFICE_DEMO_SEED`, default 1): with the same seed every
+/// demo shows the same people, numbers and scans, whatever the day.
+pub fn seed() -> u64 {
+    std::env::var("BACKOFFICE_DEMO_SEED")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(1)
+}
+
 /// What the scans of one demo application show.
 #[derive(Debug, Clone)]
 pub struct Subject {
