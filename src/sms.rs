@@ -131,6 +131,10 @@ impl SmsSender {
         let Some(event) = SmsEvent::from_kind(kind) else {
             return SmsOutcome::Park(format!("no SMS template for '{kind}'"));
         };
+        // An erased (or never valid) number is not sent to the provider at all.
+        if crate::domain::contact::Mobile::parse(mobile).is_err() {
+            return SmsOutcome::Park("the recipient is not a mainland mobile number".into());
+        }
         let p = &self.provider;
         let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let nonce = uuid::Uuid::new_v4().to_string();

@@ -11,7 +11,7 @@ use std::fmt;
 
 pub const DEFAULT_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com";
 
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Debug)]
 pub struct SmsSettings {
     /// None: SMS is off and SMS messages wait.
     pub provider: Option<SmsProvider>,

@@ -111,7 +111,7 @@ pub async fn deliver_sms(
         let to = masking::mobile(&row.recipient);
         let kept = match sender.send(&row.recipient, &row.kind, &row.body_text).await {
             SmsOutcome::Sent(biz_id) => {
-                tracing::info!(message_id = row.message_id, mobile = %to, biz_id, "SMS sent");
+                tracing::info!(message_id = row.message_id, mobile = %to, biz_id = %biz_id, "SMS sent");
                 d.sent += 1;
                 storage.mark_sent(&row, now).await?
             }

@@ -91,9 +91,10 @@ pub async fn outbox_page(
     let mut lists = Vec::new();
     // E-mail, then SMS: each channel's parked and pending messages, and how many went out.
     for (channel, prefixes) in [(EMAIL, ["", "p_"]), (SMS, ["s_", "sp_"])] {
-        let parked = storage.outbox_messages_page(channel, "parked", &paging.req(prefixes[0]));
+        let (parked_req, pending_req) = (paging.req(prefixes[0]), paging.req(prefixes[1]));
+        let parked = storage.outbox_messages_page(channel, "parked", &parked_req);
         let parked = parked.await.map_err(e)?;
-        let pending = storage.outbox_messages_page(channel, "pending", &paging.req(prefixes[1]));
+        let pending = storage.outbox_messages_page(channel, "pending", &pending_req);
         let pending = pending.await.map_err(e)?;
         let sent = storage.outbox_count_of(channel, "sent").await.map_err(e)?;
         let pagers = [
