@@ -161,7 +161,9 @@ impl SmsSender {
             canonical_query(&params)
         );
         // The error text names no number: reqwest's would carry the URL, so it is dropped.
-        let lost = |e: reqwest::Error| SmsOutcome::Retry(format!("SMS request failed: {}", e.without_url()));
+        let lost = |e: reqwest::Error| {
+            SmsOutcome::Retry(format!("SMS request failed: {}", e.without_url()))
+        };
         let mut resp = match self.client.get(url).send().await {
             Ok(r) => r,
             Err(e) => return lost(e),
@@ -170,7 +172,9 @@ impl SmsSender {
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {
-                Ok(Some(c)) if body.len() + c.len() <= ANSWER_MAX_BYTES => body.extend_from_slice(&c),
+                Ok(Some(c)) if body.len() + c.len() <= ANSWER_MAX_BYTES => {
+                    body.extend_from_slice(&c)
+                }
                 Ok(Some(_)) => {
                     return SmsOutcome::Retry(format!(
                         "HTTP {status}: the answer is over {ANSWER_MAX_BYTES} bytes"
@@ -218,21 +222,48 @@ mod tests {
             &TemplateCode=SMS_71390007&TemplateParam=%7B%22customer%22%3A%22test%22%7D\
             &Timestamp=2017-07-12T02%3A42%3A19Z&Version=2017-05-25"
         );
-        assert_eq!(signature("testSecret", &shuffled), "zJDF+Lrzhj/ThnlvIToysFRq6t4=");
-        assert_eq!(percent_encode("zJDF+Lrzhj/ThnlvIToysFRq6t4="), "zJDF%2BLrzhj%2FThnlvIToysFRq6t4%3D");
+        assert_eq!(
+            signature("testSecret", &shuffled),
+            "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+        );
+        assert_eq!(
+            percent_encode("zJDF+Lrzhj/ThnlvIToysFRq6t4="),
+            "zJDF%2BLrzhj%2FThnlvIToysFRq6t4%3D"
+        );
         assert_eq!(percent_encode("a b*~"), "a%20b%2A~");
     }
 
     #[test]
     fn answers_are_sent_retried_or_parked() {
-        let body = |code: &str| format!(r#"{{"Code":"{code}","Message":"m","BizId":"9","RequestId":"r"}}"#);
-        assert_eq!(classify(200, body("OK").as_bytes()), SmsOutcome::Sent("9".into()));
-        for c in ["isv.BUSINESS_LIMIT_CONTROL", "Throttling.User", "isp.SYSTEM_ERROR"] {
-            assert!(matches!(classify(200, body(c).as_bytes()), SmsOutcome::Retry(_)), "{c}");
+        let body = |code: &str| {
+            format!(r#"{{"Code":"{code}","Message":"m","BizId":"9","RequestId":"r"}}"#)
+        };
+        assert_eq!(
+            classify(200, body("OK").as_bytes()),
+            SmsOutcome::Sent("9".into())
+        );
+        for c in [
+            "isv.BUSINESS_LIMIT_CONTROL",
+            "Throttling.User",
+            "isp.SYSTEM_ERROR",
+        ] {
+            assert!(
+                matches!(classify(200, body(c).as_bytes()), SmsOutcome::Retry(_)),
+                "{c}"
+            );
         }
-        assert!(matches!(classify(503, b"<html>busy</html>"), SmsOutcome::Retry(_)));
-        for c in ["isv.MOBILE_NUMBER_ILLEGAL", "isv.TEMPLATE_MISSING_PARAMETERS"] {
-            assert!(matches!(classify(200, body(c).as_bytes()), SmsOutcome::Park(_)), "{c}");
+        assert!(matches!(
+            classify(503, b"<html>busy</html>"),
+            SmsOutcome::Retry(_)
+        ));
+        for c in [
+            "isv.MOBILE_NUMBER_ILLEGAL",
+            "isv.TEMPLATE_MISSING_PARAMETERS",
+        ] {
+            assert!(
+                matches!(classify(200, body(c).as_bytes()), SmsOutcome::Park(_)),
+                "{c}"
+            );
         }
         match classify(400, body("SignatureDoesNotMatch").as_bytes()) {
             SmsOutcome::Park(e) => assert!(e.contains("SignatureDoesNotMatch"), "{e}"),

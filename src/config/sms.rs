@@ -50,7 +50,11 @@ impl fmt::Debug for SmsProvider {
 
 impl SmsSettings {
     pub fn load(env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<SmsSettings> {
-        let get = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            env(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let Some(access_key_id) = get("BACKOFFICE_SMS_ACCESS_KEY_ID") else {
             return Ok(SmsSettings::default());
         };
@@ -109,7 +113,10 @@ mod tests {
     #[test]
     fn off_without_a_key_and_complete_with_one() {
         assert!(load(&[]).unwrap().provider.is_none());
-        let err = format!("{:#}", load(&[("BACKOFFICE_SMS_ACCESS_KEY_ID", "id")]).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load(&[("BACKOFFICE_SMS_ACCESS_KEY_ID", "id")]).unwrap_err()
+        );
         assert!(err.contains("BACKOFFICE_SMS_TEMPLATE_RETURNED"), "{err}");
         let full = [
             ("BACKOFFICE_SMS_ACCESS_KEY_ID", "id"),

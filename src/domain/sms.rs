@@ -92,19 +92,11 @@ impl Sms {
     }
 
     pub fn returned(hall_reference: &str) -> Sms {
-        Sms::new(
-            SmsEvent::Returned,
-            vec![("ref", hall_reference.into())],
-            "",
-        )
+        Sms::new(SmsEvent::Returned, vec![("ref", hall_reference.into())], "")
     }
 
     pub fn accepted(hall_reference: &str) -> Sms {
-        Sms::new(
-            SmsEvent::Accepted,
-            vec![("ref", hall_reference.into())],
-            "",
-        )
+        Sms::new(SmsEvent::Accepted, vec![("ref", hall_reference.into())], "")
     }
 
     pub fn shipped(hall_reference: &str, courier: &str, waybill: &str) -> Sms {
@@ -117,7 +109,12 @@ impl Sms {
     }
 
     /// The invoice's own download link: `token` is the path after `/invoice-files/`.
-    pub fn invoice_issued(hall_reference: &str, number: &str, token: &str, public_url: &str) -> Sms {
+    pub fn invoice_issued(
+        hall_reference: &str,
+        number: &str,
+        token: &str,
+        public_url: &str,
+    ) -> Sms {
         let params = vec![
             ("ref", hall_reference.into()),
             ("number", number.into()),
@@ -165,7 +162,12 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&s.param_json()).unwrap();
         assert_eq!(v["courier"], "顺丰速运");
-        let i = Sms::invoice_issued("WT1", "26442000000000012345", "ab\ncd", "https://bo.example.cn/");
+        let i = Sms::invoice_issued(
+            "WT1",
+            "26442000000000012345",
+            "ab\ncd",
+            "https://bo.example.cn/",
+        );
         assert_eq!(
             i.text,
             "您的数字证书申请WT1的电子发票26442000000000012345已开具，下载：https://bo.example.cn/invoice-files/abcd"
@@ -186,7 +188,10 @@ mod tests {
             // A template is within the provider's 500 characters with every variable full.
             assert!(s.event.template_zh().chars().count() + 3 * VARIABLE_MAX_CHARS < 500);
             for (k, _) in &s.params {
-                assert_eq!(s.event.template_zh().matches(&format!("${{{k}}}")).count(), 1);
+                assert_eq!(
+                    s.event.template_zh().matches(&format!("${{{k}}}")).count(),
+                    1
+                );
             }
         }
     }

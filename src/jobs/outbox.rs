@@ -137,7 +137,11 @@ pub async fn deliver_sms(
 }
 
 /// Passes until no SMS is due.
-pub async fn deliver_all_sms(storage: &Storage, sender: &SmsSender, now: i64) -> DbResult<Delivered> {
+pub async fn deliver_all_sms(
+    storage: &Storage,
+    sender: &SmsSender,
+    now: i64,
+) -> DbResult<Delivered> {
     let mut total = Delivered::default();
     loop {
         let d = deliver_sms(storage, sender, now, 10).await?;

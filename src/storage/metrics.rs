@@ -42,7 +42,7 @@ impl Storage {
             outbox_by_status: grouped(
                 "select status, count(*) from outbox where channel = 'email' group by status",
             )
-                .await?,
+            .await?,
             outbox_failing: on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
                 "select count(*) from outbox where channel = 'email' and status = 'pending' \
                 and last_error is not null"

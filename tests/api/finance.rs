@@ -739,7 +739,11 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
         .filter(|m| m.kind == "applicant_invoice_issued")
         .collect();
     assert_eq!(sms.len(), 1, "{sms:?}");
-    assert!(sms[0].subject.ends_with(&link), "{} / {link}", sms[0].subject);
+    assert!(
+        sms[0].subject.ends_with(&link),
+        "{} / {link}",
+        sms[0].subject
+    );
     let params: serde_json::Value = serde_json::from_str(&sms[0].body_text).unwrap();
     assert_eq!(params["number"], n_person);
     assert_eq!(

@@ -295,7 +295,10 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
         serde_json::from_str::<serde_json::Value>(&shipped_sms.body_text).unwrap(),
         json!({"ref": apps[0].1, "courier": "顺丰速运", "waybill": "SF1234567890123"})
     );
-    assert_eq!(sms.iter().filter(|m| m.kind == "applicant_shipped").count(), 2);
+    assert_eq!(
+        sms.iter().filter(|m| m.kind == "applicant_shipped").count(),
+        2
+    );
     let hotline = app.signed_in_staff("zhou.min", "hotline").await;
     assert!(
         hotline

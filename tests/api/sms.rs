@@ -98,7 +98,8 @@ fn answer(code: &str, message: &str) -> (StatusCode, String) {
     } else {
         StatusCode::OK
     };
-    let body = json!({"Code": code, "Message": message, "RequestId": "R-1", "BizId": "900826175889^0"});
+    let body =
+        json!({"Code": code, "Message": message, "RequestId": "R-1", "BizId": "900826175889^0"});
     (status, body.to_string())
 }
 
@@ -111,7 +112,10 @@ fn handle(state: &Mutex<ProviderState>, query: &str) -> (StatusCode, String) {
     let mut st = state.lock().unwrap();
     if signature != expected_signature(&all) {
         st.bad_signatures += 1;
-        return answer("SignatureDoesNotMatch", "Specified signature is not matched");
+        return answer(
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched",
+        );
     }
     let fixed = [
         ("AccessKeyId", KEY_ID),
@@ -138,8 +142,8 @@ fn handle(state: &Mutex<ProviderState>, query: &str) -> (StatusCode, String) {
     }
     let phone = all.get("PhoneNumbers").cloned().unwrap_or_default();
     let template = all.get("TemplateCode").cloned().unwrap_or_default();
-    let params: Value = serde_json::from_str(all.get("TemplateParam").map_or("", |s| s))
-        .unwrap_or(Value::Null);
+    let params: Value =
+        serde_json::from_str(all.get("TemplateParam").map_or("", |s| s)).unwrap_or(Value::Null);
     let Some((_, _, vars)) = TEMPLATES.iter().find(|t| t.1 == template) else {
         return answer("isv.SMS_TEMPLATE_ILLEGAL", "no such template");
     };
@@ -149,8 +153,10 @@ fn handle(state: &Mutex<ProviderState>, query: &str) -> (StatusCode, String) {
         .unwrap_or_default();
     keys.sort();
     let lengths_ok = params.as_object().is_some_and(|o| {
-        o.values()
-            .all(|v| v.as_str().is_some_and(|s| (1..=35).contains(&s.chars().count())))
+        o.values().all(|v| {
+            v.as_str()
+                .is_some_and(|s| (1..=35).contains(&s.chars().count()))
+        })
     });
     if keys != *vars || !lengths_ok {
         return answer("isv.TEMPLATE_MISSING_PARAMETERS", "template parameters");
@@ -211,7 +217,11 @@ impl Provider {
     }
 
     fn script(&self, replies: &[Reply]) {
-        self.state.lock().unwrap().script.extend(replies.iter().copied());
+        self.state
+            .lock()
+            .unwrap()
+            .script
+            .extend(replies.iter().copied());
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -250,7 +260,10 @@ async fn submitted(app: &TestApp, n: u32) -> String {
 async fn returned(app: &TestApp, n: u32) -> String {
     let id = submitted(app, n).await;
     app.staff_act(&id, Action::Claim, &[]).await;
-    let reason = [("form_unsigned", "申请表未签名，请打印申请表、本人签名后重新上传")];
+    let reason = [(
+        "form_unsigned",
+        "申请表未签名，请打印申请表、本人签名后重新上传",
+    )];
     app.staff_act(&id, Action::Return, &reason).await;
     id
 }
@@ -285,7 +298,11 @@ async fn sms_wait_without_a_provider_then_go_once_each_from_two_instances(b: Bac
         assert_eq!(m.recipient, mobile(n));
         let params: Value = serde_json::from_str(&m.body_text).unwrap();
         assert_eq!(params, json!({"ref": hall(n)}));
-        let word = if n <= 3 { "已退回" } else { "已审核通过" };
+        let word = if n <= 3 {
+            "已退回"
+        } else {
+            "已审核通过"
+        };
         assert!(
             m.subject.contains(&hall(n)) && m.subject.contains(word),
             "{}",
@@ -299,7 +316,10 @@ async fn sms_wait_without_a_provider_then_go_once_each_from_two_instances(b: Bac
         .await
         .unwrap();
     assert_eq!(d.sent, 6);
-    assert_eq!(app.storage.sms_messages("pending", 50).await.unwrap().len(), 6);
+    assert_eq!(
+        app.storage.sms_messages("pending", 50).await.unwrap().len(),
+        6
+    );
 
     // A provider now: two instances deliver at once, each SMS reaches it once.
     let provider = Provider::start().await;
@@ -320,11 +340,17 @@ async fn sms_wait_without_a_provider_then_go_once_each_from_two_instances(b: Bac
     for s in &seen {
         let n: u32 = s.phone[7..].parse().unwrap();
         let code = if n <= 3 { "SMS_900001" } else { "SMS_900002" };
-        assert_eq!((s.template.as_str(), &s.params), (code, &json!({"ref": hall(n)})));
+        assert_eq!(
+            (s.template.as_str(), &s.params),
+            (code, &json!({"ref": hall(n)}))
+        );
         assert!(s.ok);
     }
     assert_eq!(app.storage.outbox_count_of("sms", "sent").await.unwrap(), 6);
-    assert_eq!(app.storage.outbox_count_of("sms", "pending").await.unwrap(), 0);
+    assert_eq!(
+        app.storage.outbox_count_of("sms", "pending").await.unwrap(),
+        0
+    );
     // Nothing more goes, however often the workers pass.
     let d = deliver_all_sms(&other.storage, &sb, later + 3 * 3_600_000)
         .await
@@ -395,7 +421,13 @@ async fn sms_retried_on_passing_errors_parked_on_refusals_and_retried_by_the_adm
         .await
         .unwrap();
     assert_eq!(d.sent + d.failed, 0);
-    let tries = |n: u32| provider.seen().iter().filter(|s| s.phone == mobile(n)).count();
+    let tries = |n: u32| {
+        provider
+            .seen()
+            .iter()
+            .filter(|s| s.phone == mobile(n))
+            .count()
+    };
     assert_eq!((tries(1), tries(2)), (2, 2));
 
     // The administrator's outbox lists it in the SMS part, the mobile masked, with a retry.
@@ -435,7 +467,10 @@ async fn sms_retried_on_passing_errors_parked_on_refusals_and_retried_by_the_adm
     let parked = app.storage.sms_messages("parked", 10).await.unwrap();
     assert!(
         parked.iter().any(|p| p.recipient == mobile(3)
-            && p.last_error.as_deref().unwrap().contains("SignatureDoesNotMatch")),
+            && p.last_error
+                .as_deref()
+                .unwrap()
+                .contains("SignatureDoesNotMatch")),
         "{parked:?}"
     );
 }
