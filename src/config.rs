@@ -16,6 +16,8 @@ pub mod files;
 pub mod review;
 /// `BACKOFFICE_CA_CERT`, `BACKOFFICE_CRL_*`: revocation of the lost certificate.
 pub mod revocation;
+/// `BACKOFFICE_SMS_*`: SMS to the applicant.
+pub mod sms;
 pub mod web;
 
 #[derive(Clone, PartialEq, Eq)]
@@ -90,6 +92,8 @@ pub struct Settings {
     pub review: review::ReviewSettings,
     /// The CA certificate, the CRL's URL and the bounds of its reading (`config::revocation`).
     pub revocation: revocation::RevocationSettings,
+    /// The SMS provider's endpoint, keys, sign name and templates (`config::sms`).
+    pub sms: sms::SmsSettings,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -317,7 +321,9 @@ impl Settings {
         let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         let review = review::ReviewSettings::load(&env)?;
         let revocation = revocation::RevocationSettings::load(&env)?;
+        let sms = sms::SmsSettings::load(&env)?;
         Ok(Settings {
+            sms,
             review,
             revocation,
             web,

@@ -29,6 +29,8 @@ pub mod prechecks;
 pub mod render;
 /// The id of the request a task serves (a task-local below storage and web).
 pub mod request_id;
+/// Sending SMS through Alibaba Cloud SMS (`SendSms`, signed requests).
+pub mod sms;
 /// Building and running the server.
 pub mod startup;
 /// All SQL: SQLite and PostgreSQL behind one `Storage`.

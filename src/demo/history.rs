@@ -199,7 +199,7 @@ fn minutes_after(id: &str) -> i64 {
     2 + id.bytes().map(i64::from).sum::<i64>() % 8
 }
 
-/// The e-mails of the quarter (decisions, invoices, parcels) went out when they were queued:
+/// The e-mails and SMS of the quarter (decisions, invoices, parcels) went out when queued:
 /// claimed and marked sent as the outbox worker does, a minute after each was queued. Returns
 /// how many.
 pub(super) async fn mails_sent(
@@ -207,13 +207,18 @@ pub(super) async fn mails_sent(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
-    loop {
-        let rows = storage.claim_outbox(ms(now), ms(now) + 60_000, 500).await?;
-        if rows.is_empty() {
-            return Ok(sent);
-        }
-        for row in &rows {
-            sent += usize::from(storage.mark_sent(row, row.created_at + 60_000).await?);
+    for channel in [crate::storage::outbox::EMAIL, crate::storage::outbox::SMS] {
+        loop {
+            let rows = storage
+                .claim_outbox(channel, ms(now), ms(now) + 60_000, 500)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                sent += usize::from(storage.mark_sent(row, row.created_at + 60_000).await?);
+            }
         }
     }
+    Ok(sent)
 }

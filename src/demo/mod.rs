@@ -333,7 +333,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     println!(
         "History: {history_count} applications over the {} weeks before, pre-checked at intake, \
          {history_accepted} accepted, {history_shipped} shipped, their invoices issued and \
-         {history_mails} e-mails sent; {} bills imported.",
+         {history_mails} e-mails and SMS sent; {} bills imported.",
         13,
         bill_summaries.len()
     );

@@ -1,10 +1,10 @@
 //! What a decision brings with it, inside the decision's transaction: the decision row, the
-//! invoice request, the review window closed, the applicant's mail; and the refund a withdrawn
+//! invoice request, the review window closed, the applicant's mail and SMS; and the refund a withdrawn
 //! or expired application is owed. Shared by the first reviewer's decision (`review::act`), the
 //! second reviewer's approval (`four_eyes::decide`) and the expiry job.
 
 use crate::domain::ids::ApplicationId;
-use crate::domain::{money::Fen, status::Status};
+use crate::domain::{money::Fen, sms::Sms, status::Status};
 use crate::storage::{
     Tx,
     applications::{self, Current},
@@ -66,6 +66,14 @@ pub(crate) async fn decided(
         at,
     )
     .await?;
+    // And by SMS, beside it (README, "SMS to the applicant").
+    let sms = if accepted {
+        Sms::accepted(&seen.hall_reference)
+    } else {
+        Sms::returned(&seen.hall_reference)
+    };
+    let app = Some(application_id.as_str());
+    outbox::enqueue_sms(tx, &key, &seen.mobile, &sms, app, at).await?;
     Ok(decision_id)
 }
 

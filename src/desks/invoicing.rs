@@ -3,7 +3,7 @@
 //! its audit record; the CLI and the finance desk call these same functions.
 
 use crate::desks::finance::sha256_hex;
-use crate::domain::{calendar::beijing, ids::ApplicationId};
+use crate::domain::{calendar::beijing, ids::ApplicationId, sms::Sms};
 use crate::exchange::{
     audit_file,
     invoices::{self, InvoiceConfig, InvoiceRow, IssuedError, IssuedLine, LayoutError},
@@ -363,7 +363,8 @@ pub async fn import_issued(
 }
 
 /// Queues the applicant's e-mail once the invoice has a link or a stored file (or always, with
-/// `email_without_file`); the outbox's key makes it once per invoice.
+/// `email_without_file`), and the SMS with the link once the file is stored; the outbox's keys
+/// make each once per invoice.
 async fn queue_mail(
     tx: &mut crate::storage::Tx,
     cfg: &InvoiceConfig,
@@ -398,16 +399,17 @@ async fn queue_mail(
         &inv.amount_fen.to_string(),
         link.as_deref(),
     );
-    outbox::enqueue_mail(
-        tx,
-        &format!("invoice_issued:{number}"),
-        "applicant_invoice_issued",
-        &inv.email,
-        &m,
-        Some(inv.application_id.as_str()),
-        at,
-    )
-    .await?;
+    let key = format!("invoice_issued:{number}");
+    let app = Some(inv.application_id.as_str());
+    let kind = "applicant_invoice_issued";
+    outbox::enqueue_mail(tx, &key, kind, &inv.email, &m, app, at).await?;
+    // The SMS carries only the back office's own download link: the provider takes a link only
+    // as fixed text in the template with a path variable (the token), never a whole URL. An
+    // invoice with the platform's link alone gets its SMS once its file is stored here.
+    if let (Some(token), Some(_)) = (&inv.download_token, &inv.file_sha256) {
+        let sms = Sms::invoice_issued(&inv.hall_reference, number, token, public_url);
+        outbox::enqueue_sms(tx, &key, &inv.mobile, &sms, app, at).await?;
+    }
     Ok(())
 }
 

@@ -47,6 +47,7 @@ pub mod sampling;
 pub mod scan;
 pub mod serial;
 pub mod signature;
+pub mod sms;
 pub mod status;
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod sla;
 pub use context::Context;
 
 use crate::mail::Mailer;
+use crate::sms::SmsSender;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 /// The hour and minute (Beijing time) as a cron line in UTC, which the scheduler uses.
@@ -126,6 +127,17 @@ async fn run_outbox(state: &Context, mailer: &Option<Mailer>) {
     }
 }
 
+/// The SMS half of the outbox; without a provider configured, SMS messages wait.
+async fn run_sms_outbox(state: &Context, sender: &Option<SmsSender>) {
+    let Some(sender) = sender else { return };
+    let now = state.clock.now().timestamp_millis();
+    let r = outbox::deliver_sms(&state.storage, sender, now, 10).await;
+    state.metrics.job("sms_outbox", r.is_err());
+    if let Err(e) = r {
+        tracing::error!(error = %e, "SMS delivery failed");
+    }
+}
+
 /// One pre-check pass at a time per instance (ticks that find one running skip): tesseract is
 /// CPU-bound, and the server shares the cores. Other instances take other versions. The flag is
 /// cleared by a guard, so a pass that fails or panics does not stop the ones after it; the
@@ -168,6 +180,7 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     // The pre-checks' OCR is background work: it takes the cores requests leave idle.
     crate::prechecks::background();
     let mailer = Mailer::from_settings(&state.settings.smtp)?;
+    let sms = SmsSender::from_settings(&state.settings.sms)?;
     let sched = JobScheduler::new().await?;
     every(&sched, "30 * * * * *", &state, |s| async move {
         run_sweep(&s).await
@@ -201,6 +214,11 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
     every(&sched, "*/10 * * * * *", &state, move |s| {
         let m = m.clone();
         async move { run_outbox(&s, &m).await }
+    })
+    .await?;
+    every(&sched, "5,15,25,35,45,55 * * * * *", &state, move |s| {
+        let t = sms.clone();
+        async move { run_sms_outbox(&s, &t).await }
     })
     .await?;
     // Retention, daily at 03:00 Beijing time.

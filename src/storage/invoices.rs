@@ -318,15 +318,18 @@ pub struct InvoiceMailRow {
     pub title: String,
     pub email: String,
     pub hall_reference: String,
+    /// The applicant's mobile, for the SMS beside the e-mail.
+    pub mobile: String,
 }
 
 pub async fn invoice_for_mail(tx: &mut Tx, number: &str) -> DbResult<Option<InvoiceMailRow>> {
     on_tx!(tx, |c| {
         sqlx::query_as::<_, InvoiceMailRow>(
             "select i.invoice_number, i.application_id, i.issued_at, i.amount_fen, i.link, \
-                i.file_sha256, i.download_token, r.title, r.email, r.hall_reference \
+                i.file_sha256, i.download_token, r.title, r.email, r.hall_reference, a.mobile \
             from issued_invoices i \
             join invoice_requests r on r.application_id = i.application_id \
+            join applications a on a.application_id = i.application_id \
             where i.invoice_number = $1 and i.positive",
         )
         .bind(number)

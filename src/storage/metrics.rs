@@ -39,10 +39,13 @@ impl Storage {
                 "select status, count(*) from applications group by status",
             )
             .await?,
-            outbox_by_status: grouped("select status, count(*) from outbox group by status")
-                .await?,
+            outbox_by_status: grouped(
+                "select status, count(*) from outbox where channel = 'email' group by status",
+            )
+            .await?,
             outbox_failing: on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
-                "select count(*) from outbox where status = 'pending' and last_error is not null"
+                "select count(*) from outbox where channel = 'email' and status = 'pending' \
+                and last_error is not null"
             )
             .fetch_one(p)
             .await)?,

@@ -5,6 +5,10 @@
 //! after too many failures. Each claim writes a fresh token; marking sent or failed changes
 //! the row only while that token is still there, so a send that outlived its lease (and was
 //! taken over by another worker) neither sends twice on the record nor turns `sent` back.
+//!
+//! Two channels share the table: `email` and `sms` (the applicant's mobile; see
+//! `domain::sms`). Each channel's worker claims only its own rows, so SMS messages wait while
+//! no SMS provider is configured, as e-mails wait without SMTP.
 
 use super::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use super::{DbResult, Pool, Storage, Tx};
@@ -15,6 +19,8 @@ use crate::{on_pool, on_tx};
 pub struct NewMessage<'a> {
     /// "Queue once" key: a second message with the same key is dropped.
     pub dedup_key: &'a str,
+    /// `EMAIL` or `SMS`.
+    pub channel: &'a str,
     pub kind: &'a str,
     pub recipient: &'a str,
     pub subject: &'a str,
@@ -28,8 +34,8 @@ pub async fn enqueue(tx: &mut Tx, m: &NewMessage<'_>, at: i64) -> DbResult<bool>
     on_tx!(tx, |c| {
         sqlx::query(
             "insert into outbox (dedup_key, kind, recipient, subject, body_text, body_html, \
-                application_id, next_attempt_at, created_at) \
-            values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                application_id, next_attempt_at, created_at, channel) \
+            values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
             on conflict (dedup_key) do nothing",
         )
         .bind(m.dedup_key)
@@ -40,11 +46,15 @@ pub async fn enqueue(tx: &mut Tx, m: &NewMessage<'_>, at: i64) -> DbResult<bool>
         .bind(m.body_html)
         .bind(m.application_id)
         .bind(at)
+        .bind(m.channel)
         .execute(c)
         .await
         .map(|r| r.rows_affected() == 1)
     })
 }
+
+pub const EMAIL: &str = "email";
+pub const SMS: &str = "sms";
 
 /// Queues a rendered e-mail (see `views::mail`); false when its key was queued before.
 pub async fn enqueue_mail(
@@ -58,11 +68,39 @@ pub async fn enqueue_mail(
 ) -> DbResult<bool> {
     let m = NewMessage {
         dedup_key,
+        channel: EMAIL,
         kind,
         recipient,
         subject: &mail.subject,
         body_text: &mail.text,
         body_html: &mail.html,
+        application_id,
+    };
+    enqueue(tx, &m, at).await
+}
+
+/// Queues the SMS of an event beside its e-mail (same transaction) when `mobile` is a mainland
+/// mobile number; its key is the e-mail's with `sms:` before it. False when not queued.
+pub async fn enqueue_sms(
+    tx: &mut Tx,
+    mail_key: &str,
+    mobile: &str,
+    sms: &crate::domain::sms::Sms,
+    application_id: Option<&str>,
+    at: i64,
+) -> DbResult<bool> {
+    // An erased or mistyped number gets no SMS (the e-mail still goes).
+    let Ok(mobile) = crate::domain::contact::Mobile::parse(mobile) else {
+        return Ok(false);
+    };
+    let m = NewMessage {
+        dedup_key: &format!("sms:{mail_key}"),
+        channel: SMS,
+        kind: sms.event.kind(),
+        recipient: mobile.as_str(),
+        subject: &sms.text,
+        body_text: &sms.param_json(),
+        body_html: "",
         application_id,
     };
     enqueue(tx, &m, at).await
@@ -86,11 +124,12 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
     /// The claim this row was read under (None for rows not read by a claim).
     pub claim_token: Option<String>,
+    pub channel: String,
 }
 
 const COLUMNS: &str = "message_id, dedup_key, kind, recipient, subject, body_text, body_html, \
         application_id, status, attempts, next_attempt_at, last_error, created_at, sent_at, \
-        claim_token";
+        claim_token, channel";
 
 /// After this many failed attempts a message is parked for an administrator.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -102,10 +141,12 @@ impl Keyed for OutboxRow {
 }
 
 impl Storage {
-    /// Claims up to `limit` due messages until `lease_until` under a fresh token; another worker
-    /// will not see them before then (if this one dies mid-send, they become due again).
+    /// Claims up to `limit` due messages of `channel` until `lease_until` under a fresh token;
+    /// another worker will not see them before then (if this one dies mid-send, they become
+    /// due again).
     pub async fn claim_outbox(
         &self,
+        channel: &str,
         now: i64,
         lease_until: i64,
         limit: i64,
@@ -121,7 +162,8 @@ impl Storage {
             "update outbox \
             set next_attempt_at = $1, claim_token = $4 \
             where message_id in (select message_id from outbox where status = 'pending' and \
-                next_attempt_at <= $2 order by next_attempt_at, message_id limit $3 {lock}) \
+                channel = $5 and next_attempt_at <= $2 order by next_attempt_at, message_id \
+                limit $3 {lock}) \
             returning {COLUMNS}"
         );
         let rows = on_tx!(&mut tx, |c| sqlx::query_as::<_, OutboxRow>(&sql)
@@ -129,6 +171,7 @@ impl Storage {
             .bind(now)
             .bind(limit)
             .bind(&token)
+            .bind(channel)
             .fetch_all(c)
             .await)?;
         tx.commit().await?;
@@ -161,8 +204,25 @@ impl Storage {
     /// Only while the claim holds: a late failure of a send another worker took over (and may
     /// have delivered) changes nothing. False when the claim was lost.
     pub async fn mark_failed(&self, row: &OutboxRow, error: &str, now: i64) -> DbResult<bool> {
+        self.record_failure(row, error, now, false).await
+    }
+
+    /// Records a failure that trying again cannot mend (the provider refused the number, the
+    /// template or the signature): parked at once for an administrator. False when the claim
+    /// was lost.
+    pub async fn park_failed(&self, row: &OutboxRow, error: &str, now: i64) -> DbResult<bool> {
+        self.record_failure(row, error, now, true).await
+    }
+
+    async fn record_failure(
+        &self,
+        row: &OutboxRow,
+        error: &str,
+        now: i64,
+        park: bool,
+    ) -> DbResult<bool> {
         let attempts = row.attempts + 1;
-        let status = if attempts >= MAX_ATTEMPTS {
+        let status = if park || attempts >= MAX_ATTEMPTS {
             "parked"
         } else {
             "pending"
@@ -223,20 +283,30 @@ impl Storage {
         Ok(n > 0)
     }
 
-    /// Messages by status, newest first; at most `limit`.
+    /// E-mails by status, newest first; at most `limit`.
     pub async fn outbox_messages(&self, status: &str, limit: i64) -> DbResult<Vec<OutboxRow>> {
         let req = PageReq::first(limit);
-        Ok(self.outbox_messages_page(status, &req).await?.rows)
+        Ok(self.outbox_messages_page(EMAIL, status, &req).await?.rows)
     }
 
-    /// One page of the messages in `status`, newest first, with their count.
+    /// SMS messages by status, newest first; at most `limit`.
+    pub async fn sms_messages(&self, status: &str, limit: i64) -> DbResult<Vec<OutboxRow>> {
+        let req = PageReq::first(limit);
+        Ok(self.outbox_messages_page(SMS, status, &req).await?.rows)
+    }
+
+    /// One page of the messages of `channel` in `status`, newest first, with their count.
     pub async fn outbox_messages_page(
         &self,
+        channel: &str,
         status: &str,
         req: &PageReq,
     ) -> DbResult<Page<OutboxRow>> {
         let mut sql = Sql::new(format!("select {COLUMNS} from outbox"));
-        sql.push(" where status = ?", [Bind::S(status.to_owned())]);
+        sql.push(
+            " where channel = ? and status = ?",
+            [Bind::S(channel.to_owned()), Bind::S(status.to_owned())],
+        );
         let order = Order {
             keys: &[("message_id", Kind::Int)],
             desc: true,
@@ -244,10 +314,16 @@ impl Storage {
         self.page(&sql, &order, &[], req).await
     }
 
+    /// E-mails in `status`.
     pub async fn outbox_count(&self, status: &str) -> DbResult<i64> {
+        self.outbox_count_of(EMAIL, status).await
+    }
+
+    pub async fn outbox_count_of(&self, channel: &str, status: &str) -> DbResult<i64> {
         on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
-            "select count(*) from outbox where status = $1"
+            "select count(*) from outbox where channel = $1 and status = $2"
         )
+        .bind(channel)
         .bind(status)
         .fetch_one(p)
         .await)

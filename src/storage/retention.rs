@@ -106,6 +106,18 @@ impl Storage {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+        // An SMS not yet sent would keep the mobile: it will not go now, and its text goes too.
+        on_tx!(&mut tx, |c| sqlx::query(
+            "update outbox \
+            set recipient = $2, subject = $2, body_text = $2, status = 'parked', \
+                last_error = 'erased by retention', claim_token = null \
+            where application_id = $1 and channel = 'sms' and status = 'pending'"
+        )
+        .bind(id)
+        .bind(TOMBSTONE)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         // Internal notes may quote the applicant: their text goes too (author and time stay).
         on_tx!(&mut tx, |c| sqlx::query(
             "update application_notes set body = $2 where application_id = $1"

@@ -2,7 +2,7 @@
 
 use super::components::{PagerView, UploadForm, pager, status_badge, time, upload_form};
 use super::layout::{PageCtx, csrf, page};
-use crate::domain::calendar::WorkingCalendar;
+use crate::domain::{calendar::WorkingCalendar, masking};
 use crate::exchange::formats;
 use crate::storage::{
     outbox::OutboxRow,
@@ -129,21 +129,26 @@ pub fn sla_page(ctx: &PageCtx, f: &SlaFigures) -> Markup {
     page(ctx, ctx.t("审核时效", "Review SLA"), body)
 }
 
-pub fn outbox_page(
-    ctx: &PageCtx,
-    parked: &Page<OutboxRow>,
-    pending: &Page<OutboxRow>,
-    sent: i64,
-    pagers: &[PagerView; 2],
-) -> Markup {
+/// One channel of the outbox: its parked and pending messages (a page each) and how many went.
+pub struct OutboxLists {
+    pub parked: Page<OutboxRow>,
+    pub pending: Page<OutboxRow>,
+    pub sent: i64,
+    /// The pagers of parked and pending.
+    pub pagers: [PagerView; 2],
+}
+
+/// The outbox: e-mail (`lists[0]`), then SMS (`lists[1]`, the mobile masked).
+pub fn outbox_page(ctx: &PageCtx, lists: &[OutboxLists]) -> Markup {
     let rows = |list: &[OutboxRow], retry: bool| {
         html! {
             table.grid {
                 thead { tr { th { "#" } th { (ctx.t("类型", "Kind")) } th { (ctx.t("收件人", "To")) } th { (ctx.t("主题", "Subject")) } th { (ctx.t("尝试", "Tries")) } th { (ctx.t("下次", "Next")) } th { (ctx.t("错误", "Error")) } th {} } }
                 tbody {
                     @for m in list {
+                        @let to = if m.channel == "sms" { masking::mobile(&m.recipient) } else { m.recipient.clone() };
                         tr {
-                            td { (m.message_id) } td { (m.kind) } td { (m.recipient) } td { (m.subject) } td { (m.attempts) }
+                            td { (m.message_id) } td { (m.kind) } td { (to) } td { (m.subject) } td { (m.attempts) }
                             td { (time(m.next_attempt_at)) } td.err { (m.last_error.as_deref().unwrap_or("")) }
                             td { @if retry {
                                 form.inline method="post" action=(format!("/admin/outbox/{}/retry", m.message_id)) { (csrf(ctx)) button type="submit" { (ctx.t("重发", "Retry")) } }
@@ -155,13 +160,29 @@ pub fn outbox_page(
             }
         }
     };
+    let summary = |l: &OutboxLists| {
+        html! {
+            p { (ctx.t("待发送", "Pending")) " " strong { (l.pending.total) } " · " (ctx.t("已发送", "Sent")) " " strong { (l.sent) } " · " (ctx.t("已暂停", "Parked")) " " strong { (l.parked.total) } }
+        }
+    };
     let body = html! {
         h1 { (ctx.t("邮件发送队列", "E-mail outbox")) }
-        p { (ctx.t("待发送", "Pending")) " " strong { (pending.total) } " · " (ctx.t("已发送", "Sent")) " " strong { (sent) } " · " (ctx.t("已暂停", "Parked")) " " strong { (parked.total) } }
-        h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(&parked.rows, true))
-        (pager(ctx.locale, &pagers[0]))
-        h2 { (ctx.t("待发送", "Pending")) } (rows(&pending.rows, true))
-        (pager(ctx.locale, &pagers[1]))
+        @if let Some(l) = lists.first() {
+            (summary(l))
+            h2 { (ctx.t("多次失败已暂停", "Parked after repeated failures")) } (rows(&l.parked.rows, true))
+            (pager(ctx.locale, &l.pagers[0]))
+            h2 { (ctx.t("待发送", "Pending")) } (rows(&l.pending.rows, true))
+            (pager(ctx.locale, &l.pagers[1]))
+        }
+        @if let Some(l) = lists.get(1) {
+            h1 id="sms" { (ctx.t("短信发送队列", "SMS outbox")) }
+            (summary(l))
+            h2 { (ctx.t("短信已暂停（服务商拒绝或多次失败）", "SMS parked (refused by the provider, or repeated failures)")) } (rows(&l.parked.rows, true))
+            (pager(ctx.locale, &l.pagers[0]))
+            h2 { (ctx.t("短信待发送", "SMS pending")) } (rows(&l.pending.rows, true))
+            (pager(ctx.locale, &l.pagers[1]))
+            p.hint { (ctx.t("未配置短信服务（BACKOFFICE_SMS_*）时，短信在此等待。", "Without an SMS provider configured (BACKOFFICE_SMS_*), SMS messages wait here.")) }
+        }
     };
     page(ctx, ctx.t("邮件发送队列", "E-mail outbox"), body)
 }

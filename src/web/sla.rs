@@ -1,4 +1,5 @@
-//! The SLA engine's pages: the SLA figures (supervisors, admins), the e-mail outbox (admins),
+//! The SLA engine's pages: the SLA figures (supervisors, admins), the outbox of e-mail and SMS
+//! (admins),
 //! the working-day calendar (admins).
 
 use super::{
@@ -10,7 +11,10 @@ use super::{
 use crate::{
     domain::calendar::{DayKind, beijing_day},
     exchange,
-    storage::{audit, calendar},
+    storage::{
+        audit, calendar,
+        outbox::{EMAIL, SMS},
+    },
     views::{self, sla::SlaFigures},
 };
 use axum::{
@@ -84,16 +88,27 @@ pub async fn outbox_page(
 ) -> Result<Html<String>, PageError> {
     let e = |e| PageError::internal(&ctx, e);
     let storage = &state.storage;
-    let (parked_req, pending_req) = (paging.req(""), paging.req("p_"));
-    let parked = storage.outbox_messages_page("parked", &parked_req);
-    let parked = parked.await.map_err(e)?;
-    let pending = storage.outbox_messages_page("pending", &pending_req);
-    let pending = pending.await.map_err(e)?;
-    let sent = storage.outbox_count("sent").await.map_err(e)?;
-    let pagers = [paging.view("", &parked), paging.view("p_", &pending)];
-    Ok(Html(
-        views::sla::outbox_page(&ctx, &parked, &pending, sent, &pagers).into_string(),
-    ))
+    let mut lists = Vec::new();
+    // E-mail, then SMS: each channel's parked and pending messages, and how many went out.
+    for (channel, prefixes) in [(EMAIL, ["", "p_"]), (SMS, ["s_", "sp_"])] {
+        let (parked_req, pending_req) = (paging.req(prefixes[0]), paging.req(prefixes[1]));
+        let parked = storage.outbox_messages_page(channel, "parked", &parked_req);
+        let parked = parked.await.map_err(e)?;
+        let pending = storage.outbox_messages_page(channel, "pending", &pending_req);
+        let pending = pending.await.map_err(e)?;
+        let sent = storage.outbox_count_of(channel, "sent").await.map_err(e)?;
+        let pagers = [
+            paging.view(prefixes[0], &parked),
+            paging.view(prefixes[1], &pending),
+        ];
+        lists.push(views::sla::OutboxLists {
+            parked,
+            pending,
+            sent,
+            pagers,
+        });
+    }
+    Ok(Html(views::sla::outbox_page(&ctx, &lists).into_string()))
 }
 
 pub async fn retry_message(

@@ -728,6 +728,28 @@ async fn the_finance_desk_from_bill_to_issued_invoice(b: Backend) {
     assert_eq!(r.status(), 200);
     assert_eq!(attachment_name(&r), format!("发票_{n_person}.pdf"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), pdf);
+    // The SMS carries the same link (the token as the template's variable); the invoice with
+    // the platform's record alone and no file here gets none (a link is no SMS variable).
+    let sms: Vec<_> = app
+        .storage
+        .sms_messages("pending", 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "applicant_invoice_issued")
+        .collect();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(
+        sms[0].subject.ends_with(&link),
+        "{} / {link}",
+        sms[0].subject
+    );
+    let params: serde_json::Value = serde_json::from_str(&sms[0].body_text).unwrap();
+    assert_eq!(params["number"], n_person);
+    assert_eq!(
+        params["token"].as_str().unwrap(),
+        &path["/invoice-files/".len()..]
+    );
     // Only one invoice e-mail per invoice, however often the import runs.
     assert_eq!(
         mails

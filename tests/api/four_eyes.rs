@@ -23,7 +23,10 @@ async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
 }
 
 async fn mails(app: &TestApp, id: &str, kind: &str) -> i64 {
-    let sql = format!("select count(*) from outbox where application_id = $1 and kind = '{kind}'");
+    let sql = format!(
+        "select count(*) from outbox where application_id = $1 and kind = '{kind}' \
+        and channel = 'email'"
+    );
     count(app, &sql, id).await
 }
 

@@ -285,6 +285,20 @@ async fn from_acceptance_to_the_applicants_door(b: Backend) {
         text.contains("顺丰") && text.contains("SF1234567890123") && text.contains("https://"),
         "{text}"
     );
+    // And an SMS beside it: the courier and the waybill as the shipped template's values.
+    let sms = app.storage.sms_messages("pending", 50).await.unwrap();
+    let shipped_sms = sms
+        .iter()
+        .find(|m| m.kind == "applicant_shipped" && m.subject.contains(&apps[0].1))
+        .expect("the shipped SMS");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&shipped_sms.body_text).unwrap(),
+        json!({"ref": apps[0].1, "courier": "顺丰速运", "waybill": "SF1234567890123"})
+    );
+    assert_eq!(
+        sms.iter().filter(|m| m.kind == "applicant_shipped").count(),
+        2
+    );
     let hotline = app.signed_in_staff("zhou.min", "hotline").await;
     assert!(
         hotline

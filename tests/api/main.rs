@@ -59,6 +59,7 @@ mod session_lifetime;
 mod session_safety;
 mod shutdown;
 mod sla;
+mod sms;
 mod smtp_sink;
 mod smtp_stall;
 mod smtp_tls;

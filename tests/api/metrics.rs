@@ -104,6 +104,7 @@ async fn metrics_are_scraped_and_parsed(b: Backend) {
         &mut tx,
         &backoffice::storage::outbox::NewMessage {
             dedup_key: "metrics-test",
+            channel: backoffice::storage::outbox::EMAIL,
             kind: "test",
             recipient: "ops@ca.example.cn",
             subject: "s",

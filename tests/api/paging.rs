@@ -323,6 +323,7 @@ async fn outbox_page_pages(b: Backend) {
         let key = format!("paging-{i}");
         let m = NewMessage {
             dedup_key: &key,
+            channel: backoffice::storage::outbox::EMAIL,
             kind: "test",
             recipient: "a@example.com",
             subject: "s",

@@ -144,6 +144,17 @@ async fn retention_removes_only_what_is_past_it(b: Backend) {
         "{erased}"
     );
     assert!(erased.contains("已按保存期限删除"));
+    // Its acceptance SMS, never sent, is parked without the number; the other one still waits.
+    let parked = app.storage.sms_messages("parked", 10).await.unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(
+        parked[0].application_id.as_ref().map(|a| a.as_str()),
+        Some(ids[0].as_str())
+    );
+    assert!(!parked[0].recipient.contains("138") && !parked[0].body_text.contains("WT"));
+    assert_eq!(parked[0].last_error.as_deref(), Some("erased by retention"));
+    let waiting_sms = app.storage.sms_messages("pending", 10).await.unwrap();
+    assert!(waiting_sms.iter().all(|m| m.recipient == "13800138000"));
     assert!(untouched.contains("李四") && untouched.contains("44030519900101123X"));
     assert_eq!(app.audited(&ids[0], "retention.erased").await, 1);
     assert_eq!(app.audited(&ids[1], "retention.erased").await, 0);

@@ -4,7 +4,7 @@
 use super::{FulfilmentError, audit_app, change_status, key};
 use crate::desks::finance::sha256_hex;
 use crate::domain::ids::ApplicationId;
-use crate::domain::status::Action;
+use crate::domain::{sms::Sms, status::Action};
 use crate::exchange::{
     audit_file,
     couriers::{self, Courier, CourierConfig},
@@ -138,16 +138,12 @@ pub async fn import_tracking(
             &r.waybill,
             &tracking_link(&sh.courier, &r.waybill),
         );
-        outbox::enqueue_mail(
-            &mut tx,
-            &format!("applicant:shipped:{}", sh.order_no),
-            "applicant_shipped",
-            &seen.email,
-            &m,
-            Some(sh.application_id.as_str()),
-            at,
-        )
-        .await?;
+        let mail_key = format!("applicant:shipped:{}", sh.order_no);
+        let app = Some(sh.application_id.as_str());
+        let (email, kind) = (&seen.email, "applicant_shipped");
+        outbox::enqueue_mail(&mut tx, &mail_key, kind, email, &m, app, at).await?;
+        let sms = Sms::shipped(&seen.hall_reference, courier.label_zh(), &r.waybill);
+        outbox::enqueue_sms(&mut tx, &mail_key, &seen.mobile, &sms, app, at).await?;
         s.shipped += 1;
     }
     let summary = serde_json::to_string(&s).expect("plain struct");

@@ -178,6 +178,8 @@ pub struct Current {
     pub claimed_by: Option<String>,
     pub applicant_name: String,
     pub email: String,
+    /// Where the applicant's SMS go (`domain::contact::Mobile` when not erased).
+    pub mobile: String,
     pub review_due_at: i64,
 }
 
@@ -185,7 +187,7 @@ pub async fn current(tx: &mut Tx, application_id: &ApplicationId) -> DbResult<Op
     on_tx!(tx, |c| {
         sqlx::query_as::<_, Current>(
             "select application_id, hall_reference, status, version, row_version, claimed_by, \
-                applicant_name, email, review_due_at \
+                applicant_name, email, mobile, review_due_at \
             from applications \
             where application_id = $1",
         )
