@@ -17,6 +17,8 @@ pub mod review;
 /// `BACKOFFICE_CA_CERT`, `BACKOFFICE_CRL_*`: revocation of the lost certificate.
 pub mod revocation;
 pub mod web;
+/// `BACKOFFICE_WEBHOOK_*`: webhooks to the API clients.
+pub mod webhook;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum LogFormat {
@@ -90,6 +92,8 @@ pub struct Settings {
     pub review: review::ReviewSettings,
     /// The CA certificate, the CRL's URL and the bounds of its reading (`config::revocation`).
     pub revocation: revocation::RevocationSettings,
+    /// Delivery of the API clients' webhooks (`config::webhook`).
+    pub webhook: webhook::WebhookSettings,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -317,7 +321,9 @@ impl Settings {
         let files = files::FileBudgets::from_env(&env).map_err(anyhow::Error::msg)?;
         let review = review::ReviewSettings::load(&env)?;
         let revocation = revocation::RevocationSettings::load(&env)?;
+        let webhook = webhook::WebhookSettings::load(&env)?;
         Ok(Settings {
+            webhook,
             review,
             revocation,
             web,

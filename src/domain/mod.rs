@@ -48,6 +48,7 @@ pub mod scan;
 pub mod serial;
 pub mod signature;
 pub mod status;
+pub mod webhook;
 
 #[cfg(test)]
 mod never_panic;
