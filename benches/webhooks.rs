@@ -29,23 +29,24 @@ fn now_ms() -> i64 {
 
 /// The endpoint: 503 while `down`, else 200 and the first receipt time of each webhook-id.
 async fn endpoint(seen: Seen, down: Arc<AtomicBool>) -> String {
-    let app = axum::Router::new()
-        .route(
-            "/hook",
-            post(
-                |State((seen, down)): State<(Seen, Arc<AtomicBool>)>,
-                 h: HeaderMap,
-                 _b: Bytes| async move {
-                    if down.load(Ordering::SeqCst) {
-                        return StatusCode::SERVICE_UNAVAILABLE;
-                    }
-                    let id = h["webhook-id"].to_str().unwrap().to_owned();
-                    seen.lock().unwrap().entry(id).or_insert_with(now_ms);
-                    StatusCode::OK
-                },
-            ),
-        )
-        .with_state((seen, down));
+    let app =
+        axum::Router::new()
+            .route(
+                "/hook",
+                post(
+                    |State((seen, down)): State<(Seen, Arc<AtomicBool>)>,
+                     h: HeaderMap,
+                     _b: Bytes| async move {
+                        if down.load(Ordering::SeqCst) {
+                            return StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        let id = h["webhook-id"].to_str().unwrap().to_owned();
+                        seen.lock().unwrap().entry(id).or_insert_with(now_ms);
+                        StatusCode::OK
+                    },
+                ),
+            )
+            .with_state((seen, down));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
@@ -62,9 +63,16 @@ async fn claim(storage: &Storage, i: i64) {
         request_id: None,
         may_override: false,
     };
-    act(storage, &app_id(i), Action::Claim, &Step::default(), &actor, now_ms())
-        .await
-        .unwrap();
+    act(
+        storage,
+        &app_id(i),
+        Action::Claim,
+        &Step::default(),
+        &actor,
+        now_ms(),
+    )
+    .await
+    .unwrap();
 }
 
 fn percentile(sorted: &[i64], p: f64) -> i64 {

@@ -155,9 +155,8 @@ impl Resolve for GuardedResolver {
         let me = *self;
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let kept = me.keep(found.into_iter());
             if kept.is_empty() {
                 return Err(format!(
@@ -259,7 +258,9 @@ impl Sender {
         let mut error = None;
         while head.len() < BODY_HEAD_BYTES {
             match resp.chunk().await {
-                Ok(Some(c)) => head.extend_from_slice(&c[..c.len().min(BODY_HEAD_BYTES - head.len())]),
+                Ok(Some(c)) => {
+                    head.extend_from_slice(&c[..c.len().min(BODY_HEAD_BYTES - head.len())])
+                }
                 Ok(None) => break,
                 Err(e) => {
                     // A 2xx whose body breaks off still counts as received by the endpoint.

@@ -59,7 +59,8 @@ impl WebhookSettings {
             }
         };
         Ok(WebhookSettings {
-            timeout_secs: whole("BACKOFFICE_WEBHOOK_TIMEOUT", d.timeout_secs as i64, 1..=60)? as u64,
+            timeout_secs: whole("BACKOFFICE_WEBHOOK_TIMEOUT", d.timeout_secs as i64, 1..=60)?
+                as u64,
             poll_ms: whole("BACKOFFICE_WEBHOOK_POLL_MS", d.poll_ms as i64, 50..=60_000)? as u64,
             backoff_secs: whole("BACKOFFICE_WEBHOOK_BACKOFF_SECS", d.backoff_secs, 1..=3600)?,
             max_attempts: whole("BACKOFFICE_WEBHOOK_MAX_ATTEMPTS", d.max_attempts, 1..=30)?,
@@ -97,7 +98,11 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
         };
-        assert!(bad("BACKOFFICE_WEBHOOK_MAX_ATTEMPTS", "0").unwrap().contains("1 to 30"));
+        assert!(
+            bad("BACKOFFICE_WEBHOOK_MAX_ATTEMPTS", "0")
+                .unwrap()
+                .contains("1 to 30")
+        );
         assert!(bad("BACKOFFICE_WEBHOOK_ALLOW_PRIVATE", "yes").is_some());
         assert!(bad("BACKOFFICE_WEBHOOK_ALLOW_PRIVATE", "on").is_none());
     }

@@ -153,6 +153,9 @@ mod tests {
         let (b, _) = Secret::from_bytes([2; 32]);
         let h = signature_header(&[&a, &b], "msg_1", 10, b"{}");
         let parts: Vec<_> = h.split(' ').collect();
-        assert_eq!(parts, [a.sign("msg_1", 10, b"{}"), b.sign("msg_1", 10, b"{}")]);
+        assert_eq!(
+            parts,
+            [a.sign("msg_1", 10, b"{}"), b.sign("msg_1", 10, b"{}")]
+        );
     }
 }

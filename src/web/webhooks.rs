@@ -112,7 +112,10 @@ pub async fn change_endpoint(
             let url = f.url.as_deref().unwrap_or("").trim().to_owned();
             let allow = state.settings.webhook.allow_private;
             if let Err(why) = crate::webhook::check_endpoint(&url, allow).await {
-                let msg = format!("{}{why}", ctx.t("推送地址不可用：", "The endpoint is refused: "));
+                let msg = format!(
+                    "{}{why}",
+                    ctx.t("推送地址不可用：", "The endpoint is refused: ")
+                );
                 return render(&state, &ctx, id, &client, None, Some(&msg)).await;
             }
             let change = EndpointChange::Url {
@@ -147,7 +150,10 @@ pub async fn change_endpoint(
         .await
         .map_err(e)?;
     if !changed {
-        let msg = ctx.t("该客户端尚未设置推送地址。", "This client has no endpoint yet.");
+        let msg = ctx.t(
+            "该客户端尚未设置推送地址。",
+            "This client has no endpoint yet.",
+        );
         return render(&state, &ctx, id, &client, None, Some(msg)).await;
     }
     match shown {

@@ -163,7 +163,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "/admin/api-clients/{id}",
         "*=400 接口客户端 · 证书补办后台",
     ),
-    ("POST", "/admin/api-clients/{id}/webhook", "*=422 text/plain"),
+    (
+        "POST",
+        "/admin/api-clients/{id}/webhook",
+        "*=422 text/plain",
+    ),
     (
         "GET",
         "/admin/api-clients/{id}/deliveries",

@@ -44,10 +44,7 @@ impl Endpoint {
             .route(
                 "/hook",
                 post(
-                    |State((got, status)): State<(
-                        Arc<Mutex<Vec<Received>>>,
-                        Arc<AtomicU16>,
-                    )>,
+                    |State((got, status)): State<(Arc<Mutex<Vec<Received>>>, Arc<AtomicU16>)>,
                      headers: HeaderMap,
                      body: Bytes| async move {
                         let h = |n: &str| {
@@ -63,7 +60,14 @@ impl Endpoint {
                             body: String::from_utf8(body.to_vec()).unwrap(),
                         });
                         let s = StatusCode::from_u16(status.load(Ordering::SeqCst)).unwrap();
-                        (s, if s.is_success() { "ok" } else { "down for maintenance" })
+                        (
+                            s,
+                            if s.is_success() {
+                                "ok"
+                            } else {
+                                "down for maintenance"
+                            },
+                        )
                     },
                 ),
             )
@@ -137,7 +141,10 @@ async fn returned_example(app: &TestApp) -> String {
     app.staff_act(
         &id,
         Action::Return,
-        &[("form_unsigned", "申请表未签名，请打印申请表、本人签名后重新上传")],
+        &[(
+            "form_unsigned",
+            "申请表未签名，请打印申请表、本人签名后重新上传",
+        )],
     )
     .await;
     id
@@ -180,9 +187,19 @@ async fn status_changes_are_delivered_once_by_two_instances(b: Backend) {
     }
     // Nothing is due any more, on either instance, now or later.
     let later = now + 86_400_000;
-    assert_eq!(deliver_all(&other.storage, &sb, &s, later).await.unwrap().delivered, 0);
+    assert_eq!(
+        deliver_all(&other.storage, &sb, &s, later)
+            .await
+            .unwrap()
+            .delivered,
+        0
+    );
     // In the order they were queued (the pinned clock gives them one time).
-    let queued = app.storage.webhook_deliveries("online-hall", 100).await.unwrap();
+    let queued = app
+        .storage
+        .webhook_deliveries("online-hall", 100)
+        .await
+        .unwrap();
     let order = |r: &Received| {
         queued
             .iter()
@@ -202,8 +219,15 @@ async fn status_changes_are_delivered_once_by_two_instances(b: Backend) {
             .iter()
             .map(|v| v["data"]["status"].as_str().unwrap())
             .collect();
-        assert_eq!(seen, app.history(id).await, "events = the status query's history");
-        let ret = mine.iter().find(|v| v["data"]["status"] == "returned").unwrap();
+        assert_eq!(
+            seen,
+            app.history(id).await,
+            "events = the status query's history"
+        );
+        let ret = mine
+            .iter()
+            .find(|v| v["data"]["status"] == "returned")
+            .unwrap();
         assert_eq!(ret["type"], "application.status_changed");
         assert_eq!(ret["data"]["previous_status"], "in_review");
         assert_eq!(ret["data"]["return_reasons"][0]["code"], "form_unsigned");
@@ -233,24 +257,53 @@ async fn a_failing_endpoint_is_retried_parked_and_sent_again(b: Backend) {
     assert_eq!((d.delivered, d.failed, d.parked), (0, 1, 0));
     // Not again before the backoff is over.
     let early = t0 + s.backoff_ms(1) - 1;
-    assert_eq!(deliver_all(&app.storage, &sender, &s, early).await.unwrap().total(), 0);
+    assert_eq!(
+        deliver_all(&app.storage, &sender, &s, early)
+            .await
+            .unwrap()
+            .total(),
+        0
+    );
     let t1 = t0 + s.backoff_ms(1);
-    assert_eq!(deliver_all(&app.storage, &sender, &s, t1).await.unwrap().failed, 1);
+    assert_eq!(
+        deliver_all(&app.storage, &sender, &s, t1)
+            .await
+            .unwrap()
+            .failed,
+        1
+    );
     let t2 = t1 + s.backoff_ms(2);
     let d = deliver_all(&app.storage, &sender, &s, t2).await.unwrap();
-    assert_eq!((d.failed, d.parked), (0, 1), "parked after the third failure");
     assert_eq!(
-        deliver_all(&app.storage, &sender, &s, t2 + 86_400_000).await.unwrap().total(),
+        (d.failed, d.parked),
+        (0, 1),
+        "parked after the third failure"
+    );
+    assert_eq!(
+        deliver_all(&app.storage, &sender, &s, t2 + 86_400_000)
+            .await
+            .unwrap()
+            .total(),
         0
     );
     assert_eq!(hall.received().len(), 3);
-    let rows = app.storage.webhook_deliveries("online-hall", 10).await.unwrap();
+    let rows = app
+        .storage
+        .webhook_deliveries("online-hall", 10)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("parked", 3));
-    let tries = app.storage.webhook_attempts("online-hall", 0).await.unwrap();
+    let tries = app
+        .storage
+        .webhook_attempts("online-hall", 0)
+        .await
+        .unwrap();
     assert_eq!(tries.len(), 3);
-    assert!(tries.iter().all(|a| a.http_status == Some(500)
-        && a.body_head.as_deref() == Some("down for maintenance")));
+    assert!(
+        tries.iter().all(|a| a.http_status == Some(500)
+            && a.body_head.as_deref() == Some("down for maintenance"))
+    );
     let page = admin.get_page(&format!("{path}/deliveries")).await;
     assert!(page.contains("已搁置") && page.contains("down for maintenance"));
     // Sent again by the admin: the endpoint is back.
@@ -267,13 +320,19 @@ async fn a_failing_endpoint_is_retried_parked_and_sent_again(b: Backend) {
     assert!(audited.iter().any(|a| a.action == "webhook.resent"
         && a.actor == "staff:admin1"
         && a.subject_id == rows[0].delivery_id.to_string()));
-    let d = deliver_all(&app.storage, &sender, &s, t2 + 1).await.unwrap();
+    let d = deliver_all(&app.storage, &sender, &s, t2 + 1)
+        .await
+        .unwrap();
     assert_eq!(d.delivered, 1);
     let got = hall.received();
     assert_eq!(got.len(), 4);
     assert!(got.iter().all(|r| r.id == got[0].id), "the same webhook-id");
     assert_eq!(verifies(&secret, &got[3]), 1);
-    let rows = app.storage.webhook_deliveries("online-hall", 10).await.unwrap();
+    let rows = app
+        .storage
+        .webhook_deliveries("online-hall", 10)
+        .await
+        .unwrap();
     assert_eq!(rows[0].status, "delivered");
 }
 
@@ -311,13 +370,15 @@ async fn both_secrets_sign_during_a_rotations_overlap(b: Backend) {
     assert_ne!(got[1].id, id);
     assert_eq!((verifies(&old, &got[1]), verifies(&new, &got[1])), (0, 1));
     assert_eq!(got[1].signature.split(' ').count(), 1);
-    assert!(app
-        .storage
-        .audit_recent(100)
-        .await
-        .unwrap()
-        .iter()
-        .any(|a| a.action == "webhook.secret_rotated" && !a.after_state.clone().unwrap_or_default().contains("whsec_")));
+    assert!(
+        app.storage
+            .audit_recent(100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "webhook.secret_rotated"
+                && !a.after_state.clone().unwrap_or_default().contains("whsec_"))
+    );
 }
 
 /// Endpoints inside the network are refused when set; one set while allowed is refused at
@@ -336,14 +397,23 @@ async fn private_and_plain_endpoints_are_refused(b: Backend) {
         "ftp://hall.example.cn/hook",
     ] {
         let r = admin
-            .post_form(&format!("{path}/webhook"), &[("action", "save"), ("url", url)])
+            .post_form(
+                &format!("{path}/webhook"),
+                &[("action", "save"), ("url", url)],
+            )
             .await;
         assert_eq!(r.status(), 422, "{url}");
         let page = r.text().await.unwrap();
         assert!(page.contains("推送地址不可用"), "{url}");
         assert!(secret_on(&page).is_none());
     }
-    assert!(app.storage.webhook_endpoint("online-hall").await.unwrap().is_none());
+    assert!(
+        app.storage
+            .webhook_endpoint("online-hall")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Set while allowed (another instance's settings), delivered by this one: refused.
     let lax = TestApp::spawn_on_with(&app.database_url, loopback).await;
     let hall = Endpoint::start().await;
@@ -359,9 +429,17 @@ async fn private_and_plain_endpoints_are_refused(b: Backend) {
     let d = deliver_all(&app.storage, &sender, &s, now).await.unwrap();
     assert_eq!((d.delivered, d.failed), (0, 3));
     assert!(hall.received().is_empty(), "nothing reached the endpoint");
-    let tries = app.storage.webhook_attempts("online-hall", 0).await.unwrap();
-    assert!(tries.iter().all(|a| a.http_status.is_none()
-        && a.error.as_deref().is_some_and(|e| e.starts_with("refused:"))));
+    let tries = app
+        .storage
+        .webhook_attempts("online-hall", 0)
+        .await
+        .unwrap();
+    assert!(tries.iter().all(|a| {
+        a.http_status.is_none()
+            && a.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("refused:"))
+    }));
 }
 
 both!(

@@ -89,9 +89,18 @@ fn webhooks() -> Value {
             "schema": {"type": "string"}})
     };
     let parameters = json!([
-        header("webhook-id", "The event's id (`msg_…`): the same for every attempt of it; an event seen before is a repeat"),
-        header("webhook-timestamp", "Seconds since 1970 when this attempt was signed; refuse one too far from your clock"),
-        header("webhook-signature", "`v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\">` under the secret's bytes (`whsec_<base64>`); during a rotation's overlap two, space-separated: accept either"),
+        header(
+            "webhook-id",
+            "The event's id (`msg_…`): the same for every attempt of it; an event seen before is a repeat"
+        ),
+        header(
+            "webhook-timestamp",
+            "Seconds since 1970 when this attempt was signed; refuse one too far from your clock"
+        ),
+        header(
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\">` under the secret's bytes (`whsec_<base64>`); during a rotation's overlap two, space-separated: accept either"
+        ),
     ]);
     let op = |ty: &str, data: &str, summary: &str| {
         json!({"post": {

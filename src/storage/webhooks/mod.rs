@@ -6,167 +6,14 @@
 //! attempt is kept, and the delivery is marked delivered, due again after a backoff, or parked,
 //! only while its claim token is still there (the e-mail outbox's discipline).
 
-use super::{DbResult, Pool, Storage, Tx, audit, from_ms};
-use crate::domain::calendar::beijing;
-use crate::domain::ids::ApplicationId;
-use crate::domain::status::Status;
-use crate::domain::webhook::{self as wh, Event};
+use super::{DbResult, Pool, Storage, Tx, audit};
+use crate::domain::webhook as wh;
 use crate::{on_pool, on_tx};
 
-fn rfc3339(ms: i64) -> String {
-    from_ms(ms).with_timezone(&beijing()).to_rfc3339()
-}
+mod queue;
 
-/// The clients with an endpoint and at least one active token.
-async fn subscribers(tx: &mut Tx) -> DbResult<Vec<String>> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "select e.client from webhook_endpoints e \
-        where exists (select 1 from api_tokens t where t.name = e.client and t.revoked_at is null) \
-        order by e.client"
-    )
-    .fetch_all(c)
-    .await)
-}
-
-async fn insert_for(
-    tx: &mut Tx,
-    clients: &[String],
-    event_type: &str,
-    app: &ApplicationId,
-    payload: &str,
-    at: i64,
-) -> DbResult<()> {
-    let event_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-    for client in clients {
-        on_tx!(tx, |c| sqlx::query(
-            "insert into webhook_deliveries (client, event_id, event_type, application_id, \
-                payload, next_attempt_at, created_at) \
-            values ($1, $2, $3, $4, $5, $6, $6) \
-            on conflict (client, event_id) do nothing"
-        )
-        .bind(client)
-        .bind(&event_id)
-        .bind(event_type)
-        .bind(app)
-        .bind(payload)
-        .bind(at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
-    Ok(())
-}
-
-async fn hall_reference(tx: &mut Tx, app: &ApplicationId) -> DbResult<String> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, String>(
-        "select hall_reference from applications where application_id = $1"
-    )
-    .bind(app)
-    .fetch_one(c)
-    .await)
-}
-
-/// After a timeline event was added: when the status as the hall sees it changed, the event
-/// `application.status_changed` for every endpoint (notes and internal steps are not events).
-pub async fn queue_status_change(tx: &mut Tx, app: &ApplicationId, at: i64) -> DbResult<()> {
-    let clients = subscribers(tx).await?;
-    if clients.is_empty() {
-        return Ok(());
-    }
-    let last: Vec<Status> = on_tx!(tx, |c| sqlx::query_scalar::<_, Status>(
-        "select status from application_events where application_id = $1 \
-        order by event_id desc limit 2"
-    )
-    .bind(app)
-    .fetch_all(c)
-    .await)?;
-    let Some(now) = last.first().map(|s| s.as_seen_outside()) else {
-        return Ok(());
-    };
-    let before = last.get(1).map(|s| s.as_seen_outside());
-    if before == Some(now) {
-        return Ok(());
-    }
-    let return_reasons = if now == Status::Returned {
-        on_tx!(tx, |c| sqlx::query_as::<_, (String, String)>(
-            "select code, text_shown from decision_reasons \
-            where decision_id = (select max(decision_id) from decisions where application_id = \
-                $1 and outcome = 'returned') \
-            order by position"
-        )
-        .bind(app)
-        .fetch_all(c)
-        .await)?
-        .into_iter()
-        .map(|(code, text)| wh::Reason { code, text })
-        .collect()
-    } else {
-        Vec::new()
-    };
-    let shipment = if now == Status::Shipped {
-        on_tx!(tx, |c| sqlx::query_as::<_, (String, Option<String>, Option<i64>)>(
-            "select courier, waybill, shipped_at from shipments \
-            where application_id = $1 and state = 'shipped' \
-            order by shipped_at desc limit 1"
-        )
-        .bind(app)
-        .fetch_optional(c)
-        .await)?
-        .map(|(courier, waybill, shipped)| wh::Shipment {
-            courier: courier.to_uppercase(),
-            tracking_number: waybill.unwrap_or_default(),
-            shipped_at: rfc3339(shipped.unwrap_or(at)),
-        })
-    } else {
-        None
-    };
-    let event = Event {
-        event_type: wh::STATUS_CHANGED.into(),
-        timestamp: rfc3339(at),
-        data: wh::StatusChanged {
-            id: app.to_string(),
-            hall_reference: hall_reference(tx, app).await?,
-            status: now.code().into(),
-            previous_status: before.map(|s| s.code().into()),
-            changed_at: rfc3339(at),
-            return_reasons,
-            shipment,
-        },
-    };
-    let payload = serde_json::to_string(&event).expect("an event serialises");
-    insert_for(tx, &clients, wh::STATUS_CHANGED, app, &payload, at).await
-}
-
-/// An invoice was issued for an application: `application.invoice_issued` for every endpoint.
-pub async fn queue_invoice_issued(
-    tx: &mut Tx,
-    app: &ApplicationId,
-    number: &str,
-    at: i64,
-) -> DbResult<()> {
-    let clients = subscribers(tx).await?;
-    if clients.is_empty() {
-        return Ok(());
-    }
-    let issued_at: Option<i64> = on_tx!(tx, |c| sqlx::query_scalar::<_, i64>(
-        "select issued_at from issued_invoices where invoice_number = $1"
-    )
-    .bind(number)
-    .fetch_optional(c)
-    .await)?;
-    let event = Event {
-        event_type: wh::INVOICE_ISSUED.into(),
-        timestamp: rfc3339(at),
-        data: wh::InvoiceIssued {
-            id: app.to_string(),
-            hall_reference: hall_reference(tx, app).await?,
-            invoice_number: number.to_owned(),
-            issued_at: rfc3339(issued_at.unwrap_or(at)),
-        },
-    };
-    let payload = serde_json::to_string(&event).expect("an event serialises");
-    insert_for(tx, &clients, wh::INVOICE_ISSUED, app, &payload, at).await
-}
+use queue::rfc3339;
+pub use queue::{queue_invoice_issued, queue_status_change};
 
 /// A client's endpoint and secrets.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -239,7 +86,10 @@ pub struct Outcome<'a> {
 /// What to change about an endpoint (each audited, the secret never written to the audit).
 pub enum EndpointChange<'a> {
     /// Set or change the URL; a new endpoint gets `new_secret`.
-    Url { url: &'a str, new_secret: &'a str },
+    Url {
+        url: &'a str,
+        new_secret: &'a str,
+    },
     /// A new secret; the current one signs along until `overlap_until`.
     Rotate {
         new_secret: &'a str,
@@ -300,7 +150,8 @@ impl Storage {
         let mut tx = self.begin().await?;
         let (n, action, after) = match change {
             EndpointChange::Url { url, new_secret } => {
-                let n = on_tx!(&mut tx, |c| sqlx::query(
+                let n = on_tx!(&mut tx, |c| {
+                    sqlx::query(
                     "insert into webhook_endpoints (client, url, secret, created_at, updated_at) \
                     values ($1, $2, $3, $4, $4) \
                     on conflict (client) do update set url = excluded.url, \
@@ -312,14 +163,16 @@ impl Storage {
                 .bind(now)
                 .execute(c)
                 .await
-                .map(|r| r.rows_affected()))?;
+                .map(|r| r.rows_affected())
+                })?;
                 (n, "webhook.endpoint_set", url.to_string())
             }
             EndpointChange::Rotate {
                 new_secret,
                 overlap_until,
             } => {
-                let n = on_tx!(&mut tx, |c| sqlx::query(
+                let n = on_tx!(&mut tx, |c| {
+                    sqlx::query(
                     "update webhook_endpoints \
                     set previous_secret = secret, previous_until = $1, secret = $2, updated_at = $3 \
                     where client = $4"
@@ -330,9 +183,14 @@ impl Storage {
                 .bind(client)
                 .execute(c)
                 .await
-                .map(|r| r.rows_affected()))?;
+                .map(|r| r.rows_affected())
+                })?;
                 let until = rfc3339(*overlap_until);
-                (n, "webhook.secret_rotated", format!("previous until {until}"))
+                (
+                    n,
+                    "webhook.secret_rotated",
+                    format!("previous until {until}"),
+                )
             }
             EndpointChange::Remove => {
                 let n = on_tx!(&mut tx, |c| sqlx::query(
