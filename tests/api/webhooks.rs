@@ -19,6 +19,9 @@ use std::sync::{
     atomic::{AtomicU16, Ordering},
 };
 
+/// What the endpoint holds: the requests received, and the status it answers.
+type Hall = (Arc<Mutex<Vec<Received>>>, Arc<AtomicU16>);
+
 #[derive(Clone, Debug)]
 struct Received {
     id: String,
@@ -44,7 +47,7 @@ impl Endpoint {
             .route(
                 "/hook",
                 post(
-                    |State((got, status)): State<(Arc<Mutex<Vec<Received>>>, Arc<AtomicU16>)>,
+                    |State((got, status)): State<Hall>,
                      headers: HeaderMap,
                      body: Bytes| async move {
                         let h = |n: &str| {

@@ -6,7 +6,7 @@
 //! attempt is kept, and the delivery is marked delivered, due again after a backoff, or parked,
 //! only while its claim token is still there (the e-mail outbox's discipline).
 
-use super::{DbResult, Pool, Storage, Tx, audit};
+use super::{DbResult, Pool, Storage, audit};
 use crate::domain::webhook as wh;
 use crate::{on_pool, on_tx};
 
