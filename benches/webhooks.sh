@@ -3,7 +3,7 @@
 # per second by the outbox beside plain signed POSTs of the same body (the baseline, same run),
 # and the delay from a status change to its delivery, p50/p99, with the endpoint up and with it
 # down for the first DOWN seconds (then up).
-#   bash benches/webhooks.sh        N=2000 DOWN=10 DBS="sqlite postgres"
+#   bash benches/webhooks.sh        N=2000 DOWN=10 DBS="sqlite postgres" PROFILE=release (or dev)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/bo-target}
@@ -15,8 +15,11 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-cargo bench --bench webhooks --no-run --quiet 2>/dev/null
-B=$(ls -t "$CARGO_TARGET_DIR"/release/deps/webhooks-* | grep -v '\.d$' | head -1)
+PROFILE=${PROFILE:-release}
+cargo bench --profile "$PROFILE" --bench webhooks --no-run --quiet 2>/dev/null
+DIR=release; [ "$PROFILE" = dev ] && DIR=debug
+B=$(ls -t "$CARGO_TARGET_DIR"/$DIR/deps/webhooks-* | grep -v '\.d$' | head -1)
+echo "profile: $PROFILE"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for db in ${DBS:-sqlite postgres}; do
   if [ "$db" = postgres ]; then
