@@ -19,6 +19,8 @@ pub mod revocation;
 /// `BACKOFFICE_SMS_*`: SMS to the applicant.
 pub mod sms;
 pub mod web;
+/// `BACKOFFICE_WEBHOOK_*`: webhooks to the API clients.
+pub mod webhook;
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum LogFormat {
@@ -94,6 +96,8 @@ pub struct Settings {
     pub revocation: revocation::RevocationSettings,
     /// The SMS provider's endpoint, keys, sign name and templates (`config::sms`).
     pub sms: sms::SmsSettings,
+    /// Delivery of the API clients' webhooks (`config::webhook`).
+    pub webhook: webhook::WebhookSettings,
 }
 
 fn parse_hm(name: &str, s: &str) -> anyhow::Result<(u32, u32)> {
@@ -322,8 +326,10 @@ impl Settings {
         let review = review::ReviewSettings::load(&env)?;
         let revocation = revocation::RevocationSettings::load(&env)?;
         let sms = sms::SmsSettings::load(&env)?;
+        let webhook = webhook::WebhookSettings::load(&env)?;
         Ok(Settings {
             sms,
+            webhook,
             review,
             revocation,
             web,

@@ -43,3 +43,5 @@ pub mod tools;
 pub mod views;
 /// HTTP: the intake API and the desks.
 pub mod web;
+/// Posting signed webhooks to the API clients, guarded against server-side request forgery.
+pub mod webhook;

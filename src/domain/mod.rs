@@ -49,6 +49,7 @@ pub mod serial;
 pub mod signature;
 pub mod sms;
 pub mod status;
+pub mod webhook;
 
 #[cfg(test)]
 mod never_panic;

@@ -17,6 +17,7 @@ pub mod scan_sweep;
 pub mod session_purge;
 pub mod single;
 pub mod sla;
+pub mod webhooks;
 
 pub use context::Context;
 
@@ -272,6 +273,9 @@ pub async fn start(state: Context) -> anyhow::Result<JobScheduler> {
         .await?;
     }
     sched.start().await?;
+    // Webhooks: a loop of its own, every BACKOFFICE_WEBHOOK_POLL_MS (below the cron's second).
+    let sender = crate::webhook::Sender::new(&state.settings.webhook)?;
+    tokio::spawn(webhooks::run_forever(state.clone(), sender));
     tokio::spawn(async move {
         run_sweep(&state).await;
         let local = state

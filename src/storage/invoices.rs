@@ -271,7 +271,7 @@ pub async fn mark_issued(
         .await
         .map(|r| r.rows_affected())
     })?;
-    Ok(())
+    super::webhooks::queue_invoice_issued(tx, application_id, number, at).await
 }
 
 /// A red-letter invoice reverses a blue one: both rows say so; the request is reversed.

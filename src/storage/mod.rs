@@ -49,6 +49,7 @@ pub mod supervision;
 pub mod synthetic;
 pub mod tokens;
 pub mod types;
+pub mod webhooks;
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 

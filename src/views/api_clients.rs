@@ -4,6 +4,7 @@
 use super::components::time;
 use super::layout::{PageCtx, csrf, page};
 use crate::storage::tokens::{ApiClientRow, UsageRow};
+use crate::storage::webhooks::EndpointRow;
 use maud::{Markup, html};
 
 pub fn api_clients_page(
@@ -11,6 +12,7 @@ pub fn api_clients_page(
     clients: &[ApiClientRow],
     usage: &[UsageRow],
     days: &[String],
+    endpoints: &[EndpointRow],
     error: Option<&str>,
 ) -> Markup {
     let on = |token: i64, day: &str| usage.iter().find(|u| u.token_id == token && u.day == day);
@@ -24,6 +26,7 @@ pub fn api_clients_page(
                 th { (ctx.t("客户端", "Client")) } th { "#" } th { (ctx.t("创建", "Created")) }
                 th { (ctx.t("状态", "State")) } th { (ctx.t("最近使用", "Last used")) }
                 th { (ctx.t("限额", "Limits")) }
+                th { "Webhook" }
             } }
             tbody {
                 @for c in clients {
@@ -40,6 +43,14 @@ pub fn api_clients_page(
                                 label { (ctx.t("同时上传", "Uploads at once")) " " input.num type="number" name="max_concurrent_uploads" value=(c.max_concurrent_uploads) min="1" max="1000" required; }
                                 label { (ctx.t("请求体字节", "Body bytes")) " " input.num type="number" name="max_body_bytes" value=(c.max_body_bytes) min="1024" max="1073741824" required; }
                                 button type="submit" { (ctx.t("保存", "Save")) }
+                            }
+                        }
+                        td {
+                            a href={ "/admin/api-clients/" (c.token_id) "/deliveries" } {
+                                @match endpoints.iter().find(|e| e.client == c.name) {
+                                    Some(e) => (e.url),
+                                    None => (ctx.t("设置推送地址", "Set an endpoint")),
+                                }
                             }
                         }
                     }

@@ -207,6 +207,13 @@ pub fn reference_page(doc: &Value) -> Markup {
                             @if let Some(op) = item.get(m) { (operation(path, m, op)) }
                         }
                     }
+                    @if let Some(hooks) = doc["webhooks"].as_object() {
+                        h2 { "Webhooks" }
+                        p { "Events POSTed to the client's endpoint (set by the back office's admin), signed as Standard Webhooks says." }
+                        @for (name, item) in hooks {
+                            @if let Some(op) = item.get("post") { (operation(name, "post", op)) }
+                        }
+                    }
                     h2 { "Schemas" }
                     @for (name, s) in schemas {
                         section.schema id={ "schema-" (name) } {

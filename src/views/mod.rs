@@ -24,6 +24,7 @@ pub mod scans;
 pub mod sla;
 pub mod supervision;
 pub mod texts;
+pub mod webhooks;
 
 /// The pages' Content Security Policy: what the markup here may load (no inline style or
 /// script). The web layer sets it on every response that has none of its own.

@@ -122,6 +122,9 @@ pub fn message(l: Locale, code: &str) -> Option<(&'static str, &'static str)> {
         "note_unresolved" => ("warn", l.t("备注已添加；部分 @ 的名字没有对应的在职同事，未通知。", "Note added; some @names match no active colleague and nobody was told.")),
         "note_invalid" => ("warn", l.t("备注须为 1–2000 字。", "A note has 1–2000 characters.")),
         "marked_read" => ("ok", l.t("已标为已读。", "Marked read.")),
+        "webhook_resent" => ("ok", l.t("已重新放入推送队列（同一 webhook-id）。", "Queued to be sent again (the same webhook-id).")),
+        "webhook_pending" => ("warn", l.t("该推送正在等待发送，无需重发。", "That delivery is waiting to be sent already.")),
+        "webhook_removed" => ("ok", l.t("推送地址已删除；等待中的推送将被搁置。", "The endpoint is removed; waiting deliveries will be parked.")),
         _ => return None,
     })
 }

@@ -311,8 +311,14 @@ async fn api_clients_markup(
         .api_usage_since(&days[0])
         .await
         .map_err(|e| PageError::internal(ctx, e))?;
+    let endpoints = state
+        .storage
+        .webhook_endpoints()
+        .await
+        .map_err(|e| PageError::internal(ctx, e))?;
     Ok(Html(
-        views::api_clients::api_clients_page(ctx, &clients, &usage, &days, error).into_string(),
+        views::api_clients::api_clients_page(ctx, &clients, &usage, &days, &endpoints, error)
+            .into_string(),
     ))
 }
 

@@ -36,6 +36,7 @@ pub mod sla;
 pub mod state;
 pub mod supervision;
 pub mod uploads;
+pub mod webhooks;
 
 use axum::{
     Router,
@@ -166,7 +167,8 @@ desks!(
     quality,
     finance,
     fulfilment,
-    revocations
+    revocations,
+    webhooks
 );
 
 /// Request ids: a caller's `X-Request-Id` is kept when it is short and plain; otherwise a UUID.

@@ -133,6 +133,9 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/docs", EVERYONE),
     ("GET", "/admin/api-clients", "admin"),
     ("POST", "/admin/api-clients/{id}", "admin"),
+    ("POST", "/admin/api-clients/{id}/webhook", "admin"),
+    ("GET", "/admin/api-clients/{id}/deliveries", "admin"),
+    ("POST", "/admin/webhook-deliveries/{id}/resend", "admin"),
 ];
 
 /// The answer each allowed subject gets (`answer_of`): `(method, pattern, answers)` where
@@ -159,6 +162,22 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "POST",
         "/admin/api-clients/{id}",
         "*=400 接口客户端 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/admin/api-clients/{id}/webhook",
+        "*=422 text/plain",
+    ),
+    (
+        "GET",
+        "/admin/api-clients/{id}/deliveries",
+        // {id} is the admin's staff id here: no API token has it.
+        "*=404 404 · 证书补办后台",
+    ),
+    (
+        "POST",
+        "/admin/webhook-deliveries/{id}/resend",
+        "*=404 404 · 证书补办后台",
     ),
     ("GET", "/admin/audit", "*=200 审计日志锚点 · 证书补办后台"),
     (

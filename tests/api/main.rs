@@ -68,3 +68,4 @@ mod supervision_links;
 mod supervision_summary;
 mod two_instances;
 mod uploads;
+mod webhooks;

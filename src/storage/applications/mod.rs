@@ -142,7 +142,8 @@ pub async fn add_event(
         .await
         .map(|r| r.rows_affected())
     })?;
-    Ok(())
+    // A status the hall sees change is pushed to its endpoint, queued with the change.
+    super::webhooks::queue_status_change(tx, application_id, at).await
 }
 
 pub async fn id_by_hall_reference(

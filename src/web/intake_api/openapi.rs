@@ -3,6 +3,7 @@
 //! reference page rendered from it by our own view at `/api/v1/docs` (no CDN, no script).
 
 use super::{ErrorBody, ErrorCode, schema, submit};
+use crate::domain::webhook as wh;
 use axum::{
     http::header,
     response::{IntoResponse, Response},
@@ -30,7 +31,8 @@ use utoipa::OpenApi;
         submit::resubmit_application,
         super::get_certificate,
     ),
-    components(schemas(ErrorBody, ErrorCode, schema::Submitted, schema::ApplicationStatus, schema::CertificateView)),
+    components(schemas(ErrorBody, ErrorCode, schema::Submitted, schema::ApplicationStatus, schema::CertificateView,
+        wh::StatusChanged, wh::InvoiceIssued, wh::Reason, wh::Shipment)),
     tags(
         (name = "applications", description = "Submissions, resubmissions and their status"),
         (name = "certificates", description = "The certificate registry look-up"),
@@ -50,6 +52,7 @@ pub fn document() -> &'static Value {
         doc["components"]["headers"] = json!({
             "X-Request-Id": {"description": "The request's id (an incoming one is kept when plain)", "schema": {"type": "string"}}
         });
+        doc["webhooks"] = webhooks();
         if let Some(paths) = doc["paths"].as_object_mut() {
             for item in paths.values_mut().filter_map(Value::as_object_mut) {
                 for op in item.values_mut() {
@@ -75,6 +78,54 @@ pub fn document() -> &'static Value {
             }
         }
         doc
+    })
+}
+
+/// The events pushed to a client's endpoint (OpenAPI 3.1 `webhooks`), each in the Standard
+/// Webhooks envelope and signed with its three headers.
+fn webhooks() -> Value {
+    let header = |name: &str, description: &str| {
+        json!({"name": name, "in": "header", "required": true, "description": description,
+            "schema": {"type": "string"}})
+    };
+    let parameters = json!([
+        header(
+            "webhook-id",
+            "The event's id (`msg_…`): the same for every attempt of it; an event seen before is a repeat"
+        ),
+        header(
+            "webhook-timestamp",
+            "Seconds since 1970 when this attempt was signed; refuse one too far from your clock"
+        ),
+        header(
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\">` under the secret's bytes (`whsec_<base64>`); during a rotation's overlap two, space-separated: accept either"
+        ),
+    ]);
+    let op = |ty: &str, data: &str, summary: &str| {
+        json!({"post": {
+            "summary": summary,
+            "operationId": format!("webhook_{}", ty.replace('.', "_")),
+            "tags": ["webhooks"],
+            "parameters": parameters,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["type", "timestamp", "data"],
+                "properties": {
+                    "type": {"type": "string", "const": ty},
+                    "timestamp": {"type": "string", "format": "date-time", "description": "When the event happened"},
+                    "data": {"$ref": format!("#/components/schemas/{data}")},
+                }
+            }}}},
+            "responses": {
+                "2XX": {"description": "Received. Anything else, or no answer within the time limit, is tried again with a doubling backoff, and parked after the last attempt"}
+            }
+        }})
+    };
+    json!({
+        wh::STATUS_CHANGED: op(wh::STATUS_CHANGED, "StatusChanged",
+            "The application's status, as GET /api/v1/applications/{id} shows it, changed (shipped: with the waybill)"),
+        wh::INVOICE_ISSUED: op(wh::INVOICE_ISSUED, "InvoiceIssued",
+            "The application's electronic invoice (数电票) was issued"),
     })
 }
 
@@ -122,6 +173,32 @@ mod tests {
                     "{m} {path} is documented but not routed"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_webhooks_are_documented() {
+        let doc = document();
+        for (ty, data) in [
+            (wh::STATUS_CHANGED, "StatusChanged"),
+            (wh::INVOICE_ISSUED, "InvoiceIssued"),
+        ] {
+            let op = &doc["webhooks"][ty]["post"];
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert_eq!(schema["properties"]["type"]["const"], ty);
+            let r = schema["properties"]["data"]["$ref"].as_str().unwrap();
+            assert!(doc.pointer(&r[1..]).is_some_and(Value::is_object), "{r}");
+            assert_eq!(doc["components"]["schemas"][data]["type"], "object");
+            let headers: Vec<_> = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                headers,
+                ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            );
         }
     }
 
