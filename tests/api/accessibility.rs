@@ -67,6 +67,8 @@ struct Rows {
     /// Import jobs' pages: a bill import, a tracking import with a row that did not fit.
     bill_job: String,
     tracking_job: String,
+    /// The hall's API client (a token id): its webhook deliveries page.
+    api_client: i64,
 }
 
 fn id_of(r: &Value) -> String {
@@ -318,6 +320,7 @@ async fn fill(app: &TestApp) -> Rows {
         reports,
         bill_job,
         tracking_job,
+        api_client: app.storage.api_tokens_of("online-hall").await.unwrap()[0],
     }
 }
 
@@ -357,6 +360,9 @@ fn pages_of(pattern: &str, who: &str, rows: &Rows) -> Vec<String> {
         "/finance/report" => one("/finance/report?from=2026-11-20&to=2026-11-25".into()),
         "/finance/imports/{id}" => one(rows.bill_job.clone()),
         "/fulfilment/imports/{id}" => one(rows.tracking_job.clone()),
+        "/admin/api-clients/{id}/deliveries" => {
+            one(format!("/admin/api-clients/{}/deliveries", rows.api_client))
+        }
         p if p.starts_with("/fulfilment/batches/{id}") => {
             one(p.replace("{id}", &rows.courier_batch))
         }
