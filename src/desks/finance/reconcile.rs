@@ -206,7 +206,7 @@ fn missing_of(known: &Known, missing: &[&str]) -> Vec<store::Missing> {
     let by_id: HashMap<&str, (&str, i64)> = known
         .apps
         .iter()
-        .map(|(o, a)| (a.application_id.as_str(), (o.as_str(), a.amount.get())))
+        .map(|(o, a)| (a.application_id, (o, a.amount.get())))
         .collect();
     missing
         .iter()
@@ -313,8 +313,11 @@ pub(super) async fn reconcile_bill(
     // the same rule (with no lines, every candidate of the channel and period is missing).
     let unnamed = store::unpaid_unnamed(tx, channel, period, import_id, floor).await?;
     let mut rest = Known::default();
-    rest.apps
-        .extend(unnamed.into_iter().map(store::PeriodApp::into_known));
+    rest.apps.reserve(unnamed.len(), unnamed.len() * 40);
+    for u in &unnamed {
+        u.add_to(&mut rest.apps);
+    }
+    drop(unnamed);
     let outcome = reconcile::reconcile(channel, period, &[], &rest);
     decided.missing.extend(missing_of(&rest, &outcome.missing));
     drop(rest);
