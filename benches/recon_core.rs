@@ -52,7 +52,8 @@ fn main() {
         let rows = file.metadata().map_or(0, |m| m.len() as usize) / 26;
         let mut known: Vec<Known> = (0..parts).map(|_| Known::default()).collect();
         for k in &mut known {
-            k.apps.reserve(rows / parts + 1024, (rows / parts + 1024) * 40);
+            k.apps
+                .reserve(rows / parts + 1024, (rows / parts + 1024) * 40);
         }
         let mut r = BufReader::with_capacity(256 * 1024, file);
         let mut line = String::new();
@@ -114,8 +115,12 @@ fn main() {
                             .iter()
                             .map(|&i| backoffice::desks::finance::line_in(&lines.get(i as usize)))
                             .collect();
-                        let o =
-                            reconcile::reconcile(PaymentChannel::Wechat, period, &inputs, &known[p]);
+                        let o = reconcile::reconcile(
+                            PaymentChannel::Wechat,
+                            period,
+                            &inputs,
+                            &known[p],
+                        );
                         mine.push((p, o.classes, o.missing));
                     }
                 })

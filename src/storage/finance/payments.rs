@@ -146,7 +146,6 @@ const PAYMENT_STATE: &str = concat!(
         then 'verified' else 'unverified' end"
 );
 
-
 /// Recomputes the payment state of these applications from their lines and open cases.
 pub async fn refresh_payment_state(tx: &mut Tx, application_ids: &[&str]) -> DbResult<()> {
     for chunk in application_ids.chunks(CHUNK) {
