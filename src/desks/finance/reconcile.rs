@@ -307,6 +307,9 @@ pub(super) async fn reconcile_bill(
         crate::desks::progress::advance(rows.len());
     }
     drop(fresh);
+    if fresh_count > BULK {
+        store::analyze_lines(tx).await?;
+    }
     phase("lines stored");
 
     // Missing payments of applications no new line names: narrowed by one anti-join, decided by

@@ -200,6 +200,16 @@ pub async fn import_cache(tx: &mut Tx, large: bool) -> DbResult<()> {
     Ok(())
 }
 
+/// After a large import's lines are stored, on PostgreSQL: fresh statistics of `bill_lines`, so
+/// that the import's set-wise statements over its lines are planned as hash joins rather than as
+/// a nested loop of index probes per line (the table's statistics predate the import).
+pub async fn analyze_lines(tx: &mut Tx) -> DbResult<()> {
+    if let Tx::Postgres(c) = tx {
+        sqlx::query("analyze bill_lines").execute(&mut **c).await?;
+    }
+    Ok(())
+}
+
 pub struct NewImport<'a> {
     pub channel: PaymentChannel,
     pub sha256: &'a str,
