@@ -13,7 +13,7 @@ use backoffice::domain::{
 };
 use backoffice::exchange::payment_bills::{self, LineKind};
 use chrono::{Days, TimeZone};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
 /// Which part an order number goes to (FNV-1a).
@@ -37,35 +37,43 @@ fn main() {
         .unwrap_or_else(|| std::env::temp_dir().join("recon_core_exceptions.csv"));
 
     // --- read + clean: the bill on this thread, the applications beside it --------------------
-    // The lines and the applications are split by order number into one part per core: the rule
-    // decides each order on its own lines and application (the domain's property test
-    // `the_parts_of_a_split_decide_as_the_whole`), so the parts are reconciled side by side.
-    let parts = std::thread::available_parallelism()
+    // The lines and the applications are split by order number into eight parts per core: the
+    // rule decides each order on its own lines and application (the domain's property test
+    // `the_parts_of_a_split_decide_as_the_whole`), so the parts are reconciled side by side, one
+    // per core at a time (only those parts' working sets in memory at once).
+    let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(8);
+    let parts = threads * 8;
     let apps_path = dir.join("app_payments.csv");
     let loading = std::thread::spawn(move || {
-        let apps = std::fs::read_to_string(apps_path).expect("app_payments.csv");
-        let rows = apps.len() / 26;
+        // Streamed: the file is never held whole.
+        let file = std::fs::File::open(apps_path).expect("app_payments.csv");
+        let rows = file.metadata().map_or(0, |m| m.len() as usize) / 26;
         let mut known: Vec<Known> = (0..parts).map(|_| Known::default()).collect();
         for k in &mut known {
-            k.apps.reserve(rows / parts + 1024);
+            k.apps
+                .reserve(rows / parts + 1024, (rows / parts + 1024) * 40);
         }
-        for line in apps.lines().skip(1) {
-            let Some((order, fen)) = line.split_once(',') else {
-                continue;
-            };
-            known[part_of(order, parts)].apps.insert(
-                order.to_owned(),
-                AppPayment {
-                    application_id: order.to_owned(),
-                    channel: PaymentChannel::Wechat,
-                    amount: Fen::new(fen.parse().expect("expected_fen")),
-                    // set below, once the bill's period is known (every application of the
-                    // file is paid within it)
-                    paid_at: 0,
-                },
-            );
+        let mut r = BufReader::with_capacity(256 * 1024, file);
+        let mut line = String::new();
+        let mut header = true;
+        while r.read_line(&mut line).expect("app_payments.csv is text") > 0 {
+            if let (false, Some((order, fen))) = (header, line.trim_end().split_once(',')) {
+                known[part_of(order, parts)].apps.insert(
+                    order,
+                    AppPayment {
+                        application_id: order,
+                        channel: PaymentChannel::Wechat,
+                        amount: Fen::new(fen.parse().expect("expected_fen")),
+                        // set below, once the bill's period is known (every application of the
+                        // file is paid within it)
+                        paid_at: 0,
+                    },
+                );
+            }
+            header = false;
+            line.clear();
         }
         known
     });
@@ -82,9 +90,7 @@ fn main() {
     let period = (day_ms(bill.period.0), day_ms(bill.period.1 + Days::new(1)));
     let mut known = loading.join().expect("the applications load");
     for k in &mut known {
-        for a in k.apps.values_mut() {
-            a.paid_at = period.0;
-        }
+        k.apps.set_paid_at(period.0);
     }
     let lines = &bill.lines;
     let t_read = t0.elapsed();
@@ -94,29 +100,45 @@ fn main() {
     for (i, l) in lines.iter().enumerate() {
         part_lines[part_of(l.out_trade_no, parts)].push(i as u32);
     }
-    let outcomes: Vec<reconcile::Outcome> = std::thread::scope(|s| {
-        let handles: Vec<_> = part_lines
-            .iter()
-            .zip(&known)
-            .map(|(idx, known)| {
-                s.spawn(move || {
-                    let inputs: Vec<LineIn> = idx
-                        .iter()
-                        .map(|&i| backoffice::desks::finance::line_in(&lines.get(i as usize)))
-                        .collect();
-                    reconcile::reconcile(PaymentChannel::Wechat, period, &inputs, known)
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut decided: Vec<(usize, Vec<LineClass>, Vec<&str>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let p = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if p >= parts {
+                            break mine;
+                        }
+                        let inputs: Vec<LineIn> = part_lines[p]
+                            .iter()
+                            .map(|&i| backoffice::desks::finance::line_in(&lines.get(i as usize)))
+                            .collect();
+                        let o = reconcile::reconcile(
+                            PaymentChannel::Wechat,
+                            period,
+                            &inputs,
+                            &known[p],
+                        );
+                        mine.push((p, o.classes, o.missing));
+                    }
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
+    decided.sort_unstable_by_key(|d| d.0);
     let mut classes = vec![LineClass::Refund; lines.len()];
     let mut missing: Vec<&str> = Vec::new();
-    for (idx, o) in part_lines.iter().zip(&outcomes) {
-        for (j, &i) in idx.iter().enumerate() {
-            classes[i as usize] = o.classes[j];
+    for (p, part_classes, part_missing) in &decided {
+        for (j, &i) in part_lines[*p].iter().enumerate() {
+            classes[i as usize] = part_classes[j];
         }
-        missing.extend(&o.missing);
+        missing.extend(part_missing);
     }
     let n = reconcile::counts(&classes);
     let t_classify = t0.elapsed();

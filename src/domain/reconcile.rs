@@ -4,7 +4,9 @@
 //! on record, or missing. Pure: the caller loads what is known and stores the outcome.
 
 use super::{intake::PaymentChannel, money::Fen};
-use std::collections::{HashMap, HashSet};
+use hashbrown::{DefaultHashBuilder, HashTable, hash_table::Entry};
+use std::collections::HashSet;
+use std::hash::BuildHasher;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LineClass {
@@ -45,14 +47,145 @@ pub struct LineIn<'a> {
     pub at: i64,
 }
 
-/// An application's payment as the hall reported it.
-#[derive(Debug, Clone)]
-pub struct AppPayment {
-    pub application_id: String,
+/// An application's payment as the hall reported it (borrowed from [`Apps`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AppPayment<'a> {
+    pub application_id: &'a str,
     pub channel: PaymentChannel,
     pub amount: Fen,
     /// Unix milliseconds (any unit, the same as the period's)
     pub paid_at: i64,
+}
+
+/// Applications by merchant order number, packed: the texts one after another in one buffer, a
+/// record of 40 bytes each and a table of record numbers hashed with foldhash (a million
+/// `String`-keyed entries of owned strings cost about three times as much, and SipHash twice the
+/// time). The hasher is exposed so that a caller hashes a line's order number once for several
+/// tables.
+#[derive(Debug, Default, Clone)]
+pub struct Apps {
+    text: String,
+    recs: Vec<AppRec>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct AppRec {
+    /// Where the order number starts in `text`; the application id follows it.
+    start: usize,
+    order_len: u32,
+    id_len: u32,
+    channel: PaymentChannel,
+    amount: Fen,
+    paid_at: i64,
+}
+
+impl Apps {
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+    /// Room for `n` more applications of about `text` bytes of order number and id in all.
+    pub fn reserve(&mut self, n: usize, text: usize) {
+        self.recs.reserve(n);
+        self.text.reserve(text);
+        let h = &self.hasher;
+        let (t, r) = (&self.text, &self.recs);
+        self.table
+            .reserve(n, |&k| h.hash_one(Self::order_in(t, &r[k as usize])));
+    }
+    /// The hash of an order number, as the table computes it.
+    pub fn hash(&self, order: &str) -> u64 {
+        self.hasher.hash_one(order)
+    }
+    fn order_in<'t>(text: &'t str, r: &AppRec) -> &'t str {
+        &text[r.start..r.start + r.order_len as usize]
+    }
+    fn view(&self, k: u32) -> (&str, AppPayment<'_>) {
+        let r = &self.recs[k as usize];
+        let o = r.start + r.order_len as usize;
+        (
+            &self.text[r.start..o],
+            AppPayment {
+                application_id: &self.text[o..o + r.id_len as usize],
+                channel: r.channel,
+                amount: r.amount,
+                paid_at: r.paid_at,
+            },
+        )
+    }
+    fn find(&self, hash: u64, order: &str) -> Option<u32> {
+        self.table
+            .find(hash, |&k| {
+                Self::order_in(&self.text, &self.recs[k as usize]) == order
+            })
+            .copied()
+    }
+    /// The application using this order number.
+    pub fn get(&self, order: &str) -> Option<AppPayment<'_>> {
+        self.get_hashed(self.hash(order), order)
+    }
+    /// As [`get`](Self::get), with the order number's [`hash`](Self::hash).
+    pub fn get_hashed(&self, hash: u64, order: &str) -> Option<AppPayment<'_>> {
+        self.find(hash, order).map(|k| self.view(k).1)
+    }
+    pub fn contains(&self, order: &str) -> bool {
+        self.find(self.hash(order), order).is_some()
+    }
+    /// Adds the application of an order number, replacing the one it had (as a map would).
+    pub fn insert(&mut self, order: &str, a: AppPayment<'_>) {
+        let rec = AppRec {
+            start: self.text.len(),
+            // Order numbers and ids are short; a longer one is cut at a character boundary
+            // rather than stored wrong (never in practice: they come from our own columns).
+            order_len: u32::try_from(order.len()).unwrap_or(u32::MAX),
+            id_len: u32::try_from(a.application_id.len()).unwrap_or(u32::MAX),
+            channel: a.channel,
+            amount: a.amount,
+            paid_at: a.paid_at,
+        };
+        let hash = self.hash(order);
+        if let Some(k) = self.find(hash, order) {
+            self.text.push_str(order);
+            self.text.push_str(a.application_id);
+            self.recs[k as usize] = rec;
+            return;
+        }
+        let Ok(k) = u32::try_from(self.recs.len()) else {
+            return;
+        };
+        self.text.push_str(order);
+        self.text.push_str(a.application_id);
+        self.recs.push(rec);
+        let (h, t, r) = (&self.hasher, &self.text, &self.recs);
+        self.table
+            .insert_unique(hash, k, |&j| h.hash_one(Self::order_in(t, &r[j as usize])));
+    }
+    /// Adds the application of an order number unless it has one; whether it was added.
+    pub fn insert_new(&mut self, order: &str, a: AppPayment<'_>) -> bool {
+        if self.contains(order) {
+            return false;
+        }
+        self.insert(order, a);
+        true
+    }
+    /// Every application with its order number, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, AppPayment<'_>)> + '_ {
+        // Every record is live: a replacement overwrites its record in place.
+        (0..self.recs.len()).map(|k| self.view(k as u32))
+    }
+    pub fn values(&self) -> impl Iterator<Item = AppPayment<'_>> + '_ {
+        self.iter().map(|(_, a)| a)
+    }
+    /// Sets every application's payment time (a caller that learns the period after loading).
+    pub fn set_paid_at(&mut self, at: i64) {
+        for r in &mut self.recs {
+            r.paid_at = at;
+        }
+    }
 }
 
 /// What is on record before this import.
@@ -60,7 +193,7 @@ pub struct AppPayment {
 pub struct Known {
     /// Applications by merchant order number: those paid within the bill's period and those
     /// the bill's lines name.
-    pub apps: HashMap<String, AppPayment>,
+    pub apps: Apps,
     /// Merchant order numbers that already have a payment line stored (any channel).
     pub paid_orders: HashSet<String>,
 }
@@ -93,30 +226,42 @@ pub fn reconcile<'k>(
 ) -> Outcome<'k> {
     let mut classes = vec![LineClass::Refund; lines.len()];
     let mut applications: Vec<Option<&'k str>> = vec![None; lines.len()];
-    // Each order's first payment in this bill; a payment that is not (or stops being) the first
-    // is a duplicate on the spot.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(lines.len());
-    for (i, l) in lines.iter().enumerate().filter(|(_, l)| !l.refund) {
-        let j = *first.entry(l.out_trade_no).or_insert(i);
-        if j != i {
-            let m = &lines[j];
-            let (later, earlier) = if (l.at, l.transaction_id) < (m.at, m.transaction_id) {
-                (j, i)
-            } else {
-                (i, j)
-            };
-            classes[later] = LineClass::DuplicatePayment;
-            first.insert(l.out_trade_no, earlier);
-        }
-    }
+    let apps = &known.apps;
+    let order_of = |j: &u32| lines[*j as usize].out_trade_no;
+    // Each order's first payment in this bill (line numbers, hashed by order number with the
+    // applications' hasher); a payment that is not (or stops being) the first is a duplicate on
+    // the spot.
+    let mut first: HashTable<u32> = HashTable::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
-        let app = known.apps.get(l.out_trade_no);
+        let hash = apps.hash(l.out_trade_no);
+        let app = apps.get_hashed(hash, l.out_trade_no);
         if l.refund {
-            applications[i] = app.map(|a| a.application_id.as_str());
+            applications[i] = app.map(|a| a.application_id);
             continue;
         }
-        let is_first = classes[i] != LineClass::DuplicatePayment
-            && !known.paid_orders.contains(l.out_trade_no);
+        let mut duplicate = false;
+        match first.entry(
+            hash,
+            |j| order_of(j) == l.out_trade_no,
+            |j| apps.hash(order_of(j)),
+        ) {
+            Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+            Entry::Occupied(mut o) => {
+                let j = *o.get() as usize;
+                let m = &lines[j];
+                if (l.at, l.transaction_id) < (m.at, m.transaction_id) {
+                    // This line is the order's first payment so far: the one before is not.
+                    classes[j] = LineClass::DuplicatePayment;
+                    applications[j] = app.map(|a| a.application_id);
+                    *o.get_mut() = i as u32;
+                } else {
+                    duplicate = true;
+                }
+            }
+        }
+        let is_first = !duplicate && !known.paid_orders.contains(l.out_trade_no);
         classes[i] = match app {
             _ if !is_first => LineClass::DuplicatePayment,
             Some(a) if a.channel == channel => {
@@ -129,20 +274,21 @@ pub fn reconcile<'k>(
             _ => LineClass::UnmatchedPayment,
         };
         if classes[i] != LineClass::UnmatchedPayment {
-            applications[i] = app.map(|a| a.application_id.as_str());
+            applications[i] = app.map(|a| a.application_id);
         }
     }
     // An application of the channel whose order has a first payment in this bill is paid by it.
-    let mut missing: Vec<&'k str> = known
-        .apps
+    let mut missing: Vec<&'k str> = apps
         .iter()
         .filter(|(order, a)| {
             a.channel == channel
                 && (from..to).contains(&a.paid_at)
-                && !known.paid_orders.contains(order.as_str())
-                && !first.contains_key(order.as_str())
+                && !known.paid_orders.contains(*order)
+                && first
+                    .find(apps.hash(order), |j| order_of(j) == *order)
+                    .is_none()
         })
-        .map(|(_, a)| a.application_id.as_str())
+        .map(|(_, a)| a.application_id)
         .collect();
     missing.sort_unstable();
     Outcome {
@@ -165,13 +311,14 @@ pub fn counts(classes: &[LineClass]) -> [usize; 5] {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::HashMap;
 
     const W: PaymentChannel = PaymentChannel::Wechat;
     const A: PaymentChannel = PaymentChannel::Alipay;
 
-    fn app(id: &str, channel: PaymentChannel, fen: i64, paid_at: i64) -> AppPayment {
+    fn app(id: &str, channel: PaymentChannel, fen: i64, paid_at: i64) -> AppPayment<'_> {
         AppPayment {
-            application_id: id.into(),
+            application_id: id,
             channel,
             amount: Fen::new(fen),
             paid_at,
@@ -200,7 +347,7 @@ mod tests {
             ("O6", app("A6", A, 20000, 10)),
             ("O7", app("A7", W, 20000, 1000)),
         ] {
-            known.apps.insert(order.into(), a);
+            known.apps.insert(order, a);
         }
         known.paid_orders.insert("O5".into());
         let lines = [
@@ -251,9 +398,9 @@ mod tests {
     #[test]
     fn an_alipay_bill_sees_only_alipay_applications() {
         let mut known = Known::default();
-        known.apps.insert("O1".into(), app("A1", A, 20000, 10));
-        known.apps.insert("O2".into(), app("A2", W, 20000, 10));
-        known.apps.insert("O3".into(), app("A3", A, 20000, 10));
+        known.apps.insert("O1", app("A1", A, 20000, 10));
+        known.apps.insert("O2", app("A2", W, 20000, 10));
+        known.apps.insert("O3", app("A3", A, 20000, 10));
         let lines = [
             line("O1", "T1", 20000, 50, false),
             line("O2", "T2", 20000, 50, false),
@@ -268,7 +415,7 @@ mod tests {
     #[test]
     fn an_order_paid_through_the_other_channel_first_is_a_duplicate() {
         let mut known = Known::default();
-        known.apps.insert("O1".into(), app("A1", W, 20000, 10));
+        known.apps.insert("O1", app("A1", W, 20000, 10));
         known.paid_orders.insert("O1".into());
         let out = reconcile(W, (0, 100), &[line("O1", "T9", 20000, 50, false)], &known);
         assert_eq!(out.classes, [LineClass::DuplicatePayment]);
@@ -293,7 +440,7 @@ mod tests {
                                                                channel in prop::sample::select(vec![W, A])) {
             let mut known = Known::default();
             for (k, (order, wechat, fen, paid_at)) in raw_apps.iter().enumerate() {
-                known.apps.entry(format!("O{order}")).or_insert_with(|| app(&format!("A{k}"), if *wechat { W } else { A }, *fen * 100, *paid_at));
+                known.apps.insert_new(&format!("O{order}"), app(&format!("A{k}"), if *wechat { W } else { A }, *fen * 100, *paid_at));
             }
             known.paid_orders = on_record.iter().map(|o| format!("O{o}")).collect();
             let orders: Vec<String> = raw_lines.iter().map(|l| format!("O{}", l.0)).collect();
@@ -325,10 +472,10 @@ mod tests {
             prop_assert!(firsts.values().all(|&n| n == 1));
             // every application of the channel paid in the period: exactly one of matched by a
             // line of this bill, already on record, missing
-            for (order, a) in &known.apps {
+            for (order, a) in known.apps.iter() {
                 if a.channel != channel || !(from..to).contains(&a.paid_at) { continue; }
                 let by_line = out.applications.iter().zip(&out.classes).filter(|(x, c)|
-                    **x == Some(a.application_id.as_str())
+                    **x == Some(a.application_id)
                     && matches!(c, LineClass::Matched | LineClass::AmountMismatch)).count();
                 let on_record = usize::from(known.paid_orders.contains(order));
                 let missing = out.missing.iter().filter(|m| **m == a.application_id).count();
@@ -336,9 +483,9 @@ mod tests {
             }
             // an application of the other channel is never matched nor missing in this bill
             for a in known.apps.values().filter(|a| a.channel != channel) {
-                prop_assert!(!out.missing.contains(&a.application_id.as_str()));
+                prop_assert!(!out.missing.contains(&a.application_id));
                 prop_assert!(!out.applications.iter().zip(&out.classes).any(|(x, c)|
-                    *x == Some(a.application_id.as_str())
+                    *x == Some(a.application_id)
                     && matches!(c, LineClass::Matched | LineClass::AmountMismatch)));
             }
         }
@@ -368,7 +515,7 @@ mod tests {
             classes[i] = match app {
                 _ if !first => LineClass::DuplicatePayment,
                 Some(a) if a.channel == channel => {
-                    paid_apps.insert(&a.application_id);
+                    paid_apps.insert(a.application_id);
                     if a.amount == l.amount {
                         LineClass::Matched
                     } else {
@@ -378,14 +525,14 @@ mod tests {
                 _ => LineClass::UnmatchedPayment,
             };
             if classes[i] != LineClass::UnmatchedPayment {
-                applications[i] = app.map(|a| a.application_id.clone());
+                applications[i] = app.map(|a| a.application_id.to_owned());
             }
         }
         for (i, l) in lines.iter().enumerate().filter(|(_, l)| l.refund) {
             applications[i] = known
                 .apps
                 .get(l.out_trade_no)
-                .map(|a| a.application_id.clone());
+                .map(|a| a.application_id.to_owned());
         }
         let mut missing: Vec<String> = known
             .apps
@@ -393,10 +540,10 @@ mod tests {
             .filter(|(order, a)| {
                 a.channel == channel
                     && (from..to).contains(&a.paid_at)
-                    && !known.paid_orders.contains(order.as_str())
-                    && !paid_apps.contains(a.application_id.as_str())
+                    && !known.paid_orders.contains(*order)
+                    && !paid_apps.contains(a.application_id)
             })
-            .map(|(_, a)| a.application_id.clone())
+            .map(|(_, a)| a.application_id.to_owned())
             .collect();
         missing.sort_unstable();
         (classes, applications, missing)
@@ -409,14 +556,15 @@ mod tests {
     ) -> (Known, Vec<String>, Vec<String>) {
         let mut known = Known::default();
         for (k, (order, wechat, fen, paid_at)) in raw_apps.iter().enumerate() {
-            known.apps.entry(format!("O{order}")).or_insert_with(|| {
+            known.apps.insert_new(
+                &format!("O{order}"),
                 app(
                     &format!("A{k}"),
                     if *wechat { W } else { A },
                     *fen * 100,
                     *paid_at,
-                )
-            });
+                ),
+            );
         }
         known.paid_orders = on_record.iter().map(|o| format!("O{o}")).collect();
         let orders = raw_lines.iter().map(|l| format!("O{}", l.0)).collect();
@@ -464,9 +612,15 @@ mod tests {
             let (known, orders, txs) = build(&sc, &on_record);
             let lines = lines_of(&sc.0, &orders, &txs);
             let whole = reconcile(channel, (0, 100), &lines, &known);
-            let restrict = |keep: &dyn Fn(&str) -> bool| Known {
-                apps: known.apps.iter().filter(|(o, _)| keep(o)).map(|(o, a)| (o.clone(), a.clone())).collect(),
-                paid_orders: known.paid_orders.iter().filter(|o| keep(o)).cloned().collect(),
+            let restrict = |keep: &dyn Fn(&str) -> bool| {
+                let mut apps = Apps::default();
+                for (o, a) in known.apps.iter().filter(|(o, _)| keep(o)) {
+                    apps.insert(o, a);
+                }
+                Known {
+                    apps,
+                    paid_orders: known.paid_orders.iter().filter(|o| keep(o)).cloned().collect(),
+                }
             };
             let part = |o: &str| part_of[o[1..].parse::<usize>().unwrap()];
             let mut missing = Vec::new();

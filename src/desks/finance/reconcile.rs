@@ -206,7 +206,7 @@ fn missing_of(known: &Known, missing: &[&str]) -> Vec<store::Missing> {
     let by_id: HashMap<&str, (&str, i64)> = known
         .apps
         .iter()
-        .map(|(o, a)| (a.application_id.as_str(), (o.as_str(), a.amount.get())))
+        .map(|(o, a)| (a.application_id, (o, a.amount.get())))
         .collect();
     missing
         .iter()
@@ -307,14 +307,20 @@ pub(super) async fn reconcile_bill(
         crate::desks::progress::advance(rows.len());
     }
     drop(fresh);
+    if fresh_count > BULK {
+        store::analyze_lines(tx).await?;
+    }
     phase("lines stored");
 
     // Missing payments of applications no new line names: narrowed by one anti-join, decided by
     // the same rule (with no lines, every candidate of the channel and period is missing).
     let unnamed = store::unpaid_unnamed(tx, channel, period, import_id, floor).await?;
     let mut rest = Known::default();
-    rest.apps
-        .extend(unnamed.into_iter().map(store::PeriodApp::into_known));
+    rest.apps.reserve(unnamed.len(), unnamed.len() * 40);
+    for u in &unnamed {
+        u.add_to(&mut rest.apps);
+    }
+    drop(unnamed);
     let outcome = reconcile::reconcile(channel, period, &[], &rest);
     decided.missing.extend(missing_of(&rest, &outcome.missing));
     drop(rest);

@@ -20,6 +20,14 @@ pub(super) fn parse_e5(s: &str) -> Result<i64, String> {
         Some(r) => (true, r),
         None => (false, t),
     };
+    if let Some(v) = plain_e5(body.as_bytes()) {
+        return Ok(if neg { -v } else { v });
+    }
+    checked_e5(t, neg, body)
+}
+
+/// [`parse_e5`] by the rule as written: every form, every error.
+fn checked_e5(t: &str, neg: bool, body: &str) -> Result<i64, String> {
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
     if int.is_empty()
         || frac.len() > 5
@@ -45,6 +53,37 @@ pub(super) fn parse_e5(s: &str) -> Result<i64, String> {
             .ok_or_else(|| format!("'{t}' is too large"))?;
     }
     Ok(if neg { -v } else { v })
+}
+
+/// The common form in one pass: up to 13 integer digits, then optionally a point and up to five
+/// digits (no overflow possible). Anything else (errors, long numbers) is left to the full check.
+fn plain_e5(b: &[u8]) -> Option<i64> {
+    let mut v: i64 = 0;
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        v = v * 10 + i64::from(b[i] - b'0');
+        i += 1;
+    }
+    if i == 0 || i > 13 {
+        return None;
+    }
+    let mut places = 0;
+    if i < b.len() {
+        if b[i] != b'.' || b.len() - i - 1 > 5 {
+            return None;
+        }
+        for &c in &b[i + 1..] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+            places += 1;
+        }
+    }
+    for _ in places..5 {
+        v *= 10;
+    }
+    Some(v)
 }
 
 pub(super) fn fen(e5: i64, line: usize, column: &str) -> Result<Fen, BillError> {
@@ -116,5 +155,25 @@ impl Cols {
     pub(super) fn need(&self, names: &[&str], line: usize) -> Result<usize, BillError> {
         self.find(names)
             .ok_or_else(|| err(line, Some(names[0]), "the required column is missing"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass form reads every amount as the full check does, and refuses nothing
+        /// the full check would read.
+        #[test]
+        fn the_fast_amount_reads_as_the_full_check(s in "[ ]?-?[0-9]{0,16}([.][0-9]{0,7})?[ ]?|[-0-9.eE+ ]{0,12}") {
+            let t = s.trim();
+            let (neg, body) = match t.strip_prefix('-') {
+                Some(r) => (true, r),
+                None => (false, t),
+            };
+            prop_assert_eq!(parse_e5(&s), checked_e5(t, neg, body));
+        }
     }
 }

@@ -1,21 +1,37 @@
 //! Bill imports and their lines: storing an import, the look-ups its reconciliation needs,
 //! and the lists and daily figures read from them.
 
-use super::{BIG_CHUNK, mark, marks, placeholders};
+use super::{BIG_CHUNK, mark, marks};
 use crate::domain::ids::ApplicationId;
-use crate::domain::{intake::PaymentChannel, money::Fen, reconcile::AppPayment, reconcile::Known};
+use crate::domain::{
+    intake::PaymentChannel,
+    money::Fen,
+    reconcile::{AppPayment, Apps, Known},
+};
 use crate::storage::paging::{Bind, Keyed, Kind, Order, Page, PageReq, Sql};
 use crate::storage::{DbResult, Storage, Tx};
 use crate::{on_pool, on_tx};
 use std::collections::HashSet;
 
-/// Which of these line keys are already stored for the channel.
+/// Which of these line keys are already stored for the channel. PostgreSQL: one statement with
+/// the keys as one array (`= any($2)`); SQLite: `in` lists of a few thousand values.
 pub async fn existing_keys(
     tx: &mut Tx,
     channel: PaymentChannel,
     keys: &[&str],
 ) -> DbResult<HashSet<String>> {
     let mut found = HashSet::new();
+    if let Tx::Postgres(c) = tx {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "select line_key from bill_lines where channel = $1 and line_key = any($2)",
+        )
+        .bind(channel.code())
+        .bind(keys)
+        .fetch_all(&mut **c)
+        .await?;
+        found.extend(rows);
+        return Ok(found);
+    }
     for chunk in keys.chunks(BIG_CHUNK) {
         let sql = format!(
             "select line_key from bill_lines where channel = {} and line_key in ({})",
@@ -34,17 +50,37 @@ pub async fn existing_keys(
     Ok(found)
 }
 
+const KNOWN_APPS: &str = "select a.application_id, a.out_trade_no, a.payment_channel, \
+    a.amount_fen, a.paid_at from applications a where a.out_trade_no";
+
+const KNOWN_PAID: &str =
+    "select distinct out_trade_no from bill_lines where kind = 'payment' and out_trade_no";
+
 /// What a reconciliation needs to know of these order numbers (the orders of some bill lines):
 /// the applications using them, and which already have a payment line on record (any channel).
+/// PostgreSQL: two statements, the orders as one array (`= any($1)`); SQLite: `in` lists of a
+/// few thousand values.
 pub async fn known_for_orders(tx: &mut Tx, orders: &[&str]) -> DbResult<Known> {
     let mut known = Known::default();
+    known.apps.reserve(orders.len(), orders.len() * 40);
+    if let Tx::Postgres(c) = tx {
+        let rows: Vec<PeriodApp> = sqlx::query_as(&format!("{KNOWN_APPS} = any($1)"))
+            .bind(orders)
+            .fetch_all(&mut **c)
+            .await?;
+        for r in &rows {
+            r.add_to(&mut known.apps);
+        }
+        let paid: Vec<String> = sqlx::query_scalar(&format!("{KNOWN_PAID} = any($1)"))
+            .bind(orders)
+            .fetch_all(&mut **c)
+            .await?;
+        known.paid_orders.extend(paid);
+        return Ok(known);
+    }
     for chunk in orders.chunks(BIG_CHUNK) {
         let marks = marks(tx, 1, chunk.len());
-        let sql = format!(
-            "select a.application_id, a.out_trade_no, a.payment_channel, a.amount_fen, a.paid_at \
-            from applications a \
-            where a.out_trade_no in ({marks})"
-        );
+        let sql = format!("{KNOWN_APPS} in ({marks})");
         let rows: Vec<PeriodApp> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as::<_, PeriodApp>(&sql);
             for o in chunk {
@@ -52,15 +88,10 @@ pub async fn known_for_orders(tx: &mut Tx, orders: &[&str]) -> DbResult<Known> {
             }
             q.fetch_all(c).await
         })?;
-        for r in rows {
-            let (order, app) = r.into_known();
-            known.apps.insert(order, app);
+        for r in &rows {
+            r.add_to(&mut known.apps);
         }
-        let sql = format!(
-            "select distinct out_trade_no \
-            from bill_lines \
-            where kind = 'payment' and out_trade_no in ({marks})"
-        );
+        let sql = format!("{KNOWN_PAID} in ({marks})");
         let paid: Vec<String> = on_tx!(tx, |c| {
             let mut q = sqlx::query_scalar::<_, String>(&sql);
             for o in chunk {
@@ -84,18 +115,19 @@ pub struct PeriodApp {
 }
 
 impl PeriodApp {
-    pub fn into_known(self) -> (String, AppPayment) {
+    /// Adds this application to a reconciliation's applications, by its order number.
+    pub fn add_to(&self, apps: &mut Apps) {
         let channel =
             PaymentChannel::parse(&self.payment_channel).unwrap_or(PaymentChannel::Wechat);
-        (
-            self.out_trade_no,
+        apps.insert(
+            &self.out_trade_no,
             AppPayment {
-                application_id: self.application_id.into(),
+                application_id: self.application_id.as_str(),
                 channel,
                 amount: self.amount_fen,
                 paid_at: self.paid_at,
             },
-        )
+        );
     }
 }
 
@@ -151,15 +183,29 @@ pub async fn line_id_floor(tx: &mut Tx) -> DbResult<i64> {
 }
 
 /// On SQLite, a page cache large enough for a big import's index pages (64 MiB), or back to
-/// the default (2 MiB) afterwards. PostgreSQL has its own shared buffers.
+/// the default (2 MiB) afterwards. On PostgreSQL (which has its own shared buffers), the
+/// transaction's work memory raised to 64 MiB so that its semi-joins over a million order
+/// numbers and application ids are hashed in memory, or back to the server's setting.
 pub async fn import_cache(tx: &mut Tx, large: bool) -> DbResult<()> {
-    if let Tx::Sqlite(t) = tx {
-        let sql = if large {
-            "pragma cache_size = -65536"
-        } else {
-            "pragma cache_size = -2000"
-        };
-        sqlx::query(sql).execute(&mut **t).await?;
+    let sql = match (&*tx, large) {
+        (Tx::Sqlite(_), true) => "pragma cache_size = -65536",
+        (Tx::Sqlite(_), false) => "pragma cache_size = -2000",
+        (Tx::Postgres(_), true) => "set local work_mem = '64MB'",
+        (Tx::Postgres(_), false) => "set local work_mem to default",
+    };
+    on_tx!(tx, |c| sqlx::query(sql)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// After a large import's lines are stored, on PostgreSQL: fresh statistics of `bill_lines`, so
+/// that the import's set-wise statements over its lines are planned as hash joins rather than as
+/// a nested loop of index probes per line (the table's statistics predate the import).
+pub async fn analyze_lines(tx: &mut Tx) -> DbResult<()> {
+    if let Tx::Postgres(c) = tx {
+        sqlx::query("analyze bill_lines").execute(&mut **c).await?;
     }
     Ok(())
 }
@@ -197,84 +243,6 @@ pub async fn insert_import(tx: &mut Tx, i: &NewImport<'_>) -> DbResult<i64> {
         .fetch_one(c)
         .await
     })
-}
-
-pub struct LineRow<'a> {
-    pub key: std::borrow::Cow<'a, str>,
-    pub line_no: i64,
-    pub refund: bool,
-    pub at: i64,
-    pub bill_day: String,
-    pub transaction_id: &'a str,
-    pub out_trade_no: &'a str,
-    pub amount_fen: Fen,
-    pub fee_e5: i64,
-    pub refund_no: Option<&'a str>,
-    pub class: &'static str,
-    pub application_id: Option<&'a str>,
-}
-
-/// Rows per insert of bill lines (12 values each).
-pub const LINE_ROWS: usize = 2000;
-
-/// Stores the lines; a line already stored (a concurrent import of the same bill) is skipped.
-pub async fn insert_lines(
-    tx: &mut Tx,
-    channel: PaymentChannel,
-    import_id: i64,
-    rows: &[LineRow<'_>],
-) -> DbResult<()> {
-    // SQLite: anonymous placeholders only (see `marks`), so each row binds the channel and
-    // the import too.
-    let sqlite = matches!(tx, Tx::Sqlite(_));
-    for chunk in rows.chunks(LINE_ROWS) {
-        let mut sql = String::with_capacity(250 + chunk.len() * 90);
-        sql.push_str(
-            "insert into bill_lines (channel, import_id, line_key, line_no, kind, at, bill_day, \
-                transaction_id, out_trade_no, amount_fen, fee_e5, refund_no, class, \
-                application_id) \
-            values ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            if sqlite {
-                sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            } else {
-                sql.push_str("($1, $2, ");
-                sql.push_str(&placeholders(i * 12 + 3, 12));
-                sql.push(')');
-            }
-        }
-        sql.push_str(" on conflict (channel, line_key) do nothing");
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(&sql);
-            if !sqlite {
-                q = q.bind(channel.code()).bind(import_id);
-            }
-            for r in chunk {
-                if sqlite {
-                    q = q.bind(channel.code()).bind(import_id);
-                }
-                q = q
-                    .bind(r.key.as_ref())
-                    .bind(r.line_no)
-                    .bind(if r.refund { "refund" } else { "payment" })
-                    .bind(r.at)
-                    .bind(&r.bill_day)
-                    .bind(r.transaction_id)
-                    .bind(r.out_trade_no)
-                    .bind(r.amount_fen)
-                    .bind(r.fee_e5)
-                    .bind(r.refund_no)
-                    .bind(r.class)
-                    .bind(r.application_id);
-            }
-            q.execute(c).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
 }
 
 /// The import's lines that need a case: (line_id, class, out_trade_no, application_id, amount, refund_no).

@@ -3,10 +3,12 @@
 
 mod bills;
 mod cases;
+mod line_rows;
 mod payments;
 
 pub use bills::*;
 pub use cases::*;
+pub use line_rows::*;
 pub use payments::*;
 
 use super::Tx;

@@ -62,6 +62,9 @@ pub async fn after_import(
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    // An application with a first payment among the new lines (matched or mismatched) has a
+    // payment line, so of PAYMENT_STATE only the open cases decide: no look-up of its lines,
+    // which on a million applications is a million random reads of `bill_lines`.
     // SQLite: `+application_id` keeps the primary key's index out, so the table is scanned in
     // its own order and each row checked against the import's (gathered) applications: a
     // million updates then write pages in order instead of seeking a row for each.
@@ -72,9 +75,23 @@ pub async fn after_import(
     };
     let sql = format!(
         "update applications \
-        set payment_state = {PAYMENT_STATE} \
+        set payment_state = case when {OPEN_EXCEPTION} then 'exception' else 'verified' end \
         where {key} in (select application_id from bill_lines where line_id > $2 and import_id = \
-            $1 and application_id is not null)"
+            $1 and class in ('matched', 'amount_mismatch'))"
+    );
+    on_tx!(tx, |c| sqlx::query(&sql)
+        .bind(import_id)
+        .bind(floor)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    // The others the new lines name (refunds, duplicates: few), by the whole rule.
+    let sql = format!(
+        "update applications \
+        set payment_state = {PAYMENT_STATE} \
+        where application_id in (select application_id from bill_lines where line_id > $2 and \
+            import_id = $1 and application_id is not null and class not in ('matched', \
+            'amount_mismatch'))"
     );
     on_tx!(tx, |c| sqlx::query(&sql)
         .bind(import_id)
@@ -107,15 +124,27 @@ pub async fn app_payment(tx: &mut Tx, application_id: &ApplicationId) -> DbResul
     })
 }
 
+/// Whether an application has an open case that makes its payment state 'exception'.
+macro_rules! open_exception {
+    () => {
+        "applications.application_id in (select f.application_id from finance_cases f where \
+        f.state = 'open' and f.kind in ('amount_mismatch', 'missing_payment', 'unexpected_refund') \
+        and f.application_id is not null)"
+    };
+}
+
+const OPEN_EXCEPTION: &str = open_exception!();
+
 /// The payment state an application's lines and open cases give it (SQL expression). The open
 /// cases are few: their applications are gathered once (an uncorrelated `in`), not looked up per
 /// application through an index that has no application column.
-const PAYMENT_STATE: &str = "case when applications.application_id in (select f.application_id \
-        from finance_cases f where f.state = 'open' and f.kind in ('amount_mismatch', \
-        'missing_payment', 'unexpected_refund') and f.application_id is not null) then 'exception' \
-        when exists (select 1 from bill_lines b where b.application_id = \
+const PAYMENT_STATE: &str = concat!(
+    "case when ",
+    open_exception!(),
+    " then 'exception' when exists (select 1 from bill_lines b where b.application_id = \
         applications.application_id and b.kind = 'payment' and b.class <> 'duplicate_payment') \
-        then 'verified' else 'unverified' end";
+        then 'verified' else 'unverified' end"
+);
 
 /// Recomputes the payment state of these applications from their lines and open cases.
 pub async fn refresh_payment_state(tx: &mut Tx, application_ids: &[&str]) -> DbResult<()> {
