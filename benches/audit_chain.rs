@@ -65,7 +65,7 @@ async fn main() {
         "verify" => {
             // As `verify-audit`: seal what is unsealed (nothing here), then walk the chain.
             storage.seal_audit(FROM, true).await.unwrap();
-            match storage.verify_audit(50_000).await.unwrap() {
+            match storage.verify_audit(10_000).await.unwrap() {
                 Verdict::Intact(n) => println!(
                     "{kind:<8} verify-audit: ok {n} records in {:.1} s, peak RSS {:.0} MiB",
                     t.elapsed().as_secs_f64(),

@@ -4,7 +4,7 @@
 # (2 threads, 16 connections, --latency), on SQLite and PostgreSQL, with the hourly limit off (one
 # agent making thousands of look-ups would be throttled; a real limit counts at most its own
 # value of rows); side by side with
-# ../shared/bench/bare-axum's bare /hello. Aim: p99 < 20 ms.
+# ../shared/bench/bare-axum's bare /hello. Aim: p99 < 20 ms; the server's peak RSS is reported.
 #   bash benches/hotline.sh            # RUNS=3 SECS=10 N=1000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ run_db() { # name DATABASE_URL port
     wrk -t2 -c16 -d"${SECS}s" --latency -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/hotline?q=01500000000000123457" >"$WORK/$name.serial$r.txt"
     wrk -t2 -c16 -d"${SECS}s" --latency http://127.0.0.1:18081/hello >"$WORK/$name.bare$r.txt"
   done
-  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  stop_server "$pid" "$name"
 }
 
 run_db sqlite "sqlite://$WORK/sqlite/backoffice.db" 18092
@@ -62,4 +62,5 @@ for db in ("sqlite", "postgres"):
         med = lambda i: st.median(r[i] for r in rs)
         label = "bare /hello" if key == "bare" else f"by {key}"
         print(f"  {db:<9} {label:<12} {med(0):8.0f} req/s  p50 {med(1):5.1f} ms  p99 {med(2):5.1f} ms  non-2xx {sum(r[3] for r in rs)}")
+    print(f"  {db:<9} server peak RSS {int(open(f'{w}/{db}.rss').read() or 0) / 1024:.0f} MiB (aim < 100)")
 PY

@@ -21,3 +21,17 @@ session() {
     --data-urlencode "password=$3" "http://127.0.0.1:$1/login"
   awk '$6=="bo_session"{print $7}' "$jar"
 }
+
+# stop_server PID NAME: stops a server started by the script, first reading its peak RSS
+# (VmHWM from /proc/PID/status: the most it held resident during the run) into $WORK/NAME.rss
+# (KiB) and printing it. Aim: < 100 MB through each benchmark.
+stop_server() {
+  local hwm
+  hwm=$(awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || true)
+  echo "${hwm:-0}" >"$WORK/$2.rss"
+  echo "$2: server peak RSS $(( ${hwm:-0} / 1024 )) MiB" >&2
+  kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true
+}
+
+# peak_rss_mib NAME: the figure stop_server kept, in MiB (for the summaries).
+peak_rss_mib() { echo $(( $(cat "$WORK/$1.rss" 2>/dev/null || echo 0) / 1024 )); }

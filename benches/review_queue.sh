@@ -21,6 +21,7 @@ run_db() { # name DATABASE_URL port
   "$SEED" "$DATABASE_URL" "$N" 2>"$WORK/$name.seed"
   echo "bench password 1" | "$BIN" create-user --username bench --role reviewer >/dev/null
   "$BIN" serve --listen "127.0.0.1:$port" 2>"$WORK/$name.log" &
+  local pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   local cookie; cookie=$(session "$port" bench "bench password 1")
   curl -s -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/review" -o "$WORK/$name.page.html"
@@ -30,6 +31,7 @@ run_db() { # name DATABASE_URL port
     wrk -t2 -c64 -d"${SECS}s" --latency -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/review" >"$WORK/$name.run$r.txt"
     wrk -t2 -c64 -d"${SECS}s" --latency http://127.0.0.1:18081/hello >"$WORK/$name.bare$r.txt"
   done
+  stop_server "$pid" "$name"
 }
 
 run_db sqlite "sqlite://$WORK/sqlite/backoffice.db" 18090

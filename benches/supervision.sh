@@ -31,12 +31,14 @@ run_db() { # name DATABASE_URL port
   "$SEED_SUP" "$DATABASE_URL" "$N" 2>"$WORK/$name.seed"
   echo "bench password 1" | "$BIN" create-user --username boss --role supervisor >/dev/null
   "$BIN" serve --listen "127.0.0.1:$port" 2>"$WORK/$name.log" &
+  local pid=$!
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   local cookie; cookie=$(session "$port" boss "bench password 1")
   curl -s -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/supervision" -o "$WORK/$name.page.html"
   for _ in 1 2 3 4 5; do curl -s -o /dev/null -H "Cookie: bo_session=$cookie" "http://127.0.0.1:$port/supervision"; done
   times "http://127.0.0.1:$port/supervision" "$cookie" "$WORK/$name.ours"
   times "http://127.0.0.1:18081/hello" "" "$WORK/$name.bare"
+  stop_server "$pid" "$name"
 }
 
 run_db sqlite "sqlite://$WORK/sqlite/backoffice.db" 18092

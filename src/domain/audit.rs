@@ -55,10 +55,7 @@ pub fn encode(r: &ChainRecord<'_>, buf: &mut Vec<u8>) {
 pub fn link(prev: &[u8; 32], r: &ChainRecord<'_>, buf: &mut Vec<u8>) -> [u8; 32] {
     buf.clear();
     encode(r, buf);
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(&buf[..]);
-    h.finalize().into()
+    link_encoded(prev, buf)
 }
 
 /// The Beijing calendar day of an instant (epoch milliseconds).
@@ -193,37 +190,66 @@ impl Verifier {
 
     /// The next record in position order, with the hash stored beside it.
     pub fn push(&mut self, r: &ChainRecord<'_>, stored_hash: Option<&str>) -> Result<(), Break> {
-        if r.pos != self.next_pos {
+        self.expect_pos(r.pos, r.audit_id)?;
+        let h = link(&self.prev, r, &mut self.buf);
+        self.accept(r.pos, r.audit_id, r.at, h, parse_hash(stored_hash))
+    }
+
+    /// The next page in position order (see [`ChainPage`]): the same checks as [`Self::push`]
+    /// on each record, with the hashes the page computed while it waited.
+    pub fn push_page(&mut self, page: &ChainPage) -> Result<(), Break> {
+        for (i, r) in page.recs.iter().enumerate() {
+            self.expect_pos(r.pos, r.audit_id)?;
+            // The page hashed each record on its predecessor's stored hash; where that is not
+            // the hash this walk computed (a page's first record, or after a broken one) the
+            // record is hashed again here, so the result is exactly that of `push`.
+            let h = if page.prev_of(i) == self.prev {
+                r.computed
+            } else {
+                link_encoded(&self.prev, page.encoding(i))
+            };
+            self.accept(r.pos, r.audit_id, r.at, h, r.stored)?;
+        }
+        Ok(())
+    }
+
+    fn expect_pos(&self, pos: i64, audit_id: i64) -> Result<(), Break> {
+        if pos != self.next_pos {
             return Err(Break::Gap {
                 pos: self.next_pos,
-                next_id: r.audit_id,
-                next_pos: r.pos,
+                next_id: audit_id,
+                next_pos: pos,
                 prev_id: self.prev_id,
             });
         }
-        let h = link(&self.prev, r, &mut self.buf);
-        let ok = stored_hash
-            .and_then(|s| {
-                let mut b = [0u8; 32];
-                hex::decode_to_slice(s, &mut b).ok().map(|_| b)
-            })
-            .is_some_and(|b| b == h);
-        if !ok {
+        Ok(())
+    }
+
+    /// A record whose hash `h` was computed on this walk's previous hash.
+    fn accept(
+        &mut self,
+        pos: i64,
+        audit_id: i64,
+        at: i64,
+        h: [u8; 32],
+        stored: Option<[u8; 32]>,
+    ) -> Result<(), Break> {
+        if stored != Some(h) {
             return Err(Break::Mismatch {
-                audit_id: r.audit_id,
-                pos: r.pos,
+                audit_id,
+                pos,
                 prev_id: self.prev_id,
             });
         }
         // The record is sound; a new day first closes the day before against its anchor.
-        let day = chain_day(self.day, r.at);
+        let day = chain_day(self.day, at);
         if self.day != Some(day) {
             self.close_day()?;
             self.day = Some(day);
-            self.day_first = r.pos;
+            self.day_first = pos;
         }
         self.prev = h;
-        self.prev_id = Some(r.audit_id);
+        self.prev_id = Some(audit_id);
         self.next_pos += 1;
         self.count += 1;
         Ok(())
@@ -240,6 +266,84 @@ impl Verifier {
             });
         }
         Ok(self.count)
+    }
+}
+
+/// A stored hash as bytes (None when absent or not 64 hex digits).
+fn parse_hash(s: Option<&str>) -> Option<[u8; 32]> {
+    let mut b = [0u8; 32];
+    hex::decode_to_slice(s?, &mut b).ok().map(|_| b)
+}
+
+/// SHA-256(previous hash ‖ an encoding made by [`encode`]).
+pub fn link_encoded(prev: &[u8; 32], encoding: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(encoding);
+    h.finalize().into()
+}
+
+/// A page of records read for verification, in position order: their canonical encodings in one
+/// buffer (no allocation per record) and their stored hashes. [`ChainPage::hash`] hashes each
+/// record on its predecessor's stored hash, so pages can be hashed apart, on other cores, while
+/// the walk ([`Verifier::push_page`]) goes on; the walk re-hashes where that guess was wrong.
+#[derive(Default)]
+pub struct ChainPage {
+    buf: Vec<u8>,
+    recs: Vec<PageRecord>,
+}
+
+struct PageRecord {
+    pos: i64,
+    audit_id: i64,
+    at: i64,
+    /// Where its encoding ends in `buf`.
+    end: usize,
+    stored: Option<[u8; 32]>,
+    computed: [u8; 32],
+}
+
+impl ChainPage {
+    pub fn push(&mut self, r: &ChainRecord<'_>, stored_hash: Option<&str>) {
+        encode(r, &mut self.buf);
+        self.recs.push(PageRecord {
+            pos: r.pos,
+            audit_id: r.audit_id,
+            at: r.at,
+            end: self.buf.len(),
+            stored: parse_hash(stored_hash),
+            computed: GENESIS,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    fn encoding(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.recs[i - 1].end };
+        &self.buf[start..self.recs[i].end]
+    }
+
+    /// The hash record `i` is hashed on: its predecessor's stored hash (the genesis for the
+    /// first of the page, or when the predecessor has none).
+    fn prev_of(&self, i: usize) -> [u8; 32] {
+        match i.checked_sub(1) {
+            Some(p) => self.recs[p].stored.unwrap_or(GENESIS),
+            None => GENESIS,
+        }
+    }
+
+    /// Hashes every record of the page (CPU only: call it off the async threads).
+    pub fn hash(&mut self) {
+        for i in 0..self.recs.len() {
+            let h = link_encoded(&self.prev_of(i), self.encoding(i));
+            self.recs[i].computed = h;
+        }
     }
 }
 
@@ -345,11 +449,28 @@ mod tests {
         chain: &[(usize, i64, String)],
         anchors: Vec<Anchor>,
     ) -> Result<u64, Break> {
-        let mut v = Verifier::new(anchors);
-        for (i, pos, hash) in chain {
-            v.push(&cr(&rows[*i], *pos), Some(hash))?;
+        let mut v = Verifier::new(anchors.clone());
+        let one_by_one = chain
+            .iter()
+            .try_for_each(|(i, pos, hash)| v.push(&cr(&rows[*i], *pos), Some(hash)))
+            .and_then(|()| v.finish());
+        // In pages of every size, each hashed on its own: the same verdict.
+        for size in 1..=chain.len() {
+            let mut v = Verifier::new(anchors.clone());
+            let paged = chain
+                .chunks(size)
+                .try_for_each(|c| {
+                    let mut page = ChainPage::default();
+                    for (i, pos, hash) in c {
+                        page.push(&cr(&rows[*i], *pos), Some(hash));
+                    }
+                    page.hash();
+                    v.push_page(&page)
+                })
+                .and_then(|()| v.finish());
+            assert_eq!(paged, one_by_one, "pages of {size}");
         }
-        v.finish()
+        one_by_one
     }
 
     fn sample() -> Vec<(i64, i64, String)> {

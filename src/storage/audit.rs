@@ -74,13 +74,6 @@ impl super::Storage {
         })
     }
 
-    /// Records a view of personal data (its own small transaction).
-    pub async fn audit_view(&self, e: &AuditEntry<'_>) -> DbResult<()> {
-        let mut tx = self.begin().await?;
-        record(&mut tx, e).await?;
-        tx.commit().await
-    }
-
     pub async fn audit_count(&self) -> DbResult<i64> {
         crate::on_pool!(self.read_pool(), |p| sqlx::query_scalar::<_, i64>(
             "select count(*) from audit_log"
@@ -92,13 +85,13 @@ impl super::Storage {
 
 // ---- The hash chain (issue 10, part 3) ----
 
-use crate::domain::audit::{Anchor, Break, ChainRecord, Sealer, Verifier};
+use crate::domain::audit::{Anchor, Break, ChainRecord, Sealer};
 
 /// A record as read for sealing or verifying.
 #[derive(sqlx::FromRow)]
-struct ChainRow {
+pub(super) struct ChainRow {
     chain_pos: Option<i64>,
-    hash: Option<String>,
+    pub(super) hash: Option<String>,
     audit_id: i64,
     at: i64,
     actor: String,
@@ -111,7 +104,7 @@ struct ChainRow {
 }
 
 impl ChainRow {
-    fn record(&self) -> ChainRecord<'_> {
+    pub(super) fn record(&self) -> ChainRecord<'_> {
         ChainRecord {
             pos: self.chain_pos.unwrap_or(0),
             audit_id: self.audit_id,
@@ -128,7 +121,7 @@ impl ChainRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct AnchorRow {
+pub(super) struct AnchorRow {
     day: String,
     first_pos: i64,
     last_pos: i64,
@@ -137,7 +130,7 @@ struct AnchorRow {
 }
 
 impl AnchorRow {
-    fn anchor(self) -> Result<Anchor, sqlx::Error> {
+    pub(super) fn anchor(self) -> Result<Anchor, sqlx::Error> {
         let day = chrono::NaiveDate::parse_from_str(&self.day, "%Y-%m-%d").map_err(|_| {
             sqlx::Error::Protocol(format!("audit anchor day '{}' is not a date", self.day))
         })?;
@@ -151,7 +144,7 @@ impl AnchorRow {
     }
 }
 
-const CHAIN_COLUMNS: &str = "chain_pos, hash, audit_id, at, actor, action, subject_type, \
+pub(super) const CHAIN_COLUMNS: &str = "chain_pos, hash, audit_id, at, actor, action, subject_type, \
         subject_id, before_state, after_state, request_id";
 
 /// What `verify_audit` found.
@@ -258,16 +251,25 @@ impl super::Storage {
                 .await?;
             }
             Tx::Sqlite(t) => {
-                for ((id, pos), hash) in ids.iter().zip(&positions).zip(&hashes) {
-                    sqlx::query(
-                        "update audit_log set chain_pos = $1, hash = $2 where audit_id = $3",
-                    )
-                    .bind(pos)
-                    .bind(hash)
-                    .bind(id)
-                    .execute(&mut **t)
-                    .await?;
-                }
+                // One statement for the run (a JSON array of [id, pos, hash]), rather than a
+                // round trip to the driver's thread per record while the single writer waits.
+                let run: Vec<(i64, i64, &str)> = ids
+                    .iter()
+                    .zip(&positions)
+                    .zip(&hashes)
+                    .map(|((id, pos), hash)| (*id, *pos, hash.as_str()))
+                    .collect();
+                let run = serde_json::to_string(&run)
+                    .map_err(|e| sqlx::Error::Protocol(format!("sealing: {e}")))?;
+                sqlx::query(
+                    "update audit_log set chain_pos = v.pos, hash = v.hash \
+                    from (select value ->> 0 as id, value ->> 1 as pos, value ->> 2 as hash \
+                        from json_each($1)) as v \
+                    where audit_log.audit_id = v.id",
+                )
+                .bind(run)
+                .execute(&mut **t)
+                .await?;
             }
         }
         tx.commit().await?;
@@ -303,45 +305,6 @@ impl super::Storage {
         )
         .fetch_one(p)
         .await)
-    }
-
-    /// Walks the sealed chain in position order, day by day against the anchors, reading
-    /// `page` records at a time; stops at the first record that does not fit.
-    pub async fn verify_audit(&self, page: i64) -> DbResult<Verdict> {
-        let anchors = crate::on_pool!(self.read_pool(), |p| sqlx::query_as::<_, AnchorRow>(
-            "select day, first_pos, last_pos, last_hash, records from audit_anchors"
-        )
-        .fetch_all(p)
-        .await)?
-        .into_iter()
-        .map(AnchorRow::anchor)
-        .collect::<Result<Vec<_>, _>>()?;
-        let mut v = Verifier::new(anchors);
-        let mut after = 0i64;
-        let sql = format!(
-            "select {CHAIN_COLUMNS} from audit_log where chain_pos > $1 order by chain_pos limit $2"
-        );
-        loop {
-            let rows = crate::on_pool!(self.read_pool(), |p| sqlx::query_as::<_, ChainRow>(&sql)
-                .bind(after)
-                .bind(page)
-                .fetch_all(p)
-                .await)?;
-            let Some(last) = rows.last() else { break };
-            after = last.chain_pos.unwrap_or(after);
-            for r in &rows {
-                if let Err(b) = v.push(&r.record(), r.hash.as_deref()) {
-                    return Ok(Verdict::Broken(b));
-                }
-            }
-            if (rows.len() as i64) < page {
-                break;
-            }
-        }
-        Ok(match v.finish() {
-            Ok(n) => Verdict::Intact(n),
-            Err(b) => Verdict::Broken(b),
-        })
     }
 }
 

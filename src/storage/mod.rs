@@ -12,6 +12,8 @@ use std::{str::FromStr, time::Duration};
 pub mod applications;
 pub mod assignment;
 pub mod audit;
+mod audit_batch;
+mod audit_verify;
 pub mod calendar;
 pub mod certificates;
 pub mod expiry;
@@ -146,6 +148,8 @@ pub struct Storage {
     write: Pool,
     /// Pause points for tests that force a race (`pauses`); never set by the application.
     pauses: std::sync::Arc<std::sync::OnceLock<pauses::Pauses>>,
+    /// The group commit of views' audit records (`audit_batch`), started on first use.
+    audit_writer: audit_batch::AuditWriter,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -182,6 +186,7 @@ impl Storage {
                 read: Pool::Sqlite(read),
                 write: Pool::Sqlite(write),
                 pauses: Default::default(),
+                audit_writer: Default::default(),
             })
         } else {
             let opts = PgConnectOptions::from_str(url)?;
@@ -194,6 +199,7 @@ impl Storage {
                 read: Pool::Postgres(pool.clone()),
                 write: Pool::Postgres(pool),
                 pauses: Default::default(),
+                audit_writer: Default::default(),
             })
         }
     }

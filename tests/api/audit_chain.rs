@@ -436,7 +436,139 @@ async fn the_latest_anchor_is_shown_and_mailed_to_the_auditor(b: Backend) {
     assert_eq!(bare.storage.outbox_count("pending").await.unwrap(), 0);
 }
 
+/// `verify-audit` reads pages of positions on two connections at once and hashes each page
+/// apart: a record edited, a hash rewritten or records missing right at a page's edge are named
+/// as when the chain is walked one record at a time.
+async fn breaks_at_page_boundaries_are_named(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let db = app.database_url.clone();
+    write_records(&app.storage, 26, 9, test_now().timestamp_millis()).await;
+    app.storage.seal_audit(0, true).await.unwrap();
+    let total = app.storage.audit_count().await.unwrap();
+    assert!(total >= 26, "{total}");
+    let verdict = |page: i64| {
+        let s = app.storage.clone();
+        async move { s.verify_audit(page).await.unwrap().to_string_for_test() }
+    };
+    // Every page size, the chain's length a multiple of the page or not: intact.
+    for page in [1, 2, 3, 4, 5, total - 1, total, total + 1, 50_000] {
+        assert_eq!(
+            verdict(page).await,
+            format!("ok {total}"),
+            "pages of {page}"
+        );
+    }
+    let id_at = |pos: i64| {
+        let db = db.clone();
+        async move {
+            scalar(
+                &db,
+                &format!("select audit_id from audit_log where chain_pos = {pos}"),
+            )
+            .await
+        }
+    };
+
+    // Pages of 4: (0, 4] and (8, 12] by one reader, (4, 8] and (12, 16] by the other.
+    for pos in [4, 5, 8, 9, 12, 13] {
+        let id = id_at(pos).await;
+        // The record edited: named, whichever side of a page's edge it is on.
+        exec(
+            &db,
+            &format!("update audit_log set subject_id = 'x' || subject_id where audit_id = {id}"),
+        )
+        .await;
+        let v = verdict(4).await;
+        assert!(
+            v.contains(&format!(
+                "audit record {id} (position {pos}) does not match"
+            )),
+            "{pos}: {v}"
+        );
+        exec(
+            &db,
+            &format!(
+                "update audit_log set subject_id = substr(subject_id, 2) where audit_id = {id}"
+            ),
+        )
+        .await;
+        // Its stored hash rewritten: the next page's first record was hashed on it, but the
+        // record itself is named.
+        let hash = scalar_text(
+            &db,
+            &format!("select hash from audit_log where audit_id = {id}"),
+        )
+        .await;
+        exec(
+            &db,
+            &format!(
+                "update audit_log set hash = '{}' where audit_id = {id}",
+                "cd".repeat(32)
+            ),
+        )
+        .await;
+        let v = verdict(4).await;
+        assert!(
+            v.contains(&format!(
+                "audit record {id} (position {pos}) does not match"
+            )),
+            "{pos}: {v}"
+        );
+        exec(
+            &db,
+            &format!("update audit_log set hash = '{hash}' where audit_id = {id}"),
+        )
+        .await;
+        // Gone from its position (moved far beyond the chain's end): the gap is named.
+        let (before, after) = (id_at(pos - 1).await, id_at(pos + 1).await);
+        exec(
+            &db,
+            &format!(
+                "update audit_log set chain_pos = {} where audit_id = {id}",
+                1_000_000_000 + pos
+            ),
+        )
+        .await;
+        let v = verdict(4).await;
+        assert!(
+            v.contains(&format!("position {pos} is missing before audit record {after} (position {}), after audit record {before}", pos + 1)),
+            "{pos}: {v}"
+        );
+        exec(
+            &db,
+            &format!("update audit_log set chain_pos = {pos} where audit_id = {id}"),
+        )
+        .await;
+        assert_eq!(verdict(4).await, format!("ok {total}"), "restored {pos}");
+    }
+
+    // A whole page deleted: the record after it is out of place.
+    let (eight, thirteen) = (id_at(8).await, id_at(13).await);
+    exec(
+        &db,
+        "delete from audit_log where chain_pos > 8 and chain_pos <= 12",
+    )
+    .await;
+    let v = verdict(4).await;
+    assert!(
+        v.contains(&format!("position 9 is missing before audit record {thirteen} (position 13), after audit record {eight}")),
+        "{v}"
+    );
+}
+
+async fn scalar_text(db: &str, sql: &str) -> String {
+    use sqlx::Connection;
+    if db.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(db).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+    } else {
+        let mut c = sqlx::PgConnection::connect(db).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+    }
+}
+
 both!(
+    breaks_at_page_boundaries_are_named,
     the_latest_anchor_is_shown_and_mailed_to_the_auditor,
     tampering_is_found_and_named,
     concurrent_writers_and_sealers_keep_one_chain,

@@ -280,7 +280,45 @@ async fn an_agent_over_the_hourly_limit_is_throttled_and_supervisors_told(b: Bac
     );
 }
 
+/// Concurrent look-ups share the commit of their audit records (issue 24), yet each record is
+/// committed — readable from another connection — by the time its look-up answers, and the
+/// records seal into a chain that verifies.
+async fn concurrent_look_ups_are_each_audited_before_they_answer(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let agent = std::sync::Arc::new(app.signed_in_staff("zhou.min", "hotline").await);
+    let mut tasks = vec![];
+    for i in 0..32 {
+        let (agent, db) = (agent.clone(), app.database_url.clone());
+        tasks.push(tokio::spawn(async move {
+            let q = format!("WT-CALL-{i}");
+            let page = agent.get_page(&format!("/hotline?q={q}")).await;
+            assert!(page.contains(&q));
+            crate::audit_chain::scalar(
+                &db,
+                &format!(
+                    "select count(*) from audit_log where action = 'hotline.searched' and subject_id = '{q}'"
+                ),
+            )
+            .await
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        assert_eq!(
+            t.await.unwrap(),
+            1,
+            "look-up {i} answered before its record was committed"
+        );
+    }
+    let total = app.storage.audit_count().await.unwrap();
+    app.storage.seal_audit(0, true).await.unwrap();
+    match app.storage.verify_audit(7).await.unwrap() {
+        backoffice::storage::audit::Verdict::Intact(n) => assert_eq!(n as i64, total),
+        backoffice::storage::audit::Verdict::Broken(b) => panic!("{b}"),
+    }
+}
+
 both!(
+    concurrent_look_ups_are_each_audited_before_they_answer,
     agents_find_applications_by_every_key,
     the_status_view_is_masked_and_has_a_script,
     callers_are_verified_without_disclosure,
