@@ -32,7 +32,7 @@ pub async fn insert_lines(
     rows: &[LineRow<'_>],
 ) -> DbResult<()> {
     if let Tx::Postgres(c) = tx {
-        return insert_lines_pg(&mut **c, channel, import_id, rows).await;
+        return insert_lines_pg(c, channel, import_id, rows).await;
     }
     // SQLite: anonymous placeholders only (see `marks`), so each row binds the channel and
     // the import too.
